@@ -1,0 +1,212 @@
+// Generator nodes (`float_generator`, `integer_generator`, `string_generator`, `image_generator`)
+// never reach the server: the GUI resolves their values on the client and sends them as batch data.
+// These functions compute the same values as the GUI (`resolve*GeneratorField` in its `field.ts`).
+
+import { MersenneTwister } from './mersenne-twister';
+
+/** A generator value that cannot be resolved here; the message says how to provide the values instead. */
+export class GeneratorError extends Error {
+  override readonly name = 'GeneratorError';
+  constructor(
+    message: string,
+    /** The generator's `type`, e.g. `string_generator_dynamic_prompts_random`. */
+    readonly generatorType: string,
+    /** The workflow node holding the generator, when known. */
+    readonly nodeId?: string,
+  ) {
+    super(message);
+    Object.setPrototypeOf(this, GeneratorError.prototype);
+  }
+}
+
+/** Options for resolving generators. */
+export interface GeneratorOptions {
+  /** The source of randomness for unseeded random generators (the GUI uses `Math.random`). */
+  readonly random?: () => number;
+  /** The node holding the generator, named in errors. */
+  readonly nodeId?: string;
+}
+
+type Rec = Readonly<Record<string, unknown>>;
+
+const isRecord = (u: unknown): u is Rec => typeof u === 'object' && u !== null && !Array.isArray(u);
+
+// The GUI's zod defaults, applied when a field is absent.
+const num = (g: Rec, key: string, fallback: number): number => {
+  const v = g[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
+};
+const str = (g: Rec, key: string, fallback: string): string => {
+  const v = g[key];
+  return typeof v === 'string' ? v : fallback;
+};
+
+const rngFor = (g: Rec, options: GeneratorOptions | undefined): (() => number) => {
+  const seed = g['seed'];
+  if (typeof seed === 'number' && Number.isFinite(seed)) {
+    const mt = new MersenneTwister(seed);
+    return () => mt.random();
+  }
+  return options?.random ?? Math.random;
+};
+
+/** Splits like the GUI: `splitOn` is JSON-unescaped first (so `\n` works); an empty `splitOn` keeps the input whole. */
+const splitInput = (input: string, splitOn: string): string[] => {
+  if (splitOn === '') return [input];
+  let separator = splitOn;
+  try {
+    const parsed: unknown = JSON.parse(`"${splitOn}"`);
+    if (typeof parsed === 'string') separator = parsed;
+  } catch {
+    // not a JSON string body: split on the text as typed
+  }
+  return input.split(separator);
+};
+
+const parseNumbers = (g: Rec, defaultInput: string, parse: (s: string) => number): number[] =>
+  splitInput(str(g, 'input', defaultInput), str(g, 'splitOn', ','))
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(parse)
+    .filter((n) => !Number.isNaN(n));
+
+const precomputed = (g: Rec): readonly unknown[] | undefined => (Array.isArray(g['values']) ? g['values'] : undefined);
+
+const typeOf = (g: unknown): string => (isRecord(g) && typeof g['type'] === 'string' ? g['type'] : String(g));
+
+const unknownType = (kind: string, g: unknown, options: GeneratorOptions | undefined): GeneratorError =>
+  new GeneratorError(
+    `Unknown ${kind} generator type "${typeOf(g)}"${options?.nodeId !== undefined ? ` on node ${options.nodeId}` : ''}; ` +
+      `set the generator to one of the types the InvokeAI GUI offers, or give its values in the generator's "values" list.`,
+    typeOf(g),
+    options?.nodeId,
+  );
+
+/**
+ * The values of a `FloatGeneratorField` (arithmetic, linear, uniform random, parse string), as the GUI computes them.
+ * A non-null `values` list (the GUI's cached result) wins.
+ */
+export const resolveFloatGenerator = (generator: unknown, options?: GeneratorOptions): readonly number[] => {
+  if (!isRecord(generator)) throw unknownType('float', generator, options);
+  const values = precomputed(generator);
+  if (values !== undefined) return values.filter((v): v is number => typeof v === 'number');
+  switch (generator['type']) {
+    case 'float_generator_arithmetic_sequence': {
+      const start = num(generator, 'start', 0);
+      const step = num(generator, 'step', 0.1);
+      if (step === 0) return [start];
+      return Array.from({ length: num(generator, 'count', 10) }, (_, i) => start + i * step);
+    }
+    case 'float_generator_linear_distribution': {
+      const start = num(generator, 'start', 0);
+      const end = num(generator, 'end', 1);
+      const count = num(generator, 'count', 10);
+      if (count === 1) return [start];
+      return Array.from({ length: count }, (_, i) => start + (end - start) * (i / (count - 1)));
+    }
+    case 'float_generator_random_distribution_uniform': {
+      const min = num(generator, 'min', 0);
+      const max = num(generator, 'max', 1);
+      const rng = rngFor(generator, options);
+      return Array.from({ length: num(generator, 'count', 10) }, () => rng() * (max - min) + min);
+    }
+    case 'float_generator_parse_string':
+      return parseNumbers(generator, '0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1', parseFloat);
+    default:
+      throw unknownType('float', generator, options);
+  }
+};
+
+/** The values of an `IntegerGeneratorField`, as the GUI computes them. A non-null `values` list wins. */
+export const resolveIntegerGenerator = (generator: unknown, options?: GeneratorOptions): readonly number[] => {
+  if (!isRecord(generator)) throw unknownType('integer', generator, options);
+  const values = precomputed(generator);
+  if (values !== undefined) return values.filter((v): v is number => typeof v === 'number');
+  switch (generator['type']) {
+    case 'integer_generator_arithmetic_sequence': {
+      const start = num(generator, 'start', 0);
+      const step = num(generator, 'step', 1);
+      if (step === 0) return [start];
+      return Array.from({ length: num(generator, 'count', 10) }, (_, i) => start + i * step);
+    }
+    case 'integer_generator_linear_distribution': {
+      const start = num(generator, 'start', 0);
+      const end = num(generator, 'end', 10);
+      const count = num(generator, 'count', 10);
+      if (count === 1) return [start];
+      return Array.from({ length: count }, (_, i) => start + Math.round((end - start) * (i / (count - 1))));
+    }
+    case 'integer_generator_random_distribution_uniform': {
+      const min = num(generator, 'min', 0);
+      const max = num(generator, 'max', 10);
+      const rng = rngFor(generator, options);
+      return Array.from({ length: num(generator, 'count', 10) }, () => Math.floor(rng() * (max - min + 1)) + min);
+    }
+    case 'integer_generator_parse_string':
+      return parseNumbers(generator, '1,2,3,4,5,6,7,8,9,10', (s) => parseInt(s, 10));
+    default:
+      throw unknownType('integer', generator, options);
+  }
+};
+
+const DYNAMIC_PROMPT_TYPES: ReadonlySet<string> = new Set([
+  'string_generator_dynamic_prompts_combinatorial',
+  'string_generator_dynamic_prompts_random',
+]);
+
+/**
+ * The values of a `StringGeneratorField`. Parse-string generators are computed here; dynamic-prompt
+ * generators need the server, so they resolve only from a precomputed `values` list and otherwise
+ * throw a `GeneratorError` that says how to supply the prompts.
+ */
+export const resolveStringGenerator = (generator: unknown, options?: GeneratorOptions): readonly string[] => {
+  if (!isRecord(generator)) throw unknownType('string', generator, options);
+  const values = precomputed(generator);
+  if (values !== undefined) return values.filter((v): v is string => typeof v === 'string');
+  const type = generator['type'];
+  if (type === 'string_generator_parse_string') {
+    // Unlike the numeric parsers, the GUI does not trim strings: only empty parts are dropped.
+    return splitInput(str(generator, 'input', 'foo,bar,baz,qux'), str(generator, 'splitOn', ',')).filter((s) => s.length > 0);
+  }
+  if (typeof type === 'string' && DYNAMIC_PROMPT_TYPES.has(type)) {
+    throw new GeneratorError(
+      `The ${type} generator${options?.nodeId !== undefined ? ` on node ${options.nodeId}` : ''} expands its prompt on the server ` +
+        `(POST /api/v1/utilities/dynamicprompts), so it cannot be resolved offline. Put the expanded prompts in the generator's ` +
+        `"values" list (client.utilities can fetch them), or replace the generator with a string_generator_parse_string or a string_batch.`,
+      type,
+      options?.nodeId,
+    );
+  }
+  throw unknownType('string', generator, options);
+};
+
+/** An `ImageGeneratorField` lists a board's images, which only the server knows: always a `GeneratorError` unless `values` are given. */
+export const resolveImageGenerator = (generator: unknown, options?: GeneratorOptions): readonly unknown[] => {
+  if (isRecord(generator)) {
+    const values = precomputed(generator);
+    if (values !== undefined) return values;
+  }
+  throw new GeneratorError(
+    `The image generator${options?.nodeId !== undefined ? ` on node ${options.nodeId}` : ''} lists the images of a board on the server ` +
+      `(GET /api/v1/boards/{board_id}/image_names), so it cannot be resolved offline. Put the images ([{ image_name }]) in the ` +
+      `generator's "values" list, or set them on an image_batch node's "images" input instead.`,
+    typeOf(generator),
+    options?.nodeId,
+  );
+};
+
+/** Resolves the `generator` input of a generator node by node type. */
+export const resolveGenerator = (nodeType: string, generator: unknown, options?: GeneratorOptions): readonly unknown[] => {
+  switch (nodeType) {
+    case 'float_generator':
+      return resolveFloatGenerator(generator, options);
+    case 'integer_generator':
+      return resolveIntegerGenerator(generator, options);
+    case 'string_generator':
+      return resolveStringGenerator(generator, options);
+    case 'image_generator':
+      return resolveImageGenerator(generator, options);
+    default:
+      throw new GeneratorError(`Node type ${nodeType} is not a generator node.`, typeOf(generator), options?.nodeId);
+  }
+};

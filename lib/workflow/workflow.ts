@@ -1,0 +1,165 @@
+// The `Workflow` value: decoding (io-ts, then migration to 4.0.0), freezing, and exporting.
+
+import * as E from 'fp-ts/Either';
+import type * as t from 'io-ts';
+import { issuesFromErrors, MetaVersionCodec, WorkflowCodecV1, WorkflowCodecV3 } from './codec';
+import { type DecodeIssue, WorkflowDecodeError } from './errors';
+import { migrateWorkflow, SUPPORTED_VERSIONS } from './migrate';
+import { defaultTemplates } from './templates';
+import type { LoadOptions, NodeTemplates, Workflow as WorkflowValue, WorkflowJson } from './types';
+
+/** An immutable, validated workflow value (see `types.ts`). */
+export type Workflow = WorkflowValue;
+
+const warningsOf = new WeakMap<WorkflowValue, readonly DecodeIssue[]>();
+
+/** The repairs made while loading (invalid form replaced, form fields removed, stale values unset). */
+export const workflowWarnings = (wf: WorkflowValue): readonly DecodeIssue[] => warningsOf.get(wf) ?? [];
+
+/**
+ * Freezes a value and everything in it. Faster than Immer's `freeze(u, true)` on a fresh tree, and
+ * stops at frozen subtrees, which after an Immer edit are the parts shared with the previous value.
+ */
+const deepFreeze = <T>(u: T): T => {
+  if (typeof u === 'object' && u !== null && !Object.isFrozen(u)) {
+    Object.freeze(u);
+    if (Array.isArray(u)) for (const v of u) deepFreeze(v);
+    else for (const k of Object.keys(u)) deepFreeze((u as Record<string, unknown>)[k]);
+  }
+  return u;
+};
+
+/** Makes a frozen Workflow value; setters use it to carry the load warnings over to the new value. */
+export const makeWorkflow = (
+  json: WorkflowJson,
+  templates: NodeTemplates,
+  warnings: readonly DecodeIssue[] = [],
+): WorkflowValue => {
+  const wf: WorkflowValue = Object.freeze({ _tag: 'Workflow' as const, json: deepFreeze(json), templates: deepFreeze(templates) });
+  if (warnings.length > 0) warningsOf.set(wf, Object.freeze([...warnings]));
+  return wf;
+};
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+const childPath = (path: string, key: string | number): string =>
+  typeof key === 'number' ? `${path}[${key}]` : IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+
+/**
+ * A copy made of plain JSON data only, so that freezing the value never reaches into an object
+ * the caller still holds. Anything JSON cannot carry (functions, cycles, class instances) is an issue.
+ */
+const copyJsonData = (root: unknown, issues: DecodeIssue[]): unknown => {
+  const onPath = new Set<object>();
+  const copy = (u: unknown, path: string): unknown => {
+    if (u === null || typeof u === 'string' || typeof u === 'boolean') return u;
+    if (typeof u === 'number') {
+      if (!Number.isFinite(u)) issues.push({ path, message: `${u} is not a JSON number` });
+      return u;
+    }
+    if (typeof u !== 'object') {
+      issues.push({ path, message: `a ${typeof u} is not JSON data` });
+      return undefined;
+    }
+    if (onPath.has(u)) {
+      issues.push({ path, message: 'the object contains itself (a cycle is not JSON data)' });
+      return undefined;
+    }
+    onPath.add(u);
+    let out: unknown;
+    if (Array.isArray(u)) out = u.map((item, i) => copy(item, childPath(path, i)));
+    else {
+      const proto = Object.getPrototypeOf(u);
+      if (proto !== Object.prototype && proto !== null) {
+        issues.push({ path, message: 'a class instance is not JSON data' });
+      }
+      const o: Record<string, unknown> = {};
+      for (const key of Object.keys(u)) {
+        const v = (u as Record<string, unknown>)[key];
+        // JSON.stringify drops undefined members, so they are dropped here too.
+        if (v !== undefined) o[key] = copy(v, childPath(path, key));
+      }
+      out = o;
+    }
+    onPath.delete(u);
+    return out;
+  };
+  return copy(root, '$');
+};
+
+const fail = (issues: readonly DecodeIssue[]): E.Either<WorkflowDecodeError, never> => E.left(new WorkflowDecodeError(issues));
+
+const isSupported = (v: string): v is (typeof SUPPORTED_VERSIONS)[number] => (SUPPORTED_VERSIONS as readonly string[]).includes(v);
+
+/** Decodes a value the library owns (already parsed or copied): it may be shared by the result. */
+const decodeOwned = (value: unknown, options: LoadOptions | undefined): E.Either<WorkflowDecodeError, WorkflowValue> => {
+  const templates = options?.templates ?? defaultTemplates;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail([{ path: '$', message: `expected a workflow object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` }]);
+  }
+  const meta = MetaVersionCodec.decode(value);
+  if (E.isLeft(meta)) return fail(issuesFromErrors(meta.left));
+  const version = meta.right.meta.version;
+  if (!isSupported(version)) {
+    return fail([
+      { path: '$.meta.version', message: `unknown workflow schema version "${version}"; this library reads ${SUPPORTED_VERSIONS.join(', ')}` },
+    ]);
+  }
+  const codec: t.Mixed = version === '1.0.0' || version === '2.0.0' ? WorkflowCodecV1 : WorkflowCodecV3;
+  const checked = codec.decode(value);
+  if (E.isLeft(checked)) return fail(issuesFromErrors(checked.left));
+  const migrated = migrateWorkflow(checked.right as Readonly<Record<string, unknown>>, templates);
+  if (migrated.json === undefined || migrated.issues.length > 0) return fail(migrated.issues);
+  return E.right(makeWorkflow(migrated.json, templates, migrated.warnings));
+};
+
+/** Decodes a workflow object of any schema version; the object itself is never changed. */
+const decode = (value: unknown, options?: LoadOptions): E.Either<WorkflowDecodeError, WorkflowValue> => {
+  const issues: DecodeIssue[] = [];
+  const owned = copyJsonData(value, issues);
+  return issues.length > 0 ? fail(issues) : decodeOwned(owned, options);
+};
+
+const orThrow = (e: E.Either<WorkflowDecodeError, WorkflowValue>): WorkflowValue => {
+  if (E.isLeft(e)) throw e.left;
+  return e.right;
+};
+
+/** Parses and decodes workflow JSON text, as a `Either`. */
+const decodeJson = (text: string, options?: LoadOptions): E.Either<WorkflowDecodeError, WorkflowValue> => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return fail([{ path: '$', message: `not JSON: ${(e as Error).message}` }]);
+  }
+  return decodeOwned(parsed, options);
+};
+
+/**
+ * Loading and exporting workflow values.
+ *
+ * @example
+ * ```ts
+ * import { pipe } from 'fp-ts/function';
+ * import { Workflow, setInput } from 'invokeai-rx';
+ *
+ * const wf = pipe(Workflow.fromJson(text), setInput('Positive Prompt', 'a lighthouse at dawn'));
+ * const exported: string = Workflow.toJson(wf); // loads in the InvokeAI workflow editor
+ * ```
+ */
+export const Workflow = {
+  /** Parses GUI workflow JSON of any schema version; throws `WorkflowDecodeError` with a path per problem. */
+  fromJson: (text: string, options?: LoadOptions): WorkflowValue => orThrow(decodeJson(text, options)),
+  /** Decodes a parsed workflow object; the object is never changed. Throws `WorkflowDecodeError`. */
+  fromObject: (value: unknown, options?: LoadOptions): WorkflowValue => orThrow(decode(value, options)),
+  /** Decodes a parsed workflow object into an fp-ts `Either`. */
+  decode,
+  /** Parses workflow JSON text into an fp-ts `Either`. */
+  decodeJson,
+  /** The workflow as GUI JSON (schema 4.0.0) carrying the current values; frozen. */
+  toObject: (wf: WorkflowValue): WorkflowJson => wf.json,
+  /** The workflow as GUI JSON text, indented as the GUI downloads it. */
+  toJson: (wf: WorkflowValue): string => JSON.stringify(wf.json, null, 2),
+  /** The repairs made while loading. */
+  warnings: workflowWarnings,
+} as const;

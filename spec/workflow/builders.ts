@@ -1,0 +1,69 @@
+// Small GUI-shaped workflow objects (schema 4.0.0) for focused tests.
+
+type Json = Record<string, unknown>;
+
+/** An invocation node with the given input values (`undefined` leaves an input without a value). */
+export const invocation = (
+  id: string,
+  type: string,
+  values: Record<string, unknown>,
+  data: { label?: string; useCache?: boolean; isIntermediate?: boolean } = {},
+): Json => ({
+  id,
+  type: 'invocation',
+  data: {
+    id,
+    type,
+    version: '1.0.0',
+    label: data.label ?? '',
+    notes: '',
+    isOpen: true,
+    isIntermediate: data.isIntermediate ?? true,
+    useCache: data.useCache ?? true,
+    inputs: Object.fromEntries(
+      Object.entries(values).map(([name, value]) => [name, value === undefined ? { name, label: '' } : { name, label: '', value }]),
+    ),
+  },
+  position: { x: 0, y: 0 },
+});
+
+/** A default edge. */
+export const edge = (source: string, sourceHandle: string, target: string, targetHandle: string): Json => ({
+  id: `reactflow__edge-${source}${sourceHandle}-${target}${targetHandle}`,
+  type: 'default',
+  source,
+  sourceHandle,
+  target,
+  targetHandle,
+});
+
+/** A workflow around nodes and edges, with a form listing `formFields` (nodeId, fieldName) in order. */
+export const makeWorkflowJson = (nodes: readonly unknown[], edges: readonly unknown[], formFields: readonly [string, string][] = []): Json => {
+  const fieldElements = formFields.map(([nodeId, fieldName], i) => ({
+    id: `node-field-${i}`,
+    parentId: 'root',
+    type: 'node-field',
+    data: { fieldIdentifier: { nodeId, fieldName }, showDescription: false },
+  }));
+  return {
+    name: 'test',
+    author: '',
+    description: '',
+    version: '',
+    contact: '',
+    tags: '',
+    notes: '',
+    exposedFields: [],
+    meta: { version: '4.0.0', category: 'user' },
+    id: 'wf-test-id',
+    form: {
+      rootElementId: 'root',
+      elements: {
+        root: { id: 'root', type: 'container', data: { layout: 'column', children: fieldElements.map((e) => e.id) } },
+        ...Object.fromEntries(fieldElements.map((e) => [e.id, e])),
+      },
+    },
+    nodes,
+    edges,
+  };
+};

@@ -1,0 +1,79 @@
+import * as E from 'fp-ts/Either';
+import { produce } from 'immer';
+import { validateWorkflow } from '../../lib/workflow/validate';
+import { Workflow } from '../../lib/workflow/workflow';
+import { readFixtureText, smallTemplates, smallWorkflow } from './helpers';
+
+const load = (f: (w: any) => void = () => undefined) => {
+  const w: any = smallWorkflow();
+  f(w);
+  return Workflow.fromObject(w, { templates: smallTemplates });
+};
+const issuesOf = (wf: ReturnType<typeof load>) => {
+  const r = validateWorkflow(wf);
+  return E.isLeft(r) ? r.left : [];
+};
+
+describe('validateWorkflow', () => {
+  it('accepts a complete workflow (Right of the same value)', () => {
+    // Feed the required connection fields so that nothing is missing.
+    const wf = load((w) => {
+      w.edges.push({ id: 'e2', type: 'default', source: 's', sourceHandle: 'value', target: 'a', targetHandle: 'latents' });
+      w.edges.push({ id: 'e3', type: 'default', source: 's', sourceHandle: 'value', target: 'b', targetHandle: 'latents' });
+    });
+    const r = validateWorkflow(wf);
+    expect(E.isRight(r) && r.right).toBe(wf);
+  });
+
+  it('reports every problem at once, each with a path', () => {
+    const wf = load((w) => {
+      w.nodes[0].data.inputs.seed.value = 500; // constraint
+      w.nodes[0].data.inputs.width.value = 7.5; // wrong kind
+      delete w.nodes[0].data.inputs.model.value; // required direct input unset
+      w.edges.push({ id: 'e2', type: 'default', source: 's', sourceHandle: 'value', target: 'a', targetHandle: 'latents' });
+      // node b: latents required and fed by nothing
+    });
+    // Dangling references cannot be decoded; build them on a decoded value to check they are caught too.
+    const broken = {
+      ...wf,
+      json: produce(wf.json, (d: any) => {
+        d.edges.push({ id: 'e9', type: 'default', source: 'ghost', sourceHandle: 'x', target: 'a', targetHandle: 'cfg' });
+        d.form.elements['fa-seed'].data.fieldIdentifier.nodeId = 'nobody';
+        d.form.elements['fa-width'].data.fieldIdentifier.fieldName = 'nothing';
+      }),
+    };
+    const issues = issuesOf(broken);
+    expect(issues.map((i) => [i.code, i.path])).toEqual(
+      expect.arrayContaining([
+        ['dangling-edge', '$.edges[2].source'],
+        ['missing-node', '$.form.elements["fa-seed"].data.fieldIdentifier.nodeId'],
+        ['missing-field', '$.form.elements["fa-width"].data.fieldIdentifier.fieldName'],
+        ['constraint', '$.nodes[0].data.inputs.seed'],
+        ['wrong-kind', '$.nodes[0].data.inputs.width'],
+        ['required-unset', '$.nodes[0].data.inputs.model'],
+        ['required-unset', '$.nodes[1].data.inputs.latents'],
+      ]),
+    );
+    expect(issues).toHaveLength(7);
+    const model = issues.find((i) => i.path === '$.nodes[0].data.inputs.model')!;
+    expect(model.message).toMatch(/required but has no value/);
+    expect(issues.find((i) => i.path === '$.nodes[0].data.inputs.seed')!.message).toMatch(/must be <= 100/);
+    expect(issues.find((i) => i.path === '$.nodes[1].data.inputs.latents')!.message).toMatch(/nothing is connected/);
+  });
+
+  it('skips inputs fed by an edge and nodes the templates do not know', () => {
+    const wf = load((w) => {
+      w.nodes[1].data.inputs.seed.value = -5; // b.seed is fed by s.value: its value is never sent
+      w.nodes[0].data.type = 'custom_thing';
+      w.edges.push({ id: 'e3', type: 'default', source: 's', sourceHandle: 'value', target: 'b', targetHandle: 'latents' });
+    });
+    expect(issuesOf(wf)).toEqual([]);
+  });
+
+  it('names the unset required model of a shipped workflow', () => {
+    const wf = Workflow.fromJson(readFixtureText('default-workflows', 'Text to Image - SD1.5.json'));
+    const issues = issuesOf(wf);
+    expect(issues.map((i) => i.code)).toEqual(['required-unset']);
+    expect(issues[0].message).toContain('setInput(0');
+  });
+});
