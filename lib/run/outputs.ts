@@ -1,0 +1,179 @@
+// Mapping server results back to the workflow's output nodes (API.md §6), purely.
+// The server keys `session.results` by prepared copy ids (one per iteration); the workflow knows
+// only its own node ids. Two routes lead to the same `RunOutput`s and must agree:
+// - incremental: one `invocation_complete` of an output node (`runOutputOf`), as soon as it happens;
+// - authoritative: the completed queue item (`outputsOfQueueItem`), read once at the end.
+import type { InvocationOutput, QueueItem, SessionState } from '../protocol/dto';
+import type { WorkflowOutput } from '../workflow/types';
+import type { ImageRef, RunOutput, VideoRef } from './events';
+
+type Loose = Readonly<Record<string, unknown>>;
+
+const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const numberOr0 = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+
+const optionalNumber = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
+
+const imageNameOf = (value: unknown): string | undefined =>
+  isObject(value) && typeof value.image_name === 'string' ? value.image_name : undefined;
+
+const videoNameOf = (value: unknown): string | undefined =>
+  isObject(value) && typeof value.video_name === 'string' ? value.video_name : undefined;
+
+/**
+ * The images of one node result: every top-level field that is an `ImageField` or a list of them
+ * (what InvokeAI's gallery collects), in field order. The size comes from the result's own
+ * `width` / `height`; it is 0 where the server does not report it (`image_collection_output`).
+ */
+export const imagesOfResult = (result: InvocationOutput): readonly ImageRef[] => {
+  const width = numberOr0(result.width);
+  const height = numberOr0(result.height);
+  const images: ImageRef[] = [];
+  for (const value of Object.values(result)) {
+    const candidates = Array.isArray(value) ? value : [value];
+    for (const candidate of candidates) {
+      const imageName = imageNameOf(candidate);
+      if (imageName !== undefined) images.push({ imageName, width, height });
+    }
+  }
+  return images;
+};
+
+/** The videos of one node result (`video_output` and any top-level `VideoField`). */
+export const videosOfResult = (result: InvocationOutput): readonly VideoRef[] => {
+  const videos: VideoRef[] = [];
+  for (const value of Object.values(result)) {
+    const candidates = Array.isArray(value) ? value : [value];
+    for (const candidate of candidates) {
+      const videoName = videoNameOf(candidate);
+      if (videoName === undefined) continue;
+      const numFrames = optionalNumber(result.num_frames);
+      const fps = optionalNumber(result.fps);
+      const duration = optionalNumber(result.duration);
+      videos.push({
+        videoName,
+        width: numberOr0(result.width),
+        height: numberOr0(result.height),
+        ...(numFrames === undefined ? {} : { numFrames }),
+        ...(fps === undefined ? {} : { fps }),
+        ...(duration === undefined ? {} : { duration }),
+      });
+    }
+  }
+  return videos;
+};
+
+const isPrimitive = (value: unknown): value is string | number | boolean =>
+  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+
+/** The plain values of one node result: `value` of `*_output`, items of a primitive `collection`. */
+export const valuesOfResult = (result: InvocationOutput): readonly (string | number | boolean)[] => {
+  if (isPrimitive(result.value)) return [result.value];
+  if (Array.isArray(result.collection) && result.collection.every(isPrimitive)) return result.collection;
+  return [];
+};
+
+/**
+ * The board a node saved to: the `board` field of the node as the server ran it (`{board_id}`, or
+ * absent / null for uncategorized). Without the node, the workflow's own setting (`'auto'` cannot
+ * be resolved here and reads as `null`).
+ */
+export const boardIdOf = (invocation: Loose | undefined, output: WorkflowOutput): string | null => {
+  if (invocation === undefined) return output.board === 'auto' ? null : output.board;
+  const board = invocation.board;
+  return isObject(board) && typeof board.board_id === 'string' ? board.board_id : null;
+};
+
+/**
+ * The `RunOutput` of one prepared copy of an output node: what an `output` event carries when
+ * `invocation_complete` arrives (`invocation` is the event's prepared node, for its board).
+ */
+export const runOutputOf = (output: WorkflowOutput, result: InvocationOutput, invocation?: Loose): RunOutput => ({
+  nodeId: output.nodeId,
+  nodeType: output.nodeType,
+  label: output.label,
+  boardId: boardIdOf(invocation, output),
+  images: imagesOfResult(result),
+  videos: videosOfResult(result),
+  values: valuesOfResult(result),
+});
+
+/** The prepared ids of a workflow node in a session (both mappings are consulted; either may be missing). */
+export const preparedIdsOf = (session: SessionState, nodeId: string): readonly string[] => {
+  const fromSource = session.source_prepared_mapping?.[nodeId] ?? [];
+  const fromPrepared = Object.entries(session.prepared_source_mapping ?? {})
+    .filter(([, source]) => source === nodeId)
+    .map(([prepared]) => prepared);
+  return [...new Set([...fromSource, ...fromPrepared])];
+};
+
+const comparePaths = (a: readonly number[], b: readonly number[]): number => {
+  for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return a.length - b.length;
+};
+
+/**
+ * Prepared ids in iteration order: by `prepared_iteration_paths`, then by position in
+ * `executed_history`, then by position in `results` (the server inserts results as nodes complete,
+ * and JSON objects keep that order), then by id for a stable total order.
+ */
+export const sortPreparedIds = (session: SessionState, preparedIds: readonly string[]): readonly string[] => {
+  const paths = session.prepared_iteration_paths ?? {};
+  const history = session.executed_history ?? [];
+  const resultOrder = Object.keys(session.results ?? {});
+  const rank = (list: readonly string[], id: string): number => {
+    const index = list.indexOf(id);
+    return index < 0 ? Number.MAX_SAFE_INTEGER : index;
+  };
+  return [...preparedIds].sort((a, b) => {
+    const pathA = paths[a];
+    const pathB = paths[b];
+    if (pathA !== undefined && pathB !== undefined) {
+      const byPath = comparePaths(pathA, pathB);
+      if (byPath !== 0) return byPath;
+    } else if (pathA !== undefined || pathB !== undefined) {
+      return pathA !== undefined ? -1 : 1;
+    }
+    const byHistory = rank(history, a) - rank(history, b);
+    if (byHistory !== 0) return byHistory;
+    const byResult = rank(resultOrder, a) - rank(resultOrder, b);
+    if (byResult !== 0) return byResult;
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+};
+
+/** The node the server ran for a prepared id (the execution graph's copy, else the source graph's node). */
+const invocationOf = (session: SessionState, preparedId: string, nodeId: string): Loose | undefined =>
+  session.execution_graph?.nodes?.[preparedId] ?? session.graph?.nodes?.[nodeId];
+
+/**
+ * The authoritative outputs of a queue item: one `RunOutput` per output node that has results, in
+ * the order of `outputs`, its images (videos, values) from every prepared copy in iteration order.
+ *
+ * @example
+ * const outputs = outputsOfQueueItem(listOutputs(wf), await client.queue.getItem(itemId));
+ * outputs.flatMap((o) => o.images.map((i) => i.imageName));
+ */
+export const outputsOfQueueItem = (outputs: readonly WorkflowOutput[], item: QueueItem): readonly RunOutput[] => {
+  const session = item.session;
+  const results = session.results ?? {};
+  const runOutputs: RunOutput[] = [];
+  for (const output of outputs) {
+    const prepared = sortPreparedIds(
+      session,
+      preparedIdsOf(session, output.nodeId).filter((id) => results[id] !== undefined),
+    );
+    if (prepared.length === 0) continue;
+    const parts = prepared.map((id) => runOutputOf(output, results[id], invocationOf(session, id, output.nodeId)));
+    runOutputs.push({
+      ...parts[0],
+      images: parts.flatMap((part) => part.images),
+      videos: parts.flatMap((part) => part.videos),
+      values: parts.flatMap((part) => part.values),
+    });
+  }
+  return runOutputs;
+};

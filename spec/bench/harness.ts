@@ -1,0 +1,91 @@
+// The benchmark harness: every figure is a ratio against a baseline measured in the same run (or a
+// plain count), reported as the median of several repetitions with min and max. Absolute times are
+// printed for information only: they depend on the machine, the ratios much less.
+import { performance } from 'node:perf_hooks';
+
+/** The spread of one measured quantity over repetitions. */
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly samples: readonly number[];
+}
+
+/** One row of the report. */
+export interface Figure {
+  readonly name: string;
+  /** What the ratio is against. */
+  readonly baseline: string;
+  /** ours / baseline, or a count when `unit` says so. */
+  readonly value: Spread;
+  readonly unit: 'ratio' | 'count' | 'bytes' | 'ms' | 'MB' | 'per-second';
+  /** The goal, e.g. `< 10x`, and whether it was met (undefined when the figure is only reported). */
+  readonly goal?: string;
+  readonly met?: boolean;
+  /** Informational absolute figures (ours and the baseline's). */
+  readonly info?: Readonly<Record<string, string | number>>;
+}
+
+/** Summarises samples into median, min and max. */
+export const spread = (samples: readonly number[]): Spread => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], samples };
+};
+
+/** Milliseconds one call of `fn` takes, averaged over enough iterations to last about `targetMs`. */
+export const timePerCall = (fn: () => unknown, targetMs = 200): number => {
+  // Calibrate the iteration count once so that each sample is long enough to be measured well.
+  let iterations = 1;
+  for (;;) {
+    const start = performance.now();
+    for (let i = 0; i < iterations; i++) fn();
+    const elapsed = performance.now() - start;
+    if (elapsed >= targetMs / 4 || iterations >= 1 << 24) return measureLoop(fn, Math.max(1, Math.round((iterations * targetMs) / Math.max(elapsed, 0.01))));
+    iterations *= 4;
+  }
+};
+
+const measureLoop = (fn: () => unknown, iterations: number): number => {
+  const start = performance.now();
+  for (let i = 0; i < iterations; i++) fn();
+  return (performance.now() - start) / iterations;
+};
+
+/**
+ * Measures `ours` against `baseline` in alternating repetitions (so that drift in machine load hits
+ * both alike) and returns the spread of the per-repetition ratio ours/baseline.
+ */
+export const compareSync = (ours: () => unknown, baseline: () => unknown, repetitions = 7): { ratio: Spread; ours: Spread; baseline: Spread } => {
+  const oursSamples: number[] = [];
+  const baseSamples: number[] = [];
+  const ratios: number[] = [];
+  for (let r = 0; r < repetitions; r++) {
+    const b = timePerCall(baseline);
+    const o = timePerCall(ours);
+    baseSamples.push(b);
+    oursSamples.push(o);
+    ratios.push(o / b);
+  }
+  return { ratio: spread(ratios), ours: spread(oursSamples), baseline: spread(baseSamples) };
+};
+
+/** Formats a number for the table: 3 significant digits. */
+export const fmt = (n: number): string => (Number.isFinite(n) ? Number(n.toPrecision(3)).toString() : String(n));
+
+/** Prints the figures as a fixed-width table. */
+export const printTable = (figures: readonly Figure[]): string => {
+  const rows = figures.map((f) => [
+    f.name,
+    f.baseline,
+    `${fmt(f.value.median)}${f.unit === 'ratio' ? 'x' : ` ${f.unit}`}`,
+    `${fmt(f.value.min)} – ${fmt(f.value.max)}`,
+    f.goal ?? 'report',
+    f.met === undefined ? '' : f.met ? 'met' : 'NOT MET',
+  ]);
+  const header = ['figure', 'baseline (same run)', 'median', 'min – max', 'goal', ''];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: readonly string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+};
