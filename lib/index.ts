@@ -84,3 +84,16 @@ export type {
   EnqueueBatchResult,
   NodeFieldValue,
 } from './protocol/dto';
+
+// --- The client and its transport ------------------------------------------------------------
+export { createClient } from './client/client';
+export type { ClientOptions, InvokeAIClient } from './client/client';
+export type { ConnectionState, SocketDiagnostic, WebSocketConstructor, WebSocketLike } from './client/socket';
+export type { FetchLike, Logger } from './client/http';
+export type { RetryPolicy, BackoffPolicy } from './client/backoff';
+export { HttpError, AuthError, NetworkError, RequestTimeoutError, RequestAbortedError, DecodeError } from './client/errors';
+export type { RequestIssue } from './client/errors';
+
+// --- Server events ---------------------------------------------------------------------------
+export { decodeServerEvent, isKnownServerEventName } from './protocol/events';
+export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent } from './protocol/events';

@@ -1,0 +1,111 @@
+// createClient: the client's transport core (HTTP and the shared socket). Server resources
+// (`queue`, `images`, ...) and `run` are separate modules that take the `ClientContext`.
+import crossFetch from 'cross-fetch';
+import IsomorphicWebSocket from 'isomorphic-ws';
+import { Observable, SchedulerLike, asyncScheduler } from 'rxjs';
+import { ServerEvent } from '../protocol/events';
+import { BackoffPolicy, RetryPolicy } from './backoff';
+import { FetchLike, HttpClient, Logger, TokenStore, createHttpClient, normalizeBaseUrl, tokenStore } from './http';
+import { ConnectionState, SocketConnection, SocketDiagnostic, WebSocketConstructor, createSocketConnection } from './socket';
+
+/** Options of `createClient`. Only `baseUrl` is required. */
+export interface ClientOptions {
+  /** The server's URL, with any reverse-proxy path prefix (`https://host/invoke`); REST, v2 and socket URLs derive from it. */
+  readonly baseUrl: string;
+  /** A bearer token (multi-user InvokeAI); replaced when the server sends `X-Refreshed-Token`. */
+  readonly token?: string;
+  /** The queue to use and whose socket room to join (default `'default'`). */
+  readonly queueId?: string;
+  /** A `fetch` to use instead of cross-fetch. */
+  readonly fetch?: FetchLike;
+  /** A WebSocket constructor to use instead of isomorphic-ws. */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Per-attempt HTTP timeout (default 60 s). */
+  readonly requestTimeoutMs?: number;
+  /** Retry policy of idempotent requests (`false` disables retries). */
+  readonly retry?: Partial<RetryPolicy> | false;
+  /** Reconnect backoff of the socket. */
+  readonly reconnect?: Partial<BackoffPolicy>;
+  /** Time allowed from opening the socket to the server's connect answer (default 20 s). */
+  readonly connectTimeoutMs?: number;
+  /** How often runs poll the queue item over REST (used by the run pipeline). */
+  readonly pollIntervalMs?: number;
+  readonly logger?: Logger;
+  /** Timers of retries, timeouts, watchdog and reconnects (tests pass a `TestScheduler`). */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** What resource modules and the run pipeline build on: one per client. */
+export interface ClientContext {
+  readonly options: ClientOptions;
+  readonly baseUrl: string;
+  readonly queueId: string;
+  readonly http: HttpClient;
+  readonly socket: SocketConnection;
+  readonly token: TokenStore;
+  readonly scheduler: SchedulerLike;
+}
+
+/** The client's transport core. */
+export interface InvokeAIClient {
+  /** Every decoded socket event, over one shared connection (opened while anyone listens). */
+  readonly events$: Observable<ServerEvent>;
+  /** The socket's connection state. */
+  readonly connection$: Observable<ConnectionState>;
+  /** Socket payloads that did not decode, frames that were ignored. */
+  readonly diagnostics$: Observable<SocketDiagnostic>;
+  /** Releases the socket and its timers; the streams complete. */
+  readonly close: () => void;
+  /** The transport, for resource modules and the run pipeline. */
+  readonly context: ClientContext;
+}
+
+/** Builds the shared transport of one client (for resource modules; most users call `createClient`). */
+export const createClientContext = (options: ClientOptions): ClientContext => {
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const token = tokenStore(options.token);
+  const queueId = options.queueId ?? 'default';
+  const http = createHttpClient({
+    baseUrl: options.baseUrl,
+    fetch: options.fetch ?? crossFetch,
+    token,
+    requestTimeoutMs: options.requestTimeoutMs,
+    retry: options.retry,
+    logger: options.logger,
+    scheduler,
+  });
+  const socket = createSocketConnection({
+    baseUrl: options.baseUrl,
+    WebSocket: options.WebSocket ?? IsomorphicWebSocket,
+    token: token.get,
+    queueId,
+    reconnect: options.reconnect,
+    connectTimeoutMs: options.connectTimeoutMs,
+    scheduler,
+    logger: options.logger,
+  });
+  return { options, baseUrl: normalizeBaseUrl(options.baseUrl), queueId, http, socket, token, scheduler };
+};
+
+/**
+ * Creates a client for one InvokeAI server. Nothing connects until a stream is subscribed or a
+ * request is made.
+ *
+ * @example
+ * import { createClient } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const sub = client.events$.subscribe((event) => console.log(event.type));
+ * // ...
+ * sub.unsubscribe();
+ * client.close();
+ */
+export const createClient = (options: ClientOptions): InvokeAIClient => {
+  const context = createClientContext(options);
+  return {
+    events$: context.socket.events$,
+    connection$: context.socket.connection$,
+    diagnostics$: context.socket.diagnostics$,
+    close: context.socket.close,
+    context,
+  };
+};
