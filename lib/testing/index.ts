@@ -1,0 +1,12 @@
+/** `invokeai-rx/testing`: a simulated InvokeAI server for tests and demos. */
+export { startMockServer } from './server';
+export type { MockServer, MockServerOptions, RequestLogEntry } from './server';
+export type { MockFaults, RequestFailure } from './faults';
+export type { MockUser } from './auth';
+export type { ModelConfig, ModelSpec } from './models';
+export { defaultModels, modelIdentifier } from './models';
+export type { ImageDTO } from './images';
+export type { BoardDTO } from './boards';
+export type { EventLogEntry } from './events';
+export { OpenApiNotFoundError } from './openapi';
+export type { OpenApiDocument } from './openapi';

@@ -1,0 +1,181 @@
+/** Session queue state of the simulator: items, statuses, counts and their REST/event shapes. */
+import { sqliteNow } from './clock';
+import { GraphEdge, GraphNode, ValidGraph } from './validate';
+
+/** The six queue item statuses. */
+export type QueueItemStatus = 'pending' | 'in_progress' | 'waiting' | 'completed' | 'failed' | 'canceled';
+
+/** Whether a status is terminal. */
+export const isTerminal = (s: QueueItemStatus): boolean => s === 'completed' || s === 'failed' || s === 'canceled';
+
+/** A `GraphExecutionState` as the simulator keeps it. */
+export interface SessionState {
+  readonly id: string;
+  readonly graph: ValidGraph;
+  readonly execution_graph: { readonly id: string; readonly nodes: Record<string, GraphNode>; readonly edges: GraphEdge[] };
+  readonly executed: string[];
+  readonly executed_history: string[];
+  readonly results: Record<string, Readonly<Record<string, unknown>>>;
+  readonly errors: Record<string, string>;
+  readonly prepared_source_mapping: Record<string, string>;
+  readonly source_prepared_mapping: Record<string, string[]>;
+}
+
+/** A queue item as the simulator keeps it (mutated by the processor). */
+export interface QueueItemRecord {
+  item_id: number;
+  status: QueueItemStatus;
+  status_sequence: number;
+  priority: number;
+  batch_id: string;
+  origin: string | null;
+  destination: string | null;
+  session_id: string;
+  error_type: string | null;
+  error_message: string | null;
+  error_traceback: string | null;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  queue_id: string;
+  user_id: string;
+  field_values: ReadonlyArray<{ node_path: string; field_name: string; value: unknown }>;
+  retried_from_item_id: number | null;
+  session: SessionState;
+  workflow: unknown;
+}
+
+/** Drops null/undefined fields (FastAPI `response_model_exclude_none=True`), recursively as pydantic does. */
+export const excludeNone = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(excludeNone);
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = excludeNone(v);
+    return out;
+  }
+  return value;
+};
+
+/** The REST shape of an item, key order as the real server (null fields kept; callers apply `excludeNone`). */
+export const itemToJson = (item: QueueItemRecord): Record<string, unknown> => ({
+  item_id: item.item_id,
+  status: item.status,
+  // InvokeAI 6.14 serves both; the 2025 recordings in spec/fixtures predate them.
+  status_sequence: item.status_sequence,
+  priority: item.priority,
+  batch_id: item.batch_id,
+  origin: item.origin,
+  destination: item.destination,
+  session_id: item.session_id,
+  error_type: item.error_type,
+  error_message: item.error_message,
+  error_traceback: item.error_traceback,
+  created_at: item.created_at,
+  updated_at: item.updated_at,
+  started_at: item.started_at,
+  completed_at: item.completed_at,
+  queue_id: item.queue_id,
+  user_id: item.user_id,
+  field_values: item.field_values,
+  retried_from_item_id: item.retried_from_item_id,
+  is_api_validation_run: false,
+  session: {
+    id: item.session.id,
+    graph: item.session.graph,
+    execution_graph: item.session.execution_graph,
+    executed: item.session.executed,
+    executed_history: item.session.executed_history,
+    results: item.session.results,
+    errors: item.session.errors,
+    prepared_source_mapping: item.session.prepared_source_mapping,
+    source_prepared_mapping: item.session.source_prepared_mapping,
+  },
+  workflow: item.workflow,
+});
+
+/** A redacted copy of another user's item (multi-user mode, non-admin reader). */
+export const redactItem = (json: Record<string, unknown>): Record<string, unknown> => ({
+  ...json,
+  user_id: 'redacted',
+  batch_id: 'redacted',
+  session_id: 'redacted',
+  origin: null,
+  destination: null,
+  field_values: null,
+  workflow: null,
+  error_type: null,
+  error_message: null,
+  error_traceback: null,
+  priority: 0,
+  session: { id: 'redacted', graph: { id: 'redacted', nodes: {}, edges: [] }, execution_graph: { id: 'redacted', nodes: {}, edges: [] }, executed: [], executed_history: [], results: {}, errors: {}, prepared_source_mapping: {}, source_prepared_mapping: {} },
+});
+
+/** Status counts. */
+export interface StatusCounts {
+  pending: number;
+  in_progress: number;
+  waiting: number;
+  completed: number;
+  failed: number;
+  canceled: number;
+  total: number;
+}
+
+/** Counts items by status. */
+export const countStatuses = (items: Iterable<QueueItemRecord>): StatusCounts => {
+  const c: StatusCounts = { pending: 0, in_progress: 0, waiting: 0, completed: 0, failed: 0, canceled: 0, total: 0 };
+  for (const it of items) {
+    c[it.status] += 1;
+    c.total += 1;
+  }
+  return c;
+};
+
+/** The queue table. */
+export class QueueStore {
+  private readonly items = new Map<number, QueueItemRecord>();
+  private nextId = 1;
+
+  /** Allocates the next item id. */
+  allocateId(): number {
+    return this.nextId++;
+  }
+
+  /** Inserts an item. */
+  put(item: QueueItemRecord): void {
+    this.items.set(item.item_id, item);
+  }
+
+  /** The item, if any. */
+  get(id: number): QueueItemRecord | undefined {
+    return this.items.get(id);
+  }
+
+  /** Deletes an item. */
+  delete(id: number): boolean {
+    return this.items.delete(id);
+  }
+
+  /** All items of a queue, ordered `priority DESC, item_id ASC`. */
+  list(queueId?: string): QueueItemRecord[] {
+    return [...this.items.values()]
+      .filter((i) => queueId === undefined || i.queue_id === queueId)
+      .sort((a, b) => b.priority - a.priority || a.item_id - b.item_id);
+  }
+
+  /** The next pending item (priority then FIFO). */
+  next(queueId?: string): QueueItemRecord | undefined {
+    return this.list(queueId).find((i) => i.status === 'pending');
+  }
+
+  /** Sets a status, bumping `status_sequence` and the timestamps. */
+  setStatus(item: QueueItemRecord, status: QueueItemStatus): void {
+    const now = sqliteNow();
+    item.status = status;
+    item.status_sequence += 1;
+    item.updated_at = now;
+    if (status === 'in_progress' && !item.started_at) item.started_at = now;
+    if (isTerminal(status)) item.completed_at = now;
+  }
+}
