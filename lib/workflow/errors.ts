@@ -18,7 +18,8 @@ export interface InputIssue {
     | 'required-unset'
     | 'missing-node'
     | 'missing-field'
-    | 'dangling-edge';
+    | 'dangling-edge'
+    | 'unknown-node-type';
   /** The ref the user gave, or the `nodeId.fieldName` of the input concerned. */
   readonly ref: string;
   /** JSON path into the workflow, e.g. `$.nodes[3].data.inputs.seed`, when there is one. */

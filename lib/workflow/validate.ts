@@ -6,13 +6,16 @@ import { formFieldElements } from './form';
 import { connectedInputs, describeCandidate, listInputs, nodeDisplayLabel, nodeIndexById } from './inputs';
 import type { Workflow, WorkflowInput } from './types';
 import { checkValue } from './values';
+import { isExecutableNode } from './graph';
 
 const elementPath = (id: string): string => `$.form.elements[${JSON.stringify(id)}].data.fieldIdentifier`;
 
 /**
  * Reports every problem at once: required inputs that are neither set nor fed by an edge,
  * values that break their field's rules, form fields naming missing nodes or fields, and edges
- * to or from missing nodes. `Right(wf)` when there are none.
+ * to or from missing nodes, and node types the templates do not know (the server rejects a graph
+ * with a node type it lacks: validate against `await client.templates()` for custom node packs).
+ * `Right(wf)` when there are none.
  *
  * @example
  * ```ts
@@ -52,7 +55,17 @@ export const validateWorkflow = (wf: Workflow): E.Either<readonly InputIssue[], 
   nodes.forEach((node, n) => {
     if (node.type !== 'invocation') return;
     const template = wf.templates[node.data.type];
-    if (template === undefined) return;
+    if (template === undefined) {
+      if (isExecutableNode(node)) {
+        issues.push({
+          code: 'unknown-node-type',
+          ref: node.id,
+          path: `$.nodes[${n}].data.type`,
+          message: `Node "${nodeDisplayLabel(node, wf.templates)}" (${node.id}) has the type "${node.data.type}", which these node templates do not have: the server will reject the graph unless a node pack provides it. Replace the node, or load the workflow with the server's own templates (Workflow.fromJson(text, { templates: await client.templates() })).`,
+        });
+      }
+      return;
+    }
     for (const field of Object.values(template.inputs)) {
       const ref = `${node.id}.${field.name}`;
       const path = `$.nodes[${n}].data.inputs.${field.name}`;

@@ -61,13 +61,27 @@ describe('validateWorkflow', () => {
     expect(issues.find((i) => i.path === '$.nodes[1].data.inputs.latents')!.message).toMatch(/nothing is connected/);
   });
 
-  it('skips inputs fed by an edge and nodes the templates do not know', () => {
+  it('skips inputs fed by an edge, and reports a node type the templates do not know instead of its inputs', () => {
     const wf = load((w) => {
       w.nodes[1].data.inputs.seed.value = -5; // b.seed is fed by s.value: its value is never sent
       w.nodes[0].data.type = 'custom_thing';
       w.edges.push({ id: 'e3', type: 'default', source: 's', sourceHandle: 'value', target: 'b', targetHandle: 'latents' });
     });
-    expect(issuesOf(wf)).toEqual([]);
+    const issues = issuesOf(wf);
+    expect(issues.map((i) => [i.code, i.path])).toEqual([['unknown-node-type', '$.nodes[0].data.type']]);
+    expect(issues[0].message).toContain('"custom_thing"');
+    expect(issues[0].message).toContain('client.templates()');
+  });
+
+  it('flags the node types that InvokeAI 6.14 removed from three of its own default workflows', () => {
+    const removed = (file: string) =>
+      issuesOf(Workflow.fromJson(readFixtureText('default-workflows', file)))
+        .filter((i) => i.code === 'unknown-node-type')
+        .map((i) => i.message.match(/type "([^"]+)"/)![1])
+        .sort();
+    expect(removed('ESRGAN Upscaling with Canny ControlNet.json')).toEqual(['canny_image_processor']);
+    expect(removed('Multi ControlNet (Canny & Depth).json')).toEqual(['canny_image_processor', 'midas_depth_image_processor']);
+    expect(removed('Text to Image - SD1.5.json')).toEqual([]);
   });
 
   it('names the unset required model of a shipped workflow', () => {
