@@ -44,6 +44,10 @@ export type { Batch, BatchDatum, BatchOptions, Sweep, BatchErrorReason } from '.
 export { GeneratorError, resolveFloatGenerator, resolveIntegerGenerator, resolveStringGenerator, resolveImageGenerator } from './workflow/generators';
 export { listOutputs } from './workflow/outputs';
 
+// --- Models: re-pointing a workflow at the models a server has -------------------------------
+export { syncModels } from './workflow/sync-models';
+export type { ModelSync, ModelChange, UnresolvedModel, ModelRecord, ModelValue, ModelMatch, ModelFieldRef, SyncModelsOptions } from './workflow/sync-models';
+
 // --- Run events and operators ----------------------------------------------------------------
 export { isRunEventOf, isTerminalRunEvent, isItemRunEvent } from './run/events';
 export type {
@@ -71,6 +75,9 @@ export type {
 } from './run/events';
 export { ofType, progressOf, outputsOf, collectOutputs } from './run/operators';
 export { outputsOfQueueItem } from './run/outputs';
+export { RunTimeoutError, ConnectionLostError } from './run/errors';
+export type { RunOptions, RunManyOptions, RunManyEvent } from './run/run';
+export type { PollPolicy } from './run/poll';
 
 // --- Server data shapes ----------------------------------------------------------------------
 export { isTerminalStatus, TERMINAL_STATUSES } from './protocol/dto';
@@ -97,3 +104,38 @@ export type { RequestIssue } from './client/errors';
 // --- Server events ---------------------------------------------------------------------------
 export { decodeServerEvent, isKnownServerEventName } from './protocol/events';
 export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent } from './protocol/events';
+
+// --- Server resources ------------------------------------------------------------------------
+export type { ClientResources } from './client/resources';
+export { NotFoundError } from './client/resource';
+export type { ResourceDiagnostic, ResourceKind } from './client/resource';
+export type { AppResource, AppVersion, Health, HealthOptions, AuthStatus } from './client/app';
+export { sniffImageType } from './client/images';
+export type {
+  ImagesResource,
+  ImageDTO,
+  ImagePage,
+  ImageUrls,
+  ImageCategory,
+  ImageWorkflow,
+  UploadOptions,
+  ImageListOptions,
+  DeleteImagesResult,
+  StarResult,
+} from './client/images';
+export { UNCATEGORIZED } from './client/boards';
+export type {
+  BoardsResource,
+  BoardDTO,
+  BoardChanges,
+  BoardListOptions,
+  BoardVisibility,
+  DeleteBoardResult,
+  AddImagesResult,
+  RemoveImagesResult,
+} from './client/boards';
+export { toModelIdentifier } from './client/models';
+export type { ModelsResource, ModelConfig, ModelIdentifier, ModelBase, ModelType, ModelFormat, ModelListOptions } from './client/models';
+export type { QueueResource, RetryItemsResult } from './client/queue';
+export type { WorkflowsResource, WorkflowRecord, WorkflowListItem, WorkflowPage, WorkflowListQuery } from './client/workflows';
+export type { QueueAndProcessorStatus } from './protocol/dto';

@@ -7,6 +7,10 @@ import { ServerEvent } from '../protocol/events';
 import { BackoffPolicy, RetryPolicy } from './backoff';
 import { FetchLike, HttpClient, Logger, TokenStore, createHttpClient, normalizeBaseUrl, tokenStore } from './http';
 import { ConnectionState, SocketConnection, SocketDiagnostic, WebSocketConstructor, createSocketConnection } from './socket';
+import type { RunEvent, RunResult } from '../run/events';
+import type { Workflow } from '../workflow/types';
+import { RunManyEvent, RunManyOptions, RunOptions, RunRequest, runMany, runWorkflow, submitWorkflow } from '../run/run';
+import { ClientResources, createResources } from './resources';
 
 /** Options of `createClient`. Only `baseUrl` is required. */
 export interface ClientOptions {
@@ -46,8 +50,8 @@ export interface ClientContext {
   readonly scheduler: SchedulerLike;
 }
 
-/** The client's transport core. */
-export interface InvokeAIClient {
+/** The client: its transport, its runs and its server resources (`queue`, `images`, `boards`, `models`, `workflows`, `app`). */
+export interface InvokeAIClient extends ClientResources {
   /** Every decoded socket event, over one shared connection (opened while anyone listens). */
   readonly events$: Observable<ServerEvent>;
   /** The socket's connection state. */
@@ -58,6 +62,12 @@ export interface InvokeAIClient {
   readonly close: () => void;
   /** The transport, for resource modules and the run pipeline. */
   readonly context: ClientContext;
+  /** Runs a workflow: cold; subscribing enqueues; unsubscribing before the end cancels (see `RunOptions`). */
+  readonly run: (wf: Workflow, options?: RunOptions) => Observable<RunEvent>;
+  /** The same run as a Promise, settled when every item has ended. */
+  readonly submit: (wf: Workflow, options?: RunOptions) => Promise<RunResult>;
+  /** Many runs, at most `concurrency` at once, their events tagged with the workflow's index. */
+  readonly runMany: (workflows: Iterable<Workflow | RunRequest>, options?: RunManyOptions) => Observable<RunManyEvent>;
 }
 
 /** Builds the shared transport of one client (for resource modules; most users call `createClient`). */
@@ -107,5 +117,9 @@ export const createClient = (options: ClientOptions): InvokeAIClient => {
     diagnostics$: context.socket.diagnostics$,
     close: context.socket.close,
     context,
+    run: (wf, runOptions) => runWorkflow(context, wf, runOptions),
+    submit: (wf, runOptions) => submitWorkflow(context, wf, runOptions),
+    runMany: (workflows, manyOptions) => runMany(context, workflows, manyOptions),
+    ...createResources(context),
   };
 };

@@ -1,1 +1,3 @@
-export {};
+// invokeai-rx/node: file helpers for Node (load a workflow file, upload an image file, save a run's images).
+export { loadWorkflowFile, uploadImageFile, saveOutputs, FileError, SaveOutputsError } from './files';
+export type { FileErrorReason, OutputImageInfo, SaveOutputsOptions } from './files';

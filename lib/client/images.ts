@@ -1,0 +1,285 @@
+// `client.images`: upload, read, download, star, delete and list gallery images (API.md §4.2).
+import * as t from 'io-ts';
+import { Workflow } from '../workflow/workflow';
+import type { LoadOptions } from '../workflow/types';
+import { JsonObject, nullable } from '../protocol/dto';
+import type { ClientContext } from './client';
+import { DecodeError } from './errors';
+import { apiPath, bytesCodec, MultipartPart } from './http';
+import { DiagnosticSink, OpenString, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
+
+/** The image categories of today's server; `user` uploads land in the GUI's Assets tab. */
+export type ImageCategory = OpenString<'general' | 'mask' | 'control' | 'user' | 'other'>;
+
+/** An image record (`ImageDTO`). `image_url`/`thumbnail_url` are the server's relative paths; `urls()` gives absolute ones. */
+export const ImageDTO = t.intersection(
+  [
+    t.type({
+      image_name: t.string,
+      image_url: t.string,
+      thumbnail_url: t.string,
+      image_category: t.string,
+      width: t.number,
+      height: t.number,
+    }),
+    t.partial({
+      image_origin: t.string,
+      created_at: t.string,
+      updated_at: t.string,
+      deleted_at: nullable(t.string),
+      is_intermediate: t.boolean,
+      session_id: nullable(t.string),
+      node_id: nullable(t.string),
+      starred: t.boolean,
+      has_workflow: t.boolean,
+      image_subfolder: t.string,
+      board_id: nullable(t.string),
+    }),
+  ],
+  'ImageDTO',
+);
+/** An image record (`ImageDTO`). */
+export type ImageDTO = t.TypeOf<typeof ImageDTO>;
+
+/** One page of `GET /api/v1/images/`. */
+export interface ImagePage {
+  readonly limit: number;
+  readonly offset: number;
+  readonly total: number;
+  readonly items: ReadonlyArray<ImageDTO>;
+}
+
+const ImagePageBody = t.type({ limit: t.number, offset: t.number, total: t.number, items: UnknownArray }, 'ImagePage');
+
+/** `GET /api/v1/images/i/{name}/urls`. */
+export const ImageUrls = t.type({ image_name: t.string, image_url: t.string, thumbnail_url: t.string }, 'ImageUrls');
+/** An image's URLs. */
+export type ImageUrls = t.TypeOf<typeof ImageUrls>;
+
+/** The server's confirmation of a delete: what was deleted, and the boards that changed (`"none"` = uncategorized). */
+export const DeleteImagesResult = t.intersection(
+  [t.type({ deleted_images: t.array(t.string), affected_boards: t.array(t.string) }), t.partial({ failed_images: t.array(t.string) })],
+  'DeleteImagesResult',
+);
+/** The server's confirmation of a delete. */
+export type DeleteImagesResult = t.TypeOf<typeof DeleteImagesResult>;
+
+const StarredResult = t.type({ starred_images: t.array(t.string), affected_boards: t.array(t.string) }, 'StarredImagesResult');
+const UnstarredResult = t.type({ unstarred_images: t.array(t.string), affected_boards: t.array(t.string) }, 'UnstarredImagesResult');
+
+/** Which images a star or unstar changed, and the boards they are on. */
+export interface StarResult {
+  readonly images: ReadonlyArray<string>;
+  readonly affectedBoards: ReadonlyArray<string>;
+}
+
+const ImageWorkflowBody = t.type({ workflow: nullable(t.string), graph: nullable(t.string) }, 'ImageWorkflow');
+
+/** What an image was made with: the workflow (decoded to a `Workflow` value) and the graph, each `null` when not stored. */
+export interface ImageWorkflow {
+  readonly workflow: Workflow | null;
+  readonly graph: JsonObject | null;
+}
+
+/** Options of `images.upload`. */
+export interface UploadOptions {
+  /** Default `user` (the GUI's Assets tab, as the GUI's own uploads). */
+  readonly category?: ImageCategory;
+  /** Default `false`: the image shows in the gallery. */
+  readonly intermediate?: boolean;
+  /** The board to add it to; omitted or `'none'` leaves it uncategorized (the server is never sent `"none"`). */
+  readonly board?: string;
+  /** Stored with the image (the server takes a JSON object). */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  /** The server resizes the image to exactly this size (width × height at most 4096²). */
+  readonly resize?: { readonly width: number; readonly height: number };
+  readonly sessionId?: string;
+  readonly cropVisible?: boolean;
+  /** The file name sent in the multipart part (default `upload` plus an extension from the content). */
+  readonly filename?: string;
+  /** The content type to send; by default it is read from the bytes (PNG, JPEG, GIF, WebP, BMP, TIFF). */
+  readonly contentType?: string;
+}
+
+/** Filters and paging of `images.list`. */
+export interface ImageListOptions {
+  /** A board id, or `'none'` for uncategorized images; omitted: every board. */
+  readonly board?: string;
+  readonly categories?: ReadonlyArray<ImageCategory>;
+  readonly intermediate?: boolean;
+  readonly origin?: 'internal' | 'external';
+  /** Default 0. */
+  readonly offset?: number;
+  /** Default 10 (the server's). */
+  readonly limit?: number;
+  /** By creation time; default `DESC` (newest first). */
+  readonly order?: 'ASC' | 'DESC';
+  /** Default `true` (the server's). */
+  readonly starred_first?: boolean;
+  readonly search?: string;
+}
+
+/** `client.images`. Lookups (`get`) answer `null` for an unknown name; calls on a named image throw `NotFoundError`. */
+export interface ImagesResource {
+  /** Uploads an image (POST, never retried). 415 (`HttpError`) when the bytes are not an image. */
+  readonly upload: (data: Blob | Uint8Array, options?: UploadOptions) => Promise<ImageDTO>;
+  /** The image record, or `null` when the server has no such image. */
+  readonly get: (name: string) => Promise<ImageDTO | null>;
+  /** The full image (PNG) or its thumbnail (WebP) as bytes; no board needed. Throws `NotFoundError`. */
+  readonly download: (name: string, options?: { readonly thumbnail?: boolean }) => Promise<Uint8Array>;
+  /** Absolute URLs of the image and its thumbnail (multi-user servers want the token or media cookie on them). Throws `NotFoundError`. */
+  readonly urls: (name: string) => Promise<ImageUrls>;
+  /** The metadata stored with the image, or `null`. Throws `NotFoundError`. */
+  readonly metadata: (name: string) => Promise<JsonObject | null>;
+  /** The workflow and graph the image was made with, decoded from the server's JSON strings. Throws `NotFoundError`, `DecodeError`, `WorkflowDecodeError`. */
+  readonly workflow: (name: string, options?: LoadOptions) => Promise<ImageWorkflow>;
+  /** Deletes images; the answer names what was really deleted (unknown names are not an error). */
+  readonly delete: (names: string | ReadonlyArray<string>) => Promise<DeleteImagesResult>;
+  readonly star: (names: string | ReadonlyArray<string>) => Promise<StarResult>;
+  readonly unstar: (names: string | ReadonlyArray<string>) => Promise<StarResult>;
+  /** One page of images, newest first by default; records that do not decode are left out and reported on `resourceDiagnostics$`. */
+  readonly list: (options?: ImageListOptions) => Promise<ImagePage>;
+}
+
+const startsWith = (bytes: Uint8Array, prefix: ReadonlyArray<number>, at = 0): boolean =>
+  bytes.length >= at + prefix.length && prefix.every((b, i) => bytes[at + i] === b);
+
+/** The image type of some bytes from their magic numbers (`image/png` ...), or `undefined` when they are not a known image. */
+export const sniffImageType = (bytes: Uint8Array): string | undefined => {
+  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'image/jpeg';
+  if (startsWith(bytes, [0x47, 0x49, 0x46, 0x38])) return 'image/gif';
+  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8)) return 'image/webp';
+  if (startsWith(bytes, [0x42, 0x4d])) return 'image/bmp';
+  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) return 'image/tiff';
+  return undefined;
+};
+
+const EXTENSIONS: Readonly<Record<string, string>> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+  'image/bmp': 'bmp',
+  'image/tiff': 'tiff',
+};
+
+const names = (value: string | ReadonlyArray<string>): ReadonlyArray<string> => (typeof value === 'string' ? [value] : value);
+
+const toBytes = async (data: Blob | Uint8Array): Promise<Uint8Array> =>
+  data instanceof Uint8Array ? data : new Uint8Array(await data.arrayBuffer());
+
+const parseJsonString = (text: string, endpoint: string, field: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new DecodeError(endpoint, [{ path: `$.${field}`, message: `expected a JSON string, got text that does not parse (${(error as Error).message})` }]);
+  }
+};
+
+/**
+ * Builds `client.images`.
+ *
+ * @example
+ * import { createClient } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const image = await client.images.upload(pngBytes, { board: boardId });
+ * const bytes = await client.images.download(image.image_name);
+ */
+export const imagesResource = (context: ClientContext, sink: DiagnosticSink): ImagesResource => {
+  const { http } = context;
+  const image = (name: string) => apiPath`/api/v1/images/i/${name}`;
+
+  const upload: ImagesResource['upload'] = async (data, options = {}) => {
+    const bytes = await toBytes(data);
+    const blobType = typeof Blob !== 'undefined' && data instanceof Blob && data.type !== '' ? data.type : undefined;
+    // A type the bytes do not prove is sent as octet-stream, so the server answers 415 instead of storing garbage.
+    const contentType = options.contentType ?? sniffImageType(bytes) ?? blobType ?? 'application/octet-stream';
+    const filename = options.filename ?? `upload.${EXTENSIONS[contentType] ?? 'bin'}`;
+    const parts: MultipartPart[] = [{ name: 'file', filename, contentType, data: bytes }];
+    if (options.metadata !== undefined) parts.push({ name: 'metadata', value: JSON.stringify(options.metadata) });
+    if (options.resize !== undefined) {
+      // The server reads an object, whatever its OpenAPI text says about a tuple.
+      parts.push({ name: 'resize_to', value: JSON.stringify({ width: options.resize.width, height: options.resize.height }) });
+    }
+    return http.request({
+      method: 'POST',
+      path: '/api/v1/images/upload',
+      query: {
+        image_category: options.category ?? 'user',
+        is_intermediate: options.intermediate ?? false,
+        board_id: options.board === undefined || options.board === 'none' ? undefined : options.board,
+        session_id: options.sessionId,
+        crop_visible: options.cropVisible,
+      },
+      body: { multipart: parts },
+      decode: ImageDTO,
+    });
+  };
+
+  const starRequest = async (starred: boolean, value: string | ReadonlyArray<string>): Promise<StarResult> => {
+    const body = { json: { image_names: names(value) } };
+    if (starred) {
+      const r = await http.request({ method: 'POST', path: '/api/v1/images/star', body, decode: StarredResult });
+      return { images: r.starred_images, affectedBoards: r.affected_boards };
+    }
+    const r = await http.request({ method: 'POST', path: '/api/v1/images/unstar', body, decode: UnstarredResult });
+    return { images: r.unstarred_images, affectedBoards: r.affected_boards };
+  };
+
+  return {
+    upload,
+    get: (name) => http.request({ method: 'GET', path: image(name), decode: ImageDTO }).catch(nullOn404),
+    download: (name, options) =>
+      http
+        .request({
+          method: 'GET',
+          path: `${image(name)}/${options?.thumbnail === true ? 'thumbnail' : 'full'}`,
+          decode: bytesCodec,
+          responseType: 'bytes',
+        })
+        .catch(notFoundAs('image', name)),
+    urls: async (name) => {
+      const urls = await http.request({ method: 'GET', path: `${image(name)}/urls`, decode: ImageUrls }).catch(notFoundAs('image', name));
+      // The server's URLs are relative without a leading slash; resolve them under baseUrl (and its prefix).
+      return { image_name: urls.image_name, image_url: http.url(urls.image_url), thumbnail_url: http.url(urls.thumbnail_url) };
+    },
+    metadata: (name) =>
+      http.request({ method: 'GET', path: `${image(name)}/metadata`, decode: nullable(JsonObject) }).catch(notFoundAs('image', name)),
+    workflow: async (name, options) => {
+      const path = `${image(name)}/workflow`;
+      const body = await http.request({ method: 'GET', path, decode: ImageWorkflowBody }).catch(notFoundAs('image', name));
+      const endpoint = `GET ${path}`;
+      const graph = body.graph === null ? null : parseJsonString(body.graph, endpoint, 'graph');
+      if (graph !== null && !JsonObject.is(graph)) {
+        throw new DecodeError(endpoint, [{ path: '$.graph', message: 'expected the JSON of a graph object' }]);
+      }
+      const workflow = body.workflow === null ? null : Workflow.fromObject(parseJsonString(body.workflow, endpoint, 'workflow'), options);
+      return { workflow, graph };
+    },
+    delete: (value) =>
+      http.request({ method: 'POST', path: '/api/v1/images/delete', body: { json: { image_names: names(value) } }, decode: DeleteImagesResult }),
+    star: (value) => starRequest(true, value),
+    unstar: (value) => starRequest(false, value),
+    list: async (options = {}) => {
+      const path = '/api/v1/images/';
+      const page = await http.request({
+        method: 'GET',
+        path,
+        query: {
+          board_id: options.board,
+          categories: options.categories,
+          is_intermediate: options.intermediate,
+          image_origin: options.origin,
+          offset: options.offset,
+          limit: options.limit,
+          order_dir: options.order,
+          starred_first: options.starred_first,
+          search_term: options.search,
+        },
+        decode: ImagePageBody,
+      });
+      return { ...page, items: decodeItems(ImageDTO, page.items, `GET ${path}`, sink.report) };
+    },
+  };
+};

@@ -1,0 +1,168 @@
+// `client.queue`: the session queue of the client's `queueId` (API.md §4.1), and `status$`, its live
+// counts: taken from `queue_item_status_changed` events, and re-read over REST whenever the socket
+// (re)connects or an event changes the counts without carrying them.
+import * as t from 'io-ts';
+import { EMPTY, Observable, catchError, filter, map, merge, of, shareReplay, switchMap } from 'rxjs';
+import {
+  BatchStatus,
+  QueueAndProcessorStatus,
+  QueueItem,
+  SessionProcessorStatus,
+  SessionQueueStatus,
+  nullable,
+} from '../protocol/dto';
+import type { ClientContext } from './client';
+import { apiPath } from './http';
+import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
+
+const Canceled = t.type({ canceled: t.number }, 'CancelResult');
+const Deleted = t.type({ deleted: t.number }, 'DeleteResult');
+
+/** `PUT .../retry_items_by_id`: the ids of the new items made from the retried ones. */
+export const RetryItemsResult = t.type({ queue_id: t.string, retried_item_ids: t.array(t.number) }, 'RetryItemsResult');
+/** The ids of the new items made from the retried ones. */
+export type RetryItemsResult = t.TypeOf<typeof RetryItemsResult>;
+
+/** `client.queue`. `item` and `current` answer `null` when there is no such item; `cancel`/`delete` of an unknown id throw `NotFoundError`. */
+export interface QueueResource {
+  /** Item counts and the current item, and whether the processor runs. */
+  readonly status: () => Promise<QueueAndProcessorStatus>;
+  /** The item in progress, or `null` when the queue is idle. */
+  readonly current: () => Promise<QueueItem | null>;
+  /** One item, or `null` when the queue has no such item. */
+  readonly item: (id: number) => Promise<QueueItem | null>;
+  /** Items by id, in the order asked; unknown ids are left out, as are items that do not decode (reported on `resourceDiagnostics$`). */
+  readonly items: (ids: ReadonlyArray<number>) => Promise<ReadonlyArray<QueueItem>>;
+  /** Every item (with its session: a heavy answer), optionally of one destination; items that do not decode are reported on `resourceDiagnostics$`. */
+  readonly list: (options?: { readonly destination?: string }) => Promise<ReadonlyArray<QueueItem>>;
+  /** Item counts of one batch. */
+  readonly batchStatus: (batchId: string) => Promise<BatchStatus>;
+  /** Cancels one item; a finished item is answered unchanged. */
+  readonly cancel: (id: number) => Promise<QueueItem>;
+  /** Cancels the unfinished items of these batches; answers how many. */
+  readonly cancelBatches: (batchIds: ReadonlyArray<string>) => Promise<number>;
+  /** Cancels the unfinished items of one destination; answers how many. */
+  readonly cancelDestination: (destination: string) => Promise<number>;
+  /** Cancels every unfinished item but the one in progress; answers how many. */
+  readonly cancelAllExceptCurrent: () => Promise<number>;
+  /** Cancels the item if needed, then deletes it. */
+  readonly delete: (id: number) => Promise<void>;
+  /** Cancels what runs and deletes every item; answers how many. */
+  readonly clear: () => Promise<number>;
+  /** Deletes the finished items (completed, failed, canceled); answers how many. */
+  readonly prune: () => Promise<number>;
+  /** Enqueues failed or canceled items again as new items; answers the new ids. */
+  readonly retry: (ids: ReadonlyArray<number>) => Promise<RetryItemsResult>;
+  /** Stops the processor from taking new items (admin). */
+  readonly pause: () => Promise<SessionProcessorStatus>;
+  readonly resume: () => Promise<SessionProcessorStatus>;
+  /**
+   * The queue's counts, live: read over REST on every (re)connect of the socket, then taken from
+   * `queue_item_status_changed` events, and re-read when an enqueue, clear, bulk cancel or retry
+   * changes them. Shared; the latest value is replayed to late subscribers. Holds the socket open
+   * while subscribed.
+   */
+  readonly status$: Observable<SessionQueueStatus>;
+}
+
+// Enqueueing, clearing, bulk-canceling and retrying change the counts, but their events do not carry them.
+const RECOUNT_EVENTS: ReadonlySet<string> = new Set(['batch_enqueued', 'queue_cleared', 'queue_items_canceled', 'queue_items_retried']);
+
+const ITEMS_PER_REQUEST = 1000;
+
+/**
+ * Builds `client.queue`.
+ *
+ * @example
+ * import { createClient } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const sub = client.queue.status$.subscribe((s) => console.log(`${s.pending} pending, ${s.in_progress} running`));
+ */
+export const queueResource = (context: ClientContext, sink: DiagnosticSink): QueueResource => {
+  const { http, queueId } = context;
+  const queuePath = (suffix: string) => `${apiPath`/api/v1/queue/${queueId}`}${suffix}`;
+  const itemPath = (id: number) => queuePath(apiPath`/i/${id}`);
+
+  const status = () => http.request({ method: 'GET', path: queuePath('/status'), decode: QueueAndProcessorStatus });
+
+  const items: QueueResource['items'] = async (ids) => {
+    const pages: QueueItem[][] = [];
+    // The server takes at most 1000 ids per request.
+    for (let start = 0; start < ids.length; start += ITEMS_PER_REQUEST) {
+      const path = queuePath('/items_by_ids');
+      const raw = await http.request({
+        method: 'POST',
+        path,
+        body: { json: { item_ids: ids.slice(start, start + ITEMS_PER_REQUEST) } },
+        decode: UnknownArray,
+      });
+      pages.push(decodeItems(QueueItem, raw, `POST ${path}`, sink.report));
+    }
+    return pages.flat();
+  };
+
+  const reread$ = (): Observable<SessionQueueStatus> =>
+    http.request$({ method: 'GET', path: queuePath('/status'), decode: QueueAndProcessorStatus }).pipe(
+      map((s) => s.queue),
+      // A failed re-read keeps the last counts; the next event or reconnect brings fresh ones.
+      catchError((error: unknown) => {
+        context.options.logger?.warn?.(`queue.status$: could not re-read the queue status (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+        return EMPTY;
+      }),
+    );
+
+  const reads$: Observable<Observable<SessionQueueStatus>> = merge(
+    context.socket.connection$.pipe(
+      filter((state) => state.type === 'connected'),
+      map(() => reread$()),
+    ),
+    context.socket.events$.pipe(
+      map((event): Observable<SessionQueueStatus> | null => {
+        if (event.type === 'queue_item_status_changed') return event.queue_id === queueId ? of(event.queue_status) : null;
+        if (event.type !== 'unknown' && RECOUNT_EVENTS.has(event.type) && 'queue_id' in event && event.queue_id === queueId) return reread$();
+        return null;
+      }),
+      filter((read): read is Observable<SessionQueueStatus> => read !== null),
+    ),
+  );
+
+  // The counts in an event are the server's at emit time, so a newer source always supersedes an
+  // older read still in flight: switchMap drops the stale one.
+  const status$ = reads$.pipe(
+    switchMap((read) => read),
+    shareReplay({ bufferSize: 1, refCount: true }),
+  );
+
+  return {
+    status,
+    current: () => http.request({ method: 'GET', path: queuePath('/current'), decode: nullable(QueueItem) }),
+    item: (id) => http.request({ method: 'GET', path: itemPath(id), decode: QueueItem }).catch(nullOn404),
+    items,
+    list: async (options) => {
+      const path = queuePath('/list_all');
+      const raw = await http.request({ method: 'GET', path, query: { destination: options?.destination }, decode: UnknownArray });
+      return decodeItems(QueueItem, raw, `GET ${path}`, sink.report);
+    },
+    batchStatus: (batchId) => http.request({ method: 'GET', path: queuePath(apiPath`/b/${batchId}/status`), decode: BatchStatus }),
+    cancel: (id) =>
+      http.request({ method: 'PUT', path: `${itemPath(id)}/cancel`, decode: QueueItem, idempotent: true }).catch(notFoundAs('queue item', id)),
+    cancelBatches: async (batchIds) =>
+      (await http.request({ method: 'PUT', path: queuePath('/cancel_by_batch_ids'), body: { json: { batch_ids: batchIds } }, decode: Canceled, idempotent: true }))
+        .canceled,
+    cancelDestination: async (destination) =>
+      (await http.request({ method: 'PUT', path: queuePath('/cancel_by_destination'), query: { destination }, decode: Canceled, idempotent: true }))
+        .canceled,
+    cancelAllExceptCurrent: async () =>
+      (await http.request({ method: 'PUT', path: queuePath('/cancel_all_except_current'), decode: Canceled, idempotent: true })).canceled,
+    delete: async (id) => {
+      await http.request({ method: 'DELETE', path: itemPath(id), decode: t.unknown, idempotent: true }).catch(notFoundAs('queue item', id));
+    },
+    clear: async () => (await http.request({ method: 'PUT', path: queuePath('/clear'), decode: Deleted, idempotent: true })).deleted,
+    prune: async () => (await http.request({ method: 'PUT', path: queuePath('/prune'), decode: Deleted, idempotent: true })).deleted,
+    // A bare array, unlike the other id lists. Not idempotent: each call makes new items.
+    retry: (ids) => http.request({ method: 'PUT', path: queuePath('/retry_items_by_id'), body: { json: ids }, decode: RetryItemsResult }),
+    pause: () => http.request({ method: 'PUT', path: queuePath('/processor/pause'), decode: SessionProcessorStatus, idempotent: true }),
+    resume: () => http.request({ method: 'PUT', path: queuePath('/processor/resume'), decode: SessionProcessorStatus, idempotent: true }),
+    status$,
+  };
+};

@@ -1,0 +1,102 @@
+// What the server-resource modules share: a typed not-found error, `null` for lookups that miss, and
+// list decoding item by item, so that one odd record from a newer server never hides the others.
+import * as t from 'io-ts';
+import { isLeft } from 'fp-ts/Either';
+import { Observable, Subject } from 'rxjs';
+import { PathIssue, toPathIssues } from '../protocol/issues';
+import { HttpError } from './errors';
+import { Logger } from './http';
+
+/** The kinds of server records the resource modules address by id or name. */
+export type ResourceKind = 'image' | 'board' | 'model' | 'queue item' | 'workflow';
+
+/**
+ * A 404 for a named record (an image, board, model, queue item or workflow). It is an `HttpError`
+ * with status 404, so code that checks `instanceof HttpError` keeps working.
+ */
+export class NotFoundError extends HttpError {
+  override readonly name: string = 'NotFoundError';
+  constructor(
+    readonly resource: ResourceKind,
+    readonly id: string,
+    cause: HttpError,
+  ) {
+    super(
+      404,
+      cause.method,
+      cause.url,
+      cause.detail,
+      `The server has no ${resource} "${id}" (${cause.method} ${cause.url} gave HTTP 404).\n` +
+        `Check the ${resource === 'queue item' ? 'item id and the client\'s queueId' : `${resource} id or name`}; it may have been deleted, or belong to another server.`,
+    );
+  }
+}
+
+/** A list record that did not decode and was left out of the answer. */
+export interface ResourceDiagnostic {
+  readonly type: 'undecodable_item';
+  /** `METHOD /path` of the request. */
+  readonly endpoint: string;
+  /** The record's position in the server's list. */
+  readonly index: number;
+  readonly issues: ReadonlyArray<PathIssue>;
+  /** The record as the server sent it. */
+  readonly item: unknown;
+}
+
+/** Where resource modules report what they set aside; `diagnostics$` is hot and never completes. */
+export interface DiagnosticSink {
+  readonly diagnostics$: Observable<ResourceDiagnostic>;
+  readonly report: (diagnostic: ResourceDiagnostic) => void;
+}
+
+/** A sink that also logs each diagnostic as a warning. */
+export const diagnosticSink = (logger?: Logger): DiagnosticSink => {
+  const subject = new Subject<ResourceDiagnostic>();
+  return {
+    diagnostics$: subject.asObservable(),
+    report: (diagnostic) => {
+      logger?.warn?.(`${diagnostic.endpoint}: record #${diagnostic.index} left out (it does not decode)`, {
+        issues: diagnostic.issues,
+      });
+      subject.next(diagnostic);
+    },
+  };
+};
+
+/**
+ * Decodes an array item by item: records that do not fit are reported and left out, the others kept.
+ * Anything that is not an array is a whole-answer failure (the caller's codec reports it).
+ */
+export const decodeItems = <A>(
+  codec: t.Decoder<unknown, A>,
+  raw: ReadonlyArray<unknown>,
+  endpoint: string,
+  report: (diagnostic: ResourceDiagnostic) => void,
+): A[] =>
+  raw.flatMap((item, index) => {
+    const decoded = codec.decode(item);
+    if (isLeft(decoded)) {
+      report({ type: 'undecodable_item', endpoint, index, issues: toPathIssues(decoded.left), item });
+      return [];
+    }
+    return [decoded.right];
+  });
+
+/** An array whose items stay unchecked (for `decodeItems`). */
+export const UnknownArray = t.UnknownArray;
+
+/** Turns a 404 into `NotFoundError`; other failures pass through. */
+export const notFoundAs = (resource: ResourceKind, id: string | number) => (error: unknown): never => {
+  if (error instanceof HttpError && error.status === 404) throw new NotFoundError(resource, String(id), error);
+  throw error;
+};
+
+/** Turns a 404 into `null`, for lookups whose documented answer to "no such record" is `null`. */
+export const nullOn404 = (error: unknown): null => {
+  if (error instanceof HttpError && error.status === 404) return null;
+  throw error;
+};
+
+/** A string type that names the values today's server sends (for editor completion) and still admits any other. */
+export type OpenString<Known extends string> = Known | (string & { readonly __open?: never });

@@ -1,0 +1,210 @@
+// Node file helpers: load a workflow file, upload an image file, save a run's images to a folder.
+// Writes go through a temporary file in the target folder and a hard link to the final name, so a
+// file is whole or absent, and an existing file is never overwritten (a taken name gets a suffix).
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import { Workflow } from '../workflow/workflow';
+import { WorkflowDecodeError } from '../workflow/errors';
+import type { LoadOptions } from '../workflow/types';
+import type { ImageDTO, ImagesResource, UploadOptions } from '../client/images';
+import { sniffImageType } from '../client/images';
+import type { RunResult } from '../run/events';
+
+/** Why a file could not be used. */
+export type FileErrorReason = 'missing' | 'unreadable' | 'invalid_json' | 'invalid_workflow' | 'not_an_image';
+
+/** A local file that could not be loaded or uploaded (workflow or image); names the path, the reason and what to do. */
+export class FileError extends Error {
+  override readonly name = 'FileError';
+  constructor(
+    readonly path: string,
+    readonly reason: FileErrorReason,
+    readonly cause: unknown,
+  ) {
+    super(`${path}: ${describe(reason, cause)}`);
+  }
+}
+
+const describe = (reason: FileErrorReason, cause: unknown): string => {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  switch (reason) {
+    case 'missing':
+      return 'no such file. Check the path (relative paths start at the current directory).';
+    case 'unreadable':
+      return `the file cannot be read (${detail}). Check its permissions, and that it is a file, not a folder.`;
+    case 'invalid_json':
+      return `the file is not JSON (${detail}). Export the workflow again from the InvokeAI workflow editor.`;
+    case 'invalid_workflow':
+      return `the file is JSON but not an InvokeAI workflow:\n${detail}`;
+    case 'not_an_image':
+      return 'the content is not a PNG, JPEG, GIF, WebP, BMP or TIFF image.';
+  }
+};
+
+const readFileOrFail = async (file: string): Promise<Buffer> => {
+  try {
+    return await fs.readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new FileError(file, code === 'ENOENT' ? 'missing' : 'unreadable', error);
+  }
+};
+
+/**
+ * Loads a workflow file (any schema version the GUI ever exported). A missing file, an unreadable
+ * file, text that is not JSON and JSON that is not a workflow each throw a `FileError` naming the path.
+ *
+ * @example
+ * import { loadWorkflowFile } from 'invokeai-rx/node';
+ * const wf = await loadWorkflowFile('workflows/t2i.json');
+ */
+export const loadWorkflowFile = async (file: string, options?: LoadOptions): Promise<Workflow> => {
+  const text = (await readFileOrFail(file)).toString('utf8');
+  let parsed: unknown;
+  try {
+    // A BOM is what some editors put in front of UTF-8 JSON.
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new FileError(file, 'invalid_json', error);
+  }
+  try {
+    return Workflow.fromObject(parsed, options);
+  } catch (error) {
+    if (error instanceof WorkflowDecodeError) throw new FileError(file, 'invalid_workflow', error);
+    throw error;
+  }
+};
+
+/**
+ * Uploads an image file. The content type comes from the file's bytes, never from its name (a PNG
+ * named `.jpg` is sent as a PNG); bytes that are no PNG, JPEG, GIF, WebP, BMP or TIFF throw
+ * `FileError` (`not_an_image`) before anything is sent, unless `options.contentType` says otherwise.
+ *
+ * @example
+ * import { uploadImageFile } from 'invokeai-rx/node';
+ * const image = await uploadImageFile(client, 'photos/cat.jpg', { board: boardId });
+ * const wf2 = setInput('Image', { image_name: image.image_name })(wf);
+ */
+export const uploadImageFile = async (
+  client: { readonly images: Pick<ImagesResource, 'upload'> },
+  file: string,
+  options: UploadOptions = {},
+): Promise<ImageDTO> => {
+  const bytes = new Uint8Array(await readFileOrFail(file));
+  const contentType = options.contentType ?? sniffImageType(bytes);
+  if (contentType === undefined) throw new FileError(file, 'not_an_image', undefined);
+  return client.images.upload(bytes, { ...options, contentType, filename: options.filename ?? path.basename(file) });
+};
+
+/** What a naming function is told about one image to save. */
+export interface OutputImageInfo {
+  readonly itemId: number;
+  readonly nodeId: string;
+  /** The output node's label. */
+  readonly label: string;
+  /** The image's position among its node's images in that item. */
+  readonly index: number;
+  /** The server's image name (a UUID, `.png`). */
+  readonly imageName: string;
+}
+
+/** Options of `saveOutputs`. */
+export interface SaveOutputsOptions {
+  /** The file name of an image (a base name; folders are cut off). Default: the server's image name. */
+  readonly naming?: (image: OutputImageInfo) => string;
+  /** Save thumbnails instead of full images. */
+  readonly thumbnail?: boolean;
+}
+
+/** A download or write that failed part-way; `saved` lists the files written before it, all whole. */
+export class SaveOutputsError extends Error {
+  override readonly name = 'SaveOutputsError';
+  constructor(
+    readonly saved: ReadonlyArray<string>,
+    readonly failedImage: string,
+    readonly cause: unknown,
+  ) {
+    super(
+      `Saving ${failedImage} failed (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}); ${saved.length} file(s) were saved before it, and no partial file was left.\nCall saveOutputs again once the cause is fixed (already saved images get new names, nothing is overwritten).`,
+    );
+  }
+}
+
+const safeBaseName = (name: string): string => {
+  const base = path.basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f<>:"|?*]/g, '_');
+  return base === '' || base === '.' || base === '..' ? 'image.png' : base;
+};
+
+const withSuffix = (name: string, n: number): string => {
+  if (n === 0) return name;
+  const ext = path.extname(name);
+  return `${name.slice(0, name.length - ext.length)}-${n}${ext}`;
+};
+
+const exists = (file: string): Promise<boolean> => fs.access(file).then(() => true, () => false);
+
+/** Writes bytes to `dir/name` whole or not at all, never over an existing file; answers the path used. */
+const writeNew = async (dir: string, name: string, bytes: Uint8Array, taken: Set<string>): Promise<string> => {
+  const tmp = path.join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await fs.writeFile(tmp, bytes, { flag: 'wx' });
+    for (let n = 0; ; n++) {
+      const target = path.join(dir, withSuffix(name, n));
+      if (taken.has(target)) continue;
+      try {
+        // link() fails when the target exists, where rename() would replace it.
+        await fs.link(tmp, target);
+        taken.add(target);
+        return target;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') continue;
+        // Filesystems without hard links (FAT, some network mounts): check, then rename.
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
+        if (await exists(target)) continue;
+        await fs.rename(tmp, target);
+        taken.add(target);
+        return target;
+      }
+    }
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+};
+
+/**
+ * Downloads every image of a run's results into `dir` (created if needed) and answers the paths,
+ * in item, output and image order. Each file is written whole or not at all; no name is used twice
+ * and no existing file is overwritten. A failure throws `SaveOutputsError` listing what was saved.
+ *
+ * @example
+ * import { saveOutputs } from 'invokeai-rx/node';
+ * const result = await client.submit(wf);
+ * const paths = await saveOutputs(client, result, './out', { naming: (i) => `${i.label}-${i.itemId}-${i.index}.png` });
+ */
+export const saveOutputs = async (
+  client: { readonly images: Pick<ImagesResource, 'download'> },
+  result: Pick<RunResult, 'items'>,
+  dir: string,
+  options: SaveOutputsOptions = {},
+): Promise<ReadonlyArray<string>> => {
+  await fs.mkdir(dir, { recursive: true });
+  const saved: string[] = [];
+  const taken = new Set<string>();
+  for (const item of result.items) {
+    for (const output of item.outputs) {
+      for (const [index, image] of output.images.entries()) {
+        const info: OutputImageInfo = { itemId: item.itemId, nodeId: output.nodeId, label: output.label, index, imageName: image.imageName };
+        try {
+          const bytes = await client.images.download(image.imageName, { thumbnail: options.thumbnail === true });
+          const name = safeBaseName(options.naming ? options.naming(info) : image.imageName);
+          saved.push(await writeNew(dir, name, bytes, taken));
+        } catch (error) {
+          throw new SaveOutputsError(saved, image.imageName, error);
+        }
+      }
+    }
+  }
+  return saved;
+};

@@ -1,0 +1,247 @@
+// Model sync: point a workflow's model inputs at the models a server has installed. Pure: it takes
+// the model list, never fetches, never mutates, never throws for one model it cannot match.
+//
+// Every model field of every invocation node is considered, not only the form's inputs: a workflow
+// from another machine carries that machine's model keys in hidden fields too (a second loader, a
+// ControlNet), and the server rejects the run on any of them.
+import { produce } from 'immer';
+import { connectedInputs, nodeDisplayLabel } from './inputs';
+import { makeWorkflow, workflowWarnings } from './workflow';
+import type { FieldConstraints, InvocationNode, Workflow, WorkflowJson } from './types';
+
+/** The fields of an installed model the matcher reads (a server's model config fits). */
+export interface ModelRecord {
+  readonly key: string;
+  readonly hash?: string;
+  readonly name: string;
+  readonly base: string;
+  readonly type: string;
+  readonly format?: string;
+}
+
+/** The model a workflow's model field holds (`ModelIdentifierField`). */
+export interface ModelValue {
+  readonly key: string;
+  readonly hash: string;
+  readonly name: string;
+  readonly base: string;
+  readonly type: string;
+  readonly submodel_type?: string;
+}
+
+/** How a model was matched. */
+export type ModelMatch = 'hash' | 'name' | 'base';
+
+/** Options of `syncModels`. */
+export interface SyncModelsOptions {
+  /** Match an identical file (same hash). Default `true`. */
+  readonly byHash?: boolean;
+  /** Match the same name among models of the same type. Default `true`. */
+  readonly byName?: boolean;
+  /** Fall back to any model of the same base the field accepts, preferring the same type. Default `false`: a guess must be asked for. */
+  readonly byBase?: boolean;
+  /**
+   * Default `true`: only fields without a usable model are matched (no value, or a model whose key
+   * is not installed); a field that already names an installed model stays as it is, whoever set it.
+   * `false`: every model field is matched again, by the order above.
+   */
+  readonly onlyUnset?: boolean;
+}
+
+/** Which model field: `ref` is `nodeId.fieldName` (an `InputRef` when the field is one of the form's inputs). */
+export interface ModelFieldRef {
+  readonly ref: string;
+  readonly nodeId: string;
+  readonly fieldName: string;
+  /** `nodeLabel.fieldName` as the GUI shows them. */
+  readonly label: string;
+}
+
+/** A field whose model was replaced. */
+export interface ModelChange extends ModelFieldRef {
+  /** The previous value; `null` when the field was unset. */
+  readonly from: ModelValue | null;
+  readonly to: ModelValue;
+  readonly by: ModelMatch;
+}
+
+/** A field the matcher could not resolve; the workflow keeps its value. */
+export interface UnresolvedModel extends ModelFieldRef {
+  /** What the field asks for: its current value's name, hash, base and type, or the template's constraints when unset. */
+  readonly wanted: { readonly name?: string; readonly hash?: string; readonly key?: string; readonly base?: ReadonlyArray<string>; readonly type?: ReadonlyArray<string> };
+  /** Why nothing matched, and what to do. */
+  readonly reason: string;
+}
+
+/** The outcome of a model sync: the new workflow, what changed, what could not be matched. */
+export interface ModelSync {
+  readonly workflow: Workflow;
+  readonly changes: ReadonlyArray<ModelChange>;
+  readonly unresolved: ReadonlyArray<UnresolvedModel>;
+}
+
+const isRecord = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const asModelValue = (v: unknown): ModelValue | null => {
+  if (!isRecord(v) || typeof v['key'] !== 'string' || typeof v['name'] !== 'string') return null;
+  const text = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : '');
+  return {
+    key: v['key'],
+    hash: text('hash'),
+    name: v['name'],
+    base: text('base'),
+    type: text('type'),
+    ...(typeof v['submodel_type'] === 'string' ? { submodel_type: v['submodel_type'] } : {}),
+  };
+};
+
+const accepts = (c: FieldConstraints, m: ModelRecord): boolean =>
+  (!c.modelBase || c.modelBase.length === 0 || c.modelBase.includes(m.base)) &&
+  (!c.modelType || c.modelType.length === 0 || c.modelType.includes(m.type)) &&
+  (!c.modelFormat || c.modelFormat.length === 0 || m.format === undefined || c.modelFormat.includes(m.format));
+
+// A stable order that does not depend on the server's list order or the runtime's locale.
+const byNameThenKey = (a: ModelRecord, b: ModelRecord): number =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+
+interface Field extends ModelFieldRef {
+  readonly nodeIndex: number;
+  readonly value: ModelValue | null;
+  readonly constraints: FieldConstraints;
+  readonly required: boolean;
+}
+
+const modelFields = (wf: Workflow): ReadonlyArray<Field> => {
+  const connected = connectedInputs(wf.json.edges);
+  const fields: Field[] = [];
+  wf.json.nodes.forEach((node, nodeIndex) => {
+    if (node.type !== 'invocation') return;
+    const template = wf.templates[node.data.type];
+    if (template === undefined) return;
+    for (const fieldTemplate of Object.values(template.inputs)) {
+      if (fieldTemplate.kind !== 'model') continue;
+      // A field fed by an edge takes the upstream model; a value here would never reach the server.
+      if (connected.has(`${node.id}\u0000${fieldTemplate.name}`)) continue;
+      fields.push({
+        ref: `${node.id}.${fieldTemplate.name}`,
+        nodeId: node.id,
+        fieldName: fieldTemplate.name,
+        label: `${nodeDisplayLabel(node as InvocationNode, wf.templates)}.${node.data.inputs[fieldTemplate.name]?.label || fieldTemplate.title}`,
+        nodeIndex,
+        value: asModelValue(node.data.inputs[fieldTemplate.name]?.value),
+        constraints: fieldTemplate.constraints,
+        required: fieldTemplate.required,
+      });
+    }
+  });
+  return fields;
+};
+
+const toValue = (m: ModelRecord, previous: ModelValue | null): ModelValue => ({
+  key: m.key,
+  hash: m.hash ?? '',
+  name: m.name,
+  base: m.base,
+  type: m.type,
+  // A loader's submodel choice belongs to the field, not to the model.
+  ...(previous?.submodel_type !== undefined ? { submodel_type: previous.submodel_type } : {}),
+});
+
+const sameValue = (a: ModelValue | null, b: ModelValue): boolean =>
+  a !== null && a.key === b.key && a.hash === b.hash && a.name === b.name && a.base === b.base && a.type === b.type;
+
+/**
+ * Points the workflow's model fields at installed models: by hash, then by name (same type), then,
+ * when asked, by base (same type first, then by name). Returns the new workflow, the changes and
+ * the fields it could not match; the given workflow is never changed, and nothing throws for an
+ * unmatched model. Fields fed by an edge are skipped; unset fields that the node does not require
+ * are left unset.
+ *
+ * @example
+ * import { syncModels } from 'invokeai-rx';
+ * const { workflow, changes, unresolved } = syncModels(wf, await client.models.list(), { byBase: true });
+ * for (const u of unresolved) console.warn(`${u.label}: ${u.reason}`);
+ */
+export const syncModels = (wf: Workflow, models: ReadonlyArray<ModelRecord>, options: SyncModelsOptions = {}): ModelSync => {
+  const byHash = options.byHash ?? true;
+  const byName = options.byName ?? true;
+  const byBase = options.byBase ?? false;
+  const onlyUnset = options.onlyUnset ?? true;
+  const installedKeys = new Set(models.map((m) => m.key));
+  const sorted = [...models].sort(byNameThenKey);
+
+  const changes: ModelChange[] = [];
+  const unresolved: UnresolvedModel[] = [];
+  const edits = new Map<number, Array<{ fieldName: string; value: ModelValue }>>();
+
+  for (const field of modelFields(wf)) {
+    const { nodeIndex: _n, value: current, constraints, required: _r, ...ref } = field;
+    if (current === null && !field.required) continue;
+    if (onlyUnset && current !== null && installedKeys.has(current.key)) continue;
+
+    const candidates = sorted.filter((m) => accepts(constraints, m));
+    const tried: string[] = [];
+    let match: { model: ModelRecord; by: ModelMatch } | undefined;
+    if (current !== null && byHash && current.hash !== '') {
+      tried.push(`hash ${current.hash}`);
+      const m = candidates.find((c) => c.hash === current.hash);
+      if (m) match = { model: m, by: 'hash' };
+    }
+    if (!match && current !== null && byName) {
+      tried.push(`name "${current.name}" of type ${current.type || '(any)'}`);
+      const named = candidates.filter((c) => c.name === current.name && (current.type === '' || c.type === current.type));
+      const m = named.find((c) => c.base === current.base) ?? named[0];
+      if (m) match = { model: m, by: 'name' };
+    }
+    const bases = current !== null && current.base !== '' ? [current.base] : constraints.modelBase ?? [];
+    if (!match && byBase) {
+      const types = current !== null && current.type !== '' ? [current.type] : constraints.modelType ?? [];
+      tried.push(`base ${bases.length > 0 ? bases.join('/') : '(any)'}`);
+      const sameBase = candidates.filter((c) => bases.length === 0 || bases.includes(c.base));
+      const m = sameBase.find((c) => types.includes(c.type)) ?? sameBase[0];
+      if (m) match = { model: m, by: 'base' };
+    }
+
+    if (match) {
+      const to = toValue(match.model, current);
+      if (sameValue(current, to)) continue;
+      changes.push({ ...ref, from: current, to, by: match.by });
+      edits.set(field.nodeIndex, [...(edits.get(field.nodeIndex) ?? []), { fieldName: field.fieldName, value: to }]);
+      continue;
+    }
+    const wanted =
+      current !== null
+        ? {
+            key: current.key,
+            name: current.name,
+            ...(current.hash !== '' ? { hash: current.hash } : {}),
+            ...(current.base !== '' ? { base: [current.base] } : {}),
+            ...(current.type !== '' ? { type: [current.type] } : {}),
+          }
+        : { ...(constraints.modelBase ? { base: constraints.modelBase } : {}), ...(constraints.modelType ? { type: constraints.modelType } : {}) };
+    const hint = byBase ? 'install it, or choose one with setInput' : 'install it, choose one with setInput, or sync with { byBase: true }';
+    const reason =
+      tried.length > 0
+        ? `no installed model matches by ${tried.join(', or ')}; ${hint}`
+        : current === null
+          ? 'the field is unset and byBase is off; set it, or sync with { byBase: true }'
+          : 'every strategy (byHash, byName, byBase) is turned off';
+    unresolved.push({ ...ref, wanted, reason });
+  }
+
+  if (edits.size === 0) return { workflow: wf, changes, unresolved };
+  const nodes = wf.json.nodes.slice();
+  for (const [nodeIndex, fieldEdits] of edits) {
+    const node = nodes[nodeIndex] as InvocationNode;
+    nodes[nodeIndex] = produce(node, (draft) => {
+      const inputs = draft.data.inputs as Record<string, { name: string; label: string; description: string; value?: unknown }>;
+      for (const { fieldName, value } of fieldEdits) {
+        const instance = inputs[fieldName];
+        if (instance === undefined) inputs[fieldName] = { name: fieldName, label: '', description: '', value };
+        else instance.value = value;
+      }
+    });
+  }
+  const json: WorkflowJson = { ...wf.json, nodes };
+  return { workflow: makeWorkflow(json, wf.templates, workflowWarnings(wf)), changes, unresolved };
+};

@@ -1,0 +1,122 @@
+import { promises as fs, readFileSync } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { pipe } from 'fp-ts/function';
+import { loadWorkflowFile, saveOutputs, uploadImageFile, SaveOutputsError, FileError } from '../../lib/node';
+import { setInput } from '../../lib/workflow/inputs';
+import { Workflow } from '../../lib/workflow/workflow';
+import type { RunResult } from '../../lib/run/events';
+import { SimClient, png, requestsTo, startSim } from '../client/sim-helpers';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'invokeai-rx-node-'));
+});
+afterEach(() => fs.rm(dir, { recursive: true, force: true }));
+
+const fixture = 'spec/fixtures/default-workflows/Text to Image - SD1.5.json';
+
+describe('loadWorkflowFile', () => {
+  it('loads a GUI export into a Workflow value', async () => {
+    const wf = await loadWorkflowFile(fixture);
+    expect(wf.json).toEqual(Workflow.fromJson(readFileSync(fixture, 'utf8')).json);
+  });
+
+  it('a missing file, an unreadable file, bad JSON and a non-workflow each name the path and the reason', async () => {
+    const cases: Array<[string, string]> = [];
+    cases.push([path.join(dir, 'missing.json'), 'missing']);
+    cases.push([dir, 'unreadable']); // a folder cannot be read as a file
+    await fs.writeFile(path.join(dir, 'bad.json'), '{"nodes": [');
+    cases.push([path.join(dir, 'bad.json'), 'invalid_json']);
+    await fs.writeFile(path.join(dir, 'other.json'), '{"hello": "world"}');
+    cases.push([path.join(dir, 'other.json'), 'invalid_workflow']);
+    for (const [file, reason] of cases) {
+      const error = await loadWorkflowFile(file).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FileError);
+      expect(error).toMatchObject({ name: 'FileError', path: file, reason });
+      expect((error as Error).message.startsWith(`${file}: `)).toBe(true);
+    }
+  });
+
+  it('reads a file with a UTF-8 byte order mark', async () => {
+    const file = path.join(dir, 'bom.json');
+    await fs.writeFile(file, `\uFEFF${readFileSync(fixture, 'utf8')}`);
+    await expect(loadWorkflowFile(file)).resolves.toMatchObject({ _tag: 'Workflow' });
+  });
+});
+
+describe('uploadImageFile and saveOutputs against the simulator', () => {
+  let sim: SimClient;
+  beforeEach(async () => {
+    sim = await startSim();
+  });
+  afterEach(() => sim.close());
+
+  it('uploads a file with the MIME type of its content, not its extension', async () => {
+    const file = path.join(dir, 'really-a-png.jpg');
+    await fs.writeFile(file, png(12, 10));
+    const dto = await uploadImageFile(sim.client, file, { category: 'general' });
+    expect(dto).toMatchObject({ width: 12, height: 10, image_category: 'general' });
+    expect(Buffer.from(sim.server.imageBytes(dto.image_name)!).equals(Buffer.from(png(12, 10)))).toBe(true);
+  });
+
+  it('refuses a file that is not an image before sending anything, and names a missing file', async () => {
+    const file = path.join(dir, 'notes.png');
+    await fs.writeFile(file, 'just text');
+    await expect(uploadImageFile(sim.client, file)).rejects.toMatchObject({ name: 'FileError', reason: 'not_an_image', path: file });
+    await expect(uploadImageFile(sim.client, path.join(dir, 'gone.png'))).rejects.toMatchObject({ reason: 'missing' });
+    expect(requestsTo(sim.server, 'POST', '/api/v1/images/upload')).toHaveLength(0);
+  });
+
+  const runTwice = async (): Promise<RunResult> => {
+    const { workflow } = await sim.client.syncModels(await loadWorkflowFile(fixture), { byBase: true });
+    return sim.client.submit(pipe(workflow, setInput('Positive Prompt', 'a quiet harbour')), { runs: 2 });
+  };
+
+  it('saves every image of a run, whole, under names that do not collide, and answers the paths', async () => {
+    const result = await runTwice();
+    const names = result.items.flatMap((i) => i.outputs.flatMap((o) => o.images.map((img) => img.imageName)));
+    expect(names).toHaveLength(2);
+    const out = path.join(dir, 'out');
+    const paths = await saveOutputs(sim.client, result, out, { naming: (i) => `${i.label}.png` });
+    expect(paths).toHaveLength(2);
+    expect(new Set(paths).size).toBe(2);
+    for (const [i, p] of paths.entries()) {
+      expect((await fs.readFile(p)).equals(sim.server.imageBytes(names[i])!)).toBe(true);
+    }
+    // a second save never overwrites the first
+    const again = await saveOutputs(sim.client, result, out, { naming: (i) => `${i.label}.png` });
+    expect(again.filter((p) => paths.includes(p))).toEqual([]);
+    expect((await fs.readdir(out)).sort()).toEqual([...paths, ...again].map((p) => path.basename(p)).sort());
+    // default names are the server's image names; a naming function cannot escape the folder
+    const byName = await saveOutputs(sim.client, result, path.join(dir, 'plain'));
+    expect(byName.map((p) => path.basename(p))).toEqual(names);
+    const escaped = await saveOutputs(sim.client, { items: [result.items[0]] }, path.join(dir, 'safe'), { naming: () => '../../evil.png' });
+    expect(path.dirname(escaped[0])).toBe(path.join(dir, 'safe'));
+  });
+
+  it('a download failing halfway leaves the saved files whole and no partial file', async () => {
+    const result = await runTwice();
+    const out = path.join(dir, 'out');
+    const second = result.items[1].outputs[0].images[0].imageName;
+    sim.server.faults.failRequests({ path: `/api/v1/images/i/${second}/full`, status: 500, count: 10 });
+    const error = await saveOutputs(sim.client, result, out).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SaveOutputsError);
+    expect(error).toMatchObject({ name: 'SaveOutputsError', failedImage: second });
+    const saved = (error as SaveOutputsError).saved;
+    expect(saved).toHaveLength(1);
+    expect(await fs.readdir(out)).toEqual([path.basename(saved[0])]);
+    expect((await fs.readFile(saved[0])).equals(sim.server.imageBytes(result.items[0].outputs[0].images[0].imageName)!)).toBe(true);
+  });
+
+  it('a name already taken (even by a folder) gets a suffix, and no temporary file is left', async () => {
+    const result = await runTwice();
+    const out = path.join(dir, 'out');
+    const first = result.items[0].outputs[0].images[0].imageName;
+    await fs.mkdir(path.join(out, first), { recursive: true });
+    const paths = await saveOutputs(sim.client, result, out);
+    expect(path.basename(paths[0])).toBe(first.replace('.png', '-1.png'));
+    expect((await fs.stat(path.join(out, first))).isDirectory()).toBe(true);
+    expect((await fs.readdir(out)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});

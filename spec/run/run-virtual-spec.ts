@@ -1,0 +1,221 @@
+// The run pipeline's timing in virtual time, over a fake transport: the connect wait, silence
+// polling with backoff, the timeout and its cancel, and the enqueue retry budget.
+import { isLeft } from 'fp-ts/Either';
+import { NEVER, Observable, Subject, concat, of } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import type { ClientContext } from '../../lib/client/client';
+import { NetworkError } from '../../lib/client/errors';
+import type { HttpClient, RequestOptions } from '../../lib/client/http';
+import type { ConnectionState, SocketConnection } from '../../lib/client/socket';
+import type { ServerEvent } from '../../lib/protocol/events';
+import { ConnectionLostError, RunTimeoutError } from '../../lib/run/errors';
+import type { RunEvent } from '../../lib/run/events';
+import { RunOptions, runWorkflow } from '../../lib/run/run';
+import { imageWorkflow } from './run-helpers';
+
+type Handler = (request: RequestOptions<unknown>, now: number) => unknown;
+
+interface Fake {
+  readonly context: ClientContext;
+  readonly scheduler: TestScheduler;
+  /** `METHOD path @time` of every request. */
+  readonly log: string[];
+  readonly events: Subject<ServerEvent>;
+  advanceTo(ms: number): Promise<void>;
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+const fakeContext = (connection$: Observable<ConnectionState>, handle: Handler): Fake => {
+  const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+  const log: string[] = [];
+  const events = new Subject<ServerEvent>();
+  const request = async <A>(options: RequestOptions<A>): Promise<A> => {
+    const now = scheduler.now();
+    log.push(`${options.method} ${options.path} @${now}`);
+    const raw = handle(options as RequestOptions<unknown>, now);
+    const decoded = options.decode.decode(raw);
+    if (isLeft(decoded)) throw new Error(`fake answer of ${options.path} does not decode`);
+    return decoded.right;
+  };
+  const http: HttpClient = {
+    request,
+    request$: () => {
+      throw new Error('not used by the pipeline');
+    },
+    url: (p) => p,
+  };
+  const socket: SocketConnection = { events$: events, connection$, diagnostics$: NEVER, close: () => undefined };
+  const context: ClientContext = {
+    options: { baseUrl: 'http://fake' },
+    baseUrl: 'http://fake',
+    queueId: 'default',
+    http,
+    socket,
+    token: { get: () => undefined, set: () => undefined },
+    scheduler,
+  };
+  const advanceTo = async (ms: number): Promise<void> => {
+    // One virtual instant at a time, letting the promises of each instant settle (as real time would).
+    for (;;) {
+      await settle();
+      const next = Math.min(...scheduler.actions.map((action) => action.delay));
+      if (!(next <= ms)) break;
+      scheduler.maxFrames = next;
+      scheduler.flush();
+    }
+    scheduler.frame = ms;
+  };
+  return { context, scheduler, log, events, advanceTo };
+};
+
+const connected$: Observable<ConnectionState> = concat(of<ConnectionState>({ type: 'connected', sid: 's' }), NEVER);
+
+const enqueueAnswer = (request: RequestOptions<unknown>, itemIds: number[]) => {
+  const body = (request.body as { json: { batch: { batch_id: string } } }).json;
+  return { queue_id: 'default', enqueued: itemIds.length, requested: itemIds.length, batch: body.batch, item_ids: itemIds, priority: 0 };
+};
+
+const pendingItem = (itemId: number, batchId: string) => ({
+  item_id: itemId,
+  status: 'pending',
+  status_sequence: 0,
+  batch_id: batchId,
+  session_id: `s${itemId}`,
+  queue_id: 'default',
+  created_at: '2026-01-01 00:00:00',
+  updated_at: '2026-01-01 00:00:00',
+  session: { id: `s${itemId}` },
+});
+
+const subscribe = (fake: Fake, options: RunOptions) => {
+  const seen: { events: RunEvent[]; error?: unknown; completed: boolean } = { events: [], completed: false };
+  const subscription = runWorkflow(fake.context, imageWorkflow(), options).subscribe({
+    next: (event) => seen.events.push(event),
+    error: (error: unknown) => (seen.error = error),
+    complete: () => (seen.completed = true),
+  });
+  return { seen, subscription };
+};
+
+const BATCH = 'batch-v';
+
+describe('runWorkflow in virtual time', () => {
+  it('polls a silent socket after silenceMs with backoff, then times out at timeoutMs, canceling first', async () => {
+    const fake = fakeContext(connected$, (request) => {
+      if (request.path.endsWith('/enqueue_batch')) return enqueueAnswer(request, [7]);
+      if (request.path.endsWith('/i/7')) return pendingItem(7, BATCH);
+      if (request.path.endsWith('/cancel_by_batch_ids')) return { canceled: 1 };
+      throw new Error(`unexpected ${request.path}`);
+    });
+    const { seen } = subscribe(fake, { batchId: BATCH, timeoutMs: 60000 });
+    await fake.advanceTo(14999);
+    // The enqueue and the initial read, nothing else while the socket is trusted.
+    expect(fake.log).toEqual(['POST /api/v1/queue/default/enqueue_batch @0', 'GET /api/v1/queue/default/i/7 @0']);
+    await fake.advanceTo(59999);
+    const reads = fake.log.filter((l) => l.startsWith('GET')).map((l) => Number(l.split('@')[1]));
+    expect(reads[1]).toBe(15000);
+    // Backoff from 1 s doubling to 15 s, less up to 20% jitter: 6 polls at most in 45 s.
+    expect(reads.length - 1).toBeGreaterThanOrEqual(4);
+    expect(reads.length - 1).toBeLessThanOrEqual(6);
+    for (let i = 2; i < reads.length; i++) expect(reads[i] - reads[i - 1]).toBeLessThanOrEqual(15000);
+    expect(seen.error).toBeUndefined();
+    await fake.advanceTo(60000);
+    expect(fake.log[fake.log.length - 1]).toBe('PUT /api/v1/queue/default/cancel_by_batch_ids @60000');
+    expect(seen.error).toBeInstanceOf(RunTimeoutError);
+    expect((seen.error as RunTimeoutError).cancellationFailed).toBe(false);
+    expect(seen.events.map((e) => e.type)).toEqual(['enqueued']);
+    // Nothing runs after the error.
+    const count = fake.log.length;
+    await fake.advanceTo(200000);
+    expect(fake.log).toHaveLength(count);
+  });
+
+  it('waits connectWaitMs for the socket, then enqueues anyway and polls from pollIntervalMs', async () => {
+    const fake = fakeContext(concat(of<ConnectionState>({ type: 'connecting', attempt: 0 }), NEVER), (request) => {
+      if (request.path.endsWith('/enqueue_batch')) return enqueueAnswer(request, [3]);
+      if (request.path.endsWith('/i/3')) return pendingItem(3, BATCH);
+      throw new Error(`unexpected ${request.path}`);
+    });
+    const { subscription } = subscribe(fake, { batchId: BATCH, connectWaitMs: 5000, pollIntervalMs: 1000 });
+    await fake.advanceTo(4999);
+    expect(fake.log).toEqual([]);
+    await fake.advanceTo(6000);
+    expect(fake.log.slice(0, 2)).toEqual(['POST /api/v1/queue/default/enqueue_batch @5000', 'GET /api/v1/queue/default/i/3 @5000']);
+    const firstPoll = Number(fake.log[2]?.split('@')[1]);
+    expect(firstPoll).toBeGreaterThanOrEqual(5800);
+    expect(firstPoll).toBeLessThanOrEqual(6000);
+    subscription.unsubscribe();
+  });
+
+  it('retries an unanswered enqueue only after the server says the batch is absent, within its budget', async () => {
+    const fake = fakeContext(connected$, (request) => {
+      if (request.path.endsWith('/enqueue_batch')) throw new NetworkError('POST', 'http://fake/enqueue_batch', new Error('reset'));
+      if (request.path.endsWith(`/b/${BATCH}/status`)) {
+        return { queue_id: 'default', batch_id: BATCH, pending: 0, in_progress: 0, completed: 0, failed: 0, canceled: 0, total: 0 };
+      }
+      throw new Error(`unexpected ${request.path}`);
+    });
+    const { seen } = subscribe(fake, { batchId: BATCH, enqueueAttempts: 3 });
+    await fake.advanceTo(20000);
+    const kinds = fake.log.map((l) => l.split(' @')[0].replace('/api/v1/queue/default', ''));
+    expect(kinds).toEqual([
+      'POST /enqueue_batch',
+      `GET /b/${BATCH}/status`,
+      'POST /enqueue_batch',
+      `GET /b/${BATCH}/status`,
+      'POST /enqueue_batch',
+      `GET /b/${BATCH}/status`,
+    ]);
+    const posts = fake.log.filter((l) => l.startsWith('POST')).map((l) => Number(l.split('@')[1]));
+    // Backoff between attempts: 500 ms then 1000 ms, less up to half jitter.
+    expect(posts[1] - posts[0]).toBeGreaterThanOrEqual(250);
+    expect(posts[1] - posts[0]).toBeLessThanOrEqual(500);
+    expect(posts[2] - posts[1]).toBeGreaterThanOrEqual(500);
+    expect(posts[2] - posts[1]).toBeLessThanOrEqual(1000);
+    expect(seen.error).toBeInstanceOf(ConnectionLostError);
+    expect(seen.events).toEqual([]);
+  });
+
+  it('takes the completion from the socket and one read, without polling', async () => {
+    let status = 'in_progress';
+    const fake = fakeContext(connected$, (request) => {
+      if (request.path.endsWith('/enqueue_batch')) return enqueueAnswer(request, [9]);
+      if (request.path.endsWith('/i/9')) return { ...pendingItem(9, BATCH), status, status_sequence: status === 'completed' ? 2 : 1 };
+      throw new Error(`unexpected ${request.path}`);
+    });
+    const { seen } = subscribe(fake, { batchId: BATCH });
+    await fake.advanceTo(10);
+    fake.scheduler.schedule(() => {
+      status = 'completed';
+      fake.events.next({
+        type: 'queue_item_status_changed',
+        queue_id: 'default',
+        item_id: 9,
+        batch_id: BATCH,
+        origin: null,
+        destination: null,
+        user_id: 'system',
+        status: 'completed',
+        status_sequence: 2,
+        error_type: null,
+        error_message: null,
+        error_traceback: null,
+        created_at: '',
+        updated_at: '',
+        started_at: null,
+        completed_at: null,
+        session_id: 's9',
+        timestamp: 0,
+      } as unknown as ServerEvent);
+    }, 5000);
+    await fake.advanceTo(6000);
+    expect(seen.completed).toBe(true);
+    expect(seen.events.map((e) => e.type)).toEqual(['enqueued', 'status', 'status', 'completed']);
+    expect(fake.log).toEqual([
+      'POST /api/v1/queue/default/enqueue_batch @0',
+      'GET /api/v1/queue/default/i/9 @0',
+      'GET /api/v1/queue/default/i/9 @5010',
+    ]);
+  });
+});
