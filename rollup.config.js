@@ -15,6 +15,24 @@ const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.start
 const esmPaths = (id) => (/^fp-ts\/[A-Za-z]+$/.test(id) ? `fp-ts/lib/${id.slice('fp-ts/'.length)}.js` : id);
 const ts = () => typescript({ tsconfig: './tsconfig.json', module: 'esnext', include: ['lib/**/*.ts', 'lib/**/*.json'], sourceMap: false, declaration: false });
 
+// The node, testing and CLI bundles import the core by its package name (Node resolves a package's
+// own name through its `exports`), so one process holds one copy of the core: a WorkflowDecodeError
+// thrown by loadWorkflowFile is then `instanceof` the one users import, and caches are shared.
+const corePackageImports = (ownDir) => ({
+  name: 'core-package-imports',
+  resolveId(source, importer) {
+    if (!importer || !source.startsWith('.')) return null;
+    const lib = path.resolve('lib');
+    const resolved = path.resolve(path.dirname(importer), source);
+    if (!resolved.startsWith(lib + path.sep) || resolved.startsWith(path.join(lib, ownDir) + path.sep)) return null;
+    const top = path.relative(lib, resolved).split(path.sep)[0];
+    if (top === 'node') return { id: 'invokeai-rx/node', external: true };
+    if (top === 'testing') return { id: 'invokeai-rx/testing', external: true };
+    if (top === 'cli') return null;
+    return { id: 'invokeai-rx', external: true };
+  },
+});
+
 const copyOpenApi = {
   name: 'copy-openapi',
   writeBundle() {
@@ -33,18 +51,18 @@ module.exports = [
     {
       input,
       external,
-      plugins: [json({ preferConst: true, compact: true }), ts(), ...(name === 'testing' ? [copyOpenApi] : [])],
+      plugins: [...(name === 'index' ? [] : [corePackageImports(name)]), json({ preferConst: true, compact: true }), ts(), ...(name === 'testing' ? [copyOpenApi] : [])],
       output: [
         { file: `dist/${name}.mjs`, format: 'es', paths: esmPaths, ...(name === 'testing' ? { banner: esmDirname } : {}) },
         { file: `dist/${name}.cjs`, format: 'cjs', exports: 'named' },
       ],
     },
-    { input, external, plugins: [dts({ respectExternal: false })], output: { file: `dist/${name}.d.ts`, format: 'es' } },
+    { input, external, plugins: [...(name === 'index' ? [] : [corePackageImports(name)]), dts({ respectExternal: false })], output: { file: `dist/${name}.d.ts`, format: 'es' } },
   ]),
   {
     input: 'lib/cli/main.ts',
     external,
-    plugins: [json({ preferConst: true, compact: true }), ts()],
+    plugins: [corePackageImports('cli'), json({ preferConst: true, compact: true }), ts()],
     output: { file: 'dist/cli.cjs', format: 'cjs', banner: '#!/usr/bin/env node' },
   },
 ];

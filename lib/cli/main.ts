@@ -1,27 +1,66 @@
-// The `invokeai-rx` command line: one subcommand per job, built on the library's public API only.
-import { runSimCommand } from '../testing/cli';
+// The `invokeai-rx` command line: one module per command, built on the library's public API only.
+import { inputsCommand, inputsUsage } from './inputs';
+import { CliIo, UsageError, processIo } from './io';
+import { modelsCommand, modelsUsage } from './models';
+import { queueCommand, queueUsage } from './queue';
+import { runCommand, runUsage } from './run';
+import { simCommand, simUsage } from './sim';
 
 const usage = `Usage: invokeai-rx <command> [options]
 
 Commands:
-  sim [--port P] [--step-ms N]   run the simulated InvokeAI server
+  inputs <workflow.json>            list the form's inputs (index, label, field, kind, value, constraints)
+  run <workflow.json> [options]     set inputs, run it, show progress, save the images (run --help)
+  models [<url>]                    list the server's installed models
+  queue [<url>]                     show the server's queue
+  sim [--port P] [--step-ms N]      run the simulated InvokeAI server (sim --help)
+
+The server URL defaults to $INVOKEAI_URL, the token to $INVOKEAI_TOKEN.
 `;
 
-/** Runs one CLI invocation; resolves to the process exit code. */
-export const main = async (argv: readonly string[]): Promise<number> => {
+type Command = { readonly run: (argv: readonly string[], io: CliIo) => Promise<number>; readonly usage: string };
+const commands: Readonly<Record<string, Command>> = {
+  inputs: { run: inputsCommand, usage: inputsUsage },
+  run: { run: runCommand, usage: runUsage },
+  models: { run: modelsCommand, usage: modelsUsage },
+  queue: { run: queueCommand, usage: queueUsage },
+  sim: { run: (argv, io) => simCommand(argv, io), usage: simUsage },
+};
+
+/**
+ * Runs one CLI invocation and resolves to its exit code: 0 success, 1 a run or request failed,
+ * 2 bad arguments. Nothing is thrown: every error is printed to `io.stderr`.
+ *
+ * @example
+ * const code = await main(['inputs', 'workflow.json']);
+ */
+export const main = async (argv: readonly string[], io: CliIo = processIo()): Promise<number> => {
   const [command, ...rest] = argv;
-  switch (command) {
-    case 'sim':
-      await runSimCommand([...rest]);
-      return 0;
-    case undefined:
-    case '--help':
-    case '-h':
-      process.stdout.write(usage);
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      io.stdout.write(usage);
       return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`Unknown command "${command}".\n\n${usage}`);
+    }
+    const found = commands[command];
+    if (found === undefined) {
+      io.stderr.write(`Unknown command "${command}".\n\n${usage}`);
       return 2;
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(found.usage);
+      return 0;
+    }
+    return await found.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    const e = error instanceof Error ? error : new Error(String(error));
+    // Input and decode errors are about what the user typed or gave: bad arguments, exit 2.
+    const userError = e.name === 'InputError' || e.name === 'WorkflowDecodeError' || e.name === 'BatchError';
+    io.stderr.write(`${e.name}: ${e.message}\n`);
+    return userError ? 2 : 1;
   }
 };
 

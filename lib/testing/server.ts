@@ -1,5 +1,7 @@
 /** The simulated InvokeAI server: HTTP routing, queue/image/board/model/workflow endpoints, socket events and faults. */
+import { promises as fsPromises } from 'fs';
 import * as http from 'http';
+import * as nodePath from 'path';
 import { AddressInfo } from 'net';
 import { randomUUID } from 'crypto';
 import { AuthStore, MockUser, UserDTO } from './auth';
@@ -39,6 +41,11 @@ export interface MockServerOptions {
   /** engine.io ping interval / timeout in ms (defaults 25000 / 20000, as python-engineio). */
   readonly pingInterval?: number;
   readonly pingTimeout?: number;
+  /**
+   * Serves the files of this folder for GET requests that match no API route (`/` is `index.html`),
+   * so that a browser page and the API share one origin and need no CORS. Default: none.
+   */
+  readonly staticDir?: string;
 }
 
 /** One HTTP request as the server saw it. */
@@ -86,6 +93,29 @@ export interface MockServer {
   /** Closes the HTTP server, every socket and every timer. */
   close(): Promise<void>;
 }
+
+const STATIC_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
+
+/** A file of the static folder for a request path, or `undefined`; paths that leave the folder are refused. */
+const staticFile = async (dir: string, urlPath: string): Promise<{ bytes: Buffer; contentType: string } | undefined> => {
+  const root = nodePath.resolve(dir);
+  const wanted = nodePath.resolve(root, `.${decodeURIComponent(urlPath.endsWith('/') ? `${urlPath}index.html` : urlPath)}`);
+  if (wanted !== root && !wanted.startsWith(`${root}${nodePath.sep}`)) return undefined;
+  try {
+    const bytes = await fsPromises.readFile(wanted);
+    return { bytes, contentType: STATIC_TYPES[nodePath.extname(wanted).toLowerCase()] ?? 'application/octet-stream' };
+  } catch {
+    return undefined;
+  }
+};
 
 /** An HTTP response to send. */
 interface Reply {
@@ -1042,6 +1072,14 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       if (routes.some((r) => r.method === method && r.pattern.test(alt))) {
         log(307);
         send(res, { status: 307, body: null, headers: { Location: `${basePath}${alt}${url.search}` } }, method);
+        return;
+      }
+    }
+    if (!matched && !pathMatched && options.staticDir !== undefined && (method === 'GET' || method === 'HEAD')) {
+      const file = await staticFile(options.staticDir, path);
+      if (file) {
+        log(200);
+        send(res, { status: 200, raw: file }, method);
         return;
       }
     }

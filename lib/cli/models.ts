@@ -1,0 +1,38 @@
+// `invokeai-rx models <url>`: the installed models, as a workflow's model inputs would need them.
+import { parseArgs } from './args';
+import { table, truncate } from './format';
+import { CliIo, UsageError } from './io';
+import { clientFrom } from './server-args';
+
+/** Usage text of `models`. */
+export const modelsUsage = `Usage: invokeai-rx models [<url>] [--token T] [--base B] [--type T] [--json]
+
+Lists the server's installed models: name, base, type, format, key. The URL defaults to $INVOKEAI_URL.
+`;
+
+/** Runs `invokeai-rx models`; resolves to the exit code. */
+export const modelsCommand = async (argv: readonly string[], io: CliIo): Promise<number> => {
+  const args = parseArgs(argv, { values: ['token', 'base', 'type', 'url'], switches: ['json'] }, modelsUsage);
+  if (args.positionals.length > 1) throw new UsageError(`models takes at most one URL.\n\n${modelsUsage}`);
+  const client = clientFrom(args.positionals[0] ?? args.values['url'], args.values['token'], io);
+  try {
+    const all = await client.models.list();
+    const models = all.filter((m) => (args.values['base'] === undefined || m.base === args.values['base']) && (args.values['type'] === undefined || m.type === args.values['type']));
+    if (args.switches.has('json')) {
+      io.stdout.write(`${JSON.stringify(models, null, 2)}\n`);
+      return 0;
+    }
+    io.stdout.write(`${models.length} model${models.length === 1 ? '' : 's'}${models.length < all.length ? ` (of ${all.length})` : ''}\n\n`);
+    io.stdout.write(
+      table(
+        ['name', 'base', 'type', 'format', 'key'],
+        [...models]
+          .sort((a, b) => a.base.localeCompare(b.base) || a.type.localeCompare(b.type) || a.name.localeCompare(b.name))
+          .map((m) => [truncate(m.name, 40), m.base, m.type, String(m.format ?? ''), m.key]),
+      ),
+    );
+    return 0;
+  } finally {
+    client.close();
+  }
+};

@@ -1,0 +1,44 @@
+// `invokeai-rx queue <url>`: the queue's counts, the item in progress, and the latest items.
+import { parseArgs } from './args';
+import { table, truncate } from './format';
+import { CliIo, UsageError } from './io';
+import { clientFrom } from './server-args';
+
+/** Usage text of `queue`. */
+export const queueUsage = `Usage: invokeai-rx queue [<url>] [--token T] [--json]
+
+Shows the queue's counts (pending, in progress, completed, failed, canceled), whether the processor
+runs, the item in progress and the last items. The URL defaults to $INVOKEAI_URL.
+`;
+
+/** Runs `invokeai-rx queue`; resolves to the exit code. */
+export const queueCommand = async (argv: readonly string[], io: CliIo): Promise<number> => {
+  const args = parseArgs(argv, { values: ['token', 'url'], switches: ['json'] }, queueUsage);
+  if (args.positionals.length > 1) throw new UsageError(`queue takes at most one URL.\n\n${queueUsage}`);
+  const client = clientFrom(args.positionals[0] ?? args.values['url'], args.values['token'], io);
+  try {
+    const [status, items] = await Promise.all([client.queue.status(), client.queue.list()]);
+    const latest = [...items].sort((a, b) => b.item_id - a.item_id).slice(0, 10);
+    if (args.switches.has('json')) {
+      io.stdout.write(`${JSON.stringify({ status, latest: latest.map(({ session: _session, ...rest }) => rest) }, null, 2)}\n`);
+      return 0;
+    }
+    const q = status.queue;
+    io.stdout.write(
+      `queue ${q.queue_id}: ${q.pending} pending, ${q.in_progress} in progress, ${q.completed} completed, ${q.failed} failed, ${q.canceled} canceled (${q.total} total)\n` +
+        `processor: ${status.processor.is_started ? 'started' : 'stopped'}${status.processor.is_processing ? ', processing' : ', idle'}\n` +
+        `current item: ${q.item_id ?? 'none'}\n\n`,
+    );
+    if (latest.length > 0) {
+      io.stdout.write(
+        table(
+          ['item', 'status', 'batch', 'origin', 'error'],
+          latest.map((i) => [String(i.item_id), i.status, truncate(i.batch_id, 12), truncate(String(i.origin ?? ''), 24), truncate(i.error_type ?? '', 30)]),
+        ),
+      );
+    }
+    return 0;
+  } finally {
+    client.close();
+  }
+};

@@ -1,0 +1,359 @@
+// The CLI, run in-process through `main(argv, io)` against the simulated server, and once as a
+// real child process.
+import { execFile } from 'child_process';
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { main } from '../../lib/cli/main';
+import type { CliIo } from '../../lib/cli/io';
+import { startMockServer, type MockServer } from '../../lib/testing';
+
+const ROOT = path.resolve(__dirname, '../..');
+const SDXL = path.join(ROOT, 'spec/fixtures/default-workflows/Text to Image - SDXL.json');
+const SEED_SDXL = path.join(ROOT, 'spec/fixtures/seed-workflows/sdxl-text-to-image.json');
+
+interface Captured {
+  readonly io: CliIo;
+  readonly out: () => string;
+  readonly err: () => string;
+}
+
+const capture = (options: { readonly tty?: boolean; readonly env?: Record<string, string> } = {}): Captured => {
+  let out = '';
+  let err = '';
+  return {
+    io: {
+      stdout: { write: (t: string) => (out += t), isTTY: options.tty === true, columns: 100 },
+      stderr: { write: (t: string) => (err += t) },
+      env: options.env ?? {},
+      cwd: ROOT,
+    },
+    out: () => out,
+    err: () => err,
+  };
+};
+
+const cli = async (argv: readonly string[], options?: Parameters<typeof capture>[0]) => {
+  const c = capture(options);
+  const code = await main(argv, c.io);
+  return { code, out: c.out(), err: c.err() };
+};
+
+let server: MockServer;
+let tmp: string;
+beforeAll(async () => {
+  server = await startMockServer({ stepMs: 1, steps: 2 });
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'invokeai-rx-cli-'));
+});
+afterAll(async () => {
+  await server.close();
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+const sdxlModels = () => ({
+  main: server.models().find((m) => m.base === 'sdxl' && m.type === 'main')!,
+  vae: server.models().find((m) => m.base === 'sdxl' && m.type === 'vae')!,
+});
+
+describe('invokeai-rx inputs', () => {
+  it('lists the form inputs in form order with kind, value and constraints', async () => {
+    const r = await cli(['inputs', SEED_SDXL]);
+    expect(r.code).toBe(0);
+    const rows = r.out.split('\n').filter((l) => /^\d+ /.test(l));
+    expect(rows).toHaveLength(9);
+    expect(rows[3]).toMatch(/^3\s+Width\s+.*\.width\s+integer\s+768\s+>0\.\., ×8/);
+    expect(rows[0]).toMatch(/Model.*model\*.*model sdxl\/main/);
+    expect(rows[7]).toMatch(/Scheduler.*enum.*"dpmpp_3m_k".*one of ddim\|/);
+  });
+
+  it('prints JSON with --json', async () => {
+    const r = await cli(['inputs', SDXL, '--json']);
+    const inputs = JSON.parse(r.out) as Array<{ index: number; label: string; kind: string }>;
+    expect(inputs.map((i) => i.label)).toEqual(['Positive Prompt', 'Negative Prompt', 'Model', 'VAE (use the FP16 model)', 'Board']);
+  });
+
+  it('says which file is missing, exit code 2', async () => {
+    const r = await cli(['inputs', 'nope.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`No such workflow file: ${path.join(ROOT, 'nope.json')}`);
+  });
+
+  it('reports a file that is not a workflow with the JSON path of the problem', async () => {
+    const bad = path.join(tmp, 'bad.json');
+    await fs.writeFile(bad, JSON.stringify({ name: 'x', nodes: 3 }));
+    const r = await cli(['inputs', bad]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^WorkflowDecodeError: .*\n.*\$/);
+  });
+});
+
+describe('invokeai-rx run: arguments', () => {
+  it('needs a server', async () => {
+    const r = await cli(['run', SDXL]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('pass --url');
+    expect(r.err).toContain('INVOKEAI_URL');
+  });
+
+  it('rejects an unknown option with the list of options', async () => {
+    const r = await cli(['run', SDXL, '--url', server.url, '--frobnicate', '1']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('Unknown option --frobnicate');
+    expect(r.err).toContain('--sweep');
+  });
+
+  it('names the candidates of an unknown ref', async () => {
+    const r = await cli(['run', SDXL, '--url', server.url, '--set', 'Positive Promt=a cat']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('No input is named "Positive Promt"');
+    expect(r.err).toContain('#0 "Positive Prompt"');
+    expect(r.err).toContain('#4 "Board"');
+  });
+
+  it('parses a value by the input kind and states the rule it broke', async () => {
+    const notInt = await cli(['run', SEED_SDXL, '--url', server.url, '--set', 'Width=wide']);
+    expect(notInt.code).toBe(2);
+    expect(notInt.err).toContain('input #3 "Width" (integer) must be an integer, got "wide"');
+    const notMultiple = await cli(['run', SEED_SDXL, '--url', server.url, '--set', 'Width=1001']);
+    expect(notMultiple.code).toBe(2);
+    expect(notMultiple.err).toContain('must be a multiple of 8');
+    const badEnum = await cli(['run', SEED_SDXL, '--url', server.url, '--set', 'Scheduler=fastest']);
+    expect(badEnum.err).toMatch(/must be one of ddim, ddpm, .*tcd; got "fastest"/);
+  });
+
+  it('lists the models that fit when a model name is unknown', async () => {
+    const r = await cli(['run', SDXL, '--url', server.url, '--set', 'Model=sdxl-turbo']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no model named or keyed "sdxl-turbo"');
+    expect(r.err).toContain(sdxlModels().main.name);
+  });
+
+  it('refuses to enqueue while a required input is unset, and says how to set it', async () => {
+    const before = server.queueItems().length;
+    const r = await cli(['run', SDXL, '--url', server.url]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('"Model"');
+    expect(r.err).toContain('--set ref=value');
+    expect(server.queueItems()).toHaveLength(before);
+  });
+
+  it('rejects --runs that is not a positive integer', async () => {
+    const r = await cli(['run', SDXL, '--url', server.url, '--runs', '0']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--runs takes a positive integer, got "0"');
+  });
+});
+
+describe('invokeai-rx run: running', () => {
+  const modelSets = () => ['--set', `Model=${sdxlModels().main.name}`, '--set', `3=${sdxlModels().vae.key}`];
+
+  it('streams NDJSON events with --json, one terminal event per item, and saves the images', async () => {
+    const out = path.join(tmp, 'json-out');
+    const r = await cli(['run', SDXL, '--url', server.url, ...modelSets(), '--set', 'Positive Prompt=a lighthouse', '--sweep', 'Negative Prompt=blurry,dark', '--runs', '2', '--json', '--out', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; itemId?: number; file?: string });
+    const enqueued = events.find((e) => e.type === 'enqueued') as unknown as { itemIds: number[] };
+    expect(enqueued.itemIds).toHaveLength(4);
+    for (const id of enqueued.itemIds) {
+      const ofItem = events.filter((e) => e.itemId === id && e.type !== 'saved');
+      expect(ofItem.filter((e) => ['completed', 'failed', 'canceled'].includes(e.type)).map((e) => e.type)).toEqual(['completed']);
+      expect(ofItem[ofItem.length - 1].type).toBe('completed');
+    }
+    const saved = events.filter((e) => e.type === 'saved').map((e) => e.file!);
+    expect(saved).toHaveLength(4);
+    for (const f of saved) expect((await fs.readFile(f)).subarray(1, 4).toString()).toBe('PNG');
+    expect(events[events.length - 1]).toEqual({ type: 'summary', total: 4, completed: 4 });
+    // The prompt went to the server as set.
+    const item = server.queueItem(enqueued.itemIds[0]) as { session: { graph: { nodes: Record<string, { value?: unknown }> } } };
+    expect(Object.values(item.session.graph.nodes).some((n) => n.value === 'a lighthouse')).toBe(true);
+  });
+
+  it('prints plain lines when stdout is not a terminal', async () => {
+    const r = await cli(['run', SEED_SDXL, '--url', server.url, '--set', `Model=${sdxlModels().main.name}`, '--set', 'Width=512']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^enqueued batch \S+: 1 item/);
+    expect(r.out).toMatch(/item \d+: denoise_latents \(\S+\) started/);
+    expect(r.out).toMatch(/item \d+: completed with 1 image\(s\)/);
+    expect(r.out.trim().split('\n').pop()).toBe('1/1 item completed');
+    expect(r.out).not.toContain('\x1b[');
+  });
+
+  it('draws progress bars on a terminal', async () => {
+    const r = await cli(['run', SDXL, '--url', server.url, ...modelSets()], { tty: true });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('\x1b[');
+    expect(r.out).toMatch(/overall █+ 100%\s+1\/1 items/);
+    expect(r.out).toMatch(/denoise_latents\s+[█░]+/);
+  });
+
+  it('exits 1 when an item fails, naming the node and the error', async () => {
+    server.faults.failNodes({ type: 'denoise_latents', errorType: 'OutOfMemoryError', message: 'CUDA out of memory', count: 1 });
+    try {
+      const r = await cli(['run', SDXL, '--url', server.url, ...modelSets()]);
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/item \d+: failed at node \S+: OutOfMemoryError: CUDA out of memory/);
+      expect(r.out.trim().split('\n').pop()).toBe('0/1 item completed');
+    } finally {
+      server.faults.clear();
+    }
+  });
+
+  it('takes the server from INVOKEAI_URL', async () => {
+    const r = await cli(['queue'], { env: { INVOKEAI_URL: server.url } });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^queue default: \d+ pending, \d+ in progress, \d+ completed, [1-9]\d* failed/);
+  });
+});
+
+describe('invokeai-rx models', () => {
+  it('lists the installed models, filtered by base and type', async () => {
+    const r = await cli(['models', server.url, '--base', 'sdxl', '--type', 'main']);
+    expect(r.code).toBe(0);
+    const main = sdxlModels().main;
+    expect(r.out).toMatch(new RegExp(`^1 model \\(of ${server.models().length}\\)`));
+    expect(r.out).toContain(main.key);
+  });
+
+  it('exits 1 with the HTTP error when the server fails', async () => {
+    server.faults.failRequests({ path: '/api/v2/models', status: 500, count: 10 });
+    try {
+      const r = await cli(['models', server.url]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/Error: .*500/);
+    } finally {
+      server.faults.clear();
+    }
+  });
+});
+
+describe('the CLI as a child process', () => {
+  const tsxCli = (args: readonly string[], env: NodeJS.ProcessEnv = {}) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'lib/cli/main.ts'), ...args],
+        { cwd: ROOT, env: { ...process.env, ...env, INVOKEAI_URL: env['INVOKEAI_URL'] ?? '' } },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+
+  it('runs a workflow end to end and exits 0', async () => {
+    const out = path.join(tmp, 'child-out');
+    const r = await tsxCli(['run', SDXL, '--set', `Model=${sdxlModels().main.name}`, '--set', `3=${sdxlModels().vae.name}`, '--out', out], { INVOKEAI_URL: server.url });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('1/1 item completed');
+    expect((await fs.readdir(out)).filter((f) => f.endsWith('.png'))).toHaveLength(1);
+  });
+
+  it('cancels the batch on the server on Ctrl-C and exits 130', async () => {
+    const slow = await startMockServer({ stepMs: 100, steps: 20 });
+    try {
+      const models = { main: slow.models().find((m) => m.base === 'sdxl' && m.type === 'main')!, vae: slow.models().find((m) => m.base === 'sdxl' && m.type === 'vae')! };
+      const child = execFile(
+        process.execPath,
+        [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'lib/cli/main.ts'), 'run', SDXL, '--url', slow.url, '--set', `Model=${models.main.key}`, '--set', `3=${models.vae.key}`],
+        { cwd: ROOT },
+      );
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      for (let i = 0; i < 500 && !out.includes('denoise_latents'); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(out).toContain('denoise_latents');
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(out).toContain('interrupted: canceling the batch on the server');
+      expect(slow.queueItems().map((i) => i['status'])).toEqual(['canceled']);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('exits 2 on a bad argument', async () => {
+    const r = await tsxCli(['inputs']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Usage: invokeai-rx inputs');
+  });
+});
+
+describe('invokeai-rx sim', () => {
+  it('serves until stopped, printing its URL', async () => {
+    const { simCommand } = await import('../../lib/cli/sim');
+    const c = capture();
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const done = simCommand(['--port', '0', '--step-ms', '1'], c.io, stopped);
+    for (let i = 0; i < 200 && !c.out().includes('http://'); i++) await new Promise((r) => setTimeout(r, 10));
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(c.out())?.[0];
+    expect(url).toBeDefined();
+    const res = await fetch(`${url}/api/v1/app/version`);
+    expect(((await res.json()) as { version: string }).version).toMatch(/^\d+\.\d+/);
+    stop();
+    expect(await done).toBe(0);
+    expect(c.out()).toContain('Simulated InvokeAI stopped');
+  });
+
+  it('rejects a bad port with its rule', async () => {
+    const r = await cli(['sim', '--port', 'http']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--port takes a non-negative integer, got "http"');
+  });
+
+  it('prints each command\'s usage with --help', async () => {
+    const r = await cli(['run', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('--sweep ref=a,b,c');
+  });
+});
+
+describe('custom nodes', () => {
+  // A node pack's node: InvokeAI's shipped templates do not know "lighthouse_prompt"; a server with the pack does.
+  const withCustomNode = async (): Promise<string> => {
+    const json = JSON.parse(await fs.readFile(SDXL, 'utf8')) as {
+      nodes: Array<{ id: string; data: { type: string; inputs: Record<string, { value?: unknown }> } }>;
+      exposedFields: Array<{ nodeId: string; fieldName: string }>;
+    };
+    const prompt = json.nodes.find((n) => n.data.type === 'string' && n.data.inputs['value']?.value !== 'photograph')!;
+    prompt.data.type = 'lighthouse_prompt';
+    prompt.data.inputs['repeat'] = { name: 'repeat', label: 'Repeat', description: '', value: 2 } as { value?: unknown };
+    json.exposedFields.push({ nodeId: prompt.id, fieldName: 'repeat' });
+    const file = path.join(tmp, 'custom.json');
+    await fs.writeFile(file, JSON.stringify(json));
+    return file;
+  };
+  const customOpenApi = async () => {
+    const doc = JSON.parse(await fs.readFile(path.join(ROOT, 'lib/testing/data/openapi.json'), 'utf8')) as { components: { schemas: Record<string, Record<string, unknown>> } };
+    const base = doc.components.schemas['StringInvocation'] as { properties: Record<string, Record<string, unknown>> };
+    doc.components.schemas['LighthousePromptInvocation'] = {
+      ...base,
+      title: 'Lighthouse Prompt',
+      node_pack: 'lighthouse-pack',
+      properties: {
+        ...base.properties,
+        repeat: { default: 1, description: 'How often', field_kind: 'input', input: 'any', orig_default: 1, orig_required: false, title: 'Repeat', type: 'integer', minimum: 1, maximum: 4 },
+        type: { const: 'lighthouse_prompt', default: 'lighthouse_prompt', field_kind: 'node_attribute', title: 'type', type: 'string' },
+      },
+    };
+    return doc;
+  };
+
+  it('says which node types are unknown, and types them with the server\'s templates given --url', async () => {
+    const file = await withCustomNode();
+    const offline = await cli(['inputs', file]);
+    expect(offline.code).toBe(0);
+    expect(offline.err).toContain('Node types unknown to InvokeAI\'s own templates: lighthouse_prompt');
+    expect(offline.out).toMatch(/\n0\s+Positive Prompt\s+Positive Prompt\.value\s+unknown/);
+    expect(offline.out).toMatch(/\n5\s+Repeat\s+Positive Prompt\.repeat\s+unknown\s+2\n/);
+
+    const custom = await startMockServer({ stepMs: 1, openapi: (await customOpenApi()) as never });
+    try {
+      const online = await cli(['inputs', file, '--url', custom.url]);
+      expect(online.err).toBe('');
+      expect(online.out).toMatch(/\n0\s+Positive Prompt\s+Positive Prompt\.value\s+string/);
+      expect(online.out).toMatch(/\n5\s+Repeat\s+Positive Prompt\.repeat\s+integer\s+2\s+1\.\.4\n/);
+    } finally {
+      await custom.close();
+    }
+  });
+});

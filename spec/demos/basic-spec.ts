@@ -1,0 +1,58 @@
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { runDemo } from './run-demo';
+
+let out: string;
+beforeAll(async () => {
+  out = await fs.mkdtemp(path.join(os.tmpdir(), 'invokeai-rx-demo-'));
+});
+afterAll(() => fs.rm(out, { recursive: true, force: true }));
+
+it('runs InvokeAI\'s SDXL text-to-image on the simulated server and writes the PNG where it says', async () => {
+  const r = await runDemo('basic.ts', { DEMO_OUT: out, DEMO_PROMPT: 'a test prompt' });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('Simulated InvokeAI at http://127.0.0.1:');
+  expect(r.stdout).toContain('prompt: a test prompt');
+  expect(r.stdout).toMatch(/model Model: \S+ \(sdxl main/);
+  expect(r.stdout).toMatch(/model VAE \(use the FP16 model\): \S+ \(sdxl vae/);
+  expect(r.stdout).toMatch(/item 1: denoise_latents \(\S+\) started/);
+  const written = /1 image written:\n\s+(\S+\.png)/.exec(r.stdout)?.[1];
+  expect(written).toBeDefined();
+  expect(path.dirname(written!)).toBe(out);
+  const bytes = await fs.readFile(written!);
+  expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+});
+
+it('runs against the server in INVOKEAI_URL instead, syncing the workflow\'s models first', async () => {
+  const { startMockServer } = await import('../../lib/testing');
+  const server = await startMockServer({ stepMs: 1 });
+  try {
+    const r = await runDemo('basic.ts', { DEMO_OUT: out, INVOKEAI_URL: server.url });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`InvokeAI at ${server.url}\n`);
+    expect(r.stdout).not.toContain('Simulated');
+    const written = /1 image written:\n\s+(\S+\.png)/.exec(r.stdout)?.[1];
+    expect(server.images().map((i) => i.image_name)).toContain(path.basename(written!));
+  } finally {
+    await server.close();
+  }
+});
+
+it('sets the size through the form when the workflow has it (DEMO_WORKFLOW)', async () => {
+  const { startMockServer } = await import('../../lib/testing');
+  const server = await startMockServer({ stepMs: 1 });
+  try {
+    const r = await runDemo('basic.ts', { DEMO_OUT: out, INVOKEAI_URL: server.url, DEMO_WORKFLOW: 'Text to Image - SDXL (seed and size in the form).json' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('size: 832×1216');
+    const item = server.queueItems().at(-1) as { session: { graph: { nodes: Record<string, { type: string; width?: number; height?: number }> } } };
+    const noise = Object.values(item.session.graph.nodes).find((n) => n.type === 'noise');
+    expect(noise).toMatchObject({ width: 832, height: 1216 });
+  } finally {
+    await server.close();
+  }
+});

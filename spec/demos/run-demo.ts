@@ -1,0 +1,24 @@
+// Runs a demo as a user would (`tsx demos/<name>.ts`), fast: 1 ms steps, output to a temp folder.
+import { execFile } from 'child_process';
+import * as path from 'path';
+
+export const ROOT = path.resolve(__dirname, '../..');
+
+/** The demo's exit code and output. */
+export interface DemoRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `demos/<file>` in a child process against its own simulated server. */
+export const runDemo = (file: string, env: Readonly<Record<string, string>>, stdin?: string): Promise<DemoRun> =>
+  new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'demos', file)],
+      { cwd: ROOT, env: { ...process.env, INVOKEAI_URL: '', DEMO_STEP_MS: '1', ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(stdin ?? '');
+  });
