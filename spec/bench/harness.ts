@@ -24,6 +24,8 @@ export interface Figure {
   readonly met?: boolean;
   /** Informational absolute figures (ours and the baseline's). */
   readonly info?: Readonly<Record<string, string | number>>;
+  /** What a reader must know to read the row right (a reduced count, a bottleneck). */
+  readonly note?: string;
 }
 
 /** Summarises samples into median, min and max. */
@@ -74,13 +76,15 @@ export const compareSync = (ours: () => unknown, baseline: () => unknown, repeti
 /** Formats a number for the table: 3 significant digits. */
 export const fmt = (n: number): string => (Number.isFinite(n) ? Number(n.toPrecision(3)).toString() : String(n));
 
+const unitSuffix = (unit: Figure['unit']): string => (unit === 'ratio' ? 'x' : unit === 'count' ? '' : ` ${unit}`);
+
 /** Prints the figures as a fixed-width table. */
 export const printTable = (figures: readonly Figure[]): string => {
   const rows = figures.map((f) => [
     f.name,
     f.baseline,
-    `${fmt(f.value.median)}${f.unit === 'ratio' ? 'x' : ` ${f.unit}`}`,
-    `${fmt(f.value.min)} – ${fmt(f.value.max)}`,
+    `${fmt(f.value.median)}${unitSuffix(f.unit)}`,
+    f.value.samples.length > 1 ? `${fmt(f.value.min)} – ${fmt(f.value.max)}` : '(one reading)',
     f.goal ?? 'report',
     f.met === undefined ? '' : f.met ? 'met' : 'NOT MET',
   ]);
@@ -89,3 +93,80 @@ export const printTable = (figures: readonly Figure[]): string => {
   const line = (cells: readonly string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 };
+
+/** The `p`-th percentile (0..100) of samples, by nearest rank. */
+export const percentile = (samples: readonly number[], p: number): number => {
+  if (samples.length === 0) return NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+};
+
+/**
+ * Runs `ours` and `baseline` (async, each returning its measured quantity) in alternating
+ * repetitions, after `warmup` unrecorded rounds, and returns the spreads and the per-repetition
+ * ratio ours/baseline. Alternation spreads drift in machine load over both sides alike.
+ */
+export const compareAsync = async (
+  ours: () => Promise<number>,
+  baseline: () => Promise<number>,
+  repetitions: number,
+  warmup = 1,
+): Promise<{ ratio: Spread; ours: Spread; baseline: Spread }> => {
+  for (let w = 0; w < warmup; w++) {
+    await baseline();
+    await ours();
+  }
+  const oursSamples: number[] = [];
+  const baseSamples: number[] = [];
+  const ratios: number[] = [];
+  for (let r = 0; r < repetitions; r++) {
+    // Alternate which side goes first, so neither always runs on a warmer (or more tired) process.
+    let b: number;
+    let o: number;
+    if (r % 2 === 0) {
+      b = await baseline();
+      o = await ours();
+    } else {
+      o = await ours();
+      b = await baseline();
+    }
+    baseSamples.push(b);
+    oursSamples.push(o);
+    ratios.push(o / b);
+  }
+  return { ratio: spread(ratios), ours: spread(oursSamples), baseline: spread(baseSamples) };
+};
+
+/** Repeats an async measurement and returns its spread. */
+export const repeatAsync = async (measure: () => Promise<number>, repetitions: number): Promise<Spread> => {
+  const samples: number[] = [];
+  for (let r = 0; r < repetitions; r++) samples.push(await measure());
+  return spread(samples);
+};
+
+/** A spread of a single value (for counts that do not vary, e.g. a byte size). */
+export const exactly = (value: number): Spread => spread([value]);
+
+/** Settings every figure receives from the runner. */
+export interface BenchContext {
+  /** Fewer repetitions and smaller counts, for a quick look while developing (not for the README). */
+  readonly quick: boolean;
+  /** Progress lines (stderr), so the table on stdout stays clean. */
+  readonly log: (line: string) => void;
+}
+
+/** One module of `spec/bench/figures/`: measures one or more rows of the report. */
+export interface FigureModule {
+  /** A short id used by `--only`. */
+  readonly id: string;
+  /** Measures and returns the rows; throws only when the figure cannot be measured at all. */
+  readonly measure: (ctx: BenchContext) => Promise<readonly Figure[]>;
+}
+
+/** Prints the informational absolute figures under the table. */
+export const printInfo = (figures: readonly Figure[]): string =>
+  figures
+    .filter((f) => f.info && Object.keys(f.info).length > 0)
+    .map((f) => `- ${f.name}:\n    ${Object.entries(f.info ?? {}).map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : v}`).join('\n    ')}`)
+    .join('\n');
