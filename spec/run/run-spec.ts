@@ -92,6 +92,14 @@ describe('client.run against the simulator', () => {
     expect(server.requests.length - before).toBeLessThanOrEqual(5);
   });
 
+  it('costs the same few requests however long the run (many progress events)', async () => {
+    await start({ stepMs: 2, steps: 60 });
+    const run = await collect(client.run(imageWorkflow()));
+    expect(runViolations(run, server)).toEqual([]);
+    expect(run.events.filter((e) => e.type === 'node_progress').length).toBeGreaterThanOrEqual(60);
+    expect(server.requests.length).toBeLessThanOrEqual(3);
+  });
+
   it('emits each item in order: enqueued, in_progress, node events, output, completed; and nothing after', async () => {
     await start();
     const run = await collect(client.run(imageWorkflow()));
@@ -270,6 +278,29 @@ describe('client.run against the simulator', () => {
     // The prepended item ran first although it was enqueued second.
     expect(String(itemB.started_at) <= String(itemA.started_at)).toBe(true);
     expect((itemB.priority as number) > (itemA.priority as number)).toBe(true);
+  });
+
+  it('errors at once, before any request, when the batch cannot be built (bad sweep)', async () => {
+    await start();
+    const run = await collect(client.run(sweepWorkflow(), { sweep: { values: { 'int.value': [] } } }));
+    expect(run.error).toMatchObject({ name: 'BatchError' });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('runMany errors as a whole when one run cannot go on, and starts no further run', async () => {
+    await start();
+    server.faults.failRequests({ path: 'enqueue_batch', status: 422, body: { detail: [{ type: 'x', loc: ['body', 'batch'], msg: 'bad', input: null }] } });
+    const seen: number[] = [];
+    const error = await new Promise<unknown>((resolve) =>
+      client.runMany([integerWorkflow(), integerWorkflow(), integerWorkflow()], { concurrency: 1 }).subscribe({
+        next: ({ index }) => seen.push(index),
+        error: resolve,
+        complete: () => resolve(undefined),
+      }),
+    );
+    expect(error).toBeInstanceOf(HttpError);
+    expect(seen).toEqual([]);
+    expect(server.requests.filter((r) => r.path.endsWith('enqueue_batch'))).toHaveLength(1);
   });
 
   it('enqueues nothing until subscribed (cold), and once per subscription', async () => {
