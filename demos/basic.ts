@@ -1,11 +1,9 @@
-// `npm run demo`: InvokeAI's own "Text to Image - SDXL" workflow, run with live progress bars, its
-// PNGs saved to ./out. Against the simulated server, or against yours with INVOKEAI_URL set.
-// InvokeAI's workflow has no size in its form; DEMO_WORKFLOW="Text to Image - SDXL (seed and size
-// in the form).json" runs the variant that has, and the demo sets 832×1216 through it.
+// `npm run demo`: InvokeAI's own "Text to Image - SDXL" workflow, its prompt and size set through
+// the form's inputs, run with live progress bars, its PNGs saved to ./out. Against the simulated
+// server, or against yours with INVOKEAI_URL set.
 import { pipe } from 'fp-ts/function';
 import { lastValueFrom, tap } from 'rxjs';
-import { getInput, listInputs, setInput, type CompletedEvent, type RunEvent } from '../lib/index';
-import { pickModels } from './lib/models';
+import { exposeInput, getInput, listInputs, setInput, type CompletedEvent, type RunEvent } from '../lib/index';
 import { loadWorkflowFile, saveOutputs } from '../lib/node';
 import { foldProgress, initialProgress, liveBlock, plainLine, renderBars } from '../lib/cli/progress';
 import { demoWorkflow, outDir, startDemoServer } from './lib/setup';
@@ -19,25 +17,32 @@ const main = async (): Promise<void> => {
     console.log(demo.simulated ? `Simulated InvokeAI at ${demo.url} (set INVOKEAI_URL to use yours)` : `InvokeAI at ${demo.url}`);
 
     // 1. Load the workflow exactly as the InvokeAI editor exports it.
-    const loaded = await loadWorkflowFile(demoWorkflow(process.env['DEMO_WORKFLOW'] ?? 'Text to Image - SDXL.json'));
+    const loaded = await loadWorkflowFile(demoWorkflow('Text to Image - SDXL.json'));
     console.log(`\n${loaded.json.name}: ${listInputs(loaded).map((i) => `#${i.index} ${i.label} (${i.kind})`).join(', ')}`);
 
-    // 2. Models: first what the workflow names, matched on this server (by hash, then by name);
-    //    then every model input still empty gets an installed model it accepts, of the main model's base.
-    const sync = await client.syncModels(loaded);
-    for (const c of sync.changes) console.log(`model ${c.label}: ${c.to.name} (matched by ${c.by})`);
-    const withModels = pickModels(sync.workflow, await client.models.list());
+    // 2. Models: what the workflow names, matched on this server (by hash, then by name); every model
+    //    field still empty gets an installed model it accepts, of the main model's base (byBase).
+    const sync = await client.syncModels(loaded, { byBase: true });
+    const formInput = (f: { readonly nodeId: string; readonly fieldName: string }) =>
+      listInputs(sync.workflow).find((i) => i.nodeId === f.nodeId && i.fieldName === f.fieldName);
+    const formLabel = (nodeId: string, fieldName: string, fallback: string): string => formInput({ nodeId, fieldName })?.label ?? fallback;
+    const inFormOrder = [...sync.changes].sort((a, b) => (formInput(a)?.index ?? Infinity) - (formInput(b)?.index ?? Infinity));
+    for (const c of inFormOrder) console.log(`model ${formLabel(c.nodeId, c.fieldName, c.label)}: ${c.to.name} (${c.to.base} ${c.to.type}, matched by ${c.by})`);
+    for (const u of sync.unresolved) console.log(`model ${formLabel(u.nodeId, u.fieldName, u.label)}: not set, ${u.reason}`);
 
-    // 3. Set the prompt (and the size when the form has it) through the form's inputs.
-    const hasInput = (ref: string): boolean => listInputs(withModels).some((i) => i.label === ref);
+    // 3. InvokeAI's form has no size: add the noise node's width and height to it, as the editor's
+    //    "add to form" does, then set the prompt and the size through the form's inputs.
     const wf = pipe(
-      withModels,
+      sync.workflow,
+      exposeInput('noise.width', { label: 'Width' }),
+      exposeInput('noise.height', { label: 'Height' }),
       setInput('Positive Prompt', PROMPT),
-      (w) => (hasInput('Width') ? pipe(w, setInput('Width', 832), setInput('Height', 1216)) : w),
+      setInput('Width', 832),
+      setInput('Height', 1216),
     );
+    console.log(`inputs: ${listInputs(wf).map((i) => `#${i.index} ${i.label}`).join(', ')}`);
     console.log(`prompt: ${String(getInput(wf, 'Positive Prompt').value)}`);
-    if (hasInput('Width')) console.log(`size: ${String(getInput(wf, 'Width').value)}×${String(getInput(wf, 'Height').value)}`);
-    else console.log('size: this workflow\'s form has no size inputs; it renders at the size saved in the editor (1024×1024)');
+    console.log(`size: ${String(getInput(wf, 'Width').value)}×${String(getInput(wf, 'Height').value)}`);
 
     // 4. Run it: one Observable of events; bars on a terminal, lines otherwise.
     const tty = process.stdout.isTTY === true;

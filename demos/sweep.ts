@@ -4,7 +4,6 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { getInput, type RunItemResult } from '../lib/index';
 import { loadWorkflowFile, saveOutputs } from '../lib/node';
-import { pickModels } from './lib/models';
 import { demoWorkflow, outDir, startDemoServer } from './lib/setup';
 
 const PROMPTS = ['a lighthouse at dawn', 'a fox in the snow', 'a city of glass at night'];
@@ -16,8 +15,10 @@ const main = async (): Promise<void> => {
   const demo = await startDemoServer();
   const { client } = demo;
   try {
+    // InvokeAI's own workflow feeds the noise seed from a Random Seed node (an edge), so no value can
+    // be swept into it; this variant drops that node and has the seed in its form.
     const loaded = await loadWorkflowFile(demoWorkflow('Text to Image - SDXL (seed and size in the form).json'));
-    const wf = pickModels((await client.syncModels(loaded)).workflow, await client.models.list());
+    const wf = (await client.syncModels(loaded, { byBase: true })).workflow;
     const seed = getInput(wf, 'Seed');
     const prompt = getInput(wf, 'Positive Prompt');
     console.log(`${wf.json.name}: sweeping #${seed.index} Seed × #${prompt.index} Positive Prompt = ${SEEDS.length * PROMPTS.length} items`);

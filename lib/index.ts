@@ -3,6 +3,8 @@
 // --- Workflow values -------------------------------------------------------------------------
 export { Workflow, workflowWarnings } from './workflow/workflow';
 export { listInputs, getInput, setInput, setInputs, trySetInput } from './workflow/inputs';
+export { exposeInput, tryExposeInput, hideInput } from './workflow/expose';
+export type { NodeFieldRef, ExposeOptions } from './workflow/expose';
 export { validateWorkflow } from './workflow/validate';
 export { SUPPORTED_VERSIONS, CURRENT_VERSION } from './workflow/migrate';
 export { WorkflowDecodeError, InputError } from './workflow/errors';
@@ -76,7 +78,7 @@ export type {
 export { ofType, progressOf, outputsOf, collectOutputs } from './run/operators';
 export { outputsOfQueueItem } from './run/outputs';
 export { RunTimeoutError, ConnectionLostError } from './run/errors';
-export type { RunOptions, RunManyOptions, RunManyEvent } from './run/run';
+export type { RunOptions, RunManyOptions, RunManyEvent, RunRequest } from './run/run';
 export type { PollPolicy } from './run/poll';
 
 // --- Server data shapes ----------------------------------------------------------------------

@@ -92,7 +92,7 @@ const nodeHasField = (node: WorkflowNode, fieldName: string, templates: NodeTemp
 };
 
 /** `buildNodeFieldElement` settings: only single integer, float and string fields get them. */
-const fieldSettings = (node: WorkflowNode, fieldName: string, templates: NodeTemplates): Record<string, unknown> | undefined => {
+export const fieldSettings = (node: WorkflowNode, fieldName: string, templates: NodeTemplates): Record<string, unknown> | undefined => {
   if (node.type !== 'invocation') return undefined;
   const field = templates[node.data.type]?.inputs[fieldName];
   if (field === undefined || field.itemKind !== undefined) return undefined;

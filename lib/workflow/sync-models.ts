@@ -38,7 +38,10 @@ export interface SyncModelsOptions {
   readonly byHash?: boolean;
   /** Match the same name among models of the same type. Default `true`. */
   readonly byName?: boolean;
-  /** Fall back to any model of the same base the field accepts, preferring the same type. Default `false`: a guess must be asked for. */
+  /**
+   * Fall back to any model of a base the field accepts: the same type first, then the base of the
+   * workflow's main model(s), then the field's own order of bases. Default `false`: a guess must be asked for.
+   */
   readonly byBase?: boolean;
   /**
    * Default `true`: only fields without a usable model are matched (no value, or a model whose key
@@ -104,12 +107,34 @@ const accepts = (c: FieldConstraints, m: ModelRecord): boolean =>
 const byNameThenKey = (a: ModelRecord, b: ModelRecord): number =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 
+/**
+ * The order of a by-base guess: the wanted type first, then the base of the workflow's main
+ * model(s), then the field's own order of bases, then name and key (already the list's order).
+ */
+const byPreference =
+  (types: ReadonlyArray<string>, preferredBases: ReadonlyArray<string>, fieldBases: ReadonlyArray<string>) =>
+  (a: ModelRecord, b: ModelRecord): number => {
+    const rank = (list: ReadonlyArray<string>, v: string): number => {
+      const i = list.indexOf(v);
+      return i < 0 ? list.length : i;
+    };
+    return (
+      Number(!types.includes(a.type)) - Number(!types.includes(b.type)) ||
+      rank(preferredBases, a.base) - rank(preferredBases, b.base) ||
+      rank(fieldBases, a.base) - rank(fieldBases, b.base) ||
+      byNameThenKey(a, b)
+    );
+  };
+
 interface Field extends ModelFieldRef {
   readonly nodeIndex: number;
   readonly value: ModelValue | null;
   readonly constraints: FieldConstraints;
   readonly required: boolean;
 }
+
+/** A field that takes a main model (a loader's `model`): its base is the workflow's base. */
+const isMainModelField = (field: Field): boolean => field.constraints.modelType?.includes('main') ?? false;
 
 const modelFields = (wf: Workflow): ReadonlyArray<Field> => {
   const connected = connectedInputs(wf.json.edges);
@@ -152,7 +177,8 @@ const sameValue = (a: ModelValue | null, b: ModelValue): boolean =>
 
 /**
  * Points the workflow's model fields at installed models: by hash, then by name (same type), then,
- * when asked, by base (same type first, then by name). Returns the new workflow, the changes and
+ * when asked, by base (same type first, then the base of the workflow's main models, then the
+ * field's order of bases, then by name). Returns the new workflow, the changes and
  * the fields it could not match; the given workflow is never changed, and nothing throws for an
  * unmatched model. Fields fed by an edge are skipped; unset fields that the node does not require
  * are left unset.
@@ -174,41 +200,39 @@ export const syncModels = (wf: Workflow, models: ReadonlyArray<ModelRecord>, opt
   const unresolved: UnresolvedModel[] = [];
   const edits = new Map<number, Array<{ fieldName: string; value: ModelValue }>>();
 
-  for (const field of modelFields(wf)) {
+  type Outcome =
+    | { readonly kind: 'skip' }
+    | { readonly kind: 'keep'; readonly base: string }
+    | { readonly kind: 'match'; readonly model: ModelRecord; readonly by: ModelMatch }
+    | { readonly kind: 'unresolved'; readonly entry: UnresolvedModel };
+
+  const resolve = (field: Field, preferredBases: ReadonlyArray<string>): Outcome => {
     const { nodeIndex: _n, value: current, constraints, required: _r, ...ref } = field;
-    if (current === null && !field.required) continue;
-    if (onlyUnset && current !== null && installedKeys.has(current.key)) continue;
+    if (current === null && !field.required) return { kind: 'skip' };
+    if (onlyUnset && current !== null && installedKeys.has(current.key)) return { kind: 'keep', base: current.base };
 
     const candidates = sorted.filter((m) => accepts(constraints, m));
     const tried: string[] = [];
-    let match: { model: ModelRecord; by: ModelMatch } | undefined;
     if (current !== null && byHash && current.hash !== '') {
       tried.push(`hash ${current.hash}`);
       const m = candidates.find((c) => c.hash === current.hash);
-      if (m) match = { model: m, by: 'hash' };
+      if (m) return { kind: 'match', model: m, by: 'hash' };
     }
-    if (!match && current !== null && byName) {
+    if (current !== null && byName) {
       tried.push(`name "${current.name}" of type ${current.type || '(any)'}`);
       const named = candidates.filter((c) => c.name === current.name && (current.type === '' || c.type === current.type));
       const m = named.find((c) => c.base === current.base) ?? named[0];
-      if (m) match = { model: m, by: 'name' };
+      if (m) return { kind: 'match', model: m, by: 'name' };
     }
     const bases = current !== null && current.base !== '' ? [current.base] : constraints.modelBase ?? [];
-    if (!match && byBase) {
+    if (byBase) {
       const types = current !== null && current.type !== '' ? [current.type] : constraints.modelType ?? [];
       tried.push(`base ${bases.length > 0 ? bases.join('/') : '(any)'}`);
       const sameBase = candidates.filter((c) => bases.length === 0 || bases.includes(c.base));
-      const m = sameBase.find((c) => types.includes(c.type)) ?? sameBase[0];
-      if (m) match = { model: m, by: 'base' };
+      const m = [...sameBase].sort(byPreference(types, preferredBases, bases))[0];
+      if (m) return { kind: 'match', model: m, by: 'base' };
     }
 
-    if (match) {
-      const to = toValue(match.model, current);
-      if (sameValue(current, to)) continue;
-      changes.push({ ...ref, from: current, to, by: match.by });
-      edits.set(field.nodeIndex, [...(edits.get(field.nodeIndex) ?? []), { fieldName: field.fieldName, value: to }]);
-      continue;
-    }
     const wanted =
       current !== null
         ? {
@@ -226,7 +250,31 @@ export const syncModels = (wf: Workflow, models: ReadonlyArray<ModelRecord>, opt
         : current === null
           ? 'the field is unset and byBase is off; set it, or sync with { byBase: true }'
           : 'every strategy (byHash, byName, byBase) is turned off';
-    unresolved.push({ ...ref, wanted, reason });
+    return { kind: 'unresolved', entry: { ...ref, wanted, reason } };
+  };
+
+  // Main models first: their bases (chosen now or already set) steer the guess for every other
+  // field, so that an SDXL workflow gets an SDXL VAE from a field that accepts any base.
+  const fields = modelFields(wf);
+  const outcomes = new Map<Field, Outcome>();
+  const mainBases: string[] = [];
+  for (const field of fields.filter(isMainModelField)) {
+    const outcome = resolve(field, []);
+    outcomes.set(field, outcome);
+    const base =
+      outcome.kind === 'match' ? outcome.model.base : outcome.kind === 'keep' ? outcome.base : outcome.kind === 'unresolved' ? field.value?.base ?? '' : '';
+    if (base !== '' && !mainBases.includes(base)) mainBases.push(base);
+  }
+
+  for (const field of fields) {
+    const outcome = outcomes.get(field) ?? resolve(field, mainBases);
+    if (outcome.kind === 'match') {
+      const { nodeIndex: _n, value: current, constraints: _c, required: _r, ...ref } = field;
+      const to = toValue(outcome.model, current);
+      if (sameValue(current, to)) continue;
+      changes.push({ ...ref, from: current, to, by: outcome.by });
+      edits.set(field.nodeIndex, [...(edits.get(field.nodeIndex) ?? []), { fieldName: field.fieldName, value: to }]);
+    } else if (outcome.kind === 'unresolved') unresolved.push(outcome.entry);
   }
 
   if (edits.size === 0) return { workflow: wf, changes, unresolved };

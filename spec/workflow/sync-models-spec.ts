@@ -121,6 +121,37 @@ describe('syncModels', () => {
     expect(t2i.changes.every((c) => !c.nodeId.startsWith('core_metadata'))).toBe(true);
   });
 
+  describe('by base, a field that accepts several bases prefers the main model\'s base', () => {
+    const t2i = Workflow.fromJson(readFileSync('spec/fixtures/default-workflows/Text to Image - SDXL.json', 'utf8'));
+    const vaeRef = (wf: Workflow) => listInputs(wf).find((i) => i.fieldName === 'vae_model')!;
+
+    it('gives InvokeAI\'s SDXL text-to-image the SDXL VAE (its main model is chosen in the same sync), whatever the list order', () => {
+      expect(vaeRef(t2i).constraints.modelBase).toEqual(expect.arrayContaining(['sd-1', 'sdxl', 'flux']));
+      for (const list of [[...models], [...models].reverse()]) {
+        const result = syncModels(t2i, list, { byBase: true });
+        expect(result.unresolved).toEqual([]);
+        const vae = result.changes.find((c) => c.fieldName === 'vae_model');
+        expect(vae).toMatchObject({ by: 'base', to: modelIdentifier(installed('sdxl-vae-fp16-fix')) });
+        expect(result.changes.find((c) => c.fieldName === 'model')?.to.base).toBe('sdxl');
+      }
+    });
+
+    it('follows a main model already set, and without a model of that base, the field\'s order of bases', () => {
+      const loader = listInputs(t2i).find((i) => i.fieldName === 'model')!;
+      // The SDXL loader accepts only sdxl; an installed model it names is kept (onlyUnset), and steers the VAE.
+      const sdxlMain = modelConfig({ name: 'another-sdxl', type: 'main', base: 'sdxl' });
+      const withMain = setInput(loader.index, modelIdentifier(sdxlMain))(t2i);
+      const kept = syncModels(withMain, [...models, sdxlMain], { byBase: true });
+      expect(kept.changes.map((c) => c.fieldName)).toEqual(['vae_model']);
+      expect(kept.changes[0].to.name).toBe('sdxl-vae-fp16-fix');
+      // Without an SDXL VAE installed, the field's own order of bases decides (sd-1 before flux).
+      const noSdxlVae = models.filter((m) => m.name !== 'sdxl-vae-fp16-fix');
+      const fallback = syncModels(t2i, noSdxlVae, { byBase: true });
+      expect(vaeRef(t2i).constraints.modelBase!.indexOf('sd-1')).toBeLessThan(vaeRef(t2i).constraints.modelBase!.indexOf('flux'));
+      expect(fallback.changes.find((c) => c.fieldName === 'vae_model')?.to.name).toBe('sd-vae-ft-mse');
+    });
+  });
+
   it('reports every field when all strategies are off', () => {
     const result = syncModels(sdxl, models, { byHash: false, byName: false });
     expect(result.unresolved[0].reason).toContain('turned off');
