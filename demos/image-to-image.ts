@@ -6,7 +6,6 @@ import { pipe } from 'fp-ts/function';
 import { PNG } from 'pngjs';
 import { setInput } from '../lib/index';
 import { loadWorkflowFile, saveOutputs, uploadImageFile } from '../lib/node';
-import { pickModels } from './lib/models';
 import { demoWorkflow, outDir, startDemoServer } from './lib/setup';
 
 /** A 256×256 gradient PNG, so the demo needs no image of yours. */
@@ -41,8 +40,12 @@ const main = async (): Promise<void> => {
     console.log(`uploaded ${source} as ${uploaded.image_name} (${uploaded.width}×${uploaded.height})`);
 
     const loaded = await loadWorkflowFile(demoWorkflow('FLUX Image to Image.json'));
+    // Models: what the workflow names, matched on this server; empty ones by the main model's base.
+    const sync = await client.syncModels(loaded, { byBase: true });
+    for (const c of sync.changes) console.log(`model ${c.label}: ${c.to.name} (${c.to.base} ${c.to.type}, matched by ${c.by})`);
+    for (const u of sync.unresolved) console.log(`model ${u.label}: not set, ${u.reason}`);
     const wf = pipe(
-      pickModels((await client.syncModels(loaded)).workflow, await client.models.list()),
+      sync.workflow,
       setInput('Prompt', 'the same scene as a watercolor painting'),
       setInput('Image', uploaded.image_name), // a bare name becomes {image_name}
     );

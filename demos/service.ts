@@ -8,7 +8,6 @@ import * as readline from 'readline';
 import { Observable, defer, filter, finalize, lastValueFrom, map, mergeMap, tap, toArray } from 'rxjs';
 import { isTerminalRunEvent, setInput, type TerminalRunEvent, type Workflow } from '../lib/index';
 import { loadWorkflowFile, saveOutputs } from '../lib/node';
-import { pickModels } from './lib/models';
 import { demoWorkflow, outDir, startDemoServer } from './lib/setup';
 
 const CONCURRENCY = Number(process.env['DEMO_CONCURRENCY'] ?? 2);
@@ -34,7 +33,7 @@ const main = async (): Promise<void> => {
   const { client } = demo;
   try {
     const loaded = await loadWorkflowFile(demoWorkflow('Text to Image - SDXL.json'));
-    const wf: Workflow = pickModels((await client.syncModels(loaded)).workflow, await client.models.list());
+    const wf: Workflow = (await client.syncModels(loaded, { byBase: true })).workflow;
     const dir = outDir('service');
     const input = lines(process.stdin);
     let waiting = 0; // read, not finished

@@ -2,9 +2,8 @@
 // per-node progress, the preview images as they stream, and the final images. Served by the
 // simulated server (`startMockServer({ staticDir })`), so the page and the API share one origin.
 import { Subscription } from 'rxjs';
-import { createClient, listInputs, setInput, Workflow, type RunEvent, type Workflow as WorkflowValue, type WorkflowInput } from '../../lib/index';
+import { createClient, listInputs, setInput, Workflow, type RunEvent, type Workflow as WorkflowValue, type WorkflowInput, type ModelConfig } from '../../lib/index';
 import workflowJson from '../workflows/Text to Image - SDXL.json';
-import { pickModels, type InstalledModel } from '../lib/models';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] => {
@@ -17,7 +16,7 @@ const baseUrl = new URLSearchParams(location.search).get('server') ?? location.o
 const client = createClient({ baseUrl });
 
 /** One form control per input, by kind; `read` turns it back into a value for `setInput`. */
-const control = (input: WorkflowInput, models: readonly InstalledModel[]): { readonly node: HTMLElement; readonly read: () => unknown } => {
+const control = (input: WorkflowInput, models: readonly ModelConfig[]): { readonly node: HTMLElement; readonly read: () => unknown } => {
   const id = `input-${input.index}`;
   const c = input.constraints;
   switch (input.kind) {
@@ -74,7 +73,7 @@ const renderNode = (nodes: Map<string, HTMLProgressElement>, nodeId: string, nod
 const start = async (): Promise<void> => {
   $('server').textContent = baseUrl;
   const models = await client.models.list();
-  const wf: WorkflowValue = pickModels(Workflow.fromObject(workflowJson), models);
+  const wf: WorkflowValue = (await client.syncModels(Workflow.fromObject(workflowJson), { byBase: true })).workflow;
   const inputs = listInputs(wf);
   const controls = inputs.map((i) => ({ input: i, ...control(i, models) }));
   const form = $('form');
