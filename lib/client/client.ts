@@ -32,6 +32,11 @@ export interface ClientOptions {
   readonly reconnect?: Partial<BackoffPolicy>;
   /** Time allowed from opening the socket to the server's connect answer (default 20 s). */
   readonly connectTimeoutMs?: number;
+  /**
+   * How long the socket stays open after its last listener leaves (default 0: closed at once). Set
+   * it (e.g. 2000) when running many workflows one after another, so they share one connection.
+   */
+  readonly socketLingerMs?: number;
   /** How often runs poll the queue item over REST (used by the run pipeline). */
   readonly pollIntervalMs?: number;
   readonly logger?: Logger;
@@ -91,6 +96,7 @@ export const createClientContext = (options: ClientOptions): ClientContext => {
     queueId,
     reconnect: options.reconnect,
     connectTimeoutMs: options.connectTimeoutMs,
+    lingerMs: options.socketLingerMs,
     scheduler,
     logger: options.logger,
   });

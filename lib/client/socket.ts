@@ -81,6 +81,11 @@ export interface SocketConnectionOptions {
   readonly reconnect?: Partial<BackoffPolicy>;
   /** How long to wait from opening the WebSocket to the server's Socket.IO connect answer. */
   readonly connectTimeoutMs?: number;
+  /**
+   * How long the WebSocket stays open after its last subscriber leaves (default 0: closed at once).
+   * A program that runs many workflows one after another keeps one connection instead of one per run.
+   */
+  readonly lingerMs?: number;
   /** Timers of the watchdog, the connect timeout and reconnect delays. */
   readonly scheduler?: SchedulerLike;
   /** The source of jitter, 0..1. */
@@ -145,6 +150,7 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
   const random = options.random ?? Math.random;
   const policy: BackoffPolicy = { ...DEFAULT_RECONNECT_POLICY, ...(options.reconnect ?? {}) };
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const lingerMs = options.lingerMs ?? 0;
   const url = socketUrl(options.baseUrl);
   const safeUrl = redactUrl(url);
   const close$ = new Subject<void>();
@@ -334,7 +340,8 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
     finalize(() => {
       currentState = undefined;
     }),
-    share({ resetOnRefCountZero: true, resetOnError: true, resetOnComplete: true }),
+    // While lingering, close() must still end the connection at once, hence the close$ in the notifier.
+    share({ resetOnRefCountZero: lingerMs > 0 ? () => merge(timer(lingerMs, scheduler), close$) : true, resetOnError: true, resetOnComplete: true }),
   );
 
   const events$ = session$.pipe(

@@ -298,6 +298,44 @@ describe('sharing and lifetime', () => {
     expect(FakeWebSocket.created.every((ws) => ws.closedByClient === 'close')).toBe(true);
   });
 
+  it('with lingerMs, a subscriber arriving within the linger reuses the socket; after it, the socket closes', () => {
+    const closedAt: number[] = [];
+    scheduler.run(() => {
+      FakeWebSocket.onCreate = (ws) => {
+        // A long ping interval, so that the watchdog stays out of this test.
+        at(1, () => ws.serverSends(OPEN.replace('"pingInterval":50', '"pingInterval":10000')));
+        at(2, () => ws.serverSends('40{"sid":"sio"}'));
+        const close = ws.close.bind(ws);
+        ws.close = () => {
+          closedAt.push(scheduler.now());
+          close();
+        };
+      };
+      const conn = connection({ lingerMs: 100 });
+      const a = conn.events$.subscribe();
+      at(5, () => a.unsubscribe());
+      at(50, () => {
+        const b = conn.events$.subscribe(); // within the linger: the same socket
+        at(10, () => b.unsubscribe()); // at 60: lingers until 160
+      });
+    });
+    expect(FakeWebSocket.created).toHaveLength(1);
+    expect(closedAt).toEqual([160]);
+  });
+
+  it('close() during the linger closes the socket at once', () => {
+    scheduler.run(() => {
+      FakeWebSocket.onCreate = acceptAfter(1);
+      const conn = connection({ lingerMs: 1000 });
+      const a = conn.events$.subscribe();
+      at(5, () => a.unsubscribe());
+      at(20, () => conn.close());
+    });
+    expect(FakeWebSocket.created).toHaveLength(1);
+    expect(FakeWebSocket.created[0].closedByClient).toBe('close');
+    expect(scheduler.actions).toHaveLength(0);
+  });
+
   it('close() ends every stream with `disconnected`, closes the socket, and nothing reopens it', () => {
     const states: string[] = [];
     let eventsCompleted = false;
