@@ -141,3 +141,13 @@ export type { ModelsResource, ModelConfig, ModelIdentifier, ModelBase, ModelType
 export type { QueueResource, RetryItemsResult } from './client/queue';
 export type { WorkflowsResource, WorkflowRecord, WorkflowListItem, WorkflowPage, WorkflowListQuery } from './client/workflows';
 export type { QueueAndProcessorStatus } from './protocol/dto';
+
+// --- Several servers as one ------------------------------------------------------------------
+export { createPool } from './pool/pool';
+export type { InvokeAIPool, PoolOptions, PoolServer, PoolServerOptions, PoolStatus, PoolServerStatus, ServerHealth } from './pool/pool';
+export { SERVER_LOST } from './pool/events';
+export type { PoolRunEvent, PoolEventOrigin, PoolServerRef, RetryRef, PoolRunResult, PoolRunItemResult, PoolRunManyEvent } from './pool/events';
+export { NoEligibleServerError, PoolClosedError } from './pool/errors';
+export type { Ineligibility } from './pool/errors';
+export { loadOf } from './pool/dispatch';
+export type { DispatchStrategy, DispatchFunction, DispatchRequest, ServerLoad } from './pool/dispatch';

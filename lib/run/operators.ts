@@ -1,6 +1,6 @@
 // Small RxJS operators over a run's events, for consumers of `client.run`.
 import { filter, lastValueFrom, map, mergeMap, Observable, OperatorFunction, toArray } from 'rxjs';
-import type { NodeProgressEvent, RunEvent, RunEventOf, RunEventType, RunOutput } from './events';
+import type { NodeProgressEvent, RunEvent, RunEventType, RunOutput } from './events';
 
 /**
  * Keeps the events of the given types, typed as those members of `RunEvent`.
@@ -10,8 +10,9 @@ import type { NodeProgressEvent, RunEvent, RunEventOf, RunEventType, RunOutput }
  * client.run(wf).pipe(ofType('node_progress')).subscribe((p) => console.log(p.percentage));
  * client.run(wf).pipe(ofType('completed', 'failed')).subscribe((end) => console.log(end.itemId, end.type));
  */
-export const ofType = <K extends RunEventType>(...types: readonly K[]): OperatorFunction<RunEvent, RunEventOf<K>> =>
-  filter((event: RunEvent): event is RunEventOf<K> => (types as readonly RunEventType[]).includes(event.type));
+export const ofType = <K extends RunEventType, E extends RunEvent = RunEvent>(...types: readonly K[]): OperatorFunction<E, Extract<E, { type: K }>> =>
+  // Generic in the event type so that wider events (a pool's, with their `server`) keep their fields.
+  filter((event: E): event is Extract<E, { type: K }> => (types as readonly RunEventType[]).includes(event.type));
 
 /**
  * The progress of one workflow node (every prepared copy of it), optionally of one item only.

@@ -1,0 +1,809 @@
+// createPool: several InvokeAI servers driven as one, with the client's run contract (issue 9).
+//
+// How a run travels:
+// - a run waits in the pool until a server can take it: one that accepts the workflow, resolves its
+//   models (`syncModels` against the server's cached model list; the synced workflow is what is
+//   sent), is in rotation, and has a free slot (`maxInFlightPerServer`). The strategy picks among
+//   those; the least loaded by default, from the live queue counts and what the pool has in flight.
+// - on the server it is the client's own run (`client.run`), whose events are passed on with the
+//   server added, so the pool keeps every guarantee of the pipeline (correlation, exactly-once
+//   enqueue, one terminal event per item).
+// - when a server is lost (socket down and REST failing, or a run of it losing its connection), a
+//   run not yet enqueued there goes elsewhere; an enqueued one is never enqueued again as it is: its
+//   open items end `failed` with `server_lost`, or (`requeueOnServerLoss`) just those items are sent
+//   elsewhere as a new batch whose events carry `retryOf`. The server is probed with backoff; when it
+//   answers again it rejoins, and the batches the pool abandoned there are canceled, so that a server
+//   that kept its queue does not run them a second time.
+import {
+  BehaviorSubject,
+  Observable,
+  SchedulerLike,
+  Subscription,
+  asyncScheduler,
+  defer,
+  from,
+  map,
+  mergeMap,
+} from 'rxjs';
+import { BackoffPolicy } from '../client/backoff';
+import { ClientOptions, InvokeAIClient, createClient } from '../client/client';
+import type { Logger } from '../client/http';
+import type { ConnectionState } from '../client/socket';
+import type { SessionQueueStatus } from '../protocol/dto';
+import { ConnectionLostError } from '../run/errors';
+import type { EnqueuedEvent, RunEvent } from '../run/events';
+import type { RunManyOptions, RunOptions, RunRequest } from '../run/run';
+import { batchNodeData } from '../workflow/batch';
+import { uuidV4 } from '../workflow/graph';
+import { ModelRecord, ModelSync, SyncModelsOptions, UnresolvedModel, syncModels } from '../workflow/sync-models';
+import type { Workflow } from '../workflow/types';
+import { DispatchStrategy, ServerLoad, SweepItem, chooseServer, expandSweep, freeCapacity, itemsAsRun, shareByCapacity } from './dispatch';
+import { Ineligibility, NoEligibleServerError, PoolClosedError } from './errors';
+import { PoolRunEvent, PoolRunItemResult, PoolRunManyEvent, PoolRunResult, PoolServerRef, RetryRef, SERVER_LOST } from './events';
+import { DEFAULT_PROBE_POLICY, probeUntilUp } from './health';
+
+/** One server of the pool, with what it may run and how much it may take. */
+export interface PoolServerOptions {
+  /** A client to use (the pool does not close it unless `closeClients`)... */
+  readonly client?: InvokeAIClient;
+  /** ...or the URL of a server, for which the pool creates (and closes) a client. */
+  readonly url?: string;
+  /** Only workflows this returns true for go to this server (default: all). */
+  readonly accepts?: (wf: Workflow) => boolean;
+  /** Relative speed for least-loaded dispatch and sweep shares (default 1). */
+  readonly weight?: number;
+  /** Runs in flight there at most (default: the pool's `maxInFlightPerServer`). */
+  readonly maxInFlight?: number;
+}
+
+/** A server given to `createPool`: a URL, a client, or both with options. */
+export type PoolServer = string | InvokeAIClient | PoolServerOptions;
+
+/** Options of `createPool`. */
+export interface PoolOptions {
+  /** How a server is chosen among those that can take a run now (default `least-loaded`). */
+  readonly strategy?: DispatchStrategy;
+  /** Runs in flight per server at most; further runs wait in the pool (default 4). */
+  readonly maxInFlightPerServer?: number;
+  /** Send the unfinished items of a run whose server was lost to another server, as a new batch (default false: they end `failed` with `server_lost`). */
+  readonly requeueOnServerLoss?: boolean;
+  /** Split a sweep (or `runs` > 1) into per-server batches in proportion to free capacity (default false). Workflows with batch nodes are never split. */
+  readonly splitSweeps?: boolean;
+  /** How workflows' model fields are matched to a server's models (see `syncModels`); `false` turns the model check off. */
+  readonly modelSync?: SyncModelsOptions | false;
+  /** Backoff of the probes of a server out of rotation (default 500 ms doubling to 15 s, half jitter). */
+  readonly probe?: Partial<BackoffPolicy>;
+  /** Options of the clients the pool creates from URLs. */
+  readonly clientOptions?: Omit<ClientOptions, 'baseUrl'>;
+  /** Close the clients given to the pool too, on `close()` (default false). */
+  readonly closeClients?: boolean;
+  /** Timers of the probes (tests pass a `TestScheduler`). */
+  readonly scheduler?: SchedulerLike;
+  /** The source of probe jitter, 0..1. */
+  readonly random?: () => number;
+  readonly logger?: Logger;
+}
+
+/** Whether a server is in rotation: `suspect` while a failed connection is being checked, `down` while probed. */
+export type ServerHealth = 'up' | 'suspect' | 'down';
+
+/** One server in `pool.status$`. */
+export interface PoolServerStatus extends PoolServerRef {
+  /** The socket's state (`idle` before the pool first used it). */
+  readonly connection: ConnectionState['type'] | 'idle';
+  readonly health: ServerHealth;
+  /** The server's queue counts, live; `null` until first read. */
+  readonly queue: SessionQueueStatus | null;
+  /** Runs of the pool in flight there. */
+  readonly inFlight: number;
+  /** Their items that have not ended. */
+  readonly inFlightItems: number;
+  /** Runs (batches) the pool has sent there so far. */
+  readonly dispatched: number;
+}
+
+/** `pool.status$`: every server, and the runs waiting in the pool for a server. */
+export interface PoolStatus {
+  readonly servers: ReadonlyArray<PoolServerStatus>;
+  readonly waiting: number;
+}
+
+/** Many InvokeAI servers as one, with the client's run contract. */
+export interface InvokeAIPool {
+  /**
+   * Runs a workflow on a server of the pool: cold; the client's `RunEvent`s, each with its `server`.
+   * The run's options apply to each batch it becomes (`timeoutMs` counts from its dispatch, not
+   * from the time it waited in the pool).
+   */
+  readonly run: (wf: Workflow, options?: RunOptions) => Observable<PoolRunEvent>;
+  /** The same run as a Promise; items in sweep order. */
+  readonly submit: (wf: Workflow, options?: RunOptions) => Promise<PoolRunResult>;
+  /** Many runs, at most `concurrency` at once (default: unbounded, the servers' slots bound them), tagged with their index. */
+  readonly runMany: (workflows: Iterable<Workflow | RunRequest>, options?: RunManyOptions) => Observable<PoolRunManyEvent>;
+  /** Per server: connection, health, queue counts, in flight. Replays the latest; completes on `close()`. */
+  readonly status$: Observable<PoolStatus>;
+  /** The servers' clients, by pool position. */
+  readonly clients: ReadonlyArray<InvokeAIClient>;
+  /** Ends every run (`PoolClosedError`), stops probes and subscriptions, closes the clients it created. */
+  readonly close: () => void;
+}
+
+const DEFAULT_MAX_IN_FLIGHT = 4;
+/** Times a batch not yet enqueued is moved to another server after a connection loss before its run errors. */
+const MAX_MOVES = 5;
+
+interface Member {
+  readonly ref: PoolServerRef;
+  readonly client: InvokeAIClient;
+  readonly owned: boolean;
+  readonly accepts: (wf: Workflow) => boolean;
+  readonly weight: number;
+  readonly maxInFlight: number;
+  health: ServerHealth;
+  connection: ConnectionState['type'] | 'idle';
+  everConnected: boolean;
+  queue: SessionQueueStatus | null;
+  readonly attempts: Set<Attempt>;
+  models: ReadonlyArray<ModelRecord> | undefined;
+  modelsVersion: number;
+  modelsLoading: boolean;
+  modelsFailed: boolean;
+  /** Batch ids the pool gave up on here (the server was lost); canceled when it returns. */
+  readonly abandoned: Set<string>;
+  lastDispatch: number;
+  dispatched: number;
+  checking: boolean;
+  probe: Subscription | undefined;
+  /** Its client was closed (or refused): out of rotation for good. */
+  retired: boolean;
+}
+
+interface Handle {
+  readonly workflow: Workflow;
+  readonly options: RunOptions;
+  readonly emit: (event: PoolRunEvent) => void;
+  readonly fail: (error: unknown) => void;
+  readonly complete: (result: PoolRunResult) => void;
+  readonly attempts: Set<Attempt>;
+  readonly slots: Map<number, PoolRunItemResult>;
+  readonly batches: Array<{ readonly batchId: string; readonly server: PoolServerRef }>;
+  readonly needsModels: boolean;
+  /** The run's items in server order, or `null` when they cannot be expressed as a sweep (batch nodes). Computed when first needed. */
+  expansion: SweepItem[] | null | undefined;
+  readonly synced: Map<number, { readonly version: number; readonly sync: ModelSync }>;
+  ended: boolean;
+}
+
+interface Attempt {
+  readonly handle: Handle;
+  /** `null`: the run's own `runs` / `sweep`; else the items this batch enqueues. */
+  readonly part: { readonly runs: number; readonly sweep?: RunOptions['sweep'] } | null;
+  /** The run's positions of this batch's items, in item order; `null` = 0, 1, 2 ... */
+  readonly positions: readonly number[] | null;
+  readonly retryOf: RetryRef | undefined;
+  /** Whether it may still be split over servers (the run's first attempt). */
+  readonly splittable: boolean;
+  readonly batchId: string;
+  member: Member | undefined;
+  sub: Subscription | undefined;
+  enqueued: EnqueuedEvent | null;
+  readonly open: Set<number>;
+  /** No more events of it count (ended, lost, or its run ended). */
+  done: boolean;
+  /** How often this batch was moved to another server before it was enqueued. */
+  readonly moves: number;
+}
+
+const isClient = (server: PoolServer): server is InvokeAIClient =>
+  typeof server === 'object' && 'run' in server && 'context' in server && typeof server.run === 'function';
+
+const isRunRequest = (input: Workflow | RunRequest): input is RunRequest => !('_tag' in input) && 'workflow' in input;
+
+const toModelRecord = (m: { key: string; name: string; base: string; type: string; hash?: string; format?: string }): ModelRecord => ({
+  key: m.key,
+  name: m.name,
+  base: m.base,
+  type: m.type,
+  ...(m.hash !== undefined ? { hash: m.hash } : {}),
+  ...(m.format !== undefined ? { format: m.format } : {}),
+});
+
+const describeError = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0] : String(error));
+
+/**
+ * Drives several InvokeAI servers as one: `run`, `submit` and `runMany` as the client's, whose
+ * events also say which server ran them.
+ *
+ * @example
+ * import { createPool } from 'invokeai-rx';
+ * const pool = createPool(['http://gpu1:9090', 'http://gpu2:9090'], { maxInFlightPerServer: 2, requeueOnServerLoss: true });
+ * pool.run(wf, { sweep: { values: { seed: [1, 2, 3, 4] } } })
+ *   .subscribe((event) => console.log(event.server.url, event.type));
+ * // ...
+ * pool.close();
+ */
+export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOptions = {}): InvokeAIPool => {
+  if (servers.length === 0) throw new RangeError('createPool needs at least one server (a URL, a client, or { url | client, ... }).');
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const random = options.random ?? Math.random;
+  const logger = options.logger ?? options.clientOptions?.logger;
+  const probePolicy: BackoffPolicy = { ...DEFAULT_PROBE_POLICY, ...(options.probe ?? {}) };
+  const defaultMax = Math.max(1, options.maxInFlightPerServer ?? DEFAULT_MAX_IN_FLIGHT);
+  const strategy: DispatchStrategy = options.strategy ?? 'least-loaded';
+  const modelSync = options.modelSync;
+
+  const members: Member[] = servers.map((server, index) => {
+    const spec: PoolServerOptions = typeof server === 'string' ? { url: server } : isClient(server) ? { client: server } : server;
+    const owned = spec.client === undefined;
+    if (spec.client === undefined && spec.url === undefined) throw new TypeError(`Pool server ${index} has neither a url nor a client; give one.`);
+    const client = spec.client ?? createClient({ ...(options.clientOptions ?? {}), baseUrl: spec.url as string });
+    return {
+      ref: { index, url: client.context.baseUrl },
+      client,
+      owned: owned || options.closeClients === true,
+      accepts: spec.accepts ?? (() => true),
+      weight: spec.weight !== undefined && spec.weight > 0 ? spec.weight : 1,
+      maxInFlight: Math.max(1, spec.maxInFlight ?? defaultMax),
+      health: 'up',
+      connection: 'idle',
+      everConnected: false,
+      queue: null,
+      attempts: new Set(),
+      models: undefined,
+      modelsVersion: 0,
+      modelsLoading: false,
+      modelsFailed: false,
+      abandoned: new Set(),
+      lastDispatch: 0,
+      dispatched: 0,
+      checking: false,
+      probe: undefined,
+      retired: false,
+    };
+  });
+
+  const pending: Attempt[] = [];
+  const handles = new Set<Handle>();
+  const watchers = new Subscription();
+  let started = false;
+  let closed = false;
+  let sequence = 0;
+  let lastIndex = -1;
+
+  // --- status -------------------------------------------------------------------------------
+
+  const openItemsOf = (attempt: Attempt): number =>
+    attempt.enqueued !== null ? attempt.open.size : attempt.positions?.length ?? expansionOf(attempt.handle)?.length ?? 1;
+  const inFlightItems = (member: Member): number => [...member.attempts].reduce((sum, a) => sum + openItemsOf(a), 0);
+
+  const snapshot = (): PoolStatus => ({
+    servers: members.map((m) => ({
+      ...m.ref,
+      connection: m.connection,
+      health: m.health,
+      queue: m.queue,
+      inFlight: m.attempts.size,
+      inFlightItems: inFlightItems(m),
+      dispatched: m.dispatched,
+    })),
+    waiting: pending.length,
+  });
+  const status = new BehaviorSubject<PoolStatus>(snapshot());
+  const publish = (): void => {
+    if (!closed) status.next(snapshot());
+  };
+
+  // --- models and eligibility ---------------------------------------------------------------
+
+  const loadModels = (member: Member): void => {
+    if (member.modelsLoading || closed) return;
+    member.modelsLoading = true;
+    member.client.models.list().then(
+      (models) => {
+        member.modelsLoading = false;
+        if (closed) return;
+        member.models = models.map(toModelRecord);
+        member.modelsVersion += 1;
+        member.modelsFailed = false;
+        pump();
+      },
+      (error: unknown) => {
+        member.modelsLoading = false;
+        if (closed) return;
+        member.modelsFailed = true;
+        logger?.warn?.(`pool: reading the models of ${member.ref.url} failed (${describeError(error)})`);
+        checkMember(member);
+        pump();
+      },
+    );
+  };
+
+  function expansionOf(handle: Handle): SweepItem[] | null {
+    if (handle.expansion !== undefined) return handle.expansion;
+    try {
+      handle.expansion = batchNodeData(handle.workflow).length > 0 ? null : expandSweep(handle.options.sweep, handle.options.runs ?? 1);
+    } catch {
+      // The client's run reports the same problem as its error.
+      handle.expansion = null;
+    }
+    return handle.expansion;
+  }
+
+  type Eligibility =
+    | { readonly kind: 'ok'; readonly workflow: Workflow }
+    | { readonly kind: 'later' }
+    | { readonly kind: 'no'; readonly why: Ineligibility };
+
+  const eligibility = (handle: Handle, member: Member): Eligibility => {
+    if (!member.accepts(handle.workflow)) return { kind: 'no', why: { server: member.ref, reason: 'accepts' } };
+    if (member.retired) return { kind: 'no', why: { server: member.ref, reason: 'unreachable' } };
+    if (!handle.needsModels || modelSync === false) return member.health === 'up' ? { kind: 'ok', workflow: handle.workflow } : { kind: 'later' };
+    if (member.models === undefined) {
+      if (member.health === 'down' || member.modelsFailed) return { kind: 'no', why: { server: member.ref, reason: 'unreachable' } };
+      loadModels(member);
+      return { kind: 'later' };
+    }
+    let cached = handle.synced.get(member.ref.index);
+    if (cached === undefined || cached.version !== member.modelsVersion) {
+      cached = { version: member.modelsVersion, sync: syncModels(handle.workflow, member.models, modelSync ?? {}) };
+      handle.synced.set(member.ref.index, cached);
+    }
+    const missing: ReadonlyArray<UnresolvedModel> = cached.sync.unresolved;
+    if (missing.length > 0) return { kind: 'no', why: { server: member.ref, reason: 'models', missing } };
+    return member.health === 'up' ? { kind: 'ok', workflow: cached.sync.workflow } : { kind: 'later' };
+  };
+
+  const loadOf = (member: Member): ServerLoad => ({
+    index: member.ref.index,
+    url: member.ref.url,
+    queued: member.queue === null ? null : member.queue.pending + member.queue.in_progress,
+    inFlight: member.attempts.size,
+    inFlightItems: inFlightItems(member),
+    maxInFlight: member.maxInFlight,
+    weight: member.weight,
+    lastDispatch: member.lastDispatch,
+  });
+
+  // --- dispatch ------------------------------------------------------------------------------
+
+  const pump = (): void => {
+    if (closed) return;
+    for (const attempt of [...pending]) {
+      if (!pending.includes(attempt) || attempt.handle.ended) continue;
+      const handle = attempt.handle;
+      const verdicts = members.map((member) => ({ member, verdict: eligibility(handle, member) }));
+      if (verdicts.every((v) => v.verdict.kind === 'no')) {
+        endHandle(handle, new NoEligibleServerError(verdicts.map((v) => (v.verdict as { why: Ineligibility }).why)));
+        continue;
+      }
+      const free = verdicts.filter(
+        (v): v is { member: Member; verdict: { kind: 'ok'; workflow: Workflow } } => v.verdict.kind === 'ok' && v.member.attempts.size < v.member.maxInFlight,
+      );
+      if (free.length === 0) continue;
+      pending.splice(pending.indexOf(attempt), 1);
+      const expansion = options.splitSweeps === true && attempt.splittable ? expansionOf(handle) : null;
+      if (expansion !== null && expansion.length > 1 && free.length > 1) {
+        const shares = shareByCapacity(expansion.length, free.map((v) => freeCapacity(loadOf(v.member))));
+        let next = 0;
+        const parts: Array<{ member: Member; workflow: Workflow; positions: number[] }> = [];
+        free.forEach((v, i) => {
+          if (shares[i] === 0) return;
+          parts.push({ member: v.member, workflow: v.verdict.workflow, positions: Array.from({ length: shares[i] }, (_, k) => next + k) });
+          next += shares[i];
+        });
+        if (parts.length > 1) {
+          handle.attempts.delete(attempt);
+          parts.forEach((part, i) => {
+            // A batch that failed at once (a workflow the server rejects) has ended the run.
+            if (handle.ended) return;
+            const child = newAttempt(handle, {
+              part: itemsAsRun(part.positions.map((p) => expansion[p])),
+              positions: part.positions,
+              retryOf: attempt.retryOf,
+              splittable: false,
+              batchId: i === 0 ? attempt.batchId : uuidV4(),
+            });
+            start(child, part.member, part.workflow);
+          });
+          continue;
+        }
+      }
+      const request = { candidates: free.map((v) => loadOf(v.member)), workflow: handle.workflow, options: handle.options };
+      const chosen = chooseServer(strategy, request, lastIndex);
+      const target = free.find((v) => v.member.ref.index === chosen.index) ?? free[0];
+      start(attempt, target.member, target.verdict.workflow);
+    }
+    publish();
+  };
+
+  const newAttempt = (
+    handle: Handle,
+    init: Pick<Attempt, 'part' | 'positions' | 'retryOf' | 'splittable' | 'batchId'> & { readonly moves?: number },
+  ): Attempt => {
+    const attempt: Attempt = { moves: 0, ...init, handle, member: undefined, sub: undefined, enqueued: null, open: new Set(), done: false };
+    handle.attempts.add(attempt);
+    return attempt;
+  };
+
+  const runOptionsOf = (attempt: Attempt): RunOptions => {
+    const { sweep: _sweep, runs: _runs, batchId: _batchId, ...rest } = attempt.handle.options;
+    const own = attempt.part === null ? attempt.handle.options : attempt.part;
+    return {
+      ...rest,
+      ...(own.runs !== undefined ? { runs: own.runs } : {}),
+      ...(own.sweep !== undefined ? { sweep: own.sweep } : {}),
+      batchId: attempt.batchId,
+    };
+  };
+
+  const start = (attempt: Attempt, member: Member, workflow: Workflow): void => {
+    attempt.member = member;
+    member.attempts.add(attempt);
+    member.lastDispatch = ++sequence;
+    member.dispatched += 1;
+    lastIndex = member.ref.index;
+    const sub = member.client.run(workflow, runOptionsOf(attempt)).subscribe({
+      next: (event) => onEvent(attempt, event),
+      error: (error: unknown) => onAttemptError(attempt, error),
+      complete: () => onAttemptEnd(attempt),
+    });
+    if (attempt.done) sub.unsubscribe();
+    else attempt.sub = sub;
+  };
+
+  const originOf = (attempt: Attempt): { server: PoolServerRef; retryOf?: RetryRef } => ({
+    server: (attempt.member as Member).ref,
+    ...(attempt.retryOf !== undefined ? { retryOf: attempt.retryOf } : {}),
+  });
+
+  const positionOf = (attempt: Attempt, itemId: number): number => {
+    const k = attempt.enqueued?.itemIds.indexOf(itemId) ?? -1;
+    return attempt.positions === null ? k : attempt.positions[k] ?? -1;
+  };
+
+  const record = (attempt: Attempt, result: PoolRunItemResult): void => {
+    const position = positionOf(attempt, result.itemId);
+    if (position >= 0) attempt.handle.slots.set(position, result);
+  };
+
+  const onEvent = (attempt: Attempt, event: RunEvent): void => {
+    if (attempt.done || attempt.handle.ended) return;
+    const origin = originOf(attempt);
+    const common = { batchId: attempt.batchId, ...origin };
+    if (event.type === 'enqueued') {
+      attempt.enqueued = event;
+      for (const id of event.itemIds) attempt.open.add(id);
+      attempt.handle.batches.push({ batchId: event.batchId, server: origin.server });
+    } else if (event.type === 'completed') {
+      attempt.open.delete(event.itemId);
+      record(attempt, { itemId: event.itemId, status: 'completed', outputs: event.outputs, fieldValues: event.queueItem.field_values ?? [], queueItem: event.queueItem, ...common });
+    } else if (event.type === 'failed') {
+      attempt.open.delete(event.itemId);
+      record(attempt, {
+        itemId: event.itemId,
+        status: 'failed',
+        outputs: [],
+        error: event.error,
+        ...(event.nodeId !== undefined ? { failedNodeId: event.nodeId } : {}),
+        fieldValues: [],
+        queueItem: null,
+        ...common,
+      });
+    } else if (event.type === 'canceled') {
+      attempt.open.delete(event.itemId);
+      record(attempt, { itemId: event.itemId, status: 'canceled', outputs: [], fieldValues: [], queueItem: null, ...common });
+    }
+    attempt.handle.emit({ ...event, ...origin } as PoolRunEvent);
+  };
+
+  const detach = (attempt: Attempt): void => {
+    attempt.done = true;
+    attempt.member?.attempts.delete(attempt);
+    attempt.handle.attempts.delete(attempt);
+    const i = pending.indexOf(attempt);
+    if (i >= 0) pending.splice(i, 1);
+  };
+
+  const onAttemptEnd = (attempt: Attempt): void => {
+    if (attempt.done) return;
+    detach(attempt);
+    settleIfDone(attempt.handle);
+    pump();
+  };
+
+  const onAttemptError = (attempt: Attempt, error: unknown): void => {
+    if (attempt.done) return;
+    const member = attempt.member;
+    // A batch that keeps losing its server before it is even enqueued (a client closed under the
+    // pool, a server that answers REST but never runs anything) ends with the error, not a loop.
+    const movable = attempt.enqueued !== null || attempt.moves < MAX_MOVES;
+    if (error instanceof ConnectionLostError && member !== undefined && !closed && movable) {
+      // The run could not reach its server: that is the server's loss, not the run's.
+      loseAttempt(attempt);
+      checkMember(member);
+      return;
+    }
+    detach(attempt);
+    endHandle(attempt.handle, error);
+  };
+
+  /** Its server is gone: send it elsewhere if it was not enqueued; else end or requeue its open items. */
+  const loseAttempt = (attempt: Attempt): void => {
+    if (attempt.done) return;
+    const member = attempt.member as Member;
+    const handle = attempt.handle;
+    const sub = attempt.sub;
+    detach(attempt);
+    // The server cannot be asked to cancel now; `rejoin` cancels the batch if the server comes back with it.
+    member.abandoned.add(attempt.batchId);
+    sub?.unsubscribe();
+    if (handle.ended) return;
+    const userBatchId = handle.options.batchId !== undefined && attempt.batchId === handle.options.batchId;
+    if (attempt.enqueued === null) {
+      // Nothing of it was emitted: the same batch again, on another server.
+      pending.unshift(
+        newAttempt(handle, {
+          part: attempt.part,
+          positions: attempt.positions,
+          retryOf: attempt.retryOf,
+          splittable: attempt.splittable,
+          batchId: userBatchId ? attempt.batchId : uuidV4(),
+          moves: attempt.moves + 1,
+        }),
+      );
+    } else {
+      const lost = [...attempt.enqueued.itemIds].filter((id) => attempt.open.has(id));
+      const origin = { server: member.ref, ...(attempt.retryOf !== undefined ? { retryOf: attempt.retryOf } : {}) };
+      const message = `The server ${member.ref.url} was lost (its socket and REST calls failed) after batch ${attempt.batchId} was enqueued there. ${options.requeueOnServerLoss === true ? 'The pool resubmits the item elsewhere when it can (events with retryOf); ' : 'Run it again, or set requeueOnServerLoss to have the pool resubmit it; '}if the server comes back with its queue, the pool cancels the batch there.`;
+      const positions = lost.map((id) => positionOf(attempt, id));
+      for (const itemId of lost) {
+        if (handle.ended) return;
+        attempt.open.delete(itemId);
+        const error = { type: SERVER_LOST, message, traceback: '' };
+        record(attempt, { itemId, status: 'failed', outputs: [], error, fieldValues: [], queueItem: null, batchId: attempt.batchId, ...origin });
+        handle.emit({ type: 'failed', itemId, error, ...origin });
+      }
+      const expansion = expansionOf(handle);
+      if (options.requeueOnServerLoss === true && lost.length > 0 && expansion !== null && !handle.ended) {
+        pending.unshift(
+          newAttempt(handle, {
+            part: itemsAsRun(positions.map((p) => expansion[p])),
+            positions,
+            retryOf: { batchId: attempt.batchId, server: member.ref, itemIds: lost, attempt: (attempt.retryOf?.attempt ?? 0) + 1 },
+            splittable: false,
+            batchId: uuidV4(),
+          }),
+        );
+      }
+    }
+    settleIfDone(handle);
+  };
+
+  // --- health --------------------------------------------------------------------------------
+
+  /** One REST read decides whether a server whose connection failed is still there. */
+  const checkMember = (member: Member): void => {
+    if (closed || member.checking || member.health === 'down' || member.retired) return;
+    member.checking = true;
+    member.health = 'suspect';
+    publish();
+    member.client.queue.status().then(
+      (s) => {
+        member.checking = false;
+        if (closed || member.health === 'down' || member.retired) return;
+        member.queue = s.queue;
+        member.health = 'up';
+        cancelAbandoned(member);
+        pump();
+      },
+      () => {
+        member.checking = false;
+        if (closed) return;
+        declareDown(member);
+      },
+    );
+  };
+
+  const declareDown = (member: Member): void => {
+    if (member.health === 'down' || member.retired) return;
+    member.health = 'down';
+    // Its last counts no longer say anything; the re-read on reconnect brings fresh ones.
+    member.queue = null;
+    logger?.warn?.(`pool: ${member.ref.url} is out of rotation (socket down, REST failing); probing it`);
+    for (const attempt of [...member.attempts]) loseAttempt(attempt);
+    member.probe?.unsubscribe();
+    member.probe = probeUntilUp(() => defer(() => from(member.client.queue.status())), probePolicy, scheduler, random).subscribe(() => rejoin(member));
+    pump();
+  };
+
+  /**
+   * The batches the pool gave up on at a server that answers again: cancel them there, in case the
+   * server kept its queue (or the enqueue landed after all), so that their items never run twice.
+   */
+  const cancelAbandoned = (member: Member): void => {
+    if (member.abandoned.size === 0) return;
+    const batchIds = [...member.abandoned];
+    member.abandoned.clear();
+    member.client.queue.cancelBatches(batchIds).catch((error: unknown) => {
+      logger?.warn?.(`pool: canceling abandoned batches on ${member.ref.url} failed (${describeError(error)}); they may run there: ${batchIds.join(', ')}`);
+    });
+  };
+
+  /** The client's socket stopped for good (closed by its owner, or refused): out of rotation, no probes. */
+  const retire = (member: Member): void => {
+    if (member.retired) return;
+    member.retired = true;
+    member.health = 'down';
+    member.probe?.unsubscribe();
+    member.probe = undefined;
+    logger?.warn?.(`pool: the client of ${member.ref.url} was closed or refused; it leaves the pool`);
+    for (const attempt of [...member.attempts]) loseAttempt(attempt);
+    pump();
+  };
+
+  const rejoin = (member: Member): void => {
+    if (closed || member.health === 'up' || member.retired) return;
+    member.probe?.unsubscribe();
+    member.probe = undefined;
+    member.health = 'up';
+    member.modelsFailed = false;
+    // Its models may have changed while it was away.
+    if (member.models !== undefined) loadModels(member);
+    cancelAbandoned(member);
+    logger?.debug?.(`pool: ${member.ref.url} is back in rotation`);
+    pump();
+  };
+
+  const watch = (member: Member): void => {
+    watchers.add(
+      member.client.connection$.subscribe((connection) => {
+        if (closed) return;
+        member.connection = connection.type;
+        if (connection.type === 'connected') {
+          const reconnect = member.everConnected;
+          member.everConnected = true;
+          if (member.health !== 'up') rejoin(member);
+          else if (reconnect && member.models !== undefined) loadModels(member);
+        } else if (connection.type === 'reconnecting') {
+          checkMember(member);
+        } else if (connection.type === 'disconnected') {
+          retire(member);
+        }
+        publish();
+      }),
+    );
+    watchers.add(
+      member.client.queue.status$.subscribe({
+        next: (queue) => {
+          member.queue = queue;
+          publish();
+        },
+        error: (error: unknown) => logger?.warn?.(`pool: the queue counts of ${member.ref.url} stopped (${describeError(error)})`),
+      }),
+    );
+  };
+
+  const ensureStarted = (): void => {
+    if (started || closed) return;
+    started = true;
+    members.forEach(watch);
+  };
+
+  // --- runs ----------------------------------------------------------------------------------
+
+  function settleIfDone(handle: Handle): void {
+    if (handle.ended || handle.attempts.size > 0) return;
+    handle.ended = true;
+    handles.delete(handle);
+    const items = [...handle.slots.entries()].sort((a, b) => a[0] - b[0]).map(([, item]) => item);
+    handle.complete({ batchId: handle.batches[0]?.batchId ?? handle.options.batchId ?? '', items, batches: handle.batches });
+  }
+
+  function endHandle(handle: Handle, error: unknown): void {
+    if (handle.ended) return;
+    handle.ended = true;
+    handles.delete(handle);
+    for (const attempt of [...handle.attempts]) {
+      const sub = attempt.sub;
+      detach(attempt);
+      sub?.unsubscribe();
+    }
+    handle.fail(error);
+    pump();
+  }
+
+  const runPool = (wf: Workflow, runOptions: RunOptions, onResult: (result: PoolRunResult) => void): Observable<PoolRunEvent> =>
+    new Observable<PoolRunEvent>((subscriber) => {
+      if (closed) {
+        subscriber.error(new PoolClosedError());
+        return;
+      }
+      ensureStarted();
+      let needsModels = false;
+      try {
+        needsModels = syncModels(wf, []).unresolved.length > 0;
+      } catch {
+        // A workflow the matcher cannot read is the client's to reject.
+      }
+      const handle: Handle = {
+        workflow: wf,
+        options: runOptions,
+        emit: (event) => {
+          if (!subscriber.closed) subscriber.next(event);
+        },
+        fail: (error) => subscriber.error(error),
+        complete: (result) => {
+          onResult(result);
+          subscriber.complete();
+        },
+        attempts: new Set(),
+        slots: new Map(),
+        batches: [],
+        needsModels,
+        expansion: undefined,
+        synced: new Map(),
+        ended: false,
+      };
+      handles.add(handle);
+      pending.push(newAttempt(handle, { part: null, positions: null, retryOf: undefined, splittable: true, batchId: runOptions.batchId ?? uuidV4() }));
+      pump();
+      return () => {
+        if (handle.ended) return;
+        handle.ended = true;
+        handles.delete(handle);
+        for (const attempt of [...handle.attempts]) {
+          const sub = attempt.sub;
+          detach(attempt);
+          // The client's run cancels what is left on the server (unless cancelOnUnsubscribe: false).
+          sub?.unsubscribe();
+        }
+        pump();
+      };
+    });
+
+  const run = (wf: Workflow, runOptions: RunOptions = {}): Observable<PoolRunEvent> => runPool(wf, runOptions, () => undefined);
+
+  const submit = (wf: Workflow, runOptions: RunOptions = {}): Promise<PoolRunResult> =>
+    new Promise<PoolRunResult>((resolve, reject) => {
+      let result: PoolRunResult | undefined;
+      runPool(wf, runOptions, (settled) => {
+        result = settled;
+      }).subscribe({ error: reject, complete: () => resolve(result as PoolRunResult) });
+    });
+
+  const runMany = (workflows: Iterable<Workflow | RunRequest>, manyOptions: RunManyOptions = {}): Observable<PoolRunManyEvent> => {
+    const { concurrency, ...shared } = manyOptions;
+    return from(workflows).pipe(
+      mergeMap((input, index) => {
+        const request: RunRequest = isRunRequest(input) ? input : { workflow: input };
+        return run(request.workflow, { ...shared, ...(request.options ?? {}) }).pipe(map((event): PoolRunManyEvent => ({ index, event })));
+      }, concurrency !== undefined ? Math.max(1, concurrency) : Number.POSITIVE_INFINITY),
+    );
+  };
+
+  const close = (): void => {
+    if (closed) return;
+    // Closed first, so that ending one run does not dispatch another that waits.
+    closed = true;
+    for (const handle of [...handles]) endHandle(handle, new PoolClosedError());
+    pending.length = 0;
+    watchers.unsubscribe();
+    for (const member of members) {
+      member.probe?.unsubscribe();
+      if (member.owned) member.client.close();
+    }
+    status.complete();
+  };
+
+  return {
+    run,
+    submit,
+    runMany,
+    status$: defer(() => {
+      ensureStarted();
+      return status.asObservable();
+    }),
+    clients: members.map((m) => m.client),
+    close,
+  };
+};
