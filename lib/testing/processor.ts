@@ -7,6 +7,9 @@ import { hash32, imageSize, previewDataUrl, renderPng } from './png';
 import { QueueItemRecord, QueueStore } from './queue';
 import { GraphEdge, GraphNode } from './validate';
 
+/** The largest side of a simulated image. */
+const MAX_IMAGE_SIDE = 4096;
+
 /** A node failure injected by `faults.failNodes`. */
 export interface NodeFailure {
   readonly type: string;
@@ -541,9 +544,10 @@ export class Processor {
   }
 
   private saveImage(item: QueueItemRecord, inv: Readonly<Record<string, unknown>>, key: string, dims: { width: number; height: number }): { image_name: string } {
-    // keep simulated images small enough to render quickly; the output reports the real PNG size
-    const width = Math.max(1, Math.min(1024, Math.round(dims.width)));
-    const height = Math.max(1, Math.min(1024, Math.round(dims.height)));
+    // The requested size, as a real server renders it; the bound only keeps a typo (100000) from
+    // exhausting memory. It is InvokeAI's own upper bound for resized uploads (4096²).
+    const width = Math.max(1, Math.min(MAX_IMAGE_SIDE, Math.round(dims.width)));
+    const height = Math.max(1, Math.min(MAX_IMAGE_SIDE, Math.round(dims.height)));
     const bytes = renderPng(width, height, key);
     const image_name = `${this.host.newId()}.png`;
     const board = inv.board;

@@ -23,6 +23,8 @@ it('runs InvokeAI\'s SDXL text-to-image on the simulated server and writes the P
   expect(path.dirname(written!)).toBe(out);
   const bytes = await fs.readFile(written!);
   expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+  // The PNG has the size the demo set through the form (IHDR width and height).
+  expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)]).toEqual([832, 1216]);
 });
 
 it('runs against the server in INVOKEAI_URL instead, syncing the workflow\'s models first; the size set through the form reaches the server', async () => {
