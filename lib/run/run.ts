@@ -34,6 +34,7 @@ import {
   RunState,
   initialRunState,
   isDone,
+  itemsInDoubt,
   itemsNeedingSnapshot,
   pendingItems,
   reduceRunAll,
@@ -206,6 +207,9 @@ const runPipeline = (
           owed = true;
         }
       }
+      // Items a clear may have deleted were read at once (see `feed`); still in doubt and not being
+      // read means that read failed. The socket will not tell: a deleted pending item has no event.
+      if (!owed) owed = itemsInDoubt(state).some((id) => !wanted.has(id) && !reading.has(id));
       loop?.setReadOwed(owed);
       pump();
     };
@@ -213,7 +217,11 @@ const runPipeline = (
     const feed = (facts: readonly RunFact[]): void => {
       if (stopped) return;
       const step = reduceRunAll(state, facts);
-      if (step.state === state && step.emit.length === 0) return;
+      // A queue clear may have deleted any open item, or none of ours (its event can be late): read
+      // them now. Also when they are in doubt already: a read in flight may predate this clear.
+      const cleared = facts.some((fact) => fact.kind === 'queue_cleared');
+      if (cleared) for (const id of itemsInDoubt(step.state)) wanted.add(id);
+      if (!cleared && step.state === state && step.emit.length === 0) return;
       state = step.state;
       for (const event of step.emit) {
         subscriber.next(event);

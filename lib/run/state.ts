@@ -1,7 +1,7 @@
 // The pure core of a run: a reducer keyed by queue item id that turns facts (from the socket and
 // from REST reads, in any order, possibly duplicated or stale) into the run's events, exactly once
 // and in an order a user can rely on. No I/O, no clock: the run pipeline feeds it and follows its
-// queries (`itemsNeedingSnapshot`, `isDone`).
+// queries (`itemsNeedingSnapshot`, `itemsInDoubt`, `isDone`).
 //
 // The rules (API.md §5.6, §9; PEERS.md §1.5):
 // - status is ordered by `status_sequence`; older or equal sequences are dropped (a duplicate may
@@ -16,12 +16,16 @@
 //   is listed by `itemsNeedingSnapshot`: the pipeline reads it from REST and feeds the `snapshot`.
 // - node events carry the workflow's node id; a prepared copy starts and completes once.
 // - facts about items that are not in this run are ignored, unless the run's `enqueued` answer is
-//   not known yet: then facts whose batch id is the run's are buffered and replayed in arrival order
-//   once `enqueued` arrives (events can beat the HTTP response).
-// - an item deleted by someone else (`item_gone`), a cleared queue or a bulk cancel
-//   (`items_canceled`, which has no per-item status events) ends each open item it touches, so a run
-//   never hangs on an item that no longer exists. A deleted item whose `completed` was still waiting
-//   for its read ends as `failed` (`QueueItemGone`): its outputs can no longer be read.
+//   not known yet: then facts whose batch id is the run's (and `queue_cleared`) are buffered and
+//   replayed in arrival order once `enqueued` arrives (events can beat the HTTP response).
+// - an item deleted by someone else (`item_gone`) or a bulk cancel (`items_canceled`, which has no
+//   per-item status events) ends each open item it touches, so a run never hangs on an item that no
+//   longer exists. A deleted item whose `completed` was still waiting for its read ends as `failed`
+//   (`QueueItemGone`): its outputs can no longer be read.
+// - `queue_cleared` ends nothing by itself: it names no items, and a late one may be about a clear
+//   that happened before our enqueue (the server then still has our items and runs them). It puts
+//   every open item in doubt (`itemsInDoubt`): the pipeline reads them at once; a snapshot lifts the
+//   doubt, a 404 (`item_gone`) ends the item with the reason `queue_cleared`.
 import type { InvocationOutput, QueueItem, QueueItemStatus } from '../protocol/dto';
 import type { WorkflowOutput } from '../workflow/types';
 import type { ProgressImage, RunEvent, RunItemError, RunItemResult, RunOutput, RunResult } from './events';
@@ -92,7 +96,10 @@ export type RunFact =
   | { readonly kind: 'snapshot'; readonly item: QueueItem }
   /** The item is no longer on the server (404): deleted or cleared by someone else. */
   | { readonly kind: 'item_gone'; readonly itemId: number; readonly reason: string }
-  /** `queue_cleared`: every item of the queue was canceled and deleted. */
+  /**
+   * `queue_cleared`: every item the queue had when it was cleared was canceled and deleted. Whether
+   * that was before or after our enqueue is unknown, so it only asks for a read of the open items.
+   */
   | { readonly kind: 'queue_cleared' }
   /** `queue_items_canceled`: a bulk cancel, after which the server sends no per-item status. */
   | { readonly kind: 'items_canceled'; readonly itemIds: readonly number[] };
@@ -118,6 +125,11 @@ export interface ItemState {
   readonly nodeFailure: NodeFailure | null;
   /** The latest snapshot that was not stale. */
   readonly snapshot: QueueItem | null;
+  /**
+   * Why the item may no longer be on the server (`queue_cleared`), until a read says: a snapshot
+   * clears it, and it is the reason an `item_gone` ends the item with.
+   */
+  readonly doubt: string | null;
   readonly started: Readonly<Record<string, true>>;
   readonly completed: Readonly<Record<string, true>>;
   /** Set when the terminal event was emitted; nothing of the item is emitted after that. */
@@ -179,6 +191,7 @@ const newItem = (itemId: number): ItemState => ({
   statusError: null,
   nodeFailure: null,
   snapshot: null,
+  doubt: null,
   started: {},
   completed: {},
   outcome: null,
@@ -303,9 +316,12 @@ const applyStatus = (
 };
 
 const applySnapshot = (spec: RunSpec, item: ItemState, snapshot: QueueItem): Step => {
+  // Even a stale read proves the item was not deleted by the clear in doubt: the pipeline reads
+  // again after each clear, so a read that was already in flight cannot hide a deletion.
+  const checked: ItemState = item.doubt === null ? item : { ...item, doubt: null };
   const sequence = snapshot.status_sequence ?? null;
-  if (orderOf(item, snapshot.status, sequence) === 'older') return { item, emit: [] };
-  return applyStatus(spec, { ...item, snapshot }, snapshot.status, sequence, errorOfItem(snapshot));
+  if (orderOf(item, snapshot.status, sequence) === 'older') return { item: checked, emit: [] };
+  return applyStatus(spec, { ...checked, snapshot }, snapshot.status, sequence, errorOfItem(snapshot));
 };
 
 /** An item that is no longer on the server ends with what is known about it. */
@@ -437,18 +453,20 @@ export const reduceRun = (state: RunState, fact: RunFact): RunStep => {
     return { state: current, emit };
   }
   if (fact.kind === 'queue_cleared') {
-    // Before `enqueued` the order of the clear and our enqueue is unknown: the pipeline's REST
-    // reads settle it (a 404 becomes `item_gone`).
-    let current = state;
-    const emit: RunEvent[] = [];
+    // Not a terminal fact: the event names no items and may be about a clear from before our
+    // enqueue. Before `enqueued` it is kept, so that the items are in doubt once they are known.
+    if (state.enqueue === null) {
+      const kept = state.buffered.some((buffered) => buffered.kind === 'queue_cleared');
+      return kept ? { state, emit: [] } : { state: { ...state, buffered: [...state.buffered, fact] }, emit: [] };
+    }
+    let items: Record<number, ItemState> | null = null;
     for (const itemId of state.itemIds) {
       const item = state.items[itemId];
-      if (item.outcome !== null) continue;
-      const step = applyGone(item, 'queue_cleared');
-      current = withItem(current, step.item);
-      emit.push(...step.emit);
+      if (item.outcome !== null || item.doubt !== null) continue;
+      items ??= { ...state.items };
+      items[itemId] = { ...item, doubt: 'queue_cleared' };
     }
-    return { state: current, emit };
+    return { state: items === null ? state : { ...state, items }, emit: [] };
   }
   const target = targetOf(fact);
   if (target === null) return { state, emit: [] };
@@ -469,7 +487,8 @@ export const reduceRun = (state: RunState, fact: RunFact): RunStep => {
       step = applySnapshot(state.spec, item, fact.item);
       break;
     case 'item_gone':
-      step = applyGone(item, fact.reason);
+      // After a clear, a missing item was most likely removed by it: say so.
+      step = applyGone(item, item.doubt ?? fact.reason);
       break;
     default:
       step = applyNodeFact(state.spec, item, fact);
@@ -504,6 +523,17 @@ export const itemsNeedingSnapshot = (state: RunState): readonly number[] =>
   state.itemIds.filter((id) => {
     const item = state.items[id];
     return item.outcome === null && (item.status === 'completed' || item.status === 'failed');
+  });
+
+/**
+ * The open items that a `queue_cleared` may have deleted (ascending): the pipeline should read each
+ * of them at once and feed the `snapshot` (the item is still there) or `item_gone` (a 404). Until
+ * then they are neither ended nor trusted to be running.
+ */
+export const itemsInDoubt = (state: RunState): readonly number[] =>
+  state.itemIds.filter((id) => {
+    const item = state.items[id];
+    return item.outcome === null && item.doubt !== null;
   });
 
 /** The result of the run so far: every item that has ended, ascending item id. */

@@ -1,7 +1,7 @@
 import { isRight } from 'fp-ts/Either';
 import { decodeServerEvent, ServerEvent } from '../../lib/protocol/events';
 import { factOfEnqueueResult, factOfQueueItem, factOfServerEvent } from '../../lib/run/facts';
-import { initialRunState, reduceRunAll, RunFact } from '../../lib/run/state';
+import { initialRunState, itemsInDoubt, reduceRunAll, RunFact } from '../../lib/run/state';
 import { BATCH, queueItem, SAVE_OUTPUT } from './history';
 
 const decoded = (name: string, payload: unknown): ServerEvent => {
@@ -89,5 +89,17 @@ describe('socket payloads through the reducer', () => {
       ['completed', 5],
       ['canceled', 6],
     ]);
+  });
+
+  it('a socket queue_cleared names no items, so it ends none: the open ones are left to a read', () => {
+    const cleared = factOfServerEvent(decoded('queue_cleared', { timestamp: 1, queue_id: 'default', user_id: null }), 'default');
+    expect(cleared).not.toBeNull();
+    const { emit, state } = reduceRunAll(initialRunState({ batchId: BATCH, outputs: [] }), [
+      factOfEnqueueResult({ queue_id: 'default', enqueued: 2, requested: 2, batch: { batch_id: BATCH }, item_ids: [5, 6] }),
+      factOfQueueItem(queueItem(5, 'completed', 2)),
+      cleared as RunFact,
+    ]);
+    expect(emit.map((e) => e.type)).toEqual(['enqueued', 'status', 'completed']);
+    expect(itemsInDoubt(state)).toEqual([6]);
   });
 });

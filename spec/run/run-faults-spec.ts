@@ -285,6 +285,20 @@ describe('client.run under faults', () => {
     for (const end of ends) expect(end).toMatchObject({ type: 'canceled', reason: expect.stringMatching(/queue_cleared|deleted/) });
   });
 
+  it('a late queue_cleared of a clear that happened before the enqueue does not end the run: the server still has its item', async () => {
+    await start({ stepMs: 50, steps: 4 });
+    // Warm-up: the shared socket is connected and subscribed before the stale event is emitted.
+    expectSound(await collect(client.run(imageWorkflow(), FAST)));
+    server.faults.stallEvents(300, 'deliver');
+    expect(await api(server, 'PUT', '/api/v1/queue/default/clear')).toBe(200);
+    // The clear's event is held back and reaches the client after our enqueue, ahead of our item's
+    // events (default silenceMs: the run does not poll its way to the end before the stall lifts).
+    const run = await collect(client.run(imageWorkflow()));
+    expect(server.events.some((e) => e.name === 'queue_cleared' && e.delivered)).toBe(true);
+    expectSound(run);
+    expect(run.events.filter((e) => e.type === 'canceled')).toEqual([]);
+  });
+
   it('a queue cleared while the socket is silent still ends the run (the next read finds the items gone)', async () => {
     await start();
     server.faults.pauseProcessor();

@@ -2,6 +2,7 @@ import type { RunEvent } from '../../lib/run/events';
 import {
   initialRunState,
   isDone,
+  itemsInDoubt,
   itemsNeedingSnapshot,
   pendingItems,
   reduceRun,
@@ -375,30 +376,73 @@ describe('reduceRun: items removed by someone else', () => {
     expect(emit[emit.length - 1]).toEqual({ type: 'failed', itemId: 1, error: boom });
   });
 
-  it('a cleared queue ends every open item; items already ended stay as they were', () => {
+  it('a cleared queue ends nothing by itself: it puts the open items in doubt, to be read', () => {
     const { emit, state } = run([
       enqueued([1, 2, 3]),
       status(1, 'canceled', 2),
       status(2, 'in_progress', 1),
       { kind: 'queue_cleared' },
     ]);
+    expect(brief(emit)).toEqual(['enqueued 1,2,3', '1 status canceled', '1 canceled', '2 status in_progress']);
+    expect(itemsInDoubt(state)).toEqual([2, 3]);
+    expect(pendingItems(state)).toEqual([2, 3]);
+    expect(isDone(state)).toBe(false);
+  });
+
+  it('a late queue_cleared (a clear from before our enqueue) leaves an item the server still has running to its end', () => {
+    const cleared = run([enqueued([1]), status(1, 'in_progress', 1), { kind: 'queue_cleared' }]);
+    const read = run([snapshot(queueItem(1, 'in_progress', 1))], cleared.state);
+    expect(read.emit).toEqual([]);
+    expect(itemsInDoubt(read.state)).toEqual([]);
+    const rest = run([status(1, 'completed', 2), snapshot(completedItem(1, 2))], read.state);
+    expect(brief(rest.emit)).toEqual(['1 status completed', '1 completed out-1.png']);
+    expect(isDone(rest.state)).toBe(true);
+  });
+
+  it('an item a clear deleted ends as canceled with the reason queue_cleared when the read finds it gone', () => {
+    const { emit, state } = run([
+      enqueued([1, 2]),
+      status(1, 'in_progress', 1),
+      { kind: 'queue_cleared' },
+      { kind: 'item_gone', itemId: 1, reason: 'deleted' },
+      snapshot(queueItem(2, 'pending', 0)),
+      // Deleted later, not by the clear that the read above answered.
+      { kind: 'item_gone', itemId: 2, reason: 'deleted' },
+    ]);
     expect(brief(emit)).toEqual([
-      'enqueued 1,2,3',
+      'enqueued 1,2',
+      '1 status in_progress',
       '1 status canceled',
-      '1 canceled',
-      '2 status in_progress',
+      '1 canceled (queue_cleared)',
       '2 status canceled',
-      '2 canceled (queue_cleared)',
-      '3 status canceled',
-      '3 canceled (queue_cleared)',
+      '2 canceled (deleted)',
     ]);
     expect(isDone(state)).toBe(true);
   });
 
-  it('item_gone and queue_cleared before the enqueue answer are left to the pipeline reads', () => {
-    const { emit, state } = run([{ kind: 'queue_cleared' }, { kind: 'item_gone', itemId: 1, reason: 'deleted' }, enqueued([1])]);
+  it('a completed item whose read finds it cleared away ends as failed (QueueItemGone), naming the clear', () => {
+    const { emit } = run([
+      enqueued([1]),
+      status(1, 'completed', 2),
+      { kind: 'queue_cleared' },
+      { kind: 'item_gone', itemId: 1, reason: 'deleted' },
+    ]);
+    const last = emit[emit.length - 1];
+    expect(last).toEqual(expect.objectContaining({ type: 'failed', itemId: 1, error: expect.objectContaining({ type: 'QueueItemGone' }) }));
+    expect(last.type === 'failed' && last.error.message).toContain('queue_cleared');
+  });
+
+  it('item_gone before the enqueue answer is dropped; queue_cleared is kept and puts the items in doubt', () => {
+    const { emit, state } = run([
+      { kind: 'queue_cleared' },
+      { kind: 'item_gone', itemId: 1, reason: 'deleted' },
+      { kind: 'queue_cleared' },
+      enqueued([1]),
+    ]);
     expect(brief(emit)).toEqual(['enqueued 1']);
     expect(pendingItems(state)).toEqual([1]);
+    expect(itemsInDoubt(state)).toEqual([1]);
+    expect(state.buffered).toEqual([]);
   });
 });
 
