@@ -105,7 +105,9 @@ const decodeSocketPacket = (frame: string, text: string): DecodedFrame => {
     namespace = comma === -1 ? rest : rest.slice(0, comma);
     rest = comma === -1 ? '' : rest.slice(comma + 1);
   }
-  const ackDigits = /^\d+/.exec(rest)?.[0];
+  // Most packets carry no ack id: the regex runs only when a digit follows.
+  const first = rest.charCodeAt(0);
+  const ackDigits = first >= 48 && first <= 57 ? /^\d+/.exec(rest)?.[0] : undefined;
   const ackId = ackDigits === undefined ? null : Number(ackDigits);
   if (ackDigits !== undefined) rest = rest.slice(ackDigits.length);
   if (ackId !== null && !Number.isSafeInteger(ackId)) return malformed(frame, 'its ack id is too large');
@@ -122,11 +124,12 @@ const decodeSocketPacket = (frame: string, text: string): DecodedFrame => {
     case 1:
       return { type: 'disconnect', namespace };
     case 2: {
-      if (!Array.isArray(data) || data.length === 0 || typeof data[0] !== 'string') {
+      const items: ReadonlyArray<unknown> | undefined = Array.isArray(data) ? data : undefined;
+      const name = items?.[0];
+      if (items === undefined || typeof name !== 'string') {
         return malformed(frame, 'an EVENT payload must be an array starting with the event name');
       }
-      const [name, ...args] = data as [string, ...unknown[]];
-      return { type: 'event', namespace, ackId, name, args };
+      return { type: 'event', namespace, ackId, name, args: items.slice(1) };
     }
     case 3:
       if (ackId === null) return malformed(frame, 'an ACK needs an ack id');

@@ -192,6 +192,18 @@ describe('reconnection in virtual time', () => {
     expect(FakeWebSocket.created).toHaveLength(2);
   });
 
+  it('counts event frames as signs of life across many silence limits, and still notices the silence after the last', () => {
+    const states: string[] = [];
+    scheduler.run(() => {
+      FakeWebSocket.onCreate = acceptAfter(1);
+      const sub = connection().connection$.subscribe((s) => states.push(`${scheduler.now()} ${label(s)}`));
+      // An event every 30 ms (under the 70 ms limit) from 10 to 490, then silence: 490 + 70 = 560.
+      for (let t = 10; t <= 490; t += 30) at(t, () => FakeWebSocket.created[0].serverSends('42["queue_cleared",{"timestamp":1,"queue_id":"default"}]'));
+      at(600, () => sub.unsubscribe());
+    });
+    expect(states.slice(0, 3)).toEqual(['0 connecting#0', '2 connected:sio', '560 reconnecting#1+100']);
+  });
+
   it('gives up on a socket that never gets the Socket.IO connect answer', () => {
     const states: string[] = [];
     scheduler.run(() => {
