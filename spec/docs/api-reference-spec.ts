@@ -1,0 +1,30 @@
+// `npm run docs` builds the API reference from the doc comments with typedoc (settings in
+// tsconfig.json's typedocOptions). The test builds it into a temporary folder and checks that the
+// three entry points and their main functions have pages, so a broken doc build fails the suite.
+import { execFile } from 'child_process';
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+it('builds the API reference of all three entry points without errors', async () => {
+  const out = await fs.mkdtemp(path.join(os.tmpdir(), 'invokeai-rx-api-'));
+  try {
+    const result = await new Promise<{ code: number; output: string }>((resolve) =>
+      execFile(process.execPath, [path.join(ROOT, 'node_modules/typedoc/bin/typedoc'), '--out', out], { cwd: ROOT }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
+      ),
+    );
+    expect(result.output).not.toMatch(/\[(error|warning)\]/);
+    expect(result.code).toBe(0);
+    const functions = await fs.readdir(path.join(out, 'functions'));
+    for (const page of ['index.createClient.html', 'index.setInput.html', 'index.buildBatch.html', 'index.createPool.html', 'node.saveOutputs.html', 'testing.startMockServer.html']) {
+      expect(functions).toContain(page);
+    }
+    const createClient = await fs.readFile(path.join(out, 'functions', 'index.createClient.html'), 'utf8');
+    expect(createClient).toContain('Creates a client for one InvokeAI server');
+  } finally {
+    await fs.rm(out, { recursive: true, force: true });
+  }
+}, 120_000);
