@@ -125,6 +125,7 @@ export type {
   DeleteImagesResult,
   StarResult,
 } from './client/images';
+export type { ImageNames, ImageNamesOptions } from './client/images';
 export { UNCATEGORIZED } from './client/boards';
 export type {
   BoardsResource,
@@ -139,6 +140,7 @@ export type {
 export { toModelIdentifier } from './client/models';
 export type { ModelsResource, ModelConfig, ModelIdentifier, ModelBase, ModelType, ModelFormat, ModelListOptions } from './client/models';
 export type { QueueResource, RetryItemsResult } from './client/queue';
+export type { QueueItemIds, QueueItemSummary, QueueCountsByDestination } from './client/queue';
 export type { WorkflowsResource, WorkflowRecord, WorkflowListItem, WorkflowPage, WorkflowListQuery } from './client/workflows';
 export type { QueueAndProcessorStatus } from './protocol/dto';
 

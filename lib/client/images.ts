@@ -119,6 +119,14 @@ export interface ImageListOptions {
   readonly search?: string;
 }
 
+/** Filters of `images.names`: those of `list`, without paging (every matching name is answered). */
+export type ImageNamesOptions = Omit<ImageListOptions, 'offset' | 'limit'>;
+
+/** `GET /api/v1/images/names`: the names of every matching image, in list order, and how many there are and are starred. */
+export const ImageNames = t.type({ image_names: t.array(t.string), starred_count: t.number, total_count: t.number }, 'ImageNamesResult');
+/** The names of every matching image, in list order, and how many there are and are starred. */
+export type ImageNames = t.TypeOf<typeof ImageNames>;
+
 /** `client.images`. Lookups (`get`) answer `null` for an unknown name; calls on a named image throw `NotFoundError`. */
 export interface ImagesResource {
   /** Uploads an image (POST, never retried). 415 (`HttpError`) when the bytes are not an image. */
@@ -139,6 +147,14 @@ export interface ImagesResource {
   readonly unstar: (names: string | ReadonlyArray<string>) => Promise<StarResult>;
   /** One page of images, newest first by default; records that do not decode are left out and reported on `resourceDiagnostics$`. */
   readonly list: (options?: ImageListOptions) => Promise<ImagePage>;
+  /** The names of every image that matches, in the order of `list` (starred first, newest first by default); no paging. */
+  readonly names: (options?: ImageNamesOptions) => Promise<ImageNames>;
+  /** Image records by name, in the order asked; unknown names are left out, as are records that do not decode (reported on `resourceDiagnostics$`). */
+  readonly getMany: (names: ReadonlyArray<string>) => Promise<ReadonlyArray<ImageDTO>>;
+  /** How many intermediate images the server keeps (intermediate node outputs, hidden from the gallery). */
+  readonly intermediatesCount: () => Promise<number>;
+  /** Deletes every intermediate image; answers how many. */
+  readonly clearIntermediates: () => Promise<number>;
 }
 
 const startsWith = (bytes: Uint8Array, prefix: ReadonlyArray<number>, at = 0): boolean =>
@@ -227,6 +243,17 @@ export const imagesResource = (context: ClientContext, sink: DiagnosticSink): Im
     return { images: r.unstarred_images, affectedBoards: r.affected_boards };
   };
 
+  // The filters `list` and `names` share, as the server's query parameters.
+  const filterQuery = (options: ImageNamesOptions) => ({
+    board_id: options.board,
+    categories: options.categories,
+    is_intermediate: options.intermediate,
+    image_origin: options.origin,
+    order_dir: options.order,
+    starred_first: options.starred_first,
+    search_term: options.search,
+  });
+
   return {
     upload,
     get: (name) => http.request({ method: 'GET', path: image(name), decode: ImageDTO }).catch(nullOn404),
@@ -266,20 +293,19 @@ export const imagesResource = (context: ClientContext, sink: DiagnosticSink): Im
       const page = await http.request({
         method: 'GET',
         path,
-        query: {
-          board_id: options.board,
-          categories: options.categories,
-          is_intermediate: options.intermediate,
-          image_origin: options.origin,
-          offset: options.offset,
-          limit: options.limit,
-          order_dir: options.order,
-          starred_first: options.starred_first,
-          search_term: options.search,
-        },
+        query: { ...filterQuery(options), offset: options.offset, limit: options.limit },
         decode: ImagePageBody,
       });
       return { ...page, items: decodeItems(ImageDTO, page.items, `GET ${path}`, sink.report) };
     },
+    names: (options = {}) => http.request({ method: 'GET', path: '/api/v1/images/names', query: filterQuery(options), decode: ImageNames }),
+    getMany: async (value) => {
+      const path = '/api/v1/images/images_by_names';
+      const raw = await http.request({ method: 'POST', path, body: { json: { image_names: value } }, decode: UnknownArray });
+      return decodeItems(ImageDTO, raw, `POST ${path}`, sink.report);
+    },
+    intermediatesCount: () => http.request({ method: 'GET', path: '/api/v1/images/intermediates', decode: t.number }),
+    // Repeating it deletes nothing more (what was intermediate is gone), so a lost answer may be asked again.
+    clearIntermediates: () => http.request({ method: 'DELETE', path: '/api/v1/images/intermediates', decode: t.number, idempotent: true }),
   };
 };

@@ -6,7 +6,9 @@ import { EMPTY, Observable, catchError, filter, map, merge, of, shareReplay, swi
 import {
   BatchStatus,
   QueueAndProcessorStatus,
+  NodeFieldValue,
   QueueItem,
+  QueueItemStatus,
   SessionProcessorStatus,
   SessionQueueStatus,
   nullable,
@@ -23,18 +25,74 @@ export const RetryItemsResult = t.type({ queue_id: t.string, retried_item_ids: t
 /** The ids of the new items made from the retried ones. */
 export type RetryItemsResult = t.TypeOf<typeof RetryItemsResult>;
 
-/** `client.queue`. `item` and `current` answer `null` when there is no such item; `cancel`/`delete` of an unknown id throw `NotFoundError`. */
+/** `GET .../item_ids`: the ids of every item of the queue, and how many there are. */
+export const QueueItemIds = t.type({ item_ids: t.array(t.number), total_count: t.number }, 'ItemIdsResult');
+/** The ids of every item of the queue, and how many there are. */
+export type QueueItemIds = t.TypeOf<typeof QueueItemIds>;
+
+/** A queue item without its session and workflow (`SessionQueueItemSummary`): cheap to read for many items. */
+export const QueueItemSummary = t.intersection(
+  [
+    t.type({ item_id: t.number, status: QueueItemStatus, created_at: t.string }),
+    t.partial({
+      batch_id: t.string,
+      started_at: nullable(t.string),
+      completed_at: nullable(t.string),
+      origin: nullable(t.string),
+      destination: nullable(t.string),
+      device: nullable(t.string),
+      user_id: t.string,
+      user_display_name: nullable(t.string),
+      user_email: nullable(t.string),
+      field_values: nullable(t.array(NodeFieldValue)),
+      parent_item_id: nullable(t.number),
+    }),
+  ],
+  'SessionQueueItemSummary',
+);
+/** A queue item without its session and workflow. */
+export type QueueItemSummary = t.TypeOf<typeof QueueItemSummary>;
+
+/** `GET .../counts_by_destination`: the item counts of one destination. `waiting` is absent on servers without workflow calls. */
+export const QueueCountsByDestination = t.intersection(
+  [
+    t.type({
+      queue_id: t.string,
+      destination: t.string,
+      pending: t.number,
+      in_progress: t.number,
+      completed: t.number,
+      failed: t.number,
+      canceled: t.number,
+      total: t.number,
+    }),
+    t.partial({ waiting: t.number }),
+  ],
+  'SessionQueueCountsByDestination',
+);
+/** The item counts of one destination. */
+export type QueueCountsByDestination = t.TypeOf<typeof QueueCountsByDestination>;
+
+/** `client.queue`. `item`, `current` and `next` answer `null` when there is no such item; `cancel`/`delete` of an unknown id throw `NotFoundError`. */
 export interface QueueResource {
   /** Item counts and the current item, and whether the processor runs. */
   readonly status: () => Promise<QueueAndProcessorStatus>;
   /** The item in progress, or `null` when the queue is idle. */
   readonly current: () => Promise<QueueItem | null>;
+  /** The item the processor takes next (highest priority, then oldest), or `null` when nothing is pending. */
+  readonly next: () => Promise<QueueItem | null>;
   /** One item, or `null` when the queue has no such item. */
   readonly item: (id: number) => Promise<QueueItem | null>;
   /** Items by id, in the order asked; unknown ids are left out, as are items that do not decode (reported on `resourceDiagnostics$`). */
   readonly items: (ids: ReadonlyArray<number>) => Promise<ReadonlyArray<QueueItem>>;
   /** Every item (with its session: a heavy answer), optionally of one destination; items that do not decode are reported on `resourceDiagnostics$`. */
   readonly list: (options?: { readonly destination?: string }) => Promise<ReadonlyArray<QueueItem>>;
+  /** The id of every item of the queue, by id (default `DESC`: newest first). Cheap: no item is read. */
+  readonly itemIds: (options?: { readonly order?: 'ASC' | 'DESC' }) => Promise<QueueItemIds>;
+  /** Summaries (no session, no workflow) of these items, in the order asked; unknown ids are left out, as are summaries that do not decode (reported on `resourceDiagnostics$`). */
+  readonly summaries: (ids: ReadonlyArray<number>) => Promise<ReadonlyArray<QueueItemSummary>>;
+  /** Item counts of one destination. */
+  readonly countsByDestination: (destination: string) => Promise<QueueCountsByDestination>;
   /** Item counts of one batch. */
   readonly batchStatus: (batchId: string) => Promise<BatchStatus>;
   /** Cancels one item; a finished item is answered unchanged. */
@@ -47,6 +105,14 @@ export interface QueueResource {
   readonly cancelAllExceptCurrent: () => Promise<number>;
   /** Cancels the item if needed, then deletes it. */
   readonly delete: (id: number) => Promise<void>;
+  /** Deletes every item but the one in progress, whatever its status; answers how many. */
+  readonly deleteAllExceptCurrent: () => Promise<number>;
+  /**
+   * Cancels the unfinished items of one destination, then deletes all its items; answers how many.
+   * The destination travels in the path: InvokeAI decodes `%2F` before routing, so a destination
+   * containing `/` matches no route there (use `list({ destination })` and `delete(id)` instead).
+   */
+  readonly deleteDestination: (destination: string) => Promise<number>;
   /** Cancels what runs and deletes every item; answers how many. */
   readonly clear: () => Promise<number>;
   /** Deletes the finished items (completed, failed, canceled); answers how many. */
@@ -101,6 +167,21 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
     return pages.flat();
   };
 
+  const summaries: QueueResource['summaries'] = async (ids) => {
+    const pages: QueueItemSummary[][] = [];
+    for (let start = 0; start < ids.length; start += ITEMS_PER_REQUEST) {
+      const path = queuePath('/item_summaries_by_ids');
+      const raw = await http.request({
+        method: 'POST',
+        path,
+        body: { json: { item_ids: ids.slice(start, start + ITEMS_PER_REQUEST) } },
+        decode: UnknownArray,
+      });
+      pages.push(decodeItems(QueueItemSummary, raw, `POST ${path}`, sink.report));
+    }
+    return pages.flat();
+  };
+
   const reread$ = (): Observable<SessionQueueStatus> =>
     http.request$({ method: 'GET', path: queuePath('/status'), decode: QueueAndProcessorStatus }).pipe(
       map((s) => s.queue),
@@ -136,6 +217,7 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
   return {
     status,
     current: () => http.request({ method: 'GET', path: queuePath('/current'), decode: nullable(QueueItem) }),
+    next: () => http.request({ method: 'GET', path: queuePath('/next'), decode: nullable(QueueItem) }),
     item: (id) => http.request({ method: 'GET', path: itemPath(id), decode: QueueItem }).catch(nullOn404),
     items,
     list: async (options) => {
@@ -143,6 +225,11 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
       const raw = await http.request({ method: 'GET', path, query: { destination: options?.destination }, decode: UnknownArray });
       return decodeItems(QueueItem, raw, `GET ${path}`, sink.report);
     },
+    itemIds: (options) =>
+      http.request({ method: 'GET', path: queuePath('/item_ids'), query: { order_dir: options?.order }, decode: QueueItemIds }),
+    summaries,
+    countsByDestination: (destination) =>
+      http.request({ method: 'GET', path: queuePath('/counts_by_destination'), query: { destination }, decode: QueueCountsByDestination }),
     batchStatus: (batchId) => http.request({ method: 'GET', path: queuePath(apiPath`/b/${batchId}/status`), decode: BatchStatus }),
     cancel: (id) =>
       http.request({ method: 'PUT', path: `${itemPath(id)}/cancel`, decode: QueueItem, idempotent: true }).catch(notFoundAs('queue item', id)),
@@ -157,6 +244,10 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
     delete: async (id) => {
       await http.request({ method: 'DELETE', path: itemPath(id), decode: t.unknown, idempotent: true }).catch(notFoundAs('queue item', id));
     },
+    deleteAllExceptCurrent: async () =>
+      (await http.request({ method: 'PUT', path: queuePath('/delete_all_except_current'), decode: Deleted, idempotent: true })).deleted,
+    deleteDestination: async (destination) =>
+      (await http.request({ method: 'DELETE', path: queuePath(apiPath`/d/${destination}`), decode: Deleted, idempotent: true })).deleted,
     clear: async () => (await http.request({ method: 'PUT', path: queuePath('/clear'), decode: Deleted, idempotent: true })).deleted,
     prune: async () => (await http.request({ method: 'PUT', path: queuePath('/prune'), decode: Deleted, idempotent: true })).deleted,
     // A bare array, unlike the other id lists. Not idempotent: each call makes new items.

@@ -132,6 +132,52 @@ describe('client.images', () => {
     expect(search.items.map((i) => i.image_name)).toEqual([onBoard.image_name]);
   });
 
+  it('names() answers every matching name in list order, with the starred and total counts, and no paging', async () => {
+    const board = sim.server.addBoard('b');
+    const [a, b, c] = [sim.server.addImage(), sim.server.addImage({ category: 'mask' }), sim.server.addImage({ category: 'mask' })];
+    const onBoard = sim.server.addImage({ boardId: board.board_id });
+    for (let i = 0; i < 12; i++) sim.server.addImage({ category: 'other' });
+    await sim.client.images.star(b.image_name);
+
+    const all = await sim.client.images.names();
+    expect(all.total_count).toBe(16);
+    expect(all.image_names).toHaveLength(16); // more than list()'s default page of 10
+    expect(all.starred_count).toBe(1);
+    expect(all.image_names[0]).toBe(b.image_name); // starred first
+    const page = await sim.client.images.list({ limit: 16 });
+    expect(all.image_names).toEqual(page.items.map((i) => i.image_name));
+
+    await expect(sim.client.images.names({ board: 'none', categories: ['mask', 'general'], order: 'ASC', starred_first: false })).resolves.toEqual({
+      image_names: [a.image_name, b.image_name, c.image_name],
+      starred_count: 1,
+      total_count: 3,
+    });
+    await expect(sim.client.images.names({ board: board.board_id })).resolves.toEqual({ image_names: [onBoard.image_name], starred_count: 0, total_count: 1 });
+    await expect(sim.client.images.names({ search: 'no-such-name' })).resolves.toEqual({ image_names: [], starred_count: 0, total_count: 0 });
+  });
+
+  it('getMany() reads records by name in the order asked, leaving unknown names out', async () => {
+    const [a, b] = [sim.server.addImage({ width: 16, height: 8 }), sim.server.addImage({ width: 4, height: 4 })];
+    const records = await sim.client.images.getMany([b.image_name, 'ghost.png', a.image_name]);
+    expect(records.map((r) => [r.image_name, r.width, r.height])).toEqual([
+      [b.image_name, 4, 4],
+      [a.image_name, 16, 8],
+    ]);
+    await expect(sim.client.images.getMany([])).resolves.toEqual([]);
+  });
+
+  it('counts and clears intermediate images, leaving the gallery alone', async () => {
+    await expect(sim.client.images.intermediatesCount()).resolves.toBe(0);
+    const kept = sim.server.addImage();
+    sim.server.addImage({ isIntermediate: true });
+    await sim.client.images.upload(png(), { intermediate: true });
+    await expect(sim.client.images.intermediatesCount()).resolves.toBe(2);
+    await expect(sim.client.images.clearIntermediates()).resolves.toBe(2);
+    expect(sim.server.images().map((i) => i.image_name)).toEqual([kept.image_name]);
+    await expect(sim.client.images.intermediatesCount()).resolves.toBe(0);
+    await expect(sim.client.images.clearIntermediates()).resolves.toBe(0);
+  });
+
   it('reads the workflow a generated image was made with, decoded from the server\'s JSON strings', async () => {
     // Upload a PNG, then run the seed copy-image workflow on it: its output embeds the workflow.
     const { Workflow } = await import('../../lib/workflow/workflow');

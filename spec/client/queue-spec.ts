@@ -17,11 +17,16 @@ const t2i = syncModels(
   { byBase: true },
 ).workflow;
 
-const enqueue = (sim: SimClient, options: { runs?: number; destination?: string } = {}) =>
+const enqueue = (sim: SimClient, options: { runs?: number; destination?: string; prepend?: boolean } = {}) =>
   sim.client.context.http.request({
     method: 'POST',
     path: '/api/v1/queue/default/enqueue_batch',
-    body: { json: { batch: buildBatch(t2i, { runs: options.runs ?? 1, ...(options.destination ? { destination: options.destination } : {}) }) } },
+    body: {
+      json: {
+        batch: buildBatch(t2i, { runs: options.runs ?? 1, ...(options.destination ? { destination: options.destination } : {}) }),
+        ...(options.prepend ? { prepend: true } : {}),
+      },
+    },
     decode: EnqueueBatchResult,
   });
 
@@ -86,6 +91,86 @@ describe('client.queue', () => {
     await expect(sim.client.queue.delete(pending.item_ids[0])).rejects.toBeInstanceOf(NotFoundError);
     await expect(sim.client.queue.clear()).resolves.toBe(2);
     expect(sim.server.queueItems()).toEqual([]);
+  });
+
+  it('next() is the item the processor takes next (a prepended batch first), and null when nothing is pending', async () => {
+    await expect(sim.client.queue.next()).resolves.toBeNull();
+    await sim.client.queue.pause();
+    const first = await enqueue(sim, { runs: 2 });
+    const oldest = Math.min(...first.item_ids);
+    await expect(sim.client.queue.next()).resolves.toMatchObject({ item_id: oldest, status: 'pending' });
+    const urgent = await enqueue(sim, { prepend: true });
+    await expect(sim.client.queue.next()).resolves.toMatchObject({ item_id: urgent.item_ids[0] });
+    await sim.client.queue.cancelAllExceptCurrent();
+    await expect(sim.client.queue.next()).resolves.toBeNull();
+  });
+
+  it('itemIds() lists every id newest first by default, oldest first on request', async () => {
+    await expect(sim.client.queue.itemIds()).resolves.toEqual({ item_ids: [], total_count: 0 });
+    await sim.client.queue.pause();
+    const a = await enqueue(sim, { runs: 2 });
+    const b = await enqueue(sim, { runs: 1, destination: 'other' });
+    const all = [...a.item_ids, ...b.item_ids].sort((x, y) => x - y);
+    await expect(sim.client.queue.itemIds()).resolves.toEqual({ item_ids: [...all].reverse(), total_count: 3 });
+    await expect(sim.client.queue.itemIds({ order: 'ASC' })).resolves.toEqual({ item_ids: all, total_count: 3 });
+  });
+
+  it('summaries() reads items without their sessions, in the order asked, skipping unknown ids, 1000 ids per request', async () => {
+    await sim.client.queue.pause();
+    const batch = await enqueue(sim, { runs: 2, destination: 'spec' });
+    const [older, newer] = [...batch.item_ids].sort((x, y) => x - y);
+    await sim.client.queue.cancel(older);
+    const summaries = await sim.client.queue.summaries([newer, 999999, older]);
+    expect(summaries).toEqual([
+      expect.objectContaining({ item_id: newer, status: 'pending', destination: 'spec', batch_id: batch.batch.batch_id }),
+      expect.objectContaining({ item_id: older, status: 'canceled', destination: 'spec' }),
+    ]);
+    expect(summaries[0]).not.toHaveProperty('session');
+    await expect(sim.client.queue.summaries([])).resolves.toEqual([]);
+    // the server takes at most 1000 ids: 2500 ids go in three requests, answered in the order asked
+    const many = Array.from({ length: 2500 }, (_, i) => (i === 0 ? newer : i === 2499 ? older : 500000 + i));
+    const before = requestsTo(sim.server, 'POST', '/api/v1/queue/default/item_summaries_by_ids').length;
+    const found = await sim.client.queue.summaries(many);
+    expect(found.map((s) => s.item_id)).toEqual([newer, older]);
+    expect(requestsTo(sim.server, 'POST', '/api/v1/queue/default/item_summaries_by_ids').length - before).toBe(3);
+  });
+
+  it('countsByDestination() counts the items of one destination only', async () => {
+    await sim.client.queue.pause();
+    const mine = await enqueue(sim, { runs: 3, destination: 'mine' });
+    await enqueue(sim, { runs: 2, destination: 'theirs' });
+    await sim.client.queue.cancel(mine.item_ids[0]);
+    await expect(sim.client.queue.countsByDestination('mine')).resolves.toMatchObject({
+      queue_id: 'default',
+      destination: 'mine',
+      pending: 2,
+      canceled: 1,
+      completed: 0,
+      total: 3,
+    });
+    await expect(sim.client.queue.countsByDestination('nobody')).resolves.toMatchObject({ pending: 0, total: 0 });
+  });
+
+  it('deleteDestination() deletes the items of one destination (escaping the name in the path); deleteAllExceptCurrent() keeps only the running item', async () => {
+    await sim.client.queue.pause();
+    const odd = 'my canvas #1'; // a space and a '#' must be escaped in the path
+    const gone = await enqueue(sim, { runs: 2, destination: odd });
+    const kept = await enqueue(sim, { runs: 1, destination: 'kept' });
+    await expect(sim.client.queue.deleteDestination(odd)).resolves.toBe(2);
+    expect(gone.item_ids.map((id) => sim.server.queueItem(id))).toEqual([undefined, undefined]);
+    expect(sim.server.queueItems().map((i) => i.item_id)).toEqual(kept.item_ids);
+    await expect(sim.client.queue.deleteDestination(odd)).resolves.toBe(0);
+
+    // one item running (the processor is slowed down), two pending behind it
+    await sim.close();
+    sim = await startSim({ stepMs: 60_000, steps: 1 });
+    await enqueue(sim, { runs: 3 });
+    await until(() => sim.server.queueItems().some((i) => i.status === 'in_progress'));
+    const running = await sim.client.queue.current();
+    expect(running).not.toBeNull();
+    await expect(sim.client.queue.deleteAllExceptCurrent()).resolves.toBe(2);
+    expect(sim.server.queueItems().map((i) => i.item_id)).toEqual([running?.item_id]);
+    await sim.client.queue.cancel(running?.item_id ?? -1);
   });
 
   it('status$ follows the counts from events, and re-reads them over REST on connect and reconnect', async () => {
