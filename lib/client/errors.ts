@@ -66,6 +66,8 @@ export class HttpError extends Error {
     readonly url: string,
     readonly detail: unknown,
     message?: string,
+    /** How long the server asked to wait before trying again (its `Retry-After`), when it said. */
+    readonly retryAfterMs?: number,
   ) {
     const issues = requestIssuesFromDetail(detail);
     const what =

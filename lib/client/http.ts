@@ -1,6 +1,6 @@
 // The one HTTP request function of the client: URL building under a path prefix, JSON and multipart
 // bodies, bearer auth with sliding refresh, per-request timeout and AbortSignal, typed errors,
-// io-ts decoding, and retries with backoff for idempotent requests only.
+// io-ts decoding, and retries with backoff (or the server's Retry-After) for idempotent requests only.
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
 import { Observable, SchedulerLike, asyncScheduler, defer, firstValueFrom, retry, throwError, timer } from 'rxjs';
@@ -209,6 +209,19 @@ const readDetail = (text: string): unknown => {
   }
 };
 
+/**
+ * Reads a `Retry-After` header (delay-seconds or an HTTP date) as milliseconds from `nowMs`; a date
+ * in the past gives 0, an absent or unreadable header `undefined`.
+ */
+export const parseRetryAfter = (value: string | null, nowMs: number): number | undefined => {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // An HTTP date names its weekday and month; without letters V8's lenient Date.parse would read `-3` as a year.
+  const date = /[A-Za-z]/.test(text) ? Date.parse(text) : Number.NaN;
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+};
+
 const makeBoundary = (random: () => number): string =>
   `----invokeai-rx-${Math.floor(random() * 2 ** 48).toString(36)}${Date.now().toString(36)}`;
 
@@ -283,7 +296,8 @@ export const createHttpClient = (options: HttpClientOptions): HttpClient => {
           if (response.status === 401 || response.status === 403) {
             throw new AuthError(response.status, request.method, target, detail);
           }
-          throw new HttpError(response.status, request.method, target, detail);
+          const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), scheduler.now());
+          throw new HttpError(response.status, request.method, target, detail, undefined, retryAfterMs);
         }
         let raw: unknown;
         if (responseType === 'bytes') raw = new Uint8Array(await response.arrayBuffer());
@@ -335,7 +349,11 @@ export const createHttpClient = (options: HttpClientOptions): HttpClient => {
         count: retryPolicy.maxRetries,
         delay: (error: unknown, retryCount: number) => {
           if (!isRetryable(request.method, request.idempotent, error)) return throwError(() => error);
-          const delayMs = backoffDelay(retryCount, policy, random());
+          // The server's own estimate (a 503 during a restart or model load) beats our guess, within the policy's cap.
+          const delayMs =
+            error instanceof HttpError && error.retryAfterMs !== undefined
+              ? Math.min(policy.maxDelayMs, error.retryAfterMs)
+              : backoffDelay(retryCount, policy, random());
           options.logger?.warn?.(`${request.method} ${request.path} failed (${(error as Error).message.split('\n')[0]}); retry ${retryCount} in ${delayMs} ms`);
           return timer(delayMs, scheduler);
         },

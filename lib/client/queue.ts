@@ -1,8 +1,9 @@
 // `client.queue`: the session queue of the client's `queueId` (API.md §4.1), and `status$`, its live
-// counts: taken from `queue_item_status_changed` events, and re-read over REST whenever the socket
-// (re)connects or an event changes the counts without carrying them.
+// counts: taken from `queue_item_status_changed` events, re-read over REST whenever the socket
+// (re)connects or an event changes the counts without carrying them, and polled over REST while the
+// socket is down.
 import * as t from 'io-ts';
-import { EMPTY, Observable, catchError, filter, map, merge, of, shareReplay, switchMap } from 'rxjs';
+import { EMPTY, Observable, catchError, concatMap, distinctUntilChanged, filter, map, merge, of, repeat, shareReplay, switchMap, timer } from 'rxjs';
 import {
   BatchStatus,
   QueueAndProcessorStatus,
@@ -12,10 +13,12 @@ import {
   SessionProcessorStatus,
   SessionQueueStatus,
   nullable,
+  statusCounts,
 } from '../protocol/dto';
 import type { ClientContext } from './client';
-import { apiPath } from './http';
+import { RequestOptions, apiPath } from './http';
 import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
+import { DEFAULT_POLL_POLICY } from '../run/poll';
 
 const Canceled = t.type({ canceled: t.number }, 'CancelResult');
 const Deleted = t.type({ deleted: t.number }, 'DeleteResult');
@@ -56,16 +59,7 @@ export type QueueItemSummary = t.TypeOf<typeof QueueItemSummary>;
 /** `GET .../counts_by_destination`: the item counts of one destination. `waiting` is absent on servers without workflow calls. */
 export const QueueCountsByDestination = t.intersection(
   [
-    t.type({
-      queue_id: t.string,
-      destination: t.string,
-      pending: t.number,
-      in_progress: t.number,
-      completed: t.number,
-      failed: t.number,
-      canceled: t.number,
-      total: t.number,
-    }),
+    t.type({ queue_id: t.string, destination: t.string, ...statusCounts }),
     t.partial({ waiting: t.number }),
   ],
   'SessionQueueCountsByDestination',
@@ -125,8 +119,9 @@ export interface QueueResource {
   /**
    * The queue's counts, live: read over REST on every (re)connect of the socket, then taken from
    * `queue_item_status_changed` events, and re-read when an enqueue, clear, bulk cancel or retry
-   * changes them. Shared; the latest value is replayed to late subscribers. Holds the socket open
-   * while subscribed.
+   * changes them. While the socket is connecting or reconnecting, re-read over REST every
+   * `pollIntervalMs` of the client (default 1 s). Shared; the latest value is replayed to late
+   * subscribers. Holds the socket open while subscribed.
    */
   readonly status$: Observable<SessionQueueStatus>;
 }
@@ -149,53 +144,53 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
   const queuePath = (suffix: string) => `${apiPath`/api/v1/queue/${queueId}`}${suffix}`;
   const itemPath = (id: number) => queuePath(apiPath`/i/${id}`);
 
-  const status = () => http.request({ method: 'GET', path: queuePath('/status'), decode: QueueAndProcessorStatus });
+  const statusRequest: RequestOptions<QueueAndProcessorStatus> = { method: 'GET', path: queuePath('/status'), decode: QueueAndProcessorStatus };
+  const status = () => http.request(statusRequest);
 
-  const items: QueueResource['items'] = async (ids) => {
-    const pages: QueueItem[][] = [];
-    // The server takes at most 1000 ids per request.
-    for (let start = 0; start < ids.length; start += ITEMS_PER_REQUEST) {
-      const path = queuePath('/items_by_ids');
-      const raw = await http.request({
-        method: 'POST',
-        path,
-        body: { json: { item_ids: ids.slice(start, start + ITEMS_PER_REQUEST) } },
-        decode: UnknownArray,
-      });
-      pages.push(decodeItems(QueueItem, raw, `POST ${path}`, sink.report));
-    }
-    return pages.flat();
-  };
-
-  const summaries: QueueResource['summaries'] = async (ids) => {
-    const pages: QueueItemSummary[][] = [];
-    for (let start = 0; start < ids.length; start += ITEMS_PER_REQUEST) {
-      const path = queuePath('/item_summaries_by_ids');
-      const raw = await http.request({
-        method: 'POST',
-        path,
-        body: { json: { item_ids: ids.slice(start, start + ITEMS_PER_REQUEST) } },
-        decode: UnknownArray,
-      });
-      pages.push(decodeItems(QueueItemSummary, raw, `POST ${path}`, sink.report));
-    }
-    return pages.flat();
-  };
+  // Both by-ids reads answer in the order asked; the server takes at most 1000 ids per request.
+  const byIds =
+    <A>(codec: t.Decoder<unknown, A>, suffix: string) =>
+    async (ids: ReadonlyArray<number>): Promise<ReadonlyArray<A>> => {
+      const path = queuePath(suffix);
+      const pages: A[][] = [];
+      for (let start = 0; start < ids.length; start += ITEMS_PER_REQUEST) {
+        const raw = await http.request({
+          method: 'POST',
+          path,
+          body: { json: { item_ids: ids.slice(start, start + ITEMS_PER_REQUEST) } },
+          decode: UnknownArray,
+        });
+        pages.push(decodeItems(codec, raw, `POST ${path}`, sink.report));
+      }
+      return pages.flat();
+    };
 
   const reread$ = (): Observable<SessionQueueStatus> =>
-    http.request$({ method: 'GET', path: queuePath('/status'), decode: QueueAndProcessorStatus }).pipe(
+    http.request$(statusRequest).pipe(
       map((s) => s.queue),
-      // A failed re-read keeps the last counts; the next event or reconnect brings fresh ones.
+      // A failed re-read keeps the last counts; the next event, poll or reconnect brings fresh ones.
       catchError((error: unknown) => {
         context.options.logger?.warn?.(`queue.status$: could not re-read the queue status (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
         return EMPTY;
       }),
     );
 
+  const pollIntervalMs = context.options.pollIntervalMs ?? DEFAULT_POLL_POLICY.pollIntervalMs;
+  // One read per interval, the next interval counted from the end of the read, so a server slower
+  // than the interval still gets to answer.
+  const poll$: Observable<SessionQueueStatus> = timer(pollIntervalMs, context.scheduler).pipe(
+    concatMap(() => reread$()),
+    repeat(),
+  );
+
   const reads$: Observable<Observable<SessionQueueStatus>> = merge(
     context.socket.connection$.pipe(
-      filter((state) => state.type === 'connected'),
-      map(() => reread$()),
+      // Each reconnect attempt emits `connecting` and `reconnecting`; only a change between up and
+      // down may restart the poll, or attempts faster than the interval would starve it.
+      map((state) => (state.type === 'connected' ? 'up' : state.type === 'disconnected' ? 'stopped' : 'down')),
+      distinctUntilChanged(),
+      // A socket stopped for good (closed, or refused: REST would be refused too) is not polled.
+      map((link) => (link === 'up' ? reread$() : link === 'down' ? poll$ : EMPTY)),
     ),
     context.socket.events$.pipe(
       map((event): Observable<SessionQueueStatus> | null => {
@@ -208,7 +203,7 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
   );
 
   // The counts in an event are the server's at emit time, so a newer source always supersedes an
-  // older read still in flight: switchMap drops the stale one.
+  // older read still in flight: switchMap drops the stale one (and a reconnect ends the poll).
   const status$ = reads$.pipe(
     switchMap((read) => read),
     shareReplay({ bufferSize: 1, refCount: true }),
@@ -219,7 +214,7 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
     current: () => http.request({ method: 'GET', path: queuePath('/current'), decode: nullable(QueueItem) }),
     next: () => http.request({ method: 'GET', path: queuePath('/next'), decode: nullable(QueueItem) }),
     item: (id) => http.request({ method: 'GET', path: itemPath(id), decode: QueueItem }).catch(nullOn404),
-    items,
+    items: byIds(QueueItem, '/items_by_ids'),
     list: async (options) => {
       const path = queuePath('/list_all');
       const raw = await http.request({ method: 'GET', path, query: { destination: options?.destination }, decode: UnknownArray });
@@ -227,7 +222,7 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
     },
     itemIds: (options) =>
       http.request({ method: 'GET', path: queuePath('/item_ids'), query: { order_dir: options?.order }, decode: QueueItemIds }),
-    summaries,
+    summaries: byIds(QueueItemSummary, '/item_summaries_by_ids'),
     countsByDestination: (destination) =>
       http.request({ method: 'GET', path: queuePath('/counts_by_destination'), query: { destination }, decode: QueueCountsByDestination }),
     batchStatus: (batchId) => http.request({ method: 'GET', path: queuePath(apiPath`/b/${batchId}/status`), decode: BatchStatus }),

@@ -128,7 +128,8 @@ export const QueueItem = t.intersection(
 /** A queue item (`SessionQueueItem`). */
 export type QueueItem = t.TypeOf<typeof QueueItem>;
 
-const statusCounts = {
+/** The item counts every count answer carries (queue, batch, destination), as io-ts props to spread into a `t.type`. */
+export const statusCounts = {
   pending: t.number,
   in_progress: t.number,
   completed: t.number,

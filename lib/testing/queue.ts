@@ -57,6 +57,17 @@ export const excludeNone = (value: unknown): unknown => {
   return value;
 };
 
+/** The outcome and timestamps of an item, in the key order both its REST shape and its status event use. */
+export const itemOutcomeJson = (item: QueueItemRecord) => ({
+  error_type: item.error_type,
+  error_message: item.error_message,
+  error_traceback: item.error_traceback,
+  created_at: item.created_at,
+  updated_at: item.updated_at,
+  started_at: item.started_at,
+  completed_at: item.completed_at,
+});
+
 /** The REST shape of an item, key order as the real server (null fields kept; callers apply `excludeNone`). */
 export const itemToJson = (item: QueueItemRecord): Record<string, unknown> => ({
   item_id: item.item_id,
@@ -68,13 +79,7 @@ export const itemToJson = (item: QueueItemRecord): Record<string, unknown> => ({
   origin: item.origin,
   destination: item.destination,
   session_id: item.session_id,
-  error_type: item.error_type,
-  error_message: item.error_message,
-  error_traceback: item.error_traceback,
-  created_at: item.created_at,
-  updated_at: item.updated_at,
-  started_at: item.started_at,
-  completed_at: item.completed_at,
+  ...itemOutcomeJson(item),
   queue_id: item.queue_id,
   user_id: item.user_id,
   field_values: item.field_values,

@@ -14,7 +14,7 @@ import { ModelConfig, ModelSpec, defaultModels, filterModels, modelConfig } from
 import { OpenApiDocument, SchemaIndex, indexSchemas, loadDefaultOpenApi } from './openapi';
 import { imageSize, renderPng, resizeImage } from './png';
 import { Processor } from './processor';
-import { QueueItemRecord, QueueStore, countStatuses, excludeNone, isTerminal, itemToJson, redactItem } from './queue';
+import { QueueItemRecord, QueueStore, countStatuses, excludeNone, isTerminal, itemOutcomeJson, itemToJson, redactItem } from './queue';
 import { GraphNode, ValidationIssue, expandBatch, validateEnqueueBody } from './validate';
 import { WorkflowStore, workflowListItem } from './workflows';
 
@@ -237,13 +237,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       ...itemEventBase(item),
       status: item.status,
       status_sequence: item.status_sequence,
-      error_type: item.error_type,
-      error_message: item.error_message,
-      error_traceback: item.error_traceback,
-      created_at: item.created_at,
-      updated_at: item.updated_at,
-      started_at: item.started_at,
-      completed_at: item.completed_at,
+      ...itemOutcomeJson(item),
       batch_status: batchStatus(item.queue_id, item.batch_id),
       queue_status: { ...queueStatus(item.queue_id), user_pending: null, user_in_progress: null },
       session_id: item.session_id,
@@ -498,7 +492,8 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     const ids = queue.list(ctx.params.queue_id).map((i) => i.item_id).sort((a, b) => (dir === 'ASC' ? a - b : b - a));
     return json(200, { item_ids: ids, total_count: ids.length });
   });
-  route('POST', '/api/v1/queue/{queue_id}/items_by_ids', async (ctx) => {
+  // Both by-ids routes take `{item_ids}` and answer the known items of this queue in the order asked.
+  const itemsByIds = (shape: (item: QueueItemRecord, ctx: Ctx) => unknown): Handler => async (ctx) => {
     const body = await ctx.body();
     const ids = isRecord(body) && Array.isArray(body.item_ids) ? body.item_ids : undefined;
     if (!ids) return unprocessable([{ type: 'missing', loc: ['body', 'item_ids'], msg: 'Field required', input: body }]);
@@ -507,39 +502,33 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       ids
         .map((id) => queue.get(Number(id)))
         .filter((i): i is QueueItemRecord => i !== undefined && i.queue_id === ctx.params.queue_id)
-        .map((i) => itemJson(i, ctx.user)),
+        .map((i) => shape(i, ctx)),
     );
-  });
-  route('POST', '/api/v1/queue/{queue_id}/item_summaries_by_ids', async (ctx) => {
-    const body = await ctx.body();
-    const ids = isRecord(body) && Array.isArray(body.item_ids) ? body.item_ids : undefined;
-    if (!ids) return unprocessable([{ type: 'missing', loc: ['body', 'item_ids'], msg: 'Field required', input: body }]);
-    return json(
-      200,
-      ids
-        .map((id) => queue.get(Number(id)))
-        .filter((i): i is QueueItemRecord => i !== undefined && i.queue_id === ctx.params.queue_id)
-        .map((i) => {
-          const j = itemJson(i, ctx.user);
-          return {
-            item_id: j.item_id,
-            created_at: j.created_at,
-            status: j.status,
-            device: null,
-            started_at: j.started_at,
-            completed_at: j.completed_at,
-            origin: j.origin,
-            destination: j.destination,
-            batch_id: j.batch_id,
-            user_id: j.user_id ?? i.user_id,
-            user_display_name: null,
-            user_email: null,
-            field_values: j.field_values,
-            parent_item_id: null,
-          };
-        }),
-    );
-  });
+  };
+  route('POST', '/api/v1/queue/{queue_id}/items_by_ids', itemsByIds((i, ctx) => itemJson(i, ctx.user)));
+  route(
+    'POST',
+    '/api/v1/queue/{queue_id}/item_summaries_by_ids',
+    itemsByIds((i, ctx) => {
+      const j = itemJson(i, ctx.user);
+      return {
+        item_id: j.item_id,
+        created_at: j.created_at,
+        status: j.status,
+        device: null,
+        started_at: j.started_at,
+        completed_at: j.completed_at,
+        origin: j.origin,
+        destination: j.destination,
+        batch_id: j.batch_id,
+        user_id: j.user_id ?? i.user_id,
+        user_display_name: null,
+        user_email: null,
+        field_values: j.field_values,
+        parent_item_id: null,
+      };
+    }),
+  );
   route('GET', '/api/v1/queue/{queue_id}/current', (ctx) => {
     const cur = queue.list(ctx.params.queue_id).find((i) => i.status === 'in_progress');
     return json(200, cur ? itemJson(cur, ctx.user) : null);

@@ -178,12 +178,6 @@ export const checkValue = (index: SchemaIndex, schema: JsonSchema, value: unknow
   }
 };
 
-/** Input field names of a node schema (fields a value or an edge may target). */
-export const inputFields = (schema: JsonSchema): ReadonlyArray<string> =>
-  Object.entries(schema.properties ?? {})
-    .filter(([, p]) => p.field_kind === 'input' || p.field_kind === 'internal' || p.field_kind === 'node_attribute')
-    .map(([k]) => k);
-
 /** Validates one graph node: known type, typed fields, extras dropped. */
 const checkNode = (index: SchemaIndex, id: string, raw: unknown, loc: ReadonlyArray<string | number>): { node?: GraphNode; issues: ValidationIssue[] } => {
   if (!isRecord(raw) || typeof raw.type !== 'string') {

@@ -3,7 +3,8 @@ import { AddressInfo } from 'net';
 import * as t from 'io-ts';
 import { TestScheduler } from 'rxjs/testing';
 import crossFetch from 'cross-fetch';
-import { apiPath, bytesCodec, createHttpClient, encodeQuery, FetchLike, FetchResponse, HttpClientOptions, tokenStore } from '../../lib/client/http';
+import { apiPath, bytesCodec, createHttpClient, encodeQuery, FetchLike, HttpClientOptions, parseRetryAfter, tokenStore } from '../../lib/client/http';
+import { RetryPolicy } from '../../lib/client/backoff';
 import { AuthError, DecodeError, HttpError, NetworkError, RequestAbortedError, RequestTimeoutError } from '../../lib/client/errors';
 
 interface Recorded {
@@ -217,6 +218,35 @@ describe('token refresh', () => {
   });
 });
 
+/**
+ * A client in virtual time over a fetch that answers each call with the next scripted status (and
+ * Retry-After); records the virtual time of each call. `advanceTo` runs time up to a frame, letting
+ * the fetch promises settle before and after.
+ */
+const virtualClient = (answers: ReadonlyArray<{ status: number; retryAfter?: string }>, random: number, retry: Partial<RetryPolicy>) => {
+  const scheduler = new TestScheduler(() => undefined);
+  const callTimes: number[] = [];
+  const fetch: FetchLike = async () => {
+    callTimes.push(scheduler.now());
+    const answer = answers[Math.min(callTimes.length - 1, answers.length - 1)];
+    return {
+      status: answer.status,
+      headers: { get: (name: string) => (name.toLowerCase() === 'retry-after' ? answer.retryAfter ?? null : null) },
+      text: async () => (answer.status === 200 ? '{"ok":true}' : '{"detail":"busy"}'),
+      arrayBuffer: async () => new ArrayBuffer(0),
+    };
+  };
+  const client = createHttpClient({ baseUrl: 'http://invoke.test', fetch, token: tokenStore(), scheduler, random: () => random, retry });
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  const advanceTo = async (frame: number) => {
+    await settle();
+    scheduler.maxFrames = frame;
+    scheduler.flush();
+    await settle();
+  };
+  return { client, callTimes, advanceTo };
+};
+
 describe('retries', () => {
   const failing = (failures: number, status = 503) => {
     let n = 0;
@@ -269,35 +299,15 @@ describe('retries', () => {
   });
 
   it('waits the backoff delays between attempts, in virtual time', async () => {
-    const scheduler = new TestScheduler(() => undefined);
-    const callTimes: number[] = [];
-    const fetch: FetchLike = async () => {
-      callTimes.push(scheduler.now());
-      const response: FetchResponse = {
-        status: callTimes.length < 4 ? 503 : 200,
-        headers: { get: () => null },
-        text: async () => (callTimes.length < 4 ? '{"detail":"busy"}' : '{"ok":true}'),
-        arrayBuffer: async () => new ArrayBuffer(0),
-      };
-      return response;
-    };
-    const c = createHttpClient({
-      baseUrl: 'http://invoke.test',
-      fetch,
-      token: tokenStore(),
-      scheduler,
-      random: () => 0.5,
-      retry: { maxRetries: 5, initialDelayMs: 100, maxDelayMs: 300, factor: 2, jitter: 0.5 },
+    const { client: c, callTimes, advanceTo } = virtualClient([{ status: 503 }, { status: 503 }, { status: 503 }, { status: 200 }], 0.5, {
+      maxRetries: 5,
+      initialDelayMs: 100,
+      maxDelayMs: 300,
+      factor: 2,
+      jitter: 0.5,
     });
     let result: unknown;
     c.request$({ method: 'GET', path: '/s', decode: Status }).subscribe((v) => (result = v));
-    const settle = () => new Promise((resolve) => setImmediate(resolve));
-    const advanceTo = async (frame: number) => {
-      await settle();
-      scheduler.maxFrames = frame;
-      scheduler.flush();
-      await settle();
-    };
     await advanceTo(0);
     expect(callTimes).toEqual([0]);
     await advanceTo(74); // first delay: 100 * (1 - 0.5 * 0.5) = 75
@@ -311,6 +321,55 @@ describe('retries', () => {
     await advanceTo(225 + 225);
     expect(callTimes).toEqual([0, 75, 225, 450]);
     expect(result).toEqual({ ok: true });
+  });
+});
+
+describe('Retry-After', () => {
+  it('reads delay-seconds and HTTP dates, and ignores what it cannot read', () => {
+    expect(parseRetryAfter('7', 0)).toBe(7000);
+    expect(parseRetryAfter(' 0 ', 0)).toBe(0);
+    expect(parseRetryAfter('Thu, 01 Jan 1970 00:00:05 GMT', 1000)).toBe(4000);
+    expect(parseRetryAfter('Thu, 01 Jan 1970 00:00:05 GMT', 9000)).toBe(0);
+    expect(parseRetryAfter(null, 0)).toBeUndefined();
+    expect(parseRetryAfter('soon', 0)).toBeUndefined();
+    expect(parseRetryAfter('-3', 0)).toBeUndefined();
+  });
+
+  it('waits what a 503 asks (seconds, then an HTTP date) instead of the backoff, in virtual time', async () => {
+    const { client: c, callTimes, advanceTo } = virtualClient([
+      { status: 503, retryAfter: '2' },
+      { status: 503, retryAfter: new Date(2000 + 3000).toUTCString() },
+      { status: 200 },
+    ], 0, { maxRetries: 3, initialDelayMs: 100, maxDelayMs: 10000, factor: 2, jitter: 0 });
+    let result: unknown;
+    c.request$({ method: 'GET', path: '/s', decode: Status }).subscribe((v) => (result = v));
+    await advanceTo(0);
+    await advanceTo(1999); // the backoff alone would have retried at 100
+    expect(callTimes).toEqual([0]);
+    await advanceTo(2000);
+    expect(callTimes).toEqual([0, 2000]);
+    await advanceTo(4999); // the date is 3 s after the second call
+    expect(callTimes).toEqual([0, 2000]);
+    await advanceTo(5000);
+    expect(callTimes).toEqual([0, 2000, 5000]);
+    expect(result).toEqual({ ok: true });
+  });
+
+  it("caps the server's Retry-After at the policy's maxDelayMs, and still retries no more than maxRetries", async () => {
+    const { client: c, callTimes, advanceTo } = virtualClient([{ status: 503, retryAfter: '3600' }], 0, { maxRetries: 2, initialDelayMs: 10, maxDelayMs: 500, factor: 2, jitter: 0 });
+    let error: unknown;
+    c.request$({ method: 'GET', path: '/s', decode: Status }).subscribe({ error: (e: unknown) => (error = e) });
+    await advanceTo(0);
+    await advanceTo(499);
+    expect(callTimes).toEqual([0]);
+    await advanceTo(500);
+    expect(callTimes).toEqual([0, 500]);
+    await advanceTo(1000);
+    expect(callTimes).toEqual([0, 500, 1000]);
+    await advanceTo(5000);
+    expect(callTimes).toEqual([0, 500, 1000]);
+    expect((error as HttpError).status).toBe(503);
+    expect((error as HttpError).retryAfterMs).toBe(3600000);
   });
 });
 

@@ -1,5 +1,7 @@
 import { readFileSync } from 'fs';
-import { filter, firstValueFrom } from 'rxjs';
+import { NEVER, Subject, defer, filter, firstValueFrom, map, timer } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { isLeft } from 'fp-ts/Either';
 import { EnqueueBatchResult, SessionQueueStatus } from '../../lib/protocol/dto';
 import { NotFoundError } from '../../lib/client/resource';
 import { buildBatch } from '../../lib/workflow/batch';
@@ -7,8 +9,12 @@ import { syncModels } from '../../lib/workflow/sync-models';
 import { Workflow } from '../../lib/workflow/workflow';
 import { defaultModels } from '../../lib/testing';
 import crossFetch from 'cross-fetch';
-import { FetchLike } from '../../lib/client/http';
-import { ResourceDiagnostic } from '../../lib/client/resource';
+import { FetchLike, HttpClient, RequestOptions, tokenStore } from '../../lib/client/http';
+import { ResourceDiagnostic, diagnosticSink } from '../../lib/client/resource';
+import { ClientContext } from '../../lib/client/client';
+import { queueResource } from '../../lib/client/queue';
+import { ConnectionState } from '../../lib/client/socket';
+import { ServerEvent } from '../../lib/protocol/events';
 import { SimClient, requestsTo, startSim, until } from './sim-helpers';
 
 const t2i = syncModels(
@@ -219,5 +225,66 @@ describe('client.queue', () => {
     sub.unsubscribe();
     expect(items).toHaveLength(2);
     expect(reported).toEqual([expect.objectContaining({ endpoint: 'GET /api/v1/queue/default/list_all', index: 0, item: expect.objectContaining({ status: 'hibernating' }) })]);
+  });
+});
+
+describe('client.queue.status$ while the socket is down', () => {
+  it('re-reads the status over REST every pollIntervalMs while (re)connecting, and stops once connected or stopped, in virtual time', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    scheduler.maxFrames = 10000;
+    const connection = new Subject<ConnectionState>();
+    const readTimes: number[] = [];
+    // Each status read takes 300 ms and answers `pending` = its own number.
+    const http: HttpClient = {
+      request$: <A>(options: RequestOptions<A>) =>
+        defer(() => {
+          readTimes.push(scheduler.now());
+          const n = readTimes.length;
+          const body = {
+            queue: { queue_id: 'default', pending: n, in_progress: 0, completed: 0, failed: 0, canceled: 0, total: n },
+            processor: { is_started: true, is_processing: false },
+          };
+          return timer(300, scheduler).pipe(
+            map(() => {
+              const decoded = options.decode.decode(body);
+              if (isLeft(decoded)) throw new Error(`the fake answer does not fit ${options.path}`);
+              return decoded.right;
+            }),
+          );
+        }),
+      request: () => Promise.reject(new Error('not used')),
+      url: (path) => path,
+    };
+    const context: ClientContext = {
+      options: { baseUrl: 'http://invoke.test', pollIntervalMs: 1000 },
+      baseUrl: 'http://invoke.test',
+      queueId: 'default',
+      http,
+      socket: { events$: new Subject<ServerEvent>(), connection$: connection, diagnostics$: NEVER, close: () => undefined },
+      token: tokenStore(),
+      scheduler,
+    };
+    const seen: Array<[number, number]> = [];
+    const sub = queueResource(context, diagnosticSink()).status$.subscribe((s) => seen.push([scheduler.now(), s.pending]));
+    const at = (time: number, state: ConnectionState) => scheduler.schedule(() => connection.next(state), time);
+    at(0, { type: 'connecting', attempt: 0 });
+    // reconnect attempts faster than the interval do not restart it
+    at(1500, { type: 'reconnecting', attempt: 1, delayMs: 100, reason: 'lost' });
+    at(1600, { type: 'connecting', attempt: 1 });
+    at(3000, { type: 'connected', sid: 's1' });
+    at(5000, { type: 'reconnecting', attempt: 1, delayMs: 100, reason: 'lost' });
+    at(8000, { type: 'disconnected', reason: 'the client was closed' });
+    scheduler.flush();
+    sub.unsubscribe();
+    // polls 1 s apart counted from the end of the previous read; one read on connect and no poll
+    // while connected; polling again once the socket drops; nothing after it stopped for good
+    expect(readTimes).toEqual([1000, 2300, 3000, 6000, 7300]);
+    expect(seen).toEqual([
+      [1300, 1],
+      [2600, 2],
+      [3300, 3],
+      [6300, 4],
+      [7600, 5],
+    ]);
   });
 });
