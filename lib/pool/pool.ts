@@ -30,9 +30,9 @@ import { ClientOptions, InvokeAIClient, createClient } from '../client/client';
 import type { Logger } from '../client/http';
 import type { ConnectionState } from '../client/socket';
 import type { SessionQueueStatus } from '../protocol/dto';
-import { ConnectionLostError } from '../run/errors';
+import { ConnectionLostError, describeError } from '../run/errors';
 import type { EnqueuedEvent, RunEvent } from '../run/events';
-import type { RunManyOptions, RunOptions, RunRequest } from '../run/run';
+import { isRunRequest, type RunManyOptions, type RunOptions, type RunRequest } from '../run/run';
 import { batchNodeData } from '../workflow/batch';
 import { uuidV4 } from '../workflow/graph';
 import { ModelRecord, ModelSync, SyncModelsOptions, UnresolvedModel, syncModels } from '../workflow/sync-models';
@@ -197,8 +197,6 @@ interface Attempt {
 const isClient = (server: PoolServer): server is InvokeAIClient =>
   typeof server === 'object' && 'run' in server && 'context' in server && typeof server.run === 'function';
 
-const isRunRequest = (input: Workflow | RunRequest): input is RunRequest => !('_tag' in input) && 'workflow' in input;
-
 const toModelRecord = (m: { key: string; name: string; base: string; type: string; hash?: string; format?: string }): ModelRecord => ({
   key: m.key,
   name: m.name,
@@ -207,8 +205,6 @@ const toModelRecord = (m: { key: string; name: string; base: string; type: strin
   ...(m.hash !== undefined ? { hash: m.hash } : {}),
   ...(m.format !== undefined ? { format: m.format } : {}),
 });
-
-const describeError = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0] : String(error));
 
 /**
  * Drives several InvokeAI servers as one: `run`, `submit` and `runMany` as the client's, whose
@@ -353,7 +349,8 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
     return member.health === 'up' ? { kind: 'ok', workflow: cached.sync.workflow } : { kind: 'later' };
   };
 
-  const loadOf = (member: Member): ServerLoad => ({
+  /** What the dispatch functions see of a member (not `dispatch.ts`'s `loadOf`, which scores one). */
+  const serverLoad = (member: Member): ServerLoad => ({
     index: member.ref.index,
     url: member.ref.url,
     queued: member.queue === null ? null : member.queue.pending + member.queue.in_progress,
@@ -383,7 +380,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       pending.splice(pending.indexOf(attempt), 1);
       const expansion = options.splitSweeps === true && attempt.splittable ? expansionOf(handle) : null;
       if (expansion !== null && expansion.length > 1 && free.length > 1) {
-        const shares = shareByCapacity(expansion.length, free.map((v) => freeCapacity(loadOf(v.member))));
+        const shares = shareByCapacity(expansion.length, free.map((v) => freeCapacity(serverLoad(v.member))));
         let next = 0;
         const parts: Array<{ member: Member; workflow: Workflow; positions: number[] }> = [];
         free.forEach((v, i) => {
@@ -408,7 +405,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
           continue;
         }
       }
-      const request = { candidates: free.map((v) => loadOf(v.member)), workflow: handle.workflow, options: handle.options };
+      const request = { candidates: free.map((v) => serverLoad(v.member)), workflow: handle.workflow, options: handle.options };
       const chosen = chooseServer(strategy, request, lastIndex);
       const target = free.find((v) => v.member.ref.index === chosen.index) ?? free[0];
       start(attempt, target.member, target.verdict.workflow);
@@ -553,7 +550,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       );
     } else {
       const lost = [...attempt.enqueued.itemIds].filter((id) => attempt.open.has(id));
-      const origin = { server: member.ref, ...(attempt.retryOf !== undefined ? { retryOf: attempt.retryOf } : {}) };
+      const origin = originOf(attempt);
       const message = `The server ${member.ref.url} was lost (its socket and REST calls failed) after batch ${attempt.batchId} was enqueued there. ${options.requeueOnServerLoss === true ? 'The pool resubmits the item elsewhere when it can (events with retryOf); ' : 'Run it again, or set requeueOnServerLoss to have the pool resubmit it; '}if the server comes back with its queue, the pool cancels the batch there.`;
       const positions = lost.map((id) => positionOf(attempt, id));
       for (const itemId of lost) {
@@ -699,8 +696,8 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
     handle.complete({ batchId: handle.batches[0]?.batchId ?? handle.options.batchId ?? '', items, batches: handle.batches });
   }
 
-  function endHandle(handle: Handle, error: unknown): void {
-    if (handle.ended) return;
+  /** Ends a run's batches; their client runs cancel what is left on the server (unless `cancelOnUnsubscribe: false`). */
+  function releaseHandle(handle: Handle): void {
     handle.ended = true;
     handles.delete(handle);
     for (const attempt of [...handle.attempts]) {
@@ -708,6 +705,11 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       detach(attempt);
       sub?.unsubscribe();
     }
+  }
+
+  function endHandle(handle: Handle, error: unknown): void {
+    if (handle.ended) return;
+    releaseHandle(handle);
     handle.fail(error);
     pump();
   }
@@ -749,14 +751,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       pump();
       return () => {
         if (handle.ended) return;
-        handle.ended = true;
-        handles.delete(handle);
-        for (const attempt of [...handle.attempts]) {
-          const sub = attempt.sub;
-          detach(attempt);
-          // The client's run cancels what is left on the server (unless cancelOnUnsubscribe: false).
-          sub?.unsubscribe();
-        }
+        releaseHandle(handle);
         pump();
       };
     });

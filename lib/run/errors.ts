@@ -16,7 +16,7 @@ export class RunTimeoutError extends Error {
     super(
       `Run of batch ${batchId} did not finish within ${timeoutMs} ms. ` +
         (cancellationFailed
-          ? `Canceling its items on the server failed too (${describe(cause)}): cancel batch ${batchId} yourself (PUT /api/v1/queue/{queue_id}/cancel_by_batch_ids) or it keeps running.`
+          ? `Canceling its items on the server failed too (${describeError(cause)}): cancel batch ${batchId} yourself (PUT /api/v1/queue/{queue_id}/cancel_by_batch_ids) or it keeps running.`
           : 'Its unfinished items were canceled on the server. Raise timeoutMs if the workflow needs longer, or check that the queue is not paused.'),
     );
     Object.setPrototypeOf(this, RunTimeoutError.prototype);
@@ -34,14 +34,12 @@ export class ConnectionLostError extends Error {
     readonly cause?: unknown,
   ) {
     super(
-      `Run of batch ${batchId} lost the server: ${reason}${cause === undefined ? '' : ` (last error: ${describe(cause)})`}. ` +
+      `Run of batch ${batchId} lost the server: ${reason}${cause === undefined ? '' : ` (last error: ${describeError(cause)})`}. ` +
         `The batch may still run on the server: check the queue (GET /api/v1/queue/{queue_id}/b/${batchId}/status) once it is reachable again.`,
     );
     Object.setPrototypeOf(this, ConnectionLostError.prototype);
   }
 }
 
-const describe = (error: unknown): string => {
-  if (error instanceof Error) return error.message.split('\n')[0];
-  return String(error);
-};
+/** The first line of an error's message (or the value as text), for messages and logs. */
+export const describeError = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0] : String(error));

@@ -1,5 +1,5 @@
 // Small RxJS operators over a run's events, for consumers of `client.run`.
-import { filter, lastValueFrom, map, mergeMap, Observable, OperatorFunction, toArray } from 'rxjs';
+import { filter, lastValueFrom, mergeMap, Observable, OperatorFunction, toArray } from 'rxjs';
 import type { NodeProgressEvent, RunEvent, RunEventType, RunOutput } from './events';
 
 /**
@@ -50,4 +50,4 @@ export const outputsOf = (run$: Observable<RunEvent>): Observable<RunOutput> =>
  * const outputs = await collectOutputs(client.run(wf));
  */
 export const collectOutputs = (run$: Observable<RunEvent>): Promise<readonly RunOutput[]> =>
-  lastValueFrom(outputsOf(run$).pipe(toArray(), map((outputs): readonly RunOutput[] => outputs)));
+  lastValueFrom(outputsOf(run$).pipe(toArray()));

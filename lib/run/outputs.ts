@@ -5,21 +5,25 @@
 // - authoritative: the completed queue item (`outputsOfQueueItem`), read once at the end.
 import type { InvocationOutput, QueueItem, SessionState } from '../protocol/dto';
 import type { WorkflowOutput } from '../workflow/types';
+import { isRecord } from '../workflow/record';
 import type { ImageRef, RunOutput, VideoRef } from './events';
 
 type Loose = Readonly<Record<string, unknown>>;
 
-const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const numberOr0 = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
 const optionalNumber = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
 
 const imageNameOf = (value: unknown): string | undefined =>
-  isObject(value) && typeof value.image_name === 'string' ? value.image_name : undefined;
+  isRecord(value) && typeof value.image_name === 'string' ? value.image_name : undefined;
 
 const videoNameOf = (value: unknown): string | undefined =>
-  isObject(value) && typeof value.video_name === 'string' ? value.video_name : undefined;
+  isRecord(value) && typeof value.video_name === 'string' ? value.video_name : undefined;
+
+/** The top-level field values of a node result, lists flattened: where its image and video fields are. */
+const fieldValuesOf = (result: InvocationOutput): readonly unknown[] =>
+  Object.values(result).flatMap((value: unknown) => (Array.isArray(value) ? value : [value]));
 
 /**
  * The images of one node result: every top-level field that is an `ImageField` or a list of them
@@ -29,39 +33,28 @@ const videoNameOf = (value: unknown): string | undefined =>
 export const imagesOfResult = (result: InvocationOutput): readonly ImageRef[] => {
   const width = numberOr0(result.width);
   const height = numberOr0(result.height);
-  const images: ImageRef[] = [];
-  for (const value of Object.values(result)) {
-    const candidates = Array.isArray(value) ? value : [value];
-    for (const candidate of candidates) {
-      const imageName = imageNameOf(candidate);
-      if (imageName !== undefined) images.push({ imageName, width, height });
-    }
-  }
-  return images;
+  return fieldValuesOf(result).flatMap((candidate) => {
+    const imageName = imageNameOf(candidate);
+    return imageName === undefined ? [] : [{ imageName, width, height }];
+  });
 };
 
 /** The videos of one node result (`video_output` and any top-level `VideoField`). */
 export const videosOfResult = (result: InvocationOutput): readonly VideoRef[] => {
-  const videos: VideoRef[] = [];
-  for (const value of Object.values(result)) {
-    const candidates = Array.isArray(value) ? value : [value];
-    for (const candidate of candidates) {
-      const videoName = videoNameOf(candidate);
-      if (videoName === undefined) continue;
-      const numFrames = optionalNumber(result.num_frames);
-      const fps = optionalNumber(result.fps);
-      const duration = optionalNumber(result.duration);
-      videos.push({
-        videoName,
-        width: numberOr0(result.width),
-        height: numberOr0(result.height),
-        ...(numFrames === undefined ? {} : { numFrames }),
-        ...(fps === undefined ? {} : { fps }),
-        ...(duration === undefined ? {} : { duration }),
-      });
-    }
-  }
-  return videos;
+  const numFrames = optionalNumber(result.num_frames);
+  const fps = optionalNumber(result.fps);
+  const duration = optionalNumber(result.duration);
+  const shared = {
+    width: numberOr0(result.width),
+    height: numberOr0(result.height),
+    ...(numFrames === undefined ? {} : { numFrames }),
+    ...(fps === undefined ? {} : { fps }),
+    ...(duration === undefined ? {} : { duration }),
+  };
+  return fieldValuesOf(result).flatMap((candidate) => {
+    const videoName = videoNameOf(candidate);
+    return videoName === undefined ? [] : [{ videoName, ...shared }];
+  });
 };
 
 const isPrimitive = (value: unknown): value is string | number | boolean =>
@@ -82,7 +75,7 @@ export const valuesOfResult = (result: InvocationOutput): readonly (string | num
 export const boardIdOf = (invocation: Loose | undefined, output: WorkflowOutput): string | null => {
   if (invocation === undefined) return output.board === 'auto' ? null : output.board;
   const board = invocation.board;
-  return isObject(board) && typeof board.board_id === 'string' ? board.board_id : null;
+  return isRecord(board) && typeof board.board_id === 'string' ? board.board_id : null;
 };
 
 /**
@@ -124,10 +117,17 @@ export const sortPreparedIds = (session: SessionState, preparedIds: readonly str
   const paths = session.prepared_iteration_paths ?? {};
   const history = session.executed_history ?? [];
   const resultOrder = Object.keys(session.results ?? {});
-  const rank = (list: readonly string[], id: string): number => {
-    const index = list.indexOf(id);
-    return index < 0 ? Number.MAX_SAFE_INTEGER : index;
+  // Positions looked up once, not by `indexOf` in every comparison: iterated nodes have many copies.
+  const positions = (list: readonly string[]): ReadonlyMap<string, number> => {
+    const map = new Map<string, number>();
+    list.forEach((id, index) => {
+      if (!map.has(id)) map.set(id, index);
+    });
+    return map;
   };
+  const historyPositions = positions(history);
+  const resultPositions = positions(resultOrder);
+  const rank = (list: ReadonlyMap<string, number>, id: string): number => list.get(id) ?? Number.MAX_SAFE_INTEGER;
   return [...preparedIds].sort((a, b) => {
     const pathA = paths[a];
     const pathB = paths[b];
@@ -137,9 +137,9 @@ export const sortPreparedIds = (session: SessionState, preparedIds: readonly str
     } else if (pathA !== undefined || pathB !== undefined) {
       return pathA !== undefined ? -1 : 1;
     }
-    const byHistory = rank(history, a) - rank(history, b);
+    const byHistory = rank(historyPositions, a) - rank(historyPositions, b);
     if (byHistory !== 0) return byHistory;
-    const byResult = rank(resultOrder, a) - rank(resultOrder, b);
+    const byResult = rank(resultPositions, a) - rank(resultPositions, b);
     if (byResult !== 0) return byResult;
     return a < b ? -1 : a > b ? 1 : 0;
   });

@@ -491,7 +491,8 @@ export const submitWorkflow = (context: ClientContext, wf: Workflow, options: Ru
     }).subscribe({ error: reject, complete: () => resolve(result) });
   });
 
-const isRunRequest = (input: Workflow | RunRequest): input is RunRequest => !('_tag' in input) && 'workflow' in input;
+/** Whether an input of `runMany` is a `RunRequest` (a `Workflow` value has a `_tag`). */
+export const isRunRequest = (input: Workflow | RunRequest): input is RunRequest => !('_tag' in input) && 'workflow' in input;
 
 /**
  * Runs many workflows, at most `concurrency` at once, as one stream of their events tagged with

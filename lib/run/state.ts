@@ -104,9 +104,6 @@ export type RunFact =
   /** `queue_items_canceled`: a bulk cancel, after which the server sends no per-item status. */
   | { readonly kind: 'items_canceled'; readonly itemIds: readonly number[] };
 
-/** The kinds of `RunFact`. */
-export type RunFactKind = RunFact['kind'];
-
 /** The node error that `invocation_error` reported for an item. */
 export interface NodeFailure {
   readonly nodeId: string;

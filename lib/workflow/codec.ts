@@ -138,9 +138,6 @@ export const WorkflowCodecV3 = workflowCodec(NodeCodecV3, 'WorkflowV3');
 /** Schema 1.0.0 and 2.0.0: the inputs carry `type` and `fieldKind`, nodes carry `outputs`. */
 export const WorkflowCodecV1 = workflowCodec(NodeCodecV1, 'WorkflowV1');
 
-/** The decoded, not yet migrated shape (both codecs decode to it). */
-export type RawWorkflow = t.TypeOf<typeof WorkflowCodecV3>;
-
 // ---------------------------------------------------------------------------------------------
 // The form builder tree (checked separately: an invalid form is replaced, not fatal)
 

@@ -5,8 +5,8 @@
 import * as E from 'fp-ts/Either';
 import { produce } from 'immer';
 import { InputError, type InputIssue } from './errors';
-import { fieldSettings, formFieldElements, isFormEmpty, loadForm } from './form';
-import { connectedInputs, inputPath, listInputs, nodeDisplayLabel, resolveInput } from './inputs';
+import { fieldSettings, formFieldElements, isFormEmpty, loadForm, nodeFieldElementId, withoutElements } from './form';
+import { connectedInputs, fieldKey, inputPath, listInputs, nodeDisplayLabel, resolveInput } from './inputs';
 import type {
   FieldIdentifier,
   FieldTemplate,
@@ -54,8 +54,6 @@ const fieldNamesOf = (wf: Workflow, node: InvocationNode): readonly string[] => 
 
 /** A field that only an edge can feed (latents, conditioning, UNet...). */
 const connectionOnly = (template: FieldTemplate | undefined): boolean => template?.input === 'connection' || template?.kind === 'connection';
-
-const fieldKey = (nodeId: string, fieldName: string): string => `${nodeId}\u0000${fieldName}`;
 
 /** How a node input is shown in an error's list of candidates. */
 const describeNodeInput = (wf: Workflow, node: InvocationNode, fieldName: string): string => {
@@ -207,9 +205,7 @@ export const tryExposeInput =
         new InputError([{ code: 'missing-node', ref, path: '$.form', message: `The form's root "${form.rootElementId}" is not a container; re-export the workflow from the InvokeAI editor.` }]),
       );
     }
-    // Deterministic ids, as for the form built from exposedFields (the GUI draws random ones).
-    let id = `node-field-${node.id}-${fieldName}`;
-    while (form.elements[id] !== undefined) id += '-';
+    const id = nodeFieldElementId(form.elements, node.id, fieldName);
     const settings = fieldSettings(node, fieldName, wf.templates);
     const element: NodeFieldElement = {
       id,
@@ -293,14 +289,7 @@ export const hideInput =
         .map((el) => el.id),
     );
     if (removed.size === 0) return wf;
-    const nextForm = produce(form, (draft) => {
-      for (const id of removed) delete draft.elements[id];
-      for (const el of Object.values(draft.elements)) {
-        if (el.type === 'container' && el.data.children.some((c) => removed.has(c))) {
-          el.data.children = el.data.children.filter((c) => !removed.has(c));
-        }
-      }
-    });
+    const nextForm = withoutElements(form, removed);
     // An empty form with exposedFields left is rebuilt from them on load (here and in the GUI),
     // which would bring the field back: the legacy list loses it too, and empties with the form.
     const exposedFields = isFormEmpty(nextForm)

@@ -171,7 +171,8 @@ export const loadForm = (
   return { form, warnings, issues };
 };
 
-const withoutElements = (form: WorkflowForm, removed: ReadonlySet<string>): WorkflowForm => {
+/** The form without the given elements, each also dropped from its container's children. */
+export const withoutElements = (form: WorkflowForm, removed: ReadonlySet<string>): WorkflowForm => {
   const elements: Record<string, FormElement> = {};
   for (const [id, el] of Object.entries(form.elements)) {
     if (removed.has(id)) continue;
@@ -181,6 +182,16 @@ const withoutElements = (form: WorkflowForm, removed: ReadonlySet<string>): Work
         : el;
   }
   return { rootElementId: form.rootElementId, elements };
+};
+
+/**
+ * A new node-field element's id, unused in `elements`. Deterministic (the GUI draws random ones), so
+ * that exports and snapshots stay stable.
+ */
+export const nodeFieldElementId = (elements: Readonly<Record<string, FormElement>>, nodeId: string, fieldName: string): string => {
+  let id = `node-field-${nodeId}-${fieldName}`;
+  while (elements[id] !== undefined) id += '-';
+  return id;
 };
 
 const formFromExposedFields = (
@@ -200,9 +211,7 @@ const formFromExposedFields = (
       });
       return;
     }
-    // Deterministic ids (the GUI draws random ones) keep exports and snapshots stable.
-    let id = `node-field-${nodeId}-${fieldName}`;
-    while (elements[id] !== undefined) id += '-';
+    const id = nodeFieldElementId(elements, nodeId, fieldName);
     const settings = fieldSettings(node, fieldName, templates);
     elements[id] = {
       id,

@@ -3,6 +3,7 @@
 // These functions compute the same values as the GUI (`resolve*GeneratorField` in its `field.ts`).
 
 import { MersenneTwister } from './mersenne-twister';
+import { isRecord } from './record';
 
 /** A generator value that cannot be resolved here; the message says how to provide the values instead. */
 export class GeneratorError extends Error {
@@ -29,7 +30,6 @@ export interface GeneratorOptions {
 
 type Rec = Readonly<Record<string, unknown>>;
 
-const isRecord = (u: unknown): u is Rec => typeof u === 'object' && u !== null && !Array.isArray(u);
 
 // The GUI's zod defaults, applied when a field is absent.
 const num = (g: Rec, key: string, fallback: number): number => {
@@ -70,13 +70,24 @@ const parseNumbers = (g: Rec, defaultInput: string, parse: (s: string) => number
     .map(parse)
     .filter((n) => !Number.isNaN(n));
 
+/** `count` values from `start` by `step` (GUI defaults 0 and 10); a step of 0 gives `start` once. */
+const arithmeticSequence = (g: Rec, defaultStep: number): number[] => {
+  const start = num(g, 'start', 0);
+  const step = num(g, 'step', defaultStep);
+  if (step === 0) return [start];
+  return Array.from({ length: num(g, 'count', 10) }, (_, i) => start + i * step);
+};
+
 const precomputed = (g: Rec): readonly unknown[] | undefined => (Array.isArray(g['values']) ? g['values'] : undefined);
+
+/** ` on node <id>` for messages, when the node is known. */
+const onNode = (options: GeneratorOptions | undefined): string => (options?.nodeId !== undefined ? ` on node ${options.nodeId}` : '');
 
 const typeOf = (g: unknown): string => (isRecord(g) && typeof g['type'] === 'string' ? g['type'] : String(g));
 
 const unknownType = (kind: string, g: unknown, options: GeneratorOptions | undefined): GeneratorError =>
   new GeneratorError(
-    `Unknown ${kind} generator type "${typeOf(g)}"${options?.nodeId !== undefined ? ` on node ${options.nodeId}` : ''}; ` +
+    `Unknown ${kind} generator type "${typeOf(g)}"${onNode(options)}; ` +
       `set the generator to one of the types the InvokeAI GUI offers, or give its values in the generator's "values" list.`,
     typeOf(g),
     options?.nodeId,
@@ -91,12 +102,8 @@ export const resolveFloatGenerator = (generator: unknown, options?: GeneratorOpt
   const values = precomputed(generator);
   if (values !== undefined) return values.filter((v): v is number => typeof v === 'number');
   switch (generator['type']) {
-    case 'float_generator_arithmetic_sequence': {
-      const start = num(generator, 'start', 0);
-      const step = num(generator, 'step', 0.1);
-      if (step === 0) return [start];
-      return Array.from({ length: num(generator, 'count', 10) }, (_, i) => start + i * step);
-    }
+    case 'float_generator_arithmetic_sequence':
+      return arithmeticSequence(generator, 0.1);
     case 'float_generator_linear_distribution': {
       const start = num(generator, 'start', 0);
       const end = num(generator, 'end', 1);
@@ -123,12 +130,8 @@ export const resolveIntegerGenerator = (generator: unknown, options?: GeneratorO
   const values = precomputed(generator);
   if (values !== undefined) return values.filter((v): v is number => typeof v === 'number');
   switch (generator['type']) {
-    case 'integer_generator_arithmetic_sequence': {
-      const start = num(generator, 'start', 0);
-      const step = num(generator, 'step', 1);
-      if (step === 0) return [start];
-      return Array.from({ length: num(generator, 'count', 10) }, (_, i) => start + i * step);
-    }
+    case 'integer_generator_arithmetic_sequence':
+      return arithmeticSequence(generator, 1);
     case 'integer_generator_linear_distribution': {
       const start = num(generator, 'start', 0);
       const end = num(generator, 'end', 10);
@@ -170,7 +173,7 @@ export const resolveStringGenerator = (generator: unknown, options?: GeneratorOp
   }
   if (typeof type === 'string' && DYNAMIC_PROMPT_TYPES.has(type)) {
     throw new GeneratorError(
-      `The ${type} generator${options?.nodeId !== undefined ? ` on node ${options.nodeId}` : ''} expands its prompt on the server ` +
+      `The ${type} generator${onNode(options)} expands its prompt on the server ` +
         `(POST /api/v1/utilities/dynamicprompts), so it cannot be resolved offline. Put the expanded prompts in the generator's ` +
         `"values" list (client.utilities can fetch them), or replace the generator with a string_generator_parse_string or a string_batch.`,
       type,
@@ -187,7 +190,7 @@ export const resolveImageGenerator = (generator: unknown, options?: GeneratorOpt
     if (values !== undefined) return values;
   }
   throw new GeneratorError(
-    `The image generator${options?.nodeId !== undefined ? ` on node ${options.nodeId}` : ''} lists the images of a board on the server ` +
+    `The image generator${onNode(options)} lists the images of a board on the server ` +
       `(GET /api/v1/boards/{board_id}/image_names), so it cannot be resolved offline. Put the images ([{ image_name }]) in the ` +
       `generator's "values" list, or set them on an image_batch node's "images" input instead.`,
     typeOf(generator),

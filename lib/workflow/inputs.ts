@@ -35,7 +35,8 @@ export const nodeIndexById = (nodes: readonly WorkflowNode[]): ReadonlyMap<strin
 };
 
 const connectedMemo = new WeakMap<readonly WorkflowEdge[], ReadonlyMap<string, string>>();
-const fieldKey = (nodeId: string, fieldName: string): string => `${nodeId}\u0000${fieldName}`;
+/** The key of one node input in maps and sets (`\0` cannot occur in node ids or field names). */
+export const fieldKey = (nodeId: string, fieldName: string): string => `${nodeId}\u0000${fieldName}`;
 
 /** `nodeId\0fieldName` of every input an edge feeds → the source, `nodeId.handle`. */
 export const connectedInputs = (edges: readonly WorkflowEdge[]): ReadonlyMap<string, string> => {
@@ -208,6 +209,22 @@ export const inputPath = (wf: Workflow, nodeId: string, fieldName: string): stri
 
 type MutableInstance = { name: string; label: string; description: string; value?: unknown };
 
+/**
+ * The node with the given input values set (`undefined` unsets one); an input the node has no
+ * instance for yet gets one. Immer shares every input it does not touch.
+ */
+export const withInputValues = (node: InvocationNode, edits: Iterable<{ readonly fieldName: string; readonly value: unknown }>): InvocationNode =>
+  produce(node, (draft) => {
+    const inputs = draft.data.inputs as Record<string, MutableInstance>;
+    for (const { fieldName, value } of edits) {
+      const current = inputs[fieldName];
+      if (current === undefined) {
+        if (value !== undefined) inputs[fieldName] = { name: fieldName, label: '', description: '', value };
+      } else if (value === undefined) delete current.value;
+      else current.value = value;
+    }
+  });
+
 const apply = (wf: Workflow, assignments: readonly Assignment[]): Workflow => {
   const byId = nodeIndexById(wf.json.nodes);
   const byNode = new Map<number, Assignment[]>();
@@ -222,23 +239,14 @@ const apply = (wf: Workflow, assignments: readonly Assignment[]): Workflow => {
   for (const [n, edits] of byNode) {
     const node = nodes[n];
     if (node.type !== 'invocation') continue;
-    nodes[n] = produce(node, (draft) => {
-      const inputs = draft.data.inputs as Record<string, MutableInstance>;
-      for (const { input, value } of edits) {
-        const current = inputs[input.fieldName];
-        if (current === undefined) {
-          if (value !== undefined) inputs[input.fieldName] = { name: input.fieldName, label: '', description: '', value };
-        } else if (value === undefined) delete current.value;
-        else current.value = value;
-      }
-    });
+    nodes[n] = withInputValues(node, edits.map(({ input, value }) => ({ fieldName: input.fieldName, value })));
   }
   const json: WorkflowJson = { ...wf.json, nodes };
   const next = makeWorkflow(json, wf.templates, workflowWarnings(wf));
   // The input list differs only in the values just set: derive it instead of walking the form again.
   const previous = inputsMemo.get(wf);
   if (previous !== undefined) {
-    const newValues = new Map(assignments.map((a) => [fieldKey(a.input.nodeId, a.input.fieldName), a.value] as const));
+    const changed = new Set(assignments.map((a) => fieldKey(a.input.nodeId, a.input.fieldName)));
     const instanceOf = (i: WorkflowInput) => {
       const n = json.nodes[byId.get(i.nodeId)!];
       return n.type === 'invocation' ? n.data.inputs[i.fieldName] : undefined;
@@ -247,8 +255,7 @@ const apply = (wf: Workflow, assignments: readonly Assignment[]): Workflow => {
       next,
       Object.freeze(
         previous.map((i) => {
-          const key = fieldKey(i.nodeId, i.fieldName);
-          return newValues.has(key) ? Object.freeze({ ...i, value: instanceOf(i)?.value }) : i;
+          return changed.has(fieldKey(i.nodeId, i.fieldName)) ? Object.freeze({ ...i, value: instanceOf(i)?.value }) : i;
         }),
       ),
     );

@@ -15,6 +15,7 @@ import type {
   WorkflowJson,
   WorkflowNode,
 } from './types';
+import { isRecord } from './record';
 
 /** The schema versions this library reads. */
 export const SUPPORTED_VERSIONS = ['1.0.0', '2.0.0', '3.0.0', '4.0.0'] as const;
@@ -35,7 +36,6 @@ const KNOWN_DATA = new Set([
 const LEGACY_DATA = new Set(['outputs', 'embedWorkflow', 'width', 'height']);
 
 type Rec = Readonly<Record<string, unknown>>;
-const isRecord = (u: unknown): u is Rec => typeof u === 'object' && u !== null && !Array.isArray(u);
 const str = (u: unknown, fallback = ''): string => (typeof u === 'string' ? u : fallback);
 const bool = (u: unknown, fallback: boolean): boolean => (typeof u === 'boolean' ? u : fallback);
 

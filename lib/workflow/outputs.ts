@@ -4,6 +4,7 @@
 // board input the workflow author put in the form is an output too: the author meant its result.
 
 import { isExecutableNode } from './graph';
+import { fieldKey, nodeDisplayLabel } from './inputs';
 import type { InvocationNode, NodeTemplate, Workflow, WorkflowJson, WorkflowOutput } from './types';
 
 /** Node types whose image output only passes an existing image through (never a new result). */
@@ -19,9 +20,9 @@ export const templateProducesMedia = (template: NodeTemplate): boolean =>
 const formFields = (json: WorkflowJson): ReadonlySet<string> => {
   const fields = new Set<string>();
   for (const element of Object.values(json.form?.elements ?? {})) {
-    if (element.type === 'node-field') fields.add(`${element.data.fieldIdentifier.nodeId}\u0000${element.data.fieldIdentifier.fieldName}`);
+    if (element.type === 'node-field') fields.add(fieldKey(element.data.fieldIdentifier.nodeId, element.data.fieldIdentifier.fieldName));
   }
-  if (fields.size === 0) for (const f of json.exposedFields ?? []) fields.add(`${f.nodeId}\u0000${f.fieldName}`);
+  if (fields.size === 0) for (const f of json.exposedFields ?? []) fields.add(fieldKey(f.nodeId, f.fieldName));
   return fields;
 };
 
@@ -57,12 +58,12 @@ export const listOutputs = (wf: Workflow): ReadonlyArray<WorkflowOutput> => {
     const producesMedia =
       !node.data.isIntermediate && !PASS_THROUGH_TYPES.has(node.data.type) && template !== undefined && templateProducesMedia(template);
     const board = boardOf(node, template);
-    const boardInForm = inForm.has(`${node.id}\u0000board`) && (template === undefined || template.inputs['board'] !== undefined);
+    const boardInForm = inForm.has(fieldKey(node.id, 'board')) && (template === undefined || template.inputs['board'] !== undefined);
     if (!producesMedia && !boardInForm) continue;
     outputs.push({
       nodeId: node.id,
       nodeType: node.data.type,
-      label: node.data.label !== '' ? node.data.label : template?.title ?? node.data.type,
+      label: nodeDisplayLabel(node, templates),
       board,
       boardInForm,
       producesMedia,

@@ -4,10 +4,10 @@
 // Every model field of every invocation node is considered, not only the form's inputs: a workflow
 // from another machine carries that machine's model keys in hidden fields too (a second loader, a
 // ControlNet), and the server rejects the run on any of them.
-import { produce } from 'immer';
-import { connectedInputs, nodeDisplayLabel } from './inputs';
+import { connectedInputs, fieldKey, nodeDisplayLabel, withInputValues } from './inputs';
 import { makeWorkflow, workflowWarnings } from './workflow';
 import type { FieldConstraints, InvocationNode, Workflow, WorkflowJson } from './types';
+import { isRecord } from './record';
 
 /** The fields of an installed model the matcher reads (a server's model config fits). */
 export interface ModelRecord {
@@ -83,7 +83,6 @@ export interface ModelSync {
   readonly unresolved: ReadonlyArray<UnresolvedModel>;
 }
 
-const isRecord = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const asModelValue = (v: unknown): ModelValue | null => {
   if (!isRecord(v) || typeof v['key'] !== 'string' || typeof v['name'] !== 'string') return null;
@@ -146,7 +145,7 @@ const modelFields = (wf: Workflow): ReadonlyArray<Field> => {
     for (const fieldTemplate of Object.values(template.inputs)) {
       if (fieldTemplate.kind !== 'model') continue;
       // A field fed by an edge takes the upstream model; a value here would never reach the server.
-      if (connected.has(`${node.id}\u0000${fieldTemplate.name}`)) continue;
+      if (connected.has(fieldKey(node.id, fieldTemplate.name))) continue;
       fields.push({
         ref: `${node.id}.${fieldTemplate.name}`,
         nodeId: node.id,
@@ -280,15 +279,7 @@ export const syncModels = (wf: Workflow, models: ReadonlyArray<ModelRecord>, opt
   if (edits.size === 0) return { workflow: wf, changes, unresolved };
   const nodes = wf.json.nodes.slice();
   for (const [nodeIndex, fieldEdits] of edits) {
-    const node = nodes[nodeIndex] as InvocationNode;
-    nodes[nodeIndex] = produce(node, (draft) => {
-      const inputs = draft.data.inputs as Record<string, { name: string; label: string; description: string; value?: unknown }>;
-      for (const { fieldName, value } of fieldEdits) {
-        const instance = inputs[fieldName];
-        if (instance === undefined) inputs[fieldName] = { name: fieldName, label: '', description: '', value };
-        else instance.value = value;
-      }
-    });
+    nodes[nodeIndex] = withInputValues(nodes[nodeIndex] as InvocationNode, fieldEdits);
   }
   const json: WorkflowJson = { ...wf.json, nodes };
   return { workflow: makeWorkflow(json, wf.templates, workflowWarnings(wf)), changes, unresolved };

@@ -13,6 +13,7 @@ import type {
   OutputFieldTemplate,
 } from './types';
 import snapshot from './templates-snapshot.json';
+import { isRecord } from './record';
 
 /** The OpenAPI document is not an InvokeAI one: it has no invocation schemas to read. */
 export class TemplatesError extends Error {
@@ -26,7 +27,6 @@ export class TemplatesError extends Error {
 // A JSON-schema fragment as it appears in the document; read defensively (the document is untrusted).
 type Schema = Readonly<Record<string, unknown>>;
 
-const isRecord = (u: unknown): u is Schema => typeof u === 'object' && u !== null && !Array.isArray(u);
 const asString = (u: unknown): string | undefined => (typeof u === 'string' ? u : undefined);
 const asNumber = (u: unknown): number | undefined => (typeof u === 'number' && Number.isFinite(u) ? u : undefined);
 const asStrings = (u: unknown): readonly string[] | undefined =>

@@ -27,6 +27,7 @@ export interface InvocationNodeData {
   readonly [extra: string]: unknown;
 }
 
+/** A node's place on the editor canvas (ignored when building the graph). */
 export interface Position {
   readonly x: number;
   readonly y: number;
@@ -56,6 +57,7 @@ export interface ConnectorNode {
   readonly position: Position;
 }
 
+/** Any node of a workflow's `nodes` list. */
 export type WorkflowNode = InvocationNode | NotesNode | ConnectorNode;
 
 /** An edge that becomes a graph edge. */
@@ -77,13 +79,16 @@ export interface CollapsedEdge {
   readonly target: string;
 }
 
+/** Any edge of a workflow's `edges` list. */
 export type WorkflowEdge = DefaultEdge | CollapsedEdge;
 
+/** Which field of which node a form element shows. */
 export interface FieldIdentifier {
   readonly nodeId: string;
   readonly fieldName: string;
 }
 
+/** A form element that lays out its children in a row or a column. */
 export interface ContainerElement {
   readonly id: string;
   readonly parentId?: string;
@@ -91,6 +96,7 @@ export interface ContainerElement {
   readonly data: { readonly layout: 'row' | 'column'; readonly children: readonly string[] };
 }
 
+/** A form element that shows one node field: an input of the workflow. */
 export interface NodeFieldElement {
   readonly id: string;
   readonly parentId?: string;
@@ -102,6 +108,7 @@ export interface NodeFieldElement {
   };
 }
 
+/** A heading in the form; display only. */
 export interface HeadingElement {
   readonly id: string;
   readonly parentId?: string;
@@ -109,6 +116,7 @@ export interface HeadingElement {
   readonly data: { readonly content: string };
 }
 
+/** A paragraph of text in the form; display only. */
 export interface TextElement {
   readonly id: string;
   readonly parentId?: string;
@@ -116,12 +124,14 @@ export interface TextElement {
   readonly data: { readonly content: string };
 }
 
+/** A divider line in the form; display only. */
 export interface DividerElement {
   readonly id: string;
   readonly parentId?: string;
   readonly type: 'divider';
 }
 
+/** Any element of a workflow's form. */
 export type FormElement = ContainerElement | NodeFieldElement | HeadingElement | TextElement | DividerElement;
 
 /** The form builder's tree: the value of each field lives on its node, not here. */

@@ -3,7 +3,7 @@
 import * as E from 'fp-ts/Either';
 import type { InputIssue } from './errors';
 import { formFieldElements } from './form';
-import { connectedInputs, describeCandidate, listInputs, nodeDisplayLabel, nodeIndexById } from './inputs';
+import { connectedInputs, describeCandidate, fieldKey, listInputs, nodeDisplayLabel, nodeIndexById } from './inputs';
 import type { Workflow, WorkflowInput } from './types';
 import { checkValue } from './values';
 import { isExecutableNode } from './graph';
@@ -69,7 +69,7 @@ export const validateWorkflow = (wf: Workflow): E.Either<readonly InputIssue[], 
     for (const field of Object.values(template.inputs)) {
       const ref = `${node.id}.${field.name}`;
       const path = `$.nodes[${n}].data.inputs.${field.name}`;
-      if (connected.has(`${node.id}\u0000${field.name}`)) continue;
+      if (connected.has(fieldKey(node.id, field.name))) continue;
       const value = node.data.inputs[field.name]?.value;
       const input: WorkflowInput = formInputs.get(ref) ?? {
         index: -1,

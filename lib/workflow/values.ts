@@ -4,9 +4,7 @@
 import * as E from 'fp-ts/Either';
 import type { InputIssue } from './errors';
 import type { FieldConstraints, FieldKind, WorkflowInput } from './types';
-
-type Rec = Readonly<Record<string, unknown>>;
-const isRecord = (u: unknown): u is Rec => typeof u === 'object' && u !== null && !Array.isArray(u);
+import { isRecord } from './record';
 
 const show = (u: unknown): string => {
   if (u === undefined) return 'undefined';

@@ -8,6 +8,7 @@ import { buildGraph } from '../../lib/workflow/graph';
 import { connectedInputs, getInput, listInputs, setInput } from '../../lib/workflow/inputs';
 import type { InvocationNode, Workflow as WorkflowValue, WorkflowInput } from '../../lib/workflow/types';
 import { makeWorkflow, Workflow, workflowWarnings } from '../../lib/workflow/workflow';
+import { catchInputError } from './helpers';
 import { defaultWorkflow, defaultWorkflowNames } from './workflow-fixtures';
 
 const t2i = defaultWorkflow('Text to Image - SDXL');
@@ -17,15 +18,6 @@ const RANDOM_SEED = 'ea94bc37-d995-4a83-aa99-4af42479f2f2';
 /** What identifies an input to a user: its index, where it lives, its label and value. */
 const shape = (i: WorkflowInput) => ({ index: i.index, ref: `${i.nodeId}.${i.fieldName}`, label: i.label, value: i.value });
 const node = (wf: WorkflowValue, id: string): InvocationNode => wf.json.nodes.find((n) => n.id === id) as InvocationNode;
-const inputError = (f: () => unknown): InputError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof InputError) return e;
-    throw e;
-  }
-  throw new Error('expected an InputError');
-};
 
 describe('exposeInput', () => {
   const sized = pipe(t2i, exposeInput('noise.width', { label: 'Width' }), exposeInput('noise.height', { label: 'Height' }));
@@ -83,13 +75,13 @@ describe('exposeInput', () => {
   });
 
   it('says which node inputs exist when the field is unknown: the node\'s, or every one that could be added', () => {
-    const onNode = inputError(() => exposeInput('noise.widht')(t2i));
+    const onNode = catchInputError(() => exposeInput('noise.widht')(t2i));
     expect(onNode.name).toBe('InputError');
     expect(onNode.issues[0]).toMatchObject({ code: 'unknown-ref', ref: 'noise.widht' });
     expect(onNode.issues[0].candidates).toEqual(expect.arrayContaining([expect.stringContaining(`ref "${NOISE}.width"`), expect.stringContaining(`ref "${NOISE}.use_cpu"`)]));
     expect(onNode.message).toContain('has no input "widht"');
 
-    const noNode = inputError(() => exposeInput('nosie.width')(t2i));
+    const noNode = catchInputError(() => exposeInput('nosie.width')(t2i));
     expect(noNode.issues[0].code).toBe('unknown-ref');
     const candidates = noNode.issues[0].candidates ?? [];
     // node inputs outside the form are listed, not only the form's inputs ...
@@ -98,14 +90,14 @@ describe('exposeInput', () => {
     expect(candidates.some((c) => c.includes(`ref "${NOISE}.seed"`))).toBe(false);
     expect(candidates.some((c) => c.includes('.latents"'))).toBe(false);
 
-    expect(inputError(() => exposeInput('width')(t2i)).message).toContain('nodeId.fieldName');
-    expect(inputError(() => exposeInput({ nodeId: 'nope', fieldName: 'width' })(t2i)).issues[0].code).toBe('unknown-ref');
+    expect(catchInputError(() => exposeInput('width')(t2i)).message).toContain('nodeId.fieldName');
+    expect(catchInputError(() => exposeInput({ nodeId: 'nope', fieldName: 'width' })(t2i)).issues[0].code).toBe('unknown-ref');
   });
 
   it('refuses an ambiguous name, listing each node it could mean', () => {
     // both prompt nodes are "String Primitive" nodes (type `string`)
     for (const ref of ['String Primitive.value', 'string.value']) {
-      const e = inputError(() => exposeInput(ref)(t2i));
+      const e = catchInputError(() => exposeInput(ref)(t2i));
       expect(e.issues[0]).toMatchObject({ code: 'ambiguous-ref', ref });
       expect(e.issues[0].candidates).toHaveLength(2);
       expect(e.message).toContain('nodeId.fieldName');
@@ -114,10 +106,10 @@ describe('exposeInput', () => {
 
   it('refuses a field fed by an edge (naming the source) and a connection-only field', () => {
     expect(connectedInputs(t2i.json.edges).has(`${NOISE}\u0000seed`)).toBe(true);
-    const fed = inputError(() => exposeInput('noise.seed')(t2i));
+    const fed = catchInputError(() => exposeInput('noise.seed')(t2i));
     expect(fed.issues[0]).toMatchObject({ code: 'connected', ref: `${NOISE}.seed` });
     expect(fed.message).toContain(RANDOM_SEED);
-    const connectionOnly = inputError(() => exposeInput('l2i.latents')(t2i));
+    const connectionOnly = catchInputError(() => exposeInput('l2i.latents')(t2i));
     expect(connectionOnly.issues[0]).toMatchObject({ code: 'wrong-kind' });
     expect(connectionOnly.message).toContain('connection');
     const either = tryExposeInput('noise.seed')(t2i);

@@ -3,6 +3,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { InputError } from '../../lib/workflow/errors';
 import type { FieldTemplate, NodeTemplate, NodeTemplates } from '../../lib/workflow/types';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
@@ -141,4 +142,15 @@ export const smallWorkflowAllFields = (): Record<string, unknown> => {
     wf.form.elements[id] = { id, parentId: 'top', type: 'node-field', data: { fieldIdentifier: { nodeId: 'a', fieldName: name }, showDescription: false } };
   }
   return wf as Record<string, unknown>;
+};
+
+/** The `InputError` that `f` throws; any other outcome fails the test. */
+export const catchInputError = (f: () => unknown): InputError => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof InputError) return e;
+    throw e;
+  }
+  throw new Error('expected an InputError');
 };

@@ -3,18 +3,9 @@ import { pipe } from 'fp-ts/function';
 import { InputError } from '../../lib/workflow/errors';
 import { getInput, listInputs, setInput, setInputs, trySetInput } from '../../lib/workflow/inputs';
 import { Workflow } from '../../lib/workflow/workflow';
-import { deepFreeze, fixtureNames, readFixtureText, smallTemplates, smallWorkflow, smallWorkflowAllFields } from './helpers';
+import { catchInputError, deepFreeze, fixtureNames, readFixtureText, smallTemplates, smallWorkflow, smallWorkflowAllFields } from './helpers';
 
 const load = (obj: Record<string, unknown> = smallWorkflow()) => Workflow.fromObject(obj, { templates: smallTemplates });
-const catchInputError = (f: () => unknown): InputError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof InputError) return e;
-    throw e;
-  }
-  throw new Error('expected an InputError');
-};
 
 describe('listInputs', () => {
   it('walks the form depth-first in pre-order from form.rootElementId, rows included', () => {
