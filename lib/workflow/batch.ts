@@ -6,9 +6,9 @@ import { resolveGenerator } from './generators';
 import { GENERATOR_NODE_TYPES, BATCH_NODE_TYPES, buildGraph, edgeIndex, resolveEdgeSource, type EdgeIndex, type Graph } from './graph';
 import * as E from 'fp-ts/Either';
 import { InputError } from './errors';
-import { getInput } from './inputs';
+import { getInput, refOfKey } from './inputs';
 import { checkValue } from './values';
-import type { InputRef, InvocationNode, Workflow, WorkflowJson } from './types';
+import type { InvocationNode, Workflow, WorkflowJson } from './types';
 
 /** One swept field: the server runs the graph once per item, setting `node_path.field_name` to it. */
 export interface BatchDatum {
@@ -171,7 +171,7 @@ export const batchNodeData = (wf: Workflow, options?: BatchOptions): BatchDatum[
 export const sweepData = (wf: Workflow, sweep: Sweep): BatchDatum[][] => {
   const refs = Object.entries(sweep.values);
   const datums: BatchDatum[] = refs.map(([key, items]) => {
-    const ref: InputRef = /^\d+$/.test(key) ? Number(key) : key;
+    const ref = refOfKey(key);
     if (!Array.isArray(items) || items.length === 0) {
       throw new BatchError(`The sweep of "${key}" has no values; give it a non-empty list.`, 'INVALID_SWEEP');
     }

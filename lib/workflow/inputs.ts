@@ -293,6 +293,12 @@ export const setInput =
 const DIGITS = /^(0|[1-9][0-9]*)$/;
 
 /**
+ * The ref a record key names: a canonical decimal (`"3"`) is an input index, anything else (even
+ * `"007"`) a label or field name. `setInputs` and sweeps share this rule.
+ */
+export const refOfKey = (key: string): InputRef => (DIGITS.test(key) ? Number(key) : key);
+
+/**
  * Sets several inputs at once; keys are refs (all-digit keys are indices). Every problem is
  * reported in one `InputError`, and nothing is set unless all are valid.
  *
@@ -309,7 +315,7 @@ export const setInputs =
     const issues: InputIssue[] = [];
     const assignments: Assignment[] = [];
     for (const key of Object.keys(values)) {
-      const prepared = prepare(wf, DIGITS.test(key) ? Number(key) : key, values[key]);
+      const prepared = prepare(wf, refOfKey(key), values[key]);
       if (E.isLeft(prepared)) issues.push(prepared.left);
       else assignments.push(prepared.right);
     }

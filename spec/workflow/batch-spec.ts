@@ -205,6 +205,9 @@ describe('buildBatch: sweeps', () => {
     expect(() => buildBatch(swept(), { sweep: { values: { seed: [1, 'two'] } } })).toThrow(InputError);
     expect(() => buildBatch(swept(), { sweep: { values: { width: [513] } } })).toThrow(InputError); // multipleOf 8
     expect(() => buildBatch(swept(), { sweep: { values: { nope: [1] } } })).toThrow(InputError);
+    // As in setInputs, only a canonical decimal key is an index: "00" names a label, and there is none.
+    expect(() => buildBatch(swept(), { sweep: { values: { '00': [1] } } })).toThrow(InputError);
+    expect(buildBatch(swept(), { sweep: { values: { '0': [1] } } }).data).toHaveLength(1);
     expect(() => buildBatch(swept(), { sweep: { values: { 'm.a': [1] } } })).toThrow(expect.objectContaining({ reason: 'INVALID_SWEEP' }));
     expect(() => buildBatch(swept(), { sweep: { values: { seed: [] } } })).toThrow(expect.objectContaining({ reason: 'INVALID_SWEEP' }));
   });
