@@ -68,6 +68,19 @@ export const itemOutcomeJson = (item: QueueItemRecord) => ({
   completed_at: item.completed_at,
 });
 
+/** The status, outcome and timestamps of an item just (re)enqueued: pending, never started. */
+export const freshPending = (now: string): Pick<QueueItemRecord, 'status' | 'status_sequence' | 'error_type' | 'error_message' | 'error_traceback' | 'created_at' | 'updated_at' | 'started_at' | 'completed_at'> => ({
+  status: 'pending',
+  status_sequence: 0,
+  error_type: null,
+  error_message: null,
+  error_traceback: null,
+  created_at: now,
+  updated_at: now,
+  started_at: null,
+  completed_at: null,
+});
+
 /** The REST shape of an item, key order as the real server (null fields kept; callers apply `excludeNone`). */
 export const itemToJson = (item: QueueItemRecord): Record<string, unknown> => ({
   item_id: item.item_id,

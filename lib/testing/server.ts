@@ -14,7 +14,7 @@ import { ModelConfig, ModelSpec, defaultModels, filterModels, modelConfig } from
 import { OpenApiDocument, SchemaIndex, indexSchemas, loadDefaultOpenApi } from './openapi';
 import { imageSize, renderPng, resizeImage } from './png';
 import { Processor } from './processor';
-import { QueueItemRecord, QueueStore, countStatuses, excludeNone, isTerminal, itemOutcomeJson, itemToJson, redactItem } from './queue';
+import { QueueItemRecord, QueueStore, countStatuses, excludeNone, freshPending, isTerminal, itemOutcomeJson, itemToJson, redactItem } from './queue';
 import { GraphNode, ValidationIssue, expandBatch, validateEnqueueBody } from './validate';
 import { WorkflowStore, workflowListItem } from './workflows';
 
@@ -417,20 +417,12 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       const session = newSession({ ...r.batch.graph, nodes });
       const item: QueueItemRecord = {
         item_id: queue.allocateId(),
-        status: 'pending',
-        status_sequence: 0,
+        ...freshPending(now),
         priority,
         batch_id: r.batch.batch_id,
         origin: r.batch.origin,
         destination: r.batch.destination,
         session_id: session.id,
-        error_type: null,
-        error_message: null,
-        error_traceback: null,
-        created_at: now,
-        updated_at: now,
-        started_at: null,
-        completed_at: null,
         queue_id: queueId,
         user_id: ctx.user.user_id,
         field_values: values,
@@ -583,17 +575,9 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       const item: QueueItemRecord = {
         ...old,
         item_id: queue.allocateId(),
-        status: 'pending',
-        status_sequence: 0,
+        ...freshPending(now),
         session,
         session_id: session.id,
-        error_type: null,
-        error_message: null,
-        error_traceback: null,
-        created_at: now,
-        updated_at: now,
-        started_at: null,
-        completed_at: null,
         retried_from_item_id: old.item_id,
       };
       queue.put(item);

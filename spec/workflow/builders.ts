@@ -2,6 +2,19 @@
 
 type Json = Record<string, unknown>;
 
+/** The top-level fields every 4.0.0 export carries, empty. */
+export const workflowHeader = (name: string): Json => ({
+  name,
+  author: '',
+  description: '',
+  version: '',
+  contact: '',
+  tags: '',
+  notes: '',
+  exposedFields: [],
+  meta: { version: '4.0.0', category: 'user' },
+});
+
 /** An invocation node with the given input values (`undefined` leaves an input without a value). */
 export const invocation = (
   id: string,
@@ -46,15 +59,7 @@ export const makeWorkflowJson = (nodes: readonly unknown[], edges: readonly unkn
     data: { fieldIdentifier: { nodeId, fieldName }, showDescription: false },
   }));
   return {
-    name: 'test',
-    author: '',
-    description: '',
-    version: '',
-    contact: '',
-    tags: '',
-    notes: '',
-    exposedFields: [],
-    meta: { version: '4.0.0', category: 'user' },
+    ...workflowHeader('test'),
     id: 'wf-test-id',
     form: {
       rootElementId: 'root',

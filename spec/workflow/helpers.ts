@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { InputError } from '../../lib/workflow/errors';
 import type { FieldTemplate, NodeTemplate, NodeTemplates } from '../../lib/workflow/types';
+import { workflowHeader } from './builders';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
 
@@ -99,15 +100,7 @@ export const smallWorkflow = (): Record<string, unknown> => {
     position: { x: 0, y: 0 },
   });
   return {
-    name: 'small',
-    author: '',
-    description: '',
-    version: '',
-    contact: '',
-    tags: '',
-    notes: '',
-    exposedFields: [],
-    meta: { version: '4.0.0', category: 'user' },
+    ...workflowHeader('small'),
     custom_top_level: { kept: [1, 2] },
     form: {
       rootElementId: 'top',

@@ -4,6 +4,7 @@ import { WorkflowDecodeError } from '../../lib/workflow/errors';
 import { listInputs, setInput } from '../../lib/workflow/inputs';
 import { Workflow, workflowWarnings } from '../../lib/workflow/workflow';
 import { deepFreeze, fixtureNames, readFixture, readFixtureText, smallTemplates, smallWorkflow } from './helpers';
+import { pathsOf, setAt } from '../fuzz/mutate';
 
 const decodeError = (f: () => unknown): WorkflowDecodeError => {
   try {
@@ -150,13 +151,6 @@ describe('bad input gives a WorkflowDecodeError with a JSON path', () => {
 });
 
 describe('decoding mutated real workflows only ever gives a Workflow or a WorkflowDecodeError', () => {
-  // Every JSON path of the value, so that mutations can pick one.
-  const pathsOf = (u: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] => {
-    out.push(prefix);
-    if (Array.isArray(u)) u.forEach((v, i) => pathsOf(v, [...prefix, i], out));
-    else if (typeof u === 'object' && u !== null) for (const [k, v] of Object.entries(u)) pathsOf(v, [...prefix, k], out);
-    return out;
-  };
   const replacement = fc.oneof(
     fc.constant(undefined), // deletion
     fc.constant(null),
@@ -168,21 +162,6 @@ describe('decoding mutated real workflows only ever gives a Workflow or a Workfl
     fc.constant({}),
     fc.constantFrom('4.0.0', '1.0.0', '2.0.0', 'invocation', 'connector', 'notes', 'default', 'collapsed', 'container', 'node-field', 'root', 'a'),
   );
-  // Replaces the value at a path by copying only the spine (cheap: no deep clone per case).
-  const setAt = (u: unknown, path: readonly (string | number)[], value: unknown): unknown => {
-    if (path.length === 0) return value;
-    const [head, ...rest] = path;
-    if (Array.isArray(u)) {
-      const copy = u.slice();
-      if (value === undefined && rest.length === 0) copy.splice(head as number, 1);
-      else copy[head as number] = setAt(u[head as number], rest, value);
-      return copy;
-    }
-    const copy: Record<string, unknown> = { ...(u as Record<string, unknown>) };
-    if (value === undefined && rest.length === 0) delete copy[head as string];
-    else copy[head as string] = setAt(copy[head as string], rest, value);
-    return copy;
-  };
   const check = (base: unknown, runs: number, options?: Parameters<typeof Workflow.decode>[1]) => {
     const paths = pathsOf(base);
     fc.assert(
