@@ -22,8 +22,6 @@ import {
   asyncScheduler,
   defer,
   from,
-  map,
-  mergeMap,
 } from 'rxjs';
 import { BackoffPolicy } from '../client/backoff';
 import { ClientOptions, InvokeAIClient, createClient } from '../client/client';
@@ -32,7 +30,7 @@ import type { ConnectionState } from '../client/socket';
 import type { SessionQueueStatus } from '../protocol/dto';
 import { ConnectionLostError, describeError } from '../run/errors';
 import type { EnqueuedEvent, RunEvent } from '../run/events';
-import { isRunRequest, type RunManyOptions, type RunOptions, type RunRequest } from '../run/run';
+import { fanOutRuns, settleRun, type RunManyOptions, type RunOptions, type RunRequest } from '../run/run';
 import { batchNodeData } from '../workflow/batch';
 import { uuidV4 } from '../workflow/graph';
 import { ModelRecord, ModelSync, SyncModelsOptions, UnresolvedModel, syncModels } from '../workflow/sync-models';
@@ -759,22 +757,11 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
   const run = (wf: Workflow, runOptions: RunOptions = {}): Observable<PoolRunEvent> => runPool(wf, runOptions, () => undefined);
 
   const submit = (wf: Workflow, runOptions: RunOptions = {}): Promise<PoolRunResult> =>
-    new Promise<PoolRunResult>((resolve, reject) => {
-      let result: PoolRunResult | undefined;
-      runPool(wf, runOptions, (settled) => {
-        result = settled;
-      }).subscribe({ error: reject, complete: () => resolve(result as PoolRunResult) });
-    });
+    settleRun<PoolRunResult>((onResult) => runPool(wf, runOptions, onResult), { batchId: runOptions.batchId ?? '', items: [], batches: [] });
 
-  const runMany = (workflows: Iterable<Workflow | RunRequest>, manyOptions: RunManyOptions = {}): Observable<PoolRunManyEvent> => {
-    const { concurrency, ...shared } = manyOptions;
-    return from(workflows).pipe(
-      mergeMap((input, index) => {
-        const request: RunRequest = isRunRequest(input) ? input : { workflow: input };
-        return run(request.workflow, { ...shared, ...(request.options ?? {}) }).pipe(map((event): PoolRunManyEvent => ({ index, event })));
-      }, concurrency !== undefined ? Math.max(1, concurrency) : Number.POSITIVE_INFINITY),
-    );
-  };
+  // Unbounded by default: the servers' slots already bound what runs at once.
+  const runMany = (workflows: Iterable<Workflow | RunRequest>, manyOptions: RunManyOptions = {}): Observable<PoolRunManyEvent> =>
+    fanOutRuns(workflows, manyOptions, Number.POSITIVE_INFINITY, run);
 
   const close = (): void => {
     if (closed) return;

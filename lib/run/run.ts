@@ -221,7 +221,8 @@ const runPipeline = (
       // them now. Also when they are in doubt already: a read in flight may predate this clear.
       const cleared = facts.some((fact) => fact.kind === 'queue_cleared');
       if (cleared) for (const id of itemsInDoubt(step.state)) wanted.add(id);
-      if (!cleared && step.state === state && step.emit.length === 0) return;
+      const changed = step.state !== state;
+      if (!cleared && !changed && step.emit.length === 0) return;
       state = step.state;
       for (const event of step.emit) {
         subscriber.next(event);
@@ -229,7 +230,10 @@ const runPipeline = (
         if (stopped || subscriber.closed) return;
       }
       if (isDone(state)) complete();
-      else requestTerminalReads();
+      // What is owed depends on the state and on the read sets, and every change of those sets
+      // re-checks by itself: an event that left the state as it was (progress) owes nothing new,
+      // so a long sweep does not rescan its items for every progress event.
+      else if (changed || cleared) requestTerminalReads();
     };
 
     /** Reads items: one by `GET .../i/{id}`, several by `items_by_ids`; a missing item is gone. */
@@ -484,9 +488,16 @@ export const runWorkflow = (context: ClientContext, wf: Workflow, options: RunOp
  * for (const item of result.items) console.log(item.itemId, item.status, item.outputs);
  */
 export const submitWorkflow = (context: ClientContext, wf: Workflow, options: RunOptions = {}): Promise<RunResult> =>
-  new Promise<RunResult>((resolve, reject) => {
-    let result: RunResult = { batchId: options.batchId ?? '', items: [] };
-    runPipeline(context, wf, options, (settled) => {
+  settleRun<RunResult>((onResult) => runPipeline(context, wf, options, onResult), { batchId: options.batchId ?? '', items: [] });
+
+/**
+ * A run stream that hands its result to `onResult` just before completing, as a Promise of that
+ * result; it rejects where the stream errors. Shared by the client's and the pool's `submit`.
+ */
+export const settleRun = <R>(start: (onResult: (result: R) => void) => Observable<unknown>, empty: R): Promise<R> =>
+  new Promise<R>((resolve, reject) => {
+    let result = empty;
+    start((settled) => {
       result = settled;
     }).subscribe({ error: reject, complete: () => resolve(result) });
   });
@@ -506,13 +517,25 @@ export const runMany = (
   workflows: Iterable<Workflow | RunRequest>,
   options: RunManyOptions = {},
 ): Observable<RunManyEvent> => {
+  return fanOutRuns(workflows, options, DEFAULT_CONCURRENCY, (wf, runOptions) => runWorkflow(context, wf, runOptions));
+};
+
+/**
+ * Runs each workflow with `runOne` (the options of the call under those of its request), at most
+ * `concurrency` at once (else `defaultConcurrency`), tagging every event with the workflow's index.
+ * Shared by the client's and the pool's `runMany`.
+ */
+export const fanOutRuns = <E>(
+  workflows: Iterable<Workflow | RunRequest>,
+  options: RunManyOptions,
+  defaultConcurrency: number,
+  runOne: (wf: Workflow, options: RunOptions) => Observable<E>,
+): Observable<{ readonly index: number; readonly event: E }> => {
   const { concurrency, ...shared } = options;
   return from(workflows).pipe(
     mergeMap((input, index) => {
       const request: RunRequest = isRunRequest(input) ? input : { workflow: input };
-      return runWorkflow(context, request.workflow, { ...shared, ...(request.options ?? {}) }).pipe(
-        map((event): RunManyEvent => ({ index, event })),
-      );
-    }, Math.max(1, concurrency ?? DEFAULT_CONCURRENCY)),
+      return runOne(request.workflow, { ...shared, ...(request.options ?? {}) }).pipe(map((event) => ({ index, event })));
+    }, Math.max(1, concurrency ?? defaultConcurrency)),
   );
 };
