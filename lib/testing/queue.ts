@@ -150,9 +150,30 @@ export const countStatuses = (items: Iterable<QueueItemRecord>): StatusCounts =>
   return c;
 };
 
-/** The queue table. */
+const zeroCounts = (): StatusCounts => ({ pending: 0, in_progress: 0, waiting: 0, completed: 0, failed: 0, canceled: 0, total: 0 });
+
+/** The first of `items` (of one queue, or of all) in queue order: `priority DESC, item_id ASC`. */
+const firstInQueueOrder = (items: Iterable<QueueItemRecord>, queueId?: string): QueueItemRecord | undefined => {
+  let best: QueueItemRecord | undefined;
+  for (const item of items) {
+    if (queueId !== undefined && item.queue_id !== queueId) continue;
+    if (best === undefined || item.priority > best.priority || (item.priority === best.priority && item.item_id < best.item_id)) best = item;
+  }
+  return best;
+};
+
+/**
+ * The queue table, with the indexes a database would have: per-queue status counts, items by
+ * batch, and the pending and in-progress items. Status events carry the queue's counts and the
+ * batch's, so without them every event would rescan the whole table and a long-lived simulator
+ * (a bulk test, a soak) would slow down quadratically.
+ */
 export class QueueStore {
   private readonly items = new Map<number, QueueItemRecord>();
+  private readonly countsByQueue = new Map<string, StatusCounts>();
+  private readonly batches = new Map<string, Set<QueueItemRecord>>();
+  private readonly pending = new Set<QueueItemRecord>();
+  private readonly inProgress = new Set<QueueItemRecord>();
   private nextId = 1;
 
   /** Allocates the next item id. */
@@ -162,7 +183,12 @@ export class QueueStore {
 
   /** Inserts an item. */
   put(item: QueueItemRecord): void {
+    this.delete(item.item_id);
     this.items.set(item.item_id, item);
+    const batchKey = `${item.queue_id}\u0000${item.batch_id}`;
+    const batch = this.batches.get(batchKey) ?? new Set<QueueItemRecord>();
+    this.batches.set(batchKey, batch.add(item));
+    this.track(item, item.status, 1);
   }
 
   /** The item, if any. */
@@ -172,7 +198,15 @@ export class QueueStore {
 
   /** Deletes an item. */
   delete(id: number): boolean {
-    return this.items.delete(id);
+    const item = this.items.get(id);
+    if (item === undefined) return false;
+    this.items.delete(id);
+    const batchKey = `${item.queue_id}\u0000${item.batch_id}`;
+    const batch = this.batches.get(batchKey);
+    batch?.delete(item);
+    if (batch?.size === 0) this.batches.delete(batchKey);
+    this.track(item, item.status, -1);
+    return true;
   }
 
   /** All items of a queue, ordered `priority DESC, item_id ASC`. */
@@ -182,18 +216,52 @@ export class QueueStore {
       .sort((a, b) => b.priority - a.priority || a.item_id - b.item_id);
   }
 
+  /** The status counts of one queue. */
+  counts(queueId: string): StatusCounts {
+    return { ...(this.countsByQueue.get(queueId) ?? zeroCounts()) };
+  }
+
+  /** The items of one batch, in item order. */
+  batchItems(queueId: string, batchId: string): QueueItemRecord[] {
+    return [...(this.batches.get(`${queueId}\u0000${batchId}`) ?? [])].sort((a, b) => a.item_id - b.item_id);
+  }
+
+  /** The item in progress in a queue, if any (the processor runs one at a time; else the first in queue order). */
+  current(queueId?: string): QueueItemRecord | undefined {
+    return firstInQueueOrder(this.inProgress, queueId);
+  }
+
+  /** The pending items (of one queue, or of all), in no particular order. */
+  pendingItems(queueId?: string): QueueItemRecord[] {
+    return [...this.pending].filter((i) => queueId === undefined || i.queue_id === queueId);
+  }
+
   /** The next pending item (priority then FIFO). */
   next(queueId?: string): QueueItemRecord | undefined {
-    return this.list(queueId).find((i) => i.status === 'pending');
+    return firstInQueueOrder(this.pending, queueId);
   }
 
   /** Sets a status, bumping `status_sequence` and the timestamps. */
   setStatus(item: QueueItemRecord, status: QueueItemStatus): void {
     const now = sqliteNow();
+    const stored = this.items.get(item.item_id) === item;
+    if (stored) this.track(item, item.status, -1);
     item.status = status;
+    if (stored) this.track(item, status, 1);
     item.status_sequence += 1;
     item.updated_at = now;
     if (status === 'in_progress' && !item.started_at) item.started_at = now;
     if (isTerminal(status)) item.completed_at = now;
+  }
+
+  /** Adds (`delta` 1) or removes (-1) an item with `status` from the indexes. */
+  private track(item: QueueItemRecord, status: QueueItemStatus, delta: 1 | -1): void {
+    const counts = this.countsByQueue.get(item.queue_id) ?? zeroCounts();
+    counts[status] += delta;
+    counts.total += delta;
+    this.countsByQueue.set(item.queue_id, counts);
+    const set = status === 'pending' ? this.pending : status === 'in_progress' ? this.inProgress : undefined;
+    if (delta === 1) set?.add(item);
+    else set?.delete(item);
   }
 }

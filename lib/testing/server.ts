@@ -214,12 +214,11 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
 
   // ---------- event emission (routing as sockets.py) ----------
   const queueStatus = (queueId: string): Record<string, unknown> => {
-    const items = queue.list(queueId);
-    const current = items.find((i) => i.status === 'in_progress');
-    return { queue_id: queueId, item_id: current?.item_id ?? null, batch_id: current?.batch_id ?? null, session_id: current?.session_id ?? null, ...countStatuses(items) };
+    const current = queue.current(queueId);
+    return { queue_id: queueId, item_id: current?.item_id ?? null, batch_id: current?.batch_id ?? null, session_id: current?.session_id ?? null, ...queue.counts(queueId) };
   };
   const batchStatus = (queueId: string, batchId: string): Record<string, unknown> => {
-    const items = queue.list(queueId).filter((i) => i.batch_id === batchId);
+    const items = queue.batchItems(queueId, batchId);
     return { queue_id: queueId, batch_id: batchId, origin: items[0]?.origin ?? null, destination: items[0]?.destination ?? null, ...countStatuses(items) };
   };
   const itemEventBase = (item: QueueItemRecord): Record<string, unknown> => ({
@@ -400,10 +399,10 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     if (!r.ok) return unprocessable(r.issues);
     const queueId = ctx.params.queue_id ?? 'default';
     const combos = expandBatch(r.batch);
-    const pendingCount = queue.list().filter((i) => i.status === 'pending').length;
+    const pendingCount = queue.pendingItems().length;
     const room = Math.max(0, maxQueueSize - pendingCount);
     const chosen = combos.slice(0, room);
-    const pendingPriorities = queue.list(queueId).filter((i) => i.status === 'pending').map((i) => i.priority);
+    const pendingPriorities = queue.pendingItems(queueId).map((i) => i.priority);
     const priority = r.prepend ? (pendingPriorities.length ? Math.max(...pendingPriorities) : 0) + 1 : 0;
     const now = sqliteNow();
     const ids: number[] = [];
@@ -522,7 +521,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     }),
   );
   route('GET', '/api/v1/queue/{queue_id}/current', (ctx) => {
-    const cur = queue.list(ctx.params.queue_id).find((i) => i.status === 'in_progress');
+    const cur = queue.current(ctx.params.queue_id);
     return json(200, cur ? itemJson(cur, ctx.user) : null);
   });
   route('GET', '/api/v1/queue/{queue_id}/next', (ctx) => {
