@@ -192,6 +192,36 @@ interface Attempt {
   readonly moves: number;
 }
 
+// Workflows are immutable values, and a work list often repeats one: what the pool asks of a
+// workflow on every run is worked out once per value.
+const modelNeeds = new WeakMap<Workflow, boolean>();
+const batchNodeUse = new WeakMap<Workflow, boolean>();
+
+/** Whether the workflow has model fields (so servers are checked for its models). */
+const needsModelsOf = (wf: Workflow): boolean => {
+  let needs = modelNeeds.get(wf);
+  if (needs === undefined) {
+    try {
+      needs = syncModels(wf, []).unresolved.length > 0;
+    } catch {
+      // A workflow the matcher cannot read is the client's to reject.
+      needs = false;
+    }
+    modelNeeds.set(wf, needs);
+  }
+  return needs;
+};
+
+/** Whether the workflow has batch nodes (its items are then never split or requeued). */
+const hasBatchNodes = (wf: Workflow): boolean => {
+  let has = batchNodeUse.get(wf);
+  if (has === undefined) {
+    has = batchNodeData(wf).length > 0;
+    batchNodeUse.set(wf, has);
+  }
+  return has;
+};
+
 const isClient = (server: PoolServer): server is InvokeAIClient =>
   typeof server === 'object' && 'run' in server && 'context' in server && typeof server.run === 'function';
 
@@ -256,7 +286,21 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
     };
   });
 
-  const pending: Attempt[] = [];
+  // Runs waiting for a server. Sent-back batches (their server was lost) wait in front of new runs;
+  // a Set keeps the new ones in order with O(1) removal. `unchecked` holds the waiting runs not yet
+  // checked against the servers as they are now (see `eligibilitySignature`).
+  let waitingFront: Attempt[] = [];
+  const waitingBack = new Set<Attempt>();
+  const unchecked = new Set<Attempt>();
+  const waitFirst = (attempt: Attempt): void => {
+    waitingFront.unshift(attempt);
+    unchecked.add(attempt);
+  };
+  const waitLast = (attempt: Attempt): void => {
+    waitingBack.add(attempt);
+    unchecked.add(attempt);
+  };
+  const isGone = (attempt: Attempt): boolean => attempt.done || attempt.handle.ended;
   const handles = new Set<Handle>();
   const watchers = new Subscription();
   let started = false;
@@ -280,11 +324,15 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       inFlightItems: inFlightItems(m),
       dispatched: m.dispatched,
     })),
-    waiting: pending.length,
+    waiting: waitingBack.size + waitingFront.reduce((n, a) => (isGone(a) ? n : n + 1), 0),
   });
   const status = new BehaviorSubject<PoolStatus>(snapshot());
+  // Nobody watching: the snapshot is built when someone subscribes, not on every dispatch.
+  let stale = false;
   const publish = (): void => {
-    if (!closed) status.next(snapshot());
+    if (closed) return;
+    stale = !status.observed;
+    if (!stale) status.next(snapshot());
   };
 
   // --- models and eligibility ---------------------------------------------------------------
@@ -315,7 +363,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
   function expansionOf(handle: Handle): SweepItem[] | null {
     if (handle.expansion !== undefined) return handle.expansion;
     try {
-      handle.expansion = batchNodeData(handle.workflow).length > 0 ? null : expandSweep(handle.options.sweep, handle.options.runs ?? 1);
+      handle.expansion = hasBatchNodes(handle.workflow) ? null : expandSweep(handle.options.sweep, handle.options.runs ?? 1);
     } catch {
       // The client's run reports the same problem as its error.
       handle.expansion = null;
@@ -361,54 +409,123 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
 
   // --- dispatch ------------------------------------------------------------------------------
 
+  /**
+   * What the "can this run go anywhere at all?" verdicts depend on, as one string: a waiting run
+   * checked under the same signature need not be checked again while no server has a free slot.
+   */
+  const eligibilitySignature = (): string =>
+    members.map((m) => `${m.retired ? 'r' : ''}${m.health}:${m.modelsVersion}:${m.modelsFailed ? 'f' : ''}${m.models === undefined ? 'u' : ''}`).join('|');
+  const hasFreeSlot = (): boolean => members.some((m) => m.health === 'up' && !m.retired && m.attempts.size < m.maxInFlight);
+
+  let lastSignature = '';
+  let pumping = false;
+  let pumpAgain = false;
+
+  // A pass looks at the waiting runs in order only while some server has a free slot, and at the
+  // others only if they are unchecked: a run behind full servers costs nothing per pass, so handing
+  // the pool thousands of runs at once stays linear. A pump asked for while one is running (a run
+  // that ends synchronously as it starts) becomes one more pass, so runs keep their order.
   const pump = (): void => {
     if (closed) return;
-    for (const attempt of [...pending]) {
-      if (!pending.includes(attempt) || attempt.handle.ended) continue;
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        pumpAgain = false;
+        dispatchPass();
+      } while (pumpAgain && !closed);
+    } finally {
+      pumping = false;
+    }
+    publish();
+  };
+
+  const dispatchPass = (): void => {
+    const signature = eligibilitySignature();
+    if (signature !== lastSignature) {
+      lastSignature = signature;
+      for (const attempt of waitingFront) unchecked.add(attempt);
+      for (const attempt of waitingBack) unchecked.add(attempt);
+    }
+    let anyFree = hasFreeSlot();
+    /** Checks one waiting run; `placeIt` also starts it if a server can take it. Whether it stopped waiting. */
+    const consider = (attempt: Attempt, placeIt: boolean): boolean => {
+      unchecked.delete(attempt);
       const handle = attempt.handle;
       const verdicts = members.map((member) => ({ member, verdict: eligibility(handle, member) }));
       if (verdicts.every((v) => v.verdict.kind === 'no')) {
         endHandle(handle, new NoEligibleServerError(verdicts.map((v) => (v.verdict as { why: Ineligibility }).why)));
-        continue;
+        return true;
       }
+      if (!placeIt) return false;
       const free = verdicts.filter(
         (v): v is { member: Member; verdict: { kind: 'ok'; workflow: Workflow } } => v.verdict.kind === 'ok' && v.member.attempts.size < v.member.maxInFlight,
       );
-      if (free.length === 0) continue;
-      pending.splice(pending.indexOf(attempt), 1);
-      const expansion = options.splitSweeps === true && attempt.splittable ? expansionOf(handle) : null;
-      if (expansion !== null && expansion.length > 1 && free.length > 1) {
-        const shares = shareByCapacity(expansion.length, free.map((v) => freeCapacity(serverLoad(v.member))));
-        let next = 0;
-        const parts: Array<{ member: Member; workflow: Workflow; positions: number[] }> = [];
-        free.forEach((v, i) => {
-          if (shares[i] === 0) return;
-          parts.push({ member: v.member, workflow: v.verdict.workflow, positions: Array.from({ length: shares[i] }, (_, k) => next + k) });
-          next += shares[i];
-        });
-        if (parts.length > 1) {
-          handle.attempts.delete(attempt);
-          parts.forEach((part, i) => {
-            // A batch that failed at once (a workflow the server rejects) has ended the run.
-            if (handle.ended) return;
-            const child = newAttempt(handle, {
-              part: itemsAsRun(part.positions.map((p) => expansion[p])),
-              positions: part.positions,
-              retryOf: attempt.retryOf,
-              splittable: false,
-              batchId: i === 0 ? attempt.batchId : uuidV4(),
-            });
-            start(child, part.member, part.workflow);
-          });
-          continue;
-        }
-      }
-      const request = { candidates: free.map((v) => serverLoad(v.member)), workflow: handle.workflow, options: handle.options };
-      const chosen = chooseServer(strategy, request, lastIndex);
-      const target = free.find((v) => v.member.ref.index === chosen.index) ?? free[0];
-      start(attempt, target.member, target.verdict.workflow);
+      if (free.length === 0) return false;
+      place(attempt, free);
+      anyFree = hasFreeSlot();
+      return true;
+    };
+
+    if (waitingFront.length > 0) {
+      const front = waitingFront;
+      waitingFront = [];
+      const kept = front.filter((attempt) => !isGone(attempt) && !closed && !((anyFree || unchecked.has(attempt)) && consider(attempt, anyFree)));
+      // Batches sent back during this pass (a server lost as they started) went in front of these.
+      waitingFront.push(...kept);
     }
-    publish();
+    for (const attempt of waitingBack) {
+      if (!anyFree || closed) break;
+      if (isGone(attempt) || consider(attempt, true)) waitingBack.delete(attempt);
+    }
+    // Runs that no server can take end now, even while every server is busy.
+    for (const attempt of unchecked) {
+      if (closed) break;
+      if (isGone(attempt) || consider(attempt, false)) {
+        unchecked.delete(attempt);
+        waitingBack.delete(attempt);
+        waitingFront = waitingFront.filter((a) => a !== attempt);
+      }
+    }
+  };
+
+  /** Starts a waiting run on one of the `free` servers, or splits its sweep over several. */
+  const place = (attempt: Attempt, free: ReadonlyArray<{ member: Member; verdict: { kind: 'ok'; workflow: Workflow } }>): void => {
+    const handle = attempt.handle;
+    const expansion = options.splitSweeps === true && attempt.splittable ? expansionOf(handle) : null;
+    if (expansion !== null && expansion.length > 1 && free.length > 1) {
+      const shares = shareByCapacity(expansion.length, free.map((v) => freeCapacity(serverLoad(v.member))));
+      let next = 0;
+      const parts: Array<{ member: Member; workflow: Workflow; positions: number[] }> = [];
+      free.forEach((v, i) => {
+        if (shares[i] === 0) return;
+        parts.push({ member: v.member, workflow: v.verdict.workflow, positions: Array.from({ length: shares[i] }, (_, k) => next + k) });
+        next += shares[i];
+      });
+      if (parts.length > 1) {
+        handle.attempts.delete(attempt);
+        parts.forEach((part, i) => {
+          // A batch that failed at once (a workflow the server rejects) has ended the run.
+          if (handle.ended) return;
+          const child = newAttempt(handle, {
+            part: itemsAsRun(part.positions.map((p) => expansion[p])),
+            positions: part.positions,
+            retryOf: attempt.retryOf,
+            splittable: false,
+            batchId: i === 0 ? attempt.batchId : uuidV4(),
+          });
+          start(child, part.member, part.workflow);
+        });
+        return;
+      }
+    }
+    const request = { candidates: free.map((v) => serverLoad(v.member)), workflow: handle.workflow, options: handle.options };
+    const chosen = chooseServer(strategy, request, lastIndex);
+    const target = free.find((v) => v.member.ref.index === chosen.index) ?? free[0];
+    start(attempt, target.member, target.verdict.workflow);
   };
 
   const newAttempt = (
@@ -495,8 +612,9 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
     attempt.done = true;
     attempt.member?.attempts.delete(attempt);
     attempt.handle.attempts.delete(attempt);
-    const i = pending.indexOf(attempt);
-    if (i >= 0) pending.splice(i, 1);
+    waitingBack.delete(attempt);
+    unchecked.delete(attempt);
+    // One still in `waitingFront` (rare, and short) is dropped by the next dispatch pass.
   };
 
   const onAttemptEnd = (attempt: Attempt): void => {
@@ -536,7 +654,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
     const userBatchId = handle.options.batchId !== undefined && attempt.batchId === handle.options.batchId;
     if (attempt.enqueued === null) {
       // Nothing of it was emitted: the same batch again, on another server.
-      pending.unshift(
+      waitFirst(
         newAttempt(handle, {
           part: attempt.part,
           positions: attempt.positions,
@@ -560,7 +678,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       }
       const expansion = expansionOf(handle);
       if (options.requeueOnServerLoss === true && lost.length > 0 && expansion !== null && !handle.ended) {
-        pending.unshift(
+        waitFirst(
           newAttempt(handle, {
             part: itemsAsRun(positions.map((p) => expansion[p])),
             positions,
@@ -719,12 +837,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
         return;
       }
       ensureStarted();
-      let needsModels = false;
-      try {
-        needsModels = syncModels(wf, []).unresolved.length > 0;
-      } catch {
-        // A workflow the matcher cannot read is the client's to reject.
-      }
+      const needsModels = needsModelsOf(wf);
       const handle: Handle = {
         workflow: wf,
         options: runOptions,
@@ -745,7 +858,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
         ended: false,
       };
       handles.add(handle);
-      pending.push(newAttempt(handle, { part: null, positions: null, retryOf: undefined, splittable: true, batchId: runOptions.batchId ?? uuidV4() }));
+      waitLast(newAttempt(handle, { part: null, positions: null, retryOf: undefined, splittable: true, batchId: runOptions.batchId ?? uuidV4() }));
       pump();
       return () => {
         if (handle.ended) return;
@@ -768,7 +881,9 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
     // Closed first, so that ending one run does not dispatch another that waits.
     closed = true;
     for (const handle of [...handles]) endHandle(handle, new PoolClosedError());
-    pending.length = 0;
+    waitingFront = [];
+    waitingBack.clear();
+    unchecked.clear();
     watchers.unsubscribe();
     for (const member of members) {
       member.probe?.unsubscribe();
@@ -783,6 +898,10 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
     runMany,
     status$: defer(() => {
       ensureStarted();
+      if (stale && !closed) {
+        stale = false;
+        status.next(snapshot());
+      }
       return status.asObservable();
     }),
     clients: members.map((m) => m.client),

@@ -280,4 +280,53 @@ describe('createPool in virtual time', () => {
     expect((await second).items[0].server.url).toBe('http://a');
     pool.close();
   });
+  it('holds thousands of waiting runs without re-checking each one per event: accepts is asked a bounded number of times per run, and runs start in the order they were handed in', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const a = fakeServer('http://a', scheduler);
+    const b = fakeServer('http://b', scheduler);
+    const asked = { a: 0, b: 0 };
+    const pool = createPool(
+      [
+        { client: a.client, accepts: () => (asked.a += 1) > 0 },
+        { client: b.client, accepts: () => (asked.b += 1) > 0 },
+      ],
+      { maxInFlightPerServer: 2, scheduler },
+    );
+    const total = 2000;
+    const wf = imageWorkflow(8);
+    let waiting = -1;
+    pool.status$.subscribe((status) => (waiting = status.waiting));
+    const done: number[] = [];
+    Array.from({ length: total }, (_, i) => pool.submit(wf, { batchId: `run-${i}` }).then(() => done.push(i)));
+    await settle();
+    expect(waiting).toBe(total - 4);
+    // Finish the oldest unfinished run, one at a time, until all have run. After each step the runs
+    // that started are the next ones in the order they were handed in.
+    const started: number[] = [];
+    const seen = { a: 0, b: 0 };
+    const takeStarted = () => {
+      const fresh = [...a.runs.slice(seen.a), ...b.runs.slice(seen.b)].map((r) => Number((r.options.batchId as string).slice('run-'.length)));
+      seen.a = a.runs.length;
+      seen.b = b.runs.length;
+      started.push(...fresh.sort((x, y) => x - y));
+    };
+    takeStarted();
+    const finished = new Set<FakeRun>();
+    for (let itemId = 1; finished.size < total; itemId++) {
+      const next = a.runs.concat(b.runs).find((r) => !finished.has(r));
+      if (next === undefined) break;
+      finished.add(next);
+      enqueue(next, [itemId]);
+      complete(next, itemId);
+      await settle();
+      takeStarted();
+    }
+    await settle();
+    expect(done).toHaveLength(total);
+    expect(started).toEqual(Array.from({ length: total }, (_, i) => i));
+    // Checked when it arrives and once more when it is placed, per server: not once per event.
+    expect(asked.a + asked.b).toBeLessThanOrEqual(total * 2 * 3);
+    expect(waiting).toBe(0);
+    pool.close();
+  });
 });

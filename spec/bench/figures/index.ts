@@ -1,5 +1,5 @@
 // Every figure of `npm run bench`, in report order. A new figure is one module in this folder
-// exporting a `FigureModule`, plus one line here (issue 9's pool figure goes at the end).
+// exporting a `FigureModule`, plus one line here (issue 9's pool figures go at the end).
 import type { FigureModule } from '../harness';
 
 /** Loads a figure module lazily, so that `--only` does not import the others' dependencies. */
@@ -18,4 +18,5 @@ export const FIGURES: readonly FigureEntry[] = [
   { id: 'workflow', load: async () => (await import('./workflow-edit')).workflowEdit },
   { id: 'bundle', load: async () => (await import('./bundle-size')).bundleSize },
   { id: 'pool', load: async () => (await import('./pool')).poolFigure },
+  { id: 'pool-scale', load: async () => (await import('./pool-scale')).poolScaleFigure },
 ];
