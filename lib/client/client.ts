@@ -42,6 +42,8 @@ export interface ClientOptions {
   readonly logger?: Logger;
   /** Timers of retries, timeouts, watchdog and reconnects (tests pass a `TestScheduler`). */
   readonly scheduler?: SchedulerLike;
+  /** Where the jitter of retries and reconnects comes from (default `Math.random`); a seeded one makes a run under faults repeat exactly. */
+  readonly random?: () => number;
 }
 
 /** What resource modules and the run pipeline build on: one per client. */
@@ -53,6 +55,8 @@ export interface ClientContext {
   readonly socket: SocketConnection;
   readonly token: TokenStore;
   readonly scheduler: SchedulerLike;
+  /** The client's source of jitter (see `ClientOptions.random`). */
+  readonly random: () => number;
 }
 
 /** The client: its transport, its runs and its server resources (`queue`, `images`, `boards`, `models`, `workflows`, `app`). */
@@ -78,6 +82,7 @@ export interface InvokeAIClient extends ClientResources {
 /** Builds the shared transport of one client (for resource modules; most users call `createClient`). */
 export const createClientContext = (options: ClientOptions): ClientContext => {
   const scheduler = options.scheduler ?? asyncScheduler;
+  const random = options.random ?? Math.random;
   const token = tokenStore(options.token);
   const queueId = options.queueId ?? 'default';
   const http = createHttpClient({
@@ -88,6 +93,7 @@ export const createClientContext = (options: ClientOptions): ClientContext => {
     retry: options.retry,
     logger: options.logger,
     scheduler,
+    random,
   });
   const socket = createSocketConnection({
     baseUrl: options.baseUrl,
@@ -99,8 +105,9 @@ export const createClientContext = (options: ClientOptions): ClientContext => {
     lingerMs: options.socketLingerMs,
     scheduler,
     logger: options.logger,
+    random,
   });
-  return { options, baseUrl: normalizeBaseUrl(options.baseUrl), queueId, http, socket, token, scheduler };
+  return { options, baseUrl: normalizeBaseUrl(options.baseUrl), queueId, http, socket, token, scheduler, random };
 };
 
 /**

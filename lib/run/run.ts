@@ -124,7 +124,7 @@ const runPipeline = (
   onResult: (result: RunResult) => void,
 ): Observable<RunEvent> =>
   new Observable<RunEvent>((subscriber) => {
-    const { http, socket, scheduler, queueId } = context;
+    const { http, socket, scheduler, queueId, random } = context;
     const logger = context.options.logger;
     const batchId = options.batchId ?? uuidV4();
     let batch: Batch;
@@ -354,7 +354,7 @@ const runPipeline = (
               if (attempt >= enqueueAttempts) {
                 return fail(new ConnectionLostError(batchId, `the enqueue got no answer ${attempt} time(s) and the batch is not on the server`, error));
               }
-              const retry = scheduler.schedule(() => enqueue(attempt + 1), backoffDelay(attempt, ENQUEUE_BACKOFF, Math.random()));
+              const retry = scheduler.schedule(() => enqueue(attempt + 1), backoffDelay(attempt, ENQUEUE_BACKOFF, random()));
               subscriptions.add(retry);
             },
             (statusError: unknown) => {

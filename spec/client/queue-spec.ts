@@ -263,6 +263,7 @@ describe('client.queue.status$ while the socket is down', () => {
       socket: { events$: new Subject<ServerEvent>(), connection$: connection, diagnostics$: NEVER, close: () => undefined },
       token: tokenStore(),
       scheduler,
+      random: () => 0,
     };
     const seen: Array<[number, number]> = [];
     const sub = queueResource(context, diagnosticSink()).status$.subscribe((s) => seen.push([scheduler.now(), s.pending]));

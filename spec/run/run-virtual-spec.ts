@@ -26,7 +26,13 @@ interface Fake {
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-const fakeContext = (connection$: Observable<ConnectionState>, handle: Handler): Fake => {
+/** A client's jitter source that returns `draws` in turn (then 0). */
+const jitterDraws = (draws: readonly number[]): (() => number) => {
+  let i = 0;
+  return () => draws[i++] ?? 0;
+};
+
+const fakeContext = (connection$: Observable<ConnectionState>, handle: Handler, random: () => number = () => 0): Fake => {
   const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
   const log: string[] = [];
   const events = new Subject<ServerEvent>();
@@ -54,6 +60,7 @@ const fakeContext = (connection$: Observable<ConnectionState>, handle: Handler):
     socket,
     token: { get: () => undefined, set: () => undefined },
     scheduler,
+    random,
   };
   const advanceTo = async (ms: number): Promise<void> => {
     // One virtual instant at a time, letting the promises of each instant settle (as real time would).
@@ -155,7 +162,7 @@ describe('runWorkflow in virtual time', () => {
         return { queue_id: 'default', batch_id: BATCH, pending: 0, in_progress: 0, completed: 0, failed: 0, canceled: 0, total: 0 };
       }
       throw new Error(`unexpected ${request.path}`);
-    });
+    }, jitterDraws([0.5, 1]));
     const { seen } = subscribe(fake, { batchId: BATCH, enqueueAttempts: 3 });
     await fake.advanceTo(20000);
     const kinds = fake.log.map((l) => l.split(' @')[0].replace('/api/v1/queue/default', ''));
@@ -168,11 +175,9 @@ describe('runWorkflow in virtual time', () => {
       `GET /b/${BATCH}/status`,
     ]);
     const posts = fake.log.filter((l) => l.startsWith('POST')).map((l) => Number(l.split('@')[1]));
-    // Backoff between attempts: 500 ms then 1000 ms, less up to half jitter.
-    expect(posts[1] - posts[0]).toBeGreaterThanOrEqual(250);
-    expect(posts[1] - posts[0]).toBeLessThanOrEqual(500);
-    expect(posts[2] - posts[1]).toBeGreaterThanOrEqual(500);
-    expect(posts[2] - posts[1]).toBeLessThanOrEqual(1000);
+    // Backoff between attempts: 500 ms then 1000 ms, less the client's jitter (up to half): draws
+    // 0.5 and 1 take a quarter and a half off.
+    expect([posts[1] - posts[0], posts[2] - posts[1]]).toEqual([375, 500]);
     expect(seen.error).toBeInstanceOf(ConnectionLostError);
     expect(seen.events).toEqual([]);
   });

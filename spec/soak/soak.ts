@@ -96,6 +96,8 @@ export const soak = async (options: SoakOptions = {}): Promise<SoakReport> => {
       reconnect: { initialDelayMs: 50, maxDelayMs: 1000 },
       retry: { initialDelayMs: 50, maxDelayMs: 500 },
       requestTimeoutMs: 10000,
+      // The client's retry jitter is part of what a seed must replay.
+      random: seededRandom(seed ^ 0xc11e),
     });
     const c = client;
     const runOptions: RunOptions = { timeoutMs: runTimeoutMs, silenceMs: 400, pollIntervalMs: 100, maxPollIntervalMs: 1000 };
