@@ -1,7 +1,7 @@
 // `invokeai-rx run <workflow.json>`: set inputs, sweep, run, show progress, save the images.
 import * as path from 'path';
 import { Subscription } from 'rxjs';
-import { buildGraph, getInput, setInput, validateWorkflow, type InvokeAIClient, type RunEvent, type Workflow } from '../index';
+import { buildGraph, getInput, isTerminalRunEvent, setInput, validateWorkflow, type InvokeAIClient, type RunEvent, type RunEventOf, type RunOptions, type Workflow } from '../index';
 import { saveOutputs } from '../node';
 import { parseArgs } from './args';
 import { CliIo, UsageError } from './io';
@@ -72,112 +72,160 @@ const displayPath = (cwd: string, file: string): string => {
   return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
 };
 
+/** What the arguments make of the workflow: inputs set, sweep parsed, checked runnable. */
+interface PreparedRun {
+  readonly wf: Workflow;
+  readonly options: RunOptions;
+}
+
+/** Types the workflow for the server, applies `--set` and `--sweep`, and refuses one that cannot run. */
+const prepareRun = async (loaded: Workflow, file: string, flags: { runs: number; sets: readonly string[]; sweeps: readonly string[] }, client: InvokeAIClient): Promise<PreparedRun> => {
+  const typed = await retypeForServer(loaded, client);
+  const refs = [...flags.sets, ...flags.sweeps].map((t) => t.slice(0, Math.max(0, t.indexOf('='))));
+  const models = wantsModels(typed, refs) ? await loadModels(client) : undefined;
+  const wf = applySets(typed, flags.sets, models);
+  const sweep = sweepValues(wf, flags.sweeps, models);
+  const valid = validateWorkflow(wf);
+  if (valid._tag === 'Left') {
+    const lines = valid.left.map((issue) => `  - ${issue.message}`);
+    throw new UsageError(`The workflow cannot run yet:\n${lines.join('\n')}\nSet the inputs with --set ref=value (invokeai-rx inputs ${file} lists them).`);
+  }
+  return { wf, options: { runs: flags.runs, ...(Object.keys(sweep).length > 0 ? { sweep: { values: sweep } } : {}) } };
+};
+
+/** How run events reach the terminal: NDJSON, live progress bars on a TTY, or plain lines. */
+interface EventPrinter {
+  readonly onEvent: (event: RunEvent) => void;
+  /** A line of its own (above the live bars on a TTY). */
+  readonly report: (line: string) => void;
+  readonly json: boolean;
+  readonly progress: () => RunProgress;
+}
+
+const eventPrinter = (io: CliIo, json: boolean, nodesPerItem: number): EventPrinter => {
+  const tty = !json && io.stdout.isTTY === true;
+  const block = liveBlock((t) => io.stdout.write(t));
+  let progress: RunProgress = initialProgress(nodesPerItem);
+  let lastDraw = 0;
+  const report = (line: string): void => {
+    if (tty) block.done();
+    io.stdout.write(`${line}\n`);
+  };
+  const onEvent = (event: RunEvent): void => {
+    progress = foldProgress(progress, event);
+    if (json) {
+      io.stdout.write(`${JSON.stringify(event)}\n`);
+    } else if (tty) {
+      // Progress events come many per second: redraw at most every 80 ms, anything else at once.
+      const now = Date.now();
+      if (event.type !== 'node_progress' || now - lastDraw > 80) {
+        lastDraw = now;
+        block.draw(renderBars(progress, io.stdout.columns ?? 80));
+      }
+      if (event.type === 'failed' || event.type === 'canceled') report(plainLine(event) ?? '');
+    } else {
+      const line = plainLine(event);
+      if (line !== undefined) io.stdout.write(`${line}\n`);
+    }
+  };
+  return { onEvent, report, json, progress: () => progress };
+};
+
+/** Saves each completed item's outputs as it ends; `settled` waits for all and rethrows the first failure. */
+const outputSaver = (client: InvokeAIClient, outDir: string, io: CliIo, printer: EventPrinter) => {
+  const saves: Promise<void>[] = [];
+  const errors: unknown[] = [];
+  const onCompleted = (event: RunEventOf<'completed'>): void => {
+    const result = { items: [{ itemId: event.itemId, status: 'completed' as const, outputs: event.outputs, fieldValues: [], queueItem: event.queueItem }] };
+    saves.push(
+      saveOutputs(client, result, outDir)
+        .then((files) => {
+          for (const f of files) {
+            if (printer.json) io.stdout.write(`${JSON.stringify({ type: 'saved', itemId: event.itemId, file: f })}\n`);
+            else printer.report(`saved ${displayPath(io.cwd, f)}`);
+          }
+        })
+        // Kept until the run ends; a rejection must not go unhandled meanwhile.
+        .catch((error: unknown) => {
+          errors.push(error);
+        }),
+    );
+  };
+  const settled = async (): Promise<void> => {
+    await Promise.all(saves);
+    if (errors.length > 0) throw errors[0];
+  };
+  return { onCompleted, settled };
+};
+
+/**
+ * Runs until the batch ends. Ctrl-C cancels the batch on the server and waits for the answer, so
+ * nothing keeps running there; resolves whether it was interrupted.
+ */
+const runToEnd = async (client: InvokeAIClient, prepared: PreparedRun, onEvent: (event: RunEvent) => void, report: (line: string) => void): Promise<{ interrupted: boolean }> => {
+  let subscription: Subscription | undefined;
+  let batchId: string | undefined;
+  let interrupted = false;
+  let finish: () => void = () => undefined;
+  const stop = (): void => {
+    interrupted = true;
+    report('interrupted: canceling the batch on the server…');
+    const cancel = batchId === undefined ? Promise.resolve(0) : client.queue.cancelBatches([batchId]);
+    void cancel.catch(() => 0).then(() => {
+      subscription?.unsubscribe();
+      finish();
+    });
+  };
+  process.once('SIGINT', stop);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      finish = resolve;
+      subscription = client.run(prepared.wf, prepared.options).subscribe({
+        next: (event) => {
+          if (event.type === 'enqueued') batchId = event.batchId;
+          onEvent(event);
+        },
+        error: reject,
+        complete: resolve,
+      });
+    });
+  } finally {
+    process.off('SIGINT', stop);
+  }
+  return { interrupted };
+};
+
 /** Runs `invokeai-rx run`; resolves to the exit code. */
 export const runCommand = async (argv: readonly string[], io: CliIo): Promise<number> => {
   const args = parseArgs(argv, { values: ['runs', 'url', 'token', 'out'], repeatable: ['set', 'sweep'], switches: ['json'] }, runUsage);
   if (args.positionals.length !== 1) throw new UsageError(`run takes one workflow file.\n\n${runUsage}`);
-  const runs = parseRuns(args.values['runs']);
-  const sets = args.lists['set'] ?? [];
-  const sweeps = args.lists['sweep'] ?? [];
-  const loaded = await readWorkflow(args.positionals[0], io);
+  const file = args.positionals[0];
+  const flags = { runs: parseRuns(args.values['runs']), sets: args.lists['set'] ?? [], sweeps: args.lists['sweep'] ?? [] };
+  const loaded = await readWorkflow(file, io);
   const client = clientFrom(args.values['url'], args.values['token'], io);
   try {
-    const typed = await retypeForServer(loaded, client);
-    const refs = [...sets, ...sweeps].map((t) => t.slice(0, Math.max(0, t.indexOf('='))));
-    const models = wantsModels(typed, refs) ? await loadModels(client) : undefined;
-    const wf = applySets(typed, sets, models);
-    const sweep = sweepValues(wf, sweeps, models);
-    const valid = validateWorkflow(wf);
-    if (valid._tag === 'Left') {
-      const lines = valid.left.map((issue) => `  - ${issue.message}`);
-      throw new UsageError(`The workflow cannot run yet:\n${lines.join('\n')}\nSet the inputs with --set ref=value (invokeai-rx inputs ${args.positionals[0]} lists them).`);
-    }
-    const outDir = args.values['out'] !== undefined ? path.resolve(io.cwd, args.values['out']) : undefined;
-    const json = args.switches.has('json');
-    const tty = !json && io.stdout.isTTY === true;
-    const nodesPerItem = Object.keys(buildGraph(wf).nodes).length;
-    let progress: RunProgress = initialProgress(nodesPerItem);
-    const block = liveBlock((t) => io.stdout.write(t));
-    let lastDraw = 0;
-    const saves: Promise<void>[] = [];
-    const saveErrors: unknown[] = [];
+    const prepared = await prepareRun(loaded, file, flags, client);
+    const printer = eventPrinter(io, args.switches.has('json'), Object.keys(buildGraph(prepared.wf).nodes).length);
+    const saver = args.values['out'] !== undefined ? outputSaver(client, path.resolve(io.cwd, args.values['out']), io, printer) : undefined;
     const ended = new Map<number, RunEvent['type']>();
-    const report = (line: string): void => {
-      if (tty) block.done();
-      io.stdout.write(`${line}\n`);
-    };
-    const onEvent = (event: RunEvent): void => {
-      progress = foldProgress(progress, event);
-      if (event.type === 'completed' || event.type === 'failed' || event.type === 'canceled') ended.set(event.itemId, event.type);
-      if (json) io.stdout.write(`${JSON.stringify(event)}\n`);
-      else if (tty) {
-        const now = Date.now();
-        const important = event.type !== 'node_progress';
-        if (important || now - lastDraw > 80) {
-          lastDraw = now;
-          block.draw(renderBars(progress, io.stdout.columns ?? 80));
-        }
-        if (event.type === 'failed' || event.type === 'canceled') report(plainLine(event) ?? '');
-      } else {
-        const line = plainLine(event);
-        if (line !== undefined) io.stdout.write(`${line}\n`);
-      }
-      if (event.type === 'completed' && outDir !== undefined) {
-        saves.push(
-          saveOutputs(client, { items: [{ itemId: event.itemId, status: 'completed', outputs: event.outputs, fieldValues: [], queueItem: event.queueItem }] }, outDir).then((files) => {
-            for (const f of files) {
-              if (json) io.stdout.write(`${JSON.stringify({ type: 'saved', itemId: event.itemId, file: f })}\n`);
-              else report(`saved ${displayPath(io.cwd, f)}`);
-            }
-          })
-            // Kept until the run ends; a rejection must not go unhandled meanwhile.
-            .catch((error: unknown) => {
-              saveErrors.push(error);
-            }),
-        );
-      }
-    };
-    let subscription: Subscription | undefined;
-    let batchId: string | undefined;
-    let interrupted = false;
-    let finish: () => void = () => undefined;
-    // Ctrl-C: cancel the batch on the server and wait for the answer, so nothing keeps running there.
-    const stop = (): void => {
-      interrupted = true;
-      report('interrupted: canceling the batch on the server…');
-      const cancel = batchId === undefined ? Promise.resolve(0) : client.queue.cancelBatches([batchId]);
-      void cancel.catch(() => 0).then(() => {
-        subscription?.unsubscribe();
-        finish();
-      });
-    };
-    process.once('SIGINT', stop);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        finish = resolve;
-        subscription = client.run(wf, { runs, ...(Object.keys(sweep).length > 0 ? { sweep: { values: sweep } } : {}) }).subscribe({
-          next: (event) => {
-            if (event.type === 'enqueued') batchId = event.batchId;
-            onEvent(event);
-          },
-          error: reject,
-          complete: resolve,
-        });
-      });
-    } finally {
-      process.off('SIGINT', stop);
-    }
-    await Promise.all(saves);
-    if (saveErrors.length > 0) throw saveErrors[0];
-    const total = progress.total;
+    const { interrupted } = await runToEnd(
+      client,
+      prepared,
+      (event) => {
+        if (isTerminalRunEvent(event)) ended.set(event.itemId, event.type);
+        printer.onEvent(event);
+        if (event.type === 'completed') saver?.onCompleted(event);
+      },
+      printer.report,
+    );
+    await saver?.settled();
+    const total = printer.progress().total;
     const completed = [...ended.values()].filter((t) => t === 'completed').length;
-    const summary = `${completed}/${total} item${total === 1 ? '' : 's'} completed`;
-    if (json) io.stdout.write(`${JSON.stringify({ type: 'summary', total, completed })}\n`);
-    else report(summary);
+    if (printer.json) io.stdout.write(`${JSON.stringify({ type: 'summary', total, completed })}\n`);
+    else printer.report(`${completed}/${total} item${total === 1 ? '' : 's'} completed`);
     if (interrupted) return 130;
     return completed === total && total > 0 ? 0 : 1;
   } finally {
     client.close();
   }
 };
-
