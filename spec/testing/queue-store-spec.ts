@@ -2,7 +2,7 @@
 // in-progress items) so that status events do not rescan it. Whatever sequence of enqueues, status
 // changes and deletions happens, what the indexes answer must equal what a scan of the table gives.
 import fc from 'fast-check';
-import { QueueItemRecord, QueueItemStatus, QueueStore, countStatuses } from '../../lib/testing/queue';
+import { QueueItemRecord, QueueItemStatus, QueueStore, countStatuses, freshPending } from '../../lib/testing/queue';
 
 const STATUSES: readonly QueueItemStatus[] = ['pending', 'in_progress', 'waiting', 'completed', 'failed', 'canceled'];
 
@@ -10,20 +10,12 @@ const record = (store: QueueStore, queueId: string, batchId: string, priority: n
   const now = '2026-11-26 00:00:00.000';
   return {
     item_id: store.allocateId(),
-    status: 'pending',
-    status_sequence: 0,
     priority,
     batch_id: batchId,
     origin: null,
     destination: null,
     session_id: 's',
-    error_type: null,
-    error_message: null,
-    error_traceback: null,
-    created_at: now,
-    updated_at: now,
-    started_at: null,
-    completed_at: null,
+    ...freshPending(now),
     queue_id: queueId,
     user_id: 'system',
     field_values: [],
