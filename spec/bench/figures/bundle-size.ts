@@ -28,8 +28,18 @@ interface RollupChunk {
   readonly modules: Readonly<Record<string, RollupModuleInfo>>;
 }
 
-/** Builds `lib/index.ts` as rollup.config.js does for dist/index.mjs, in memory. */
-const buildCoreEntry = async (): Promise<RollupChunk> => {
+// What an application that runs one workflow imports: the bundler keeps only what these reach.
+const TYPICAL_APP = [
+  `import { Workflow, setInput, createClient, progressOf } from ${JSON.stringify(path.join(ROOT, 'lib', 'index.ts'))};`,
+  "const wf = setInput('Positive Prompt', 'a lighthouse')(Workflow.fromJson(globalThis.workflowText));",
+  "createClient({ baseUrl: 'http://127.0.0.1:9090' }).run(wf).pipe(progressOf()).subscribe(console.log);",
+].join('\n');
+
+/**
+ * Builds `lib/index.ts` as rollup.config.js does for dist/index.mjs, in memory; with `app`, builds
+ * that application source against the library instead (tree-shaken, dependencies external).
+ */
+const buildCoreEntry = async (app?: string): Promise<RollupChunk> => {
   // rollup.config.js is CommonJS and resolves its plugins relative to the project root.
   const cwd = process.cwd();
   process.chdir(ROOT);
@@ -41,7 +51,14 @@ const buildCoreEntry = async (): Promise<RollupChunk> => {
     const config = configs.find((c) => c.input === 'lib/index.ts' && Array.isArray(c.output));
     if (!config) throw new Error('rollup.config.js has no lib/index.ts bundle: update the bundle-size figure');
     const esm = (config.output as ReadonlyArray<{ format: string }>).find((o) => o.format === 'es');
-    const bundle = await rollup.rollup({ ...config, output: undefined, onwarn: () => undefined });
+    const entry = {
+      name: 'typical-app',
+      resolveId: (id: string) => (id === 'typical-app' ? id : null),
+      load: (id: string) => (id === 'typical-app' ? app ?? null : null),
+    };
+    const plugins = (config as { plugins?: unknown[] }).plugins ?? [];
+    const input = app === undefined ? config.input : 'typical-app';
+    const bundle = await rollup.rollup({ ...config, input, plugins: app === undefined ? plugins : [entry, ...plugins], output: undefined, onwarn: () => undefined });
     const { output } = await bundle.generate(esm);
     await bundle.close();
     const chunk = output.find((o): o is RollupChunk => o.type === 'chunk');
@@ -60,6 +77,8 @@ export const bundleSize: FigureModule = {
     const chunk = await buildCoreEntry();
     const ours = await minGzip(chunk.code);
     const anchor = await minGzip(fs.readFileSync(ANCHOR, 'utf8'));
+    ctx.log('  bundle: building a typical application against lib/index.ts (tree-shaken)');
+    const app = await minGzip((await buildCoreEntry(TYPICAL_APP)).code);
     // What takes the space: rendered bytes per source folder, and the templates snapshot alone.
     const byGroup = new Map<string, number>();
     for (const [id, m] of Object.entries(chunk.modules)) {
@@ -94,6 +113,15 @@ export const bundleSize: FigureModule = {
           'ours without the snapshot, estimate (min+gz)': ours.gzipped - snapshotGz,
           ...breakdown,
         },
+      },
+      {
+        name: 'what an app that loads, edits and runs a workflow ships of ours, tree-shaken, minified + gzipped',
+        baseline: '@saintno/comfyui-sdk index.esm.js, same treatment',
+        value: exactly(app.gzipped / anchor.gzipped),
+        unit: 'ratio',
+        goal: 'report',
+        met: true,
+        info: { 'app bytes (min+gz)': app.gzipped, 'app bytes (min)': app.minified, imports: 'Workflow, setInput, createClient, progressOf' },
       },
     ];
   },
