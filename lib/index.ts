@@ -126,6 +126,23 @@ export type {
   StarResult,
 } from './client/images';
 export type { ImageNames, ImageNamesOptions } from './client/images';
+export { sniffVideoType } from './client/videos';
+export type {
+  VideosResource,
+  VideoDTO,
+  VideoPage,
+  VideoUrls,
+  VideoListOptions,
+  VideoNamesOptions,
+  VideoNames,
+  VideoChanges,
+  VideoUploadOptions,
+  VideoWorkflow,
+  VideoStarResult,
+  DeleteVideosResult,
+  AddVideosResult,
+  RemoveVideosResult,
+} from './client/videos';
 export { UNCATEGORIZED } from './client/boards';
 export type {
   BoardsResource,

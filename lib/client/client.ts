@@ -59,7 +59,7 @@ export interface ClientContext {
   readonly random: () => number;
 }
 
-/** The client: its transport, its runs and its server resources (`queue`, `images`, `boards`, `models`, `workflows`, `app`). */
+/** The client: its transport, its runs and its server resources (`queue`, `images`, `videos`, `boards`, `models`, `workflows`, `app`). */
 export interface InvokeAIClient extends ClientResources {
   /** Every decoded socket event, over one shared connection (opened while anyone listens). */
   readonly events$: Observable<ServerEvent>;

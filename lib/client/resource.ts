@@ -8,7 +8,7 @@ import { HttpError } from './errors';
 import { Logger } from './http';
 
 /** The kinds of server records the resource modules address by id or name. */
-export type ResourceKind = 'image' | 'board' | 'model' | 'queue item' | 'workflow';
+export type ResourceKind = 'image' | 'video' | 'board' | 'model' | 'queue item' | 'workflow';
 
 /**
  * A 404 for a named record (an image, board, model, queue item or workflow). It is an `HttpError`

@@ -11,13 +11,15 @@ import { ImagesResource, imagesResource } from './images';
 import { ModelsResource, modelsResource } from './models';
 import { QueueResource, queueResource } from './queue';
 import { ResourceDiagnostic, diagnosticSink } from './resource';
+import { VideosResource, videosResource } from './videos';
 import { WorkflowsResource, workflowsResource } from './workflows';
 import * as t from 'io-ts';
 
-/** The server resources of a client (`client.queue`, `client.images`, ...). */
+/** The server resources of a client (`client.queue`, `client.images`, `client.videos`, ...). */
 export interface ClientResources {
   readonly app: AppResource;
   readonly images: ImagesResource;
+  readonly videos: VideosResource;
   readonly boards: BoardsResource;
   readonly models: ModelsResource;
   readonly queue: QueueResource;
@@ -40,6 +42,7 @@ export const createResources = (context: ClientContext): ClientResources => {
   return {
     app: appResource(context),
     images: imagesResource(context, sink),
+    videos: videosResource(context, sink),
     boards: boardsResource(context, sink),
     models,
     queue: queueResource(context, sink),

@@ -1,4 +1,4 @@
-// Node file helpers: load a workflow file, upload an image file, save a run's images to a folder.
+// Node file helpers: load a workflow file, upload an image file, save a run's images and videos to a folder.
 // Writes go through a temporary file in the target folder and a hard link to the final name, so a
 // file is whole or absent, and an existing file is never overwritten (a taken name gets a suffix).
 import { promises as fs } from 'fs';
@@ -9,6 +9,7 @@ import { WorkflowDecodeError } from '../workflow/errors';
 import type { LoadOptions } from '../workflow/types';
 import type { ImageDTO, ImagesResource, UploadOptions } from '../client/images';
 import { sniffImageType } from '../client/images';
+import type { VideosResource } from '../client/videos';
 import type { RunResult } from '../run/events';
 
 /** Why a file could not be used. */
@@ -97,23 +98,34 @@ export const uploadImageFile = async (
   return client.images.upload(bytes, { ...options, contentType, filename: options.filename ?? path.basename(file) });
 };
 
-/** What a naming function is told about one image to save. */
+/**
+ * What a naming function is told about one file to save: an image, or (`kind: 'video'`) a video.
+ * For a video, `imageName` and `videoName` both hold the server's video name (`.mp4`), so naming
+ * functions written for images keep working; check `kind` to give videos their own extension.
+ */
 export interface OutputImageInfo {
+  /** `'image'` for an image, `'video'` for a video. Absent means image (values built before videos existed). */
+  readonly kind?: 'image' | 'video';
   readonly itemId: number;
   readonly nodeId: string;
   /** The output node's label. */
   readonly label: string;
-  /** The image's position among its node's images in that item. */
+  /** The file's position among its node's images (or videos) in that item. */
   readonly index: number;
-  /** The server's image name (a UUID, `.png`). */
+  /** The server's image name (a UUID, `.png`); for a video, the video name (`.mp4`). */
   readonly imageName: string;
+  /** The server's video name (a UUID, `.mp4`), for a video only. */
+  readonly videoName?: string;
 }
 
 /** Options of `saveOutputs`. */
 export interface SaveOutputsOptions {
-  /** The file name of an image (a base name; folders are cut off). Default: the server's image name. */
-  readonly naming?: (image: OutputImageInfo) => string;
-  /** Save thumbnails instead of full images. */
+  /**
+   * The file name of an image or video (a base name; folders are cut off). Default: the server's
+   * name (`.png`, `.mp4`; a video's thumbnail gets `.webp`). `info.kind` tells a video from an image.
+   */
+  readonly naming?: (info: OutputImageInfo) => string;
+  /** Save thumbnails instead of full images and videos (a video's thumbnail is its first frame, WebP). */
   readonly thumbnail?: boolean;
 }
 
@@ -122,18 +134,30 @@ export class SaveOutputsError extends Error {
   override readonly name = 'SaveOutputsError';
   constructor(
     readonly saved: ReadonlyArray<string>,
+    /** The server's name of the image (or video, see `failedKind`) that could not be saved. */
     readonly failedImage: string,
     readonly cause: unknown,
+    readonly failedKind: 'image' | 'video' = 'image',
   ) {
     super(
-      `Saving ${failedImage} failed (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}); ${saved.length} file(s) were saved before it, and no partial file was left.\nCall saveOutputs again once the cause is fixed (already saved images get new names, nothing is overwritten).`,
+      `Saving ${failedKind === 'video' ? 'video ' : ''}${failedImage} failed (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}); ${saved.length} file(s) were saved before it, and no partial file was left.\nCall saveOutputs again once the cause is fixed (already saved files get new names, nothing is overwritten).`,
     );
   }
 }
 
-const safeBaseName = (name: string): string => {
+/** `saveOutputs` was given a result with videos and a client without `videos`; nothing was written. */
+export class VideosResourceMissingError extends Error {
+  override readonly name = 'VideosResourceMissingError';
+  constructor(readonly videoNames: ReadonlyArray<string>) {
+    super(
+      `The run result has ${videoNames.length} video(s) (${videoNames.slice(0, 3).join(', ')}${videoNames.length > 3 ? ', ...' : ''}) but the client given to saveOutputs has no \`videos\`; nothing was saved.\nPass the client from createClient (it has client.videos), or an object with videos.download.`,
+    );
+  }
+}
+
+const safeBaseName = (name: string, fallback: string): string => {
   const base = path.basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f<>:"|?*]/g, '_');
-  return base === '' || base === '.' || base === '..' ? 'image.png' : base;
+  return base === '' || base === '.' || base === '..' ? fallback : base;
 };
 
 const withSuffix = (name: string, n: number): string => {
@@ -174,9 +198,11 @@ const writeNew = async (dir: string, name: string, bytes: Uint8Array, taken: Set
 };
 
 /**
- * Downloads every image of a run's results into `dir` (created if needed) and answers the paths,
- * in item, output and image order. Each file is written whole or not at all; no name is used twice
- * and no existing file is overwritten. A failure throws `SaveOutputsError` listing what was saved.
+ * Downloads every image and video of a run's results into `dir` (created if needed) and answers the
+ * paths, in item and output order, each output's images before its videos. Each file is written
+ * whole or not at all; no name is used twice and no existing file is overwritten. A failure throws
+ * `SaveOutputsError` listing what was saved. Videos need `client.videos` (a result with videos and a
+ * client without it throws `VideosResourceMissingError` before anything is written).
  *
  * @example
  * import { saveOutputs } from 'invokeai-rx/node';
@@ -184,25 +210,44 @@ const writeNew = async (dir: string, name: string, bytes: Uint8Array, taken: Set
  * const paths = await saveOutputs(client, result, './out', { naming: (i) => `${i.label}-${i.itemId}-${i.index}.png` });
  */
 export const saveOutputs = async (
-  client: { readonly images: Pick<ImagesResource, 'download'> },
+  client: { readonly images: Pick<ImagesResource, 'download'>; readonly videos?: Pick<VideosResource, 'download'> },
   result: Pick<RunResult, 'items'>,
   dir: string,
   options: SaveOutputsOptions = {},
 ): Promise<ReadonlyArray<string>> => {
+  // Outputs built before videos existed may lack `videos`.
+  const videosOf = (output: RunResult['items'][number]['outputs'][number]) => output.videos ?? [];
+  const videoNames = result.items.flatMap((item) => item.outputs.flatMap((o) => videosOf(o).map((v) => v.videoName)));
+  const videos = client.videos;
+  if (videoNames.length > 0 && videos === undefined) throw new VideosResourceMissingError(videoNames);
+  const thumbnail = options.thumbnail === true;
+  const downloadVideo = (name: string): Promise<Uint8Array> => {
+    if (videos === undefined) throw new VideosResourceMissingError([name]);
+    return videos.download(name, { thumbnail });
+  };
   await fs.mkdir(dir, { recursive: true });
   const saved: string[] = [];
   const taken = new Set<string>();
+  const save = async (info: OutputImageInfo, serverName: string, download: () => Promise<Uint8Array>, fallback: string): Promise<void> => {
+    try {
+      const bytes = await download();
+      saved.push(await writeNew(dir, safeBaseName(options.naming ? options.naming(info) : serverName, fallback), bytes, taken));
+    } catch (error) {
+      throw new SaveOutputsError(saved, info.imageName, error, info.kind ?? 'image');
+    }
+  };
   for (const item of result.items) {
     for (const output of item.outputs) {
+      const base = { itemId: item.itemId, nodeId: output.nodeId, label: output.label };
       for (const [index, image] of output.images.entries()) {
-        const info: OutputImageInfo = { itemId: item.itemId, nodeId: output.nodeId, label: output.label, index, imageName: image.imageName };
-        try {
-          const bytes = await client.images.download(image.imageName, { thumbnail: options.thumbnail === true });
-          const name = safeBaseName(options.naming ? options.naming(info) : image.imageName);
-          saved.push(await writeNew(dir, name, bytes, taken));
-        } catch (error) {
-          throw new SaveOutputsError(saved, image.imageName, error);
-        }
+        const info: OutputImageInfo = { kind: 'image', ...base, index, imageName: image.imageName };
+        await save(info, image.imageName, () => client.images.download(image.imageName, { thumbnail }), 'image.png');
+      }
+      for (const [index, video] of videosOf(output).entries()) {
+        const info: OutputImageInfo = { kind: 'video', ...base, index, imageName: video.videoName, videoName: video.videoName };
+        // a video's thumbnail is a WebP image: keep the name, change the extension
+        const serverName = thumbnail ? `${video.videoName.replace(/\.[^.]*$/, '')}.webp` : video.videoName;
+        await save(info, serverName, () => downloadVideo(video.videoName), thumbnail ? 'video.webp' : 'video.mp4');
       }
     }
   }

@@ -1,3 +1,3 @@
-// invokeai-rx/node: file helpers for Node (load a workflow file, upload an image file, save a run's images).
-export { loadWorkflowFile, uploadImageFile, saveOutputs, FileError, SaveOutputsError } from './files';
+// invokeai-rx/node: file helpers for Node (load a workflow file, upload an image file, save a run's images and videos).
+export { loadWorkflowFile, uploadImageFile, saveOutputs, FileError, SaveOutputsError, VideosResourceMissingError } from './files';
 export type { FileErrorReason, OutputImageInfo, SaveOutputsOptions } from './files';

@@ -6,6 +6,7 @@ export type { MockUser } from './auth';
 export type { ModelConfig, ModelSpec } from './models';
 export { defaultModels, modelIdentifier } from './models';
 export type { ImageDTO } from './images';
+export type { VideoDTO } from './videos';
 export type { BoardDTO } from './boards';
 export type { EventLogEntry } from './events';
 export { OpenApiNotFoundError } from './openapi';

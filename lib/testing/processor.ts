@@ -6,9 +6,24 @@ import { JsonSchema, NodeSchema, SchemaIndex, nonNullAlternatives } from './open
 import { hash32, imageSize, previewDataUrl, renderPng } from './png';
 import { QueueItemRecord, QueueStore } from './queue';
 import { GraphEdge, GraphNode } from './validate';
+import { VideoStore, renderMp4 } from './videos';
 
 /** The largest side of a simulated image. */
 const MAX_IMAGE_SIDE = 4096;
+
+/** Frame rate and frame count of a generated video when the graph does not say (Wan 2.2's defaults). */
+const DEFAULT_FPS = 16;
+const DEFAULT_NUM_FRAMES = 81;
+
+/** What a node's `video_output` reports, and the video it names. */
+interface VideoSpec {
+  readonly video: { readonly video_name: string };
+  readonly width: number;
+  readonly height: number;
+  readonly num_frames: number;
+  readonly fps: number;
+  readonly duration: number;
+}
 
 /** A node failure injected by `faults.failNodes`. */
 export interface NodeFailure {
@@ -23,6 +38,7 @@ export interface ProcessorHost {
   readonly index: SchemaIndex;
   readonly queue: QueueStore;
   readonly images: ImageStore;
+  readonly videos: VideoStore;
   readonly timers: Timers;
   readonly stepMs: number;
   readonly steps: number;
@@ -60,6 +76,8 @@ interface Instance {
   readonly output: Readonly<Record<string, unknown>>;
   readonly key: string;
   readonly size: { width: number; height: number } | undefined;
+  /** The frame count a video node works with (its own `num_frames`, else its parents'). */
+  readonly frames: number | undefined;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -312,12 +330,13 @@ export class Processor {
         }
       }
       const size = this.sizeOf(invocation, parents);
-      const output = nodeSchema ? this.outputOf(item, nodeSchema, invocation, path, collection, key, size) : { type: 'unknown_output' };
+      const frames = typeof invocation.num_frames === 'number' && invocation.num_frames > 0 ? Math.round(invocation.num_frames) : parents.find((p) => p.inst.frames !== undefined)?.inst.frames;
+      const output = nodeSchema ? this.outputOf(item, nodeSchema, invocation, path, collection, key, size, frames) : { type: 'unknown_output' };
       if (!this.stillRunning(item)) throw new Canceled();
       session.results[preparedId] = output;
       session.executed.push(preparedId);
       host.emitInvocation('invocation_complete', item, invocation, node.id, { result: { ...output, output_meta: null } });
-      return { preparedId, path, output, key, size };
+      return { preparedId, path, output, key, size, frames };
     } catch (err) {
       if (err instanceof Canceled) throw err;
       const e = err instanceof NodeError ? err : new NodeError('Exception', err instanceof Error ? err.message : String(err));
@@ -408,13 +427,20 @@ export class Processor {
     collection: unknown[] | undefined,
     key: string,
     size: { width: number; height: number } | undefined,
+    frames: number | undefined,
   ): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const props = schema.output?.properties ?? {};
     const dims = size ?? { width: 512, height: 512 };
     const makeImage = (): { image_name: string } => this.saveImage(item, inv, key, dims);
+    const videoField = Object.entries(props).find(([, p]) => this.host.index.refName(nonNullAlternatives(p)[0] ?? p) === 'VideoField')?.[0];
+    const video = videoField === undefined ? undefined : this.videoFor(item, inv, videoField, key, dims, frames);
     for (const [name, prop] of Object.entries(props)) {
       if (name === 'type' || prop.field_kind === 'node_attribute') continue;
+      if (video && (name === videoField || name === 'width' || name === 'height' || name === 'num_frames' || name === 'fps' || name === 'duration')) {
+        out[name] = name === videoField ? video.video : video[name as Exclude<keyof VideoSpec, 'video'>];
+        continue;
+      }
       if (schema.type === 'iterate') {
         const index = path[path.length - 1] ?? 0;
         out[name] = name === 'item' ? collection?.[index] : name === 'index' ? index : name === 'total' ? collection?.length ?? 0 : null;
@@ -459,6 +485,7 @@ export class Processor {
     }
     if (refName === 'LatentsField') return { latents_name: `Tensor_${this.host.newId()}`, seed: typeof inv.seed === 'number' ? inv.seed : null };
     if (refName === 'DenoiseMaskField') return { mask_name: `Tensor_${this.host.newId()}`, masked_latents_name: null, gradient: false };
+    // a top-level video output gets a stored video (`videoFor`); only a VideoField nested deeper ends here
     if (refName === 'VideoField') return passthrough ?? { video_name: `${this.host.newId()}.mp4` };
     if (refName && /ConditioningField$/.test(refName)) return { conditioning_name: `ConditioningFieldData_${this.host.newId()}`, ...(s.properties?.mask ? { mask: null } : {}) };
     if (refName === 'ModelIdentifierField') {
@@ -541,6 +568,68 @@ export class Processor {
     if (!named) return undefined;
     const { submodel_type: _ignored, ...rest } = named[1] as Record<string, unknown>;
     return rest;
+  }
+
+  /**
+   * The video of a node whose output has a `VideoField`: the stored video a pass-through node (`video`)
+   * names, else a new video record (bytes: a header-only MP4) on the node's board, sized from the
+   * node's inputs (`fps`, `num_frames`, `duration`), its parents' size and frame count, or the
+   * concatenated input videos.
+   */
+  private videoFor(
+    item: QueueItemRecord,
+    inv: Readonly<Record<string, unknown>>,
+    field: string,
+    key: string,
+    dims: { width: number; height: number },
+    frames: number | undefined,
+  ): VideoSpec {
+    const { videos } = this.host;
+    const positive = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
+    const passthrough = inv[field];
+    if (inv.type === 'video' && isRecord(passthrough) && typeof passthrough.video_name === 'string') {
+      const known = videos.get(passthrough.video_name);
+      const fps = known?.dto.fps ?? DEFAULT_FPS;
+      return {
+        video: { video_name: passthrough.video_name },
+        width: known?.dto.width ?? dims.width,
+        height: known?.dto.height ?? dims.height,
+        num_frames: known?.num_frames ?? Math.round((known?.dto.duration ?? 0) * fps),
+        fps,
+        duration: known?.dto.duration ?? 0,
+      };
+    }
+    const inputs = (Array.isArray(inv.videos) ? inv.videos : [])
+      .map((v) => (isRecord(v) && typeof v.video_name === 'string' ? videos.get(v.video_name) : undefined))
+      .filter((v): v is NonNullable<typeof v> => v !== undefined);
+    const first = inputs[0];
+    const fps = positive(inv.fps) ?? first?.dto.fps ?? DEFAULT_FPS;
+    const numFrames = inputs.length ? inputs.reduce((n, v) => n + v.num_frames, 0) : frames ?? DEFAULT_NUM_FRAMES;
+    const duration = positive(inv.duration) ?? numFrames / fps;
+    const width = Math.max(1, Math.min(MAX_IMAGE_SIDE, Math.round(first?.dto.width ?? dims.width)));
+    const height = Math.max(1, Math.min(MAX_IMAGE_SIDE, Math.round(first?.dto.height ?? dims.height)));
+    const video_name = `${this.host.newId()}.mp4`;
+    const board = inv.board;
+    videos.add({
+      video_name,
+      bytes: renderMp4({ width, height, duration }, key),
+      width,
+      height,
+      duration,
+      fps,
+      num_frames: numFrames,
+      video_origin: 'internal',
+      video_category: 'general',
+      is_intermediate: inv.is_intermediate === true,
+      session_id: item.session_id,
+      node_id: inv.id as string,
+      board_id: isRecord(board) && typeof board.board_id === 'string' ? board.board_id : null,
+      metadata: isRecord(inv.metadata) ? inv.metadata : null,
+      workflow: item.workflow,
+      graph: item.session.graph,
+      user_id: item.user_id,
+    });
+    return { video: { video_name }, width, height, num_frames: numFrames, fps, duration };
   }
 
   private saveImage(item: QueueItemRecord, inv: Readonly<Record<string, unknown>>, key: string, dims: { width: number; height: number }): { image_name: string } {

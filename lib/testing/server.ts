@@ -16,6 +16,7 @@ import { imageSize, renderPng, resizeImage } from './png';
 import { Processor } from './processor';
 import { QueueItemRecord, QueueStore, countStatuses, excludeNone, freshPending, isTerminal, itemOutcomeJson, itemToJson, redactItem } from './queue';
 import { GraphNode, ValidationIssue, expandBatch, validateEnqueueBody } from './validate';
+import { StoredVideo, VideoDTO, VideoStore, mp4Info, renderMp4, renderWebp } from './videos';
 import { WorkflowStore, workflowListItem } from './workflows';
 
 /** Options of `startMockServer`. */
@@ -80,6 +81,10 @@ export interface MockServer {
   images(): ReadonlyArray<ImageDTO>;
   /** PNG bytes of an image. */
   imageBytes(imageName: string): Buffer | undefined;
+  /** Video DTOs. */
+  videos(): ReadonlyArray<VideoDTO>;
+  /** MP4 bytes of a video (header boxes only, see `renderMp4`). */
+  videoBytes(videoName: string): Buffer | undefined;
   /** Board DTOs. */
   boards(): ReadonlyArray<BoardDTO>;
   /** Installed model configs. */
@@ -90,6 +95,8 @@ export interface MockServer {
   addBoard(name: string): BoardDTO;
   /** Stores an image (a generated PNG when no bytes are given); returns its DTO. */
   addImage(options?: { readonly bytes?: Buffer; readonly width?: number; readonly height?: number; readonly boardId?: string; readonly isIntermediate?: boolean; readonly category?: ImageDTO['image_category'] }): ImageDTO;
+  /** Stores a video (a generated header-only MP4 of this size and duration); returns its DTO. */
+  addVideo(options?: { readonly width?: number; readonly height?: number; readonly fps?: number; readonly duration?: number; readonly boardId?: string; readonly isIntermediate?: boolean; readonly category?: VideoDTO['video_category'] }): VideoDTO;
   /** Closes the HTTP server, every socket and every timer. */
   close(): Promise<void>;
 }
@@ -192,6 +199,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   const timers = new Timers();
   const queue = new QueueStore();
   const images = new ImageStore();
+  const videos = new VideoStore();
   const boards = new BoardStore();
   const workflows = new WorkflowStore();
   const auth = options.multiUser ? new AuthStore(options.multiUser.users) : undefined;
@@ -265,6 +273,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     index,
     queue,
     images,
+    videos,
     timers,
     stepMs: options.stepMs ?? 2,
     steps: options.steps ?? 3,
@@ -303,12 +312,13 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   };
   const boardDto = (b: BoardRecord): BoardDTO => {
     const inBoard = images.all().filter((i) => i.dto.board_id === b.board_id && !i.dto.is_intermediate);
+    const videosInBoard = videos.all().filter((v) => v.dto.board_id === b.board_id && !v.dto.is_intermediate);
     return {
       ...b,
       cover_image_name: b.cover_image_name ?? inBoard[inBoard.length - 1]?.dto.image_name ?? null,
-      cover_video_name: null,
+      cover_video_name: videosInBoard[videosInBoard.length - 1]?.dto.video_name ?? null,
       image_count: inBoard.filter((i) => i.dto.image_category === 'general').length,
-      video_count: 0,
+      video_count: videosInBoard.length,
       asset_count: inBoard.filter((i) => i.dto.image_category !== 'general').length,
       owner_username: null,
     };
@@ -853,11 +863,23 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     const id = ctx.params.board_id ?? '';
     boardOr404(id);
     const inBoard = images.all().filter((i) => i.dto.board_id === id).map((i) => i.dto.image_name);
+    const videosInBoard = videos.all().filter((v) => v.dto.board_id === id).map((v) => v.dto.video_name);
     const withImages = queryBool(ctx.query.get('include_images')) ?? false;
-    if (withImages) inBoard.forEach((n) => images.delete(n));
-    else inBoard.forEach((n) => images.update(n, { board_id: null }));
+    if (withImages) {
+      inBoard.forEach((n) => images.delete(n));
+      videosInBoard.forEach((n) => videos.delete(n));
+    } else {
+      inBoard.forEach((n) => images.update(n, { board_id: null }));
+      videosInBoard.forEach((n) => videos.update(n, { board_id: null }));
+    }
     boards.delete(id);
-    return json(200, { board_id: id, deleted_board_images: inBoard, deleted_images: withImages ? inBoard : [], deleted_board_videos: [], deleted_videos: [] });
+    return json(200, {
+      board_id: id,
+      deleted_board_images: inBoard,
+      deleted_images: withImages ? inBoard : [],
+      deleted_board_videos: videosInBoard,
+      deleted_videos: withImages ? videosInBoard : [],
+    });
   });
   route('GET', '/api/v1/boards/{board_id}/image_names', (ctx) => {
     const id = ctx.params.board_id ?? '';
@@ -920,6 +942,258 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   route('POST', '/api/v1/board_images/batch/delete', async (ctx) => {
     const names = await namesBody(ctx);
     return Array.isArray(names) ? removeFromBoard(names) : names;
+  });
+
+  // videos (the image routes' counterparts; the names are `<uuid>.mp4`)
+  const VIDEO_CATEGORIES = ['general', 'mask', 'control', 'user', 'other'];
+  const categoryIssue = (loc: ReadonlyArray<string | number>, input: unknown): ValidationIssue => ({
+    type: 'enum',
+    loc: [...loc],
+    msg: "Input should be 'general', 'mask', 'control', 'user' or 'other'",
+    input,
+    ctx: { expected: "'general', 'mask', 'control', 'user' or 'other'" },
+  });
+  const videoOr404 = (name: string): StoredVideo => videos.get(name) ?? notFound();
+  // In multi-user mode a user changes only their own videos (admins any); others' count as failed.
+  const mayChange = (ctx: Ctx, v: StoredVideo): boolean => canSee(ctx.user, v.user_id);
+  /** `VideoNamesBatch` of the body: the names, or the 422 FastAPI gives for it. */
+  const videoNamesBody = async (ctx: Ctx): Promise<string[] | Reply> => {
+    const body = await ctx.body();
+    if (!isRecord(body) || body.video_names === undefined) return unprocessable([{ type: 'missing', loc: ['body', 'video_names'], msg: 'Field required', input: body ?? null }]);
+    const list = body.video_names;
+    if (!Array.isArray(list)) return unprocessable([{ type: 'list_type', loc: ['body', 'video_names'], msg: 'Input should be a valid list', input: list }]);
+    if (list.length > 1000)
+      return unprocessable([
+        { type: 'too_long', loc: ['body', 'video_names'], msg: `List should have at most 1000 items after validation, not ${list.length}`, input: list, ctx: { field_type: 'List', max_length: 1000, actual_length: list.length } },
+      ]);
+    const issues: ValidationIssue[] = list.flatMap((n, i): ValidationIssue[] =>
+      typeof n !== 'string'
+        ? [{ type: 'string_type', loc: ['body', 'video_names', i], msg: 'Input should be a valid string', input: n }]
+        : n.length > 255
+          ? [{ type: 'string_too_long', loc: ['body', 'video_names', i], msg: 'String should have at most 255 characters', input: n, ctx: { max_length: 255 } }]
+          : [],
+    );
+    return issues.length ? unprocessable(issues) : (list as string[]);
+  };
+  const deleteVideos = (ctx: Ctx, names: ReadonlyArray<string>): Reply => {
+    const deleted: string[] = [];
+    const failed: string[] = [];
+    const boardsHit = new Set<string>();
+    for (const n of names) {
+      const v = videos.get(n);
+      if (!v || !mayChange(ctx, v)) {
+        failed.push(n);
+        continue;
+      }
+      boardsHit.add(v.dto.board_id ?? 'none');
+      videos.delete(n);
+      deleted.push(n);
+    }
+    return json(200, { affected_boards: [...boardsHit], deleted_videos: deleted, failed_videos: failed });
+  };
+  route('POST', '/api/v1/videos/upload', async (ctx) => {
+    const category = ctx.query.get('video_category');
+    const intermediate = queryBool(ctx.query.get('is_intermediate'));
+    const issues: ValidationIssue[] = [];
+    if (category === null) issues.push({ type: 'missing', loc: ['query', 'video_category'], msg: 'Field required', input: null });
+    else if (!VIDEO_CATEGORIES.includes(category)) issues.push(categoryIssue(['query', 'video_category'], category));
+    if (intermediate === undefined) issues.push({ type: 'missing', loc: ['query', 'is_intermediate'], msg: 'Field required', input: null });
+    const contentType = ctx.req.headers['content-type'] ?? '';
+    if (!contentType.startsWith('multipart/form-data')) issues.push({ type: 'missing', loc: ['body', 'file'], msg: 'Field required', input: null });
+    if (issues.length) return unprocessable(issues);
+    let form: FormData;
+    try {
+      form = await new Request('http://sim/upload', { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(await ctx.rawBody()) }).formData();
+    } catch {
+      return unprocessable([{ type: 'missing', loc: ['body', 'file'], msg: 'Field required', input: null }]);
+    }
+    const file = form.get('file');
+    if (!file || typeof file === 'string') return unprocessable([{ type: 'missing', loc: ['body', 'file'], msg: 'Field required', input: null }]);
+    if (!file.type.startsWith('video')) return json(415, { detail: 'Not a video' });
+    const bytes = Buffer.from(await file.arrayBuffer());
+    // only ISO-BMFF (MP4/MOV) is read here; its header boxes give the duration and frame size
+    const info = mp4Info(bytes);
+    if (!info) return json(415, { detail: 'Failed to read video' });
+    const boardId = ctx.query.get('board_id');
+    if (boardId && !boards.get(boardId)) return json(404, { detail: 'Board not found' });
+    const metaRaw = form.get('metadata');
+    let metadata: unknown = null;
+    if (typeof metaRaw === 'string') {
+      try {
+        metadata = JSON.parse(metaRaw);
+      } catch {
+        return json(400, { detail: 'Invalid metadata JSON' });
+      }
+    }
+    const dto = videos.add({
+      video_name: `${randomUUID()}.mp4`,
+      bytes,
+      width: info.width ?? 0,
+      height: info.height ?? 0,
+      duration: info.duration ?? 0,
+      // the frame rate needs the sample tables, which this reader does not parse
+      fps: null,
+      video_origin: 'external',
+      video_category: category as VideoDTO['video_category'],
+      is_intermediate: intermediate === true,
+      session_id: ctx.query.get('session_id'),
+      board_id: boardId,
+      metadata,
+      user_id: ctx.user.user_id,
+    });
+    return json(201, dto, { Location: dto.video_url });
+  });
+  route('GET', '/api/v1/videos/i/{video_name}', (ctx) => json(200, videoOr404(ctx.params.video_name ?? '').dto));
+  route('PATCH', '/api/v1/videos/i/{video_name}', async (ctx) => {
+    videoOr404(ctx.params.video_name ?? '');
+    const body = await ctx.body();
+    if (!isRecord(body)) return unprocessable([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body ?? null }]);
+    if (body.video_category !== undefined && body.video_category !== null && !VIDEO_CATEGORIES.includes(String(body.video_category)))
+      return unprocessable([categoryIssue(['body', 'video_category'], body.video_category)]);
+    const change: Parameters<VideoStore['update']>[1] = {
+      ...(typeof body.video_category === 'string' ? { video_category: body.video_category as VideoDTO['video_category'] } : {}),
+      ...(typeof body.session_id === 'string' ? { session_id: body.session_id } : {}),
+      ...(typeof body.is_intermediate === 'boolean' ? { is_intermediate: body.is_intermediate } : {}),
+      ...(typeof body.starred === 'boolean' ? { starred: body.starred } : {}),
+    };
+    return json(200, videos.update(ctx.params.video_name ?? '', change));
+  });
+  route('DELETE', '/api/v1/videos/i/{video_name}', (ctx) => deleteVideos(ctx, [ctx.params.video_name ?? '']));
+  route('POST', '/api/v1/videos/delete', async (ctx) => {
+    const names = await videoNamesBody(ctx);
+    return Array.isArray(names) ? deleteVideos(ctx, names) : names;
+  });
+  route('DELETE', '/api/v1/videos/uncategorized', (ctx) =>
+    deleteVideos(
+      ctx,
+      videos
+        .all()
+        .filter((v) => v.dto.board_id === null && canSee(ctx.user, v.user_id))
+        .map((v) => v.dto.video_name),
+    ),
+  );
+  route('GET', '/api/v1/videos/i/{video_name}/metadata', (ctx) => json(200, videoOr404(ctx.params.video_name ?? '').metadata ?? null));
+  route('GET', '/api/v1/videos/i/{video_name}/workflow', (ctx) => {
+    const v = videoOr404(ctx.params.video_name ?? '');
+    return json(200, { workflow: v.workflow ? JSON.stringify(v.workflow) : null, graph: v.graph ? JSON.stringify(v.graph) : null });
+  });
+  const fullVideo: Handler = (ctx) => {
+    const v = videoOr404(ctx.params.video_name ?? '');
+    const headers = {
+      'Accept-Ranges': 'bytes',
+      'Content-Disposition': `inline; filename="${v.dto.video_name}"`,
+      'Cache-Control': multi ? 'private, no-store' : 'max-age=31536000',
+    };
+    const total = v.bytes.length;
+    const range = /^bytes=(\d*)-(\d*)$/.exec(ctx.req.headers.range ?? '');
+    if (ctx.method === 'GET' && range && (range[1] !== '' || range[2] !== '')) {
+      // `bytes=a-b`, `bytes=a-` or the suffix form `bytes=-n`, as a browser's <video> asks
+      const suffix = range[1] === '';
+      const start = suffix ? Math.max(0, total - Number(range[2])) : Number(range[1]);
+      const end = suffix || range[2] === '' ? total - 1 : Math.min(total - 1, Number(range[2]));
+      if (start >= total || end < start) return { status: 416, body: { detail: 'Requested range not satisfiable' }, headers: { 'Content-Range': `bytes */${total}` } };
+      return { status: 206, raw: { bytes: v.bytes.subarray(start, end + 1), contentType: 'video/mp4' }, headers: { ...headers, 'Content-Range': `bytes ${start}-${end}/${total}` } };
+    }
+    return { status: 200, raw: { bytes: v.bytes, contentType: 'video/mp4' }, headers };
+  };
+  route('GET', '/api/v1/videos/i/{video_name}/full', fullVideo);
+  route('HEAD', '/api/v1/videos/i/{video_name}/full', fullVideo);
+  route('GET', '/api/v1/videos/i/{video_name}/thumbnail', (ctx) => {
+    const v = videoOr404(ctx.params.video_name ?? '');
+    // a flat-colour lossless WebP with the aspect ratio of the video, at most 256 pixels a side, as the real thumbnails
+    const scale = 256 / Math.max(1, v.dto.width, v.dto.height);
+    const bytes = renderWebp(Math.max(1, v.dto.width * scale), Math.max(1, v.dto.height * scale), v.dto.video_name);
+    return { status: 200, raw: { bytes, contentType: 'image/webp' }, headers: { 'Cache-Control': multi ? 'private, no-store' : 'max-age=31536000' } };
+  });
+  route('GET', '/api/v1/videos/i/{video_name}/urls', (ctx) => {
+    const d = videoOr404(ctx.params.video_name ?? '').dto;
+    return json(200, { video_name: d.video_name, video_url: d.video_url, thumbnail_url: d.thumbnail_url });
+  });
+  /** The videos `GET /videos/` and `/videos/names` answer, in order; or the 422 of a bad query. */
+  const filterVideos = (ctx: Ctx): StoredVideo[] | Reply => {
+    const cats = ctx.query.getAll('categories');
+    const inter = queryBool(ctx.query.get('is_intermediate'));
+    const board = ctx.query.get('board_id');
+    const origin = ctx.query.get('video_origin');
+    const search = ctx.query.get('search_term');
+    const dir = ctx.query.get('order_dir') ?? 'DESC';
+    const starredFirst = queryBool(ctx.query.get('starred_first')) ?? true;
+    const issues: ValidationIssue[] = cats.flatMap((c, i) => (VIDEO_CATEGORIES.includes(c) ? [] : [categoryIssue(['query', 'categories', i], c)]));
+    if (dir !== 'ASC' && dir !== 'DESC') issues.push({ type: 'enum', loc: ['query', 'order_dir'], msg: "Input should be 'ASC' or 'DESC'", input: dir, ctx: { expected: "'ASC' or 'DESC'" } });
+    if (origin !== null && origin !== 'internal' && origin !== 'external')
+      issues.push({ type: 'enum', loc: ['query', 'video_origin'], msg: "Input should be 'internal' or 'external'", input: origin, ctx: { expected: "'internal' or 'external'" } });
+    if (issues.length) return unprocessable(issues);
+    const list = videos
+      .all()
+      .filter((v) => cats.length === 0 || cats.includes(v.dto.video_category))
+      .filter((v) => inter === undefined || v.dto.is_intermediate === inter)
+      .filter((v) => board === null || (board === 'none' ? v.dto.board_id === null : v.dto.board_id === board))
+      .filter((v) => origin === null || v.dto.video_origin === origin)
+      .filter((v) => !search || v.dto.video_name.includes(search))
+      .filter((v) => canSee(ctx.user, v.user_id));
+    const ordered = dir === 'ASC' ? list : list.slice().reverse();
+    return starredFirst ? [...ordered.filter((v) => v.dto.starred), ...ordered.filter((v) => !v.dto.starred)] : ordered;
+  };
+  route('GET', '/api/v1/videos/', (ctx) => {
+    const all = filterVideos(ctx);
+    if (!Array.isArray(all)) return all;
+    const offsetRaw = ctx.query.get('offset') ?? '0';
+    const limitRaw = ctx.query.get('limit') ?? '10';
+    const offset = Number(offsetRaw);
+    const limit = Number(limitRaw);
+    const issues: ValidationIssue[] = [];
+    if (!Number.isInteger(offset) || offset < 0) issues.push({ type: 'greater_than_equal', loc: ['query', 'offset'], msg: 'Input should be greater than or equal to 0', input: offsetRaw, ctx: { ge: 0 } });
+    if (!Number.isInteger(limit) || limit < 0 || limit > 1000)
+      issues.push(
+        limit > 1000
+          ? { type: 'less_than_equal', loc: ['query', 'limit'], msg: 'Input should be less than or equal to 1000', input: limitRaw, ctx: { le: 1000 } }
+          : { type: 'greater_than_equal', loc: ['query', 'limit'], msg: 'Input should be greater than or equal to 0', input: limitRaw, ctx: { ge: 0 } },
+      );
+    if (issues.length) return unprocessable(issues);
+    return json(200, { limit, offset, total: all.length, items: all.slice(offset, offset + limit).map((v) => v.dto) });
+  });
+  route('GET', '/api/v1/videos/names', (ctx) => {
+    const all = filterVideos(ctx);
+    if (!Array.isArray(all)) return all;
+    return json(200, { video_names: all.map((v) => v.dto.video_name), starred_count: all.filter((v) => v.dto.starred).length, total_count: all.length });
+  });
+  const starVideos = (starred: boolean): Handler => async (ctx) => {
+    const names = await videoNamesBody(ctx);
+    if (!Array.isArray(names)) return names;
+    const changed: string[] = [];
+    const failed: string[] = [];
+    for (const n of names) {
+      const v = videos.get(n);
+      if (v && mayChange(ctx, v)) {
+        videos.update(n, { starred });
+        changed.push(n);
+      } else failed.push(n);
+    }
+    const affected = [...new Set(changed.map((n) => videos.get(n)?.dto.board_id ?? 'none'))];
+    return json(200, { affected_boards: affected, [starred ? 'starred_videos' : 'unstarred_videos']: changed, failed_videos: failed });
+  };
+  route('POST', '/api/v1/videos/star', starVideos(true));
+  route('POST', '/api/v1/videos/unstar', starVideos(false));
+  route('POST', '/api/v1/videos/board', async (ctx) => {
+    const body = await ctx.body();
+    const missing = (['board_id', 'video_name'] as const).filter((k) => !isRecord(body) || typeof body[k] !== 'string');
+    if (missing.length) return unprocessable(missing.map((k) => ({ type: 'missing', loc: ['body', k], msg: 'Field required', input: body ?? null })));
+    const { board_id: boardId, video_name: name } = body as { board_id: string; video_name: string };
+    boardOr404(boardId);
+    const v = videos.get(name);
+    if (!v || !mayChange(ctx, v)) return json(200, { affected_boards: [], added_videos: [] });
+    const affected = [...new Set([boardId, v.dto.board_id ?? 'none'])];
+    videos.update(name, { board_id: boardId });
+    return json(200, { affected_boards: affected, added_videos: [name] });
+  });
+  route('DELETE', '/api/v1/videos/board', async (ctx) => {
+    const body = await ctx.body();
+    if (!isRecord(body) || typeof body.video_name !== 'string') return unprocessable([{ type: 'missing', loc: ['body', 'video_name'], msg: 'Field required', input: body ?? null }]);
+    const v = videos.get(body.video_name);
+    if (!v || !mayChange(ctx, v)) return json(200, { affected_boards: [], removed_videos: [] });
+    const affected = [...new Set([v.dto.board_id ?? 'none', 'none'])];
+    videos.update(body.video_name, { board_id: null });
+    return json(200, { affected_boards: affected, removed_videos: [body.video_name] });
   });
 
   // models
@@ -1066,7 +1340,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     if (auth && !matched.route.public) {
       const header = req.headers.authorization;
       token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
-      if (!token && /\/images\/i\/[^/]+\/(full|thumbnail)$/.test(path)) {
+      if (!token && /\/(images|videos)\/i\/[^/]+\/(full|thumbnail)$/.test(path)) {
         token = /(?:^|;\s*)invokeai_media_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
       }
       const u = auth.userFor(token);
@@ -1182,6 +1456,26 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     });
   };
 
+  const addVideo: MockServer['addVideo'] = (o = {}) => {
+    const name = `${randomUUID()}.mp4`;
+    const width = o.width ?? 64;
+    const height = o.height ?? 64;
+    const fps = o.fps ?? 16;
+    const duration = o.duration ?? 1;
+    return videos.add({
+      video_name: name,
+      bytes: renderMp4({ width, height, duration }, name),
+      width,
+      height,
+      duration,
+      fps,
+      video_origin: 'external',
+      video_category: o.category ?? 'general',
+      is_intermediate: o.isIntermediate ?? false,
+      board_id: o.boardId ?? null,
+    });
+  };
+
   let closed = false;
   return {
     url: `http://127.0.0.1:${port}${basePath}`,
@@ -1212,6 +1506,9 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     },
     addBoard: (name) => boardDto(boards.create(randomUUID(), name, 'system')),
     addImage,
+    videos: () => videos.all().map((v) => v.dto),
+    videoBytes: (name) => videos.get(name)?.bytes,
+    addVideo,
     close: async () => {
       if (closed) return;
       closed = true;

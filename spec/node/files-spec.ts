@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { pipe } from 'fp-ts/function';
 import { loadWorkflowFile, saveOutputs, uploadImageFile, SaveOutputsError, FileError } from '../../lib/node';
+import { OutputImageInfo, VideosResourceMissingError } from '../../lib/node/files';
 import { setInput } from '../../lib/workflow/inputs';
 import { Workflow } from '../../lib/workflow/workflow';
 import type { RunResult } from '../../lib/run/events';
@@ -118,5 +119,101 @@ describe('uploadImageFile and saveOutputs against the simulator', () => {
     expect(path.basename(paths[0])).toBe(first.replace('.png', '-1.png'));
     expect((await fs.stat(path.join(out, first))).isDirectory()).toBe(true);
     expect((await fs.readdir(out)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+/** The Wan 2.2 text-to-video default workflow with the simulator's Wan models filled in. */
+const wanTextToVideo = (sim: SimClient): Workflow => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw fixture JSON, edited before it is decoded
+  const json: any = JSON.parse(readFileSync('spec/fixtures/default-workflows/Text to Video - Wan 2.2 Lightning.json', 'utf8'));
+  const model = (type: string, base: string) => {
+    const m = sim.server.models().find((x) => x.type === type && x.base === base && x.format !== 'gguf_quantized')!;
+    return { key: m.key, hash: m.hash, name: m.name, base: m.base, type: m.type };
+  };
+  for (const n of json.nodes) {
+    if (n.data.type === 'wan_model_loader') {
+      n.data.inputs.model.value = model('main', 'wan');
+      n.data.inputs.transformer_low_noise_model.value = model('main', 'wan');
+      n.data.inputs.vae_model.value = model('vae', 'wan');
+      n.data.inputs.wan_t5_encoder_model.value = model('wan_t5_encoder', 'any');
+    }
+    if (n.data.type === 'wan_lora_loader') n.data.inputs.lora.value = model('lora', 'wan');
+  }
+  return Workflow.fromJson(JSON.stringify(json));
+};
+
+describe('saveOutputs with videos', () => {
+  let sim: SimClient;
+  beforeEach(async () => {
+    sim = await startSim();
+  });
+  afterEach(() => sim.close());
+
+  it('saves the .mp4 of a video run with the server\'s bytes, and tells the naming function it is a video', async () => {
+    const result = await sim.client.submit(wanTextToVideo(sim), { runs: 2 });
+    const names = result.items.flatMap((i) => i.outputs.flatMap((o) => o.videos.map((v) => v.videoName)));
+    expect(names).toHaveLength(2);
+    expect(names.every((n) => n.endsWith('.mp4'))).toBe(true);
+    const plain = await saveOutputs(sim.client, result, path.join(dir, 'plain'));
+    expect(plain.map((p) => path.basename(p))).toEqual(names);
+    for (const [i, p] of plain.entries()) expect((await fs.readFile(p)).equals(sim.server.videoBytes(names[i])!)).toBe(true);
+
+    const seen: OutputImageInfo[] = [];
+    const named = await saveOutputs(sim.client, result, path.join(dir, 'named'), {
+      naming: (info) => {
+        seen.push(info);
+        return info.kind === 'video' ? `${info.label}.mp4` : `${info.label}.png`;
+      },
+    });
+    const label = result.items[0].outputs[0].label;
+    expect(label).not.toBe('');
+    expect(named.map((p) => path.basename(p))).toEqual([`${label}.mp4`, `${label}-1.mp4`]);
+    expect(seen).toEqual(
+      result.items.map((item, i) =>
+        expect.objectContaining({ kind: 'video', itemId: item.itemId, index: 0, videoName: names[i], imageName: names[i], nodeId: item.outputs[0].nodeId }),
+      ),
+    );
+  });
+
+  it('saves video thumbnails as .webp with the server\'s thumbnail bytes', async () => {
+    const result = await sim.client.submit(wanTextToVideo(sim));
+    const [video] = result.items[0].outputs[0].videos;
+    const [file] = await saveOutputs(sim.client, result, dir, { thumbnail: true });
+    expect(path.basename(file)).toBe(video.videoName.replace('.mp4', '.webp'));
+    const served = Buffer.from(await (await fetch(`${sim.server.url}/api/v1/videos/i/${video.videoName}/thumbnail`)).arrayBuffer());
+    expect((await fs.readFile(file)).equals(served)).toBe(true);
+  });
+
+  it('images and videos share one folder without a name used twice', async () => {
+    const { workflow } = await sim.client.syncModels(await loadWorkflowFile(fixture), { byBase: true });
+    const images = await sim.client.submit(workflow);
+    const videos = await sim.client.submit(wanTextToVideo(sim));
+    const paths = await saveOutputs(sim.client, { items: [...images.items, ...videos.items] }, dir, { naming: () => 'render' });
+    expect(paths.map((p) => path.basename(p))).toEqual(['render', 'render-1']);
+    expect((await fs.readFile(paths[0])).equals(sim.server.imageBytes(images.items[0].outputs[0].images[0].imageName)!)).toBe(true);
+    expect((await fs.readFile(paths[1])).equals(sim.server.videoBytes(videos.items[0].outputs[0].videos[0].videoName)!)).toBe(true);
+  });
+
+  it('a client without videos is refused before anything is written', async () => {
+    const result = await sim.client.submit(wanTextToVideo(sim));
+    const out = path.join(dir, 'out');
+    const error = await saveOutputs({ images: sim.client.images }, result, out).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VideosResourceMissingError);
+    expect(error).toMatchObject({ name: 'VideosResourceMissingError', videoNames: [result.items[0].outputs[0].videos[0].videoName] });
+    await expect(fs.access(out)).rejects.toMatchObject({ code: 'ENOENT' });
+    // a result without videos still needs only images
+    await expect(saveOutputs({ images: sim.client.images }, { items: [] }, out)).resolves.toEqual([]);
+  });
+
+  it('a video download failing leaves no partial file and names the video', async () => {
+    const result = await sim.client.submit(wanTextToVideo(sim), { runs: 2 });
+    const second = result.items[1].outputs[0].videos[0].videoName;
+    sim.server.faults.failRequests({ path: `/api/v1/videos/i/${second}/full`, status: 500, count: 10 });
+    const error = await saveOutputs(sim.client, result, dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SaveOutputsError);
+    expect(error).toMatchObject({ failedImage: second, failedKind: 'video' });
+    expect((error as Error).message).toContain(`Saving video ${second} failed`);
+    expect((error as SaveOutputsError).saved).toHaveLength(1);
+    expect(await fs.readdir(dir)).toEqual([result.items[0].outputs[0].videos[0].videoName]);
   });
 });

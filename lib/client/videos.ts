@@ -1,0 +1,372 @@
+// `client.videos`: read, download, star, move, delete, list and upload gallery videos (the
+// `/api/v1/videos/*` routes; Wan 2.2 workflows make them). Mirrors `client.images`.
+import * as t from 'io-ts';
+import { Workflow } from '../workflow/workflow';
+import type { LoadOptions } from '../workflow/types';
+import { JsonObject, nullable } from '../protocol/dto';
+import type { ClientContext } from './client';
+import { DecodeError, HttpError } from './errors';
+import { apiPath, bytesCodec, MultipartPart } from './http';
+import type { ImageCategory } from './images';
+import { DiagnosticSink, NotFoundError, ResourceKind, UnknownArray, decodeItems, nullOn404 } from './resource';
+
+/** A video record (`VideoDTO`). `video_url`/`thumbnail_url` are the server's relative paths; `urls()` gives absolute ones. */
+export const VideoDTO = t.intersection(
+  [
+    t.type({
+      video_name: t.string,
+      video_url: t.string,
+      thumbnail_url: t.string,
+      video_category: t.string,
+      width: t.number,
+      height: t.number,
+      duration: t.number,
+    }),
+    t.partial({
+      video_origin: t.string,
+      fps: nullable(t.number),
+      created_at: t.string,
+      updated_at: t.string,
+      deleted_at: nullable(t.string),
+      is_intermediate: t.boolean,
+      session_id: nullable(t.string),
+      node_id: nullable(t.string),
+      starred: t.boolean,
+      has_workflow: t.boolean,
+      video_subfolder: t.string,
+      board_id: nullable(t.string),
+    }),
+  ],
+  'VideoDTO',
+);
+/** A video record (`VideoDTO`). */
+export type VideoDTO = t.TypeOf<typeof VideoDTO>;
+
+/** One page of `GET /api/v1/videos/`. */
+export interface VideoPage {
+  readonly limit: number;
+  readonly offset: number;
+  readonly total: number;
+  readonly items: ReadonlyArray<VideoDTO>;
+}
+
+const VideoPageBody = t.type({ limit: t.number, offset: t.number, total: t.number, items: UnknownArray }, 'VideoPage');
+
+/** `GET /api/v1/videos/i/{name}/urls`. */
+export const VideoUrls = t.type({ video_name: t.string, video_url: t.string, thumbnail_url: t.string }, 'VideoUrls');
+/** A video's URLs. */
+export type VideoUrls = t.TypeOf<typeof VideoUrls>;
+
+/** What a delete really deleted, what it could not, and the boards that changed (`"none"` = uncategorized). */
+export const DeleteVideosResult = t.type(
+  { deleted_videos: t.array(t.string), affected_boards: t.array(t.string), failed_videos: t.array(t.string) },
+  'DeleteVideosResult',
+);
+/** What a delete really deleted, what it could not, and the boards that changed. */
+export type DeleteVideosResult = t.TypeOf<typeof DeleteVideosResult>;
+
+const StarredVideosResult = t.type({ starred_videos: t.array(t.string), affected_boards: t.array(t.string), failed_videos: t.array(t.string) }, 'StarredVideosResult');
+const UnstarredVideosResult = t.type({ unstarred_videos: t.array(t.string), affected_boards: t.array(t.string), failed_videos: t.array(t.string) }, 'UnstarredVideosResult');
+
+/** Which videos a star or unstar changed, which it could not (unknown, or another user's), and the boards they are on. */
+export interface VideoStarResult {
+  readonly videos: ReadonlyArray<string>;
+  readonly failed: ReadonlyArray<string>;
+  readonly affectedBoards: ReadonlyArray<string>;
+}
+
+const AddVideosToBoardResult = t.type({ added_videos: t.array(t.string), affected_boards: t.array(t.string) }, 'AddVideosToBoardResult');
+const RemoveVideosFromBoardResult = t.type({ removed_videos: t.array(t.string), affected_boards: t.array(t.string) }, 'RemoveVideosFromBoardResult');
+
+/** Which videos were moved onto the board (unknown names are left out), and the boards that changed. */
+export interface AddVideosResult {
+  readonly added_videos: ReadonlyArray<string>;
+  readonly affected_boards: ReadonlyArray<string>;
+}
+
+/** Which videos were taken off their boards, and the boards that changed. */
+export interface RemoveVideosResult {
+  readonly removed_videos: ReadonlyArray<string>;
+  readonly affected_boards: ReadonlyArray<string>;
+}
+
+const VideoWorkflowBody = t.type({ workflow: nullable(t.string), graph: nullable(t.string) }, 'VideoWorkflow');
+
+/** What a video was made with: the workflow (decoded to a `Workflow` value) and the graph, each `null` when not stored. */
+export interface VideoWorkflow {
+  readonly workflow: Workflow | null;
+  readonly graph: JsonObject | null;
+}
+
+/** What `videos.update` may change (`VideoRecordChanges`). */
+export interface VideoChanges {
+  readonly category?: ImageCategory;
+  readonly intermediate?: boolean;
+  readonly starred?: boolean;
+  readonly sessionId?: string;
+}
+
+/** Options of `videos.upload`. */
+export interface VideoUploadOptions {
+  /** Default `user` (as image uploads). */
+  readonly category?: ImageCategory;
+  /** Default `false`: the video shows in the gallery. */
+  readonly intermediate?: boolean;
+  /** The board to add it to; omitted or `'none'` leaves it uncategorized. */
+  readonly board?: string;
+  /** Stored with the video (the server takes a JSON object). */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  readonly sessionId?: string;
+  /** The file name sent in the multipart part (default `upload.mp4`, `upload.webm` ...). */
+  readonly filename?: string;
+  /** The content type to send; by default it is read from the bytes (MP4/MOV, WebM). */
+  readonly contentType?: string;
+}
+
+/** Filters and paging of `videos.list`. */
+export interface VideoListOptions {
+  /** A board id, or `'none'` for uncategorized videos; omitted: every board. */
+  readonly board?: string;
+  readonly categories?: ReadonlyArray<ImageCategory>;
+  readonly intermediate?: boolean;
+  readonly origin?: 'internal' | 'external';
+  /** Default 0. */
+  readonly offset?: number;
+  /** Default 10 (the server's); at most 1000. */
+  readonly limit?: number;
+  /** By creation time; default `DESC` (newest first). */
+  readonly order?: 'ASC' | 'DESC';
+  /** Default `true` (the server's). */
+  readonly starred_first?: boolean;
+  readonly search?: string;
+}
+
+/** Filters of `videos.names`: those of `list`, without paging. */
+export type VideoNamesOptions = Omit<VideoListOptions, 'offset' | 'limit'>;
+
+/** `GET /api/v1/videos/names`: the names of every matching video, in list order, and how many there are and are starred. */
+export const VideoNames = t.type({ video_names: t.array(t.string), starred_count: t.number, total_count: t.number }, 'VideoNamesResult');
+/** The names of every matching video, in list order, and how many there are and are starred. */
+export type VideoNames = t.TypeOf<typeof VideoNames>;
+
+/** `client.videos`. Lookups (`get`) answer `null` for an unknown name; calls on a named video throw `NotFoundError`. */
+export interface VideosResource {
+  /** Uploads a video (POST, never retried). 415 (`HttpError`) when the bytes are not a video the server reads. */
+  readonly upload: (data: Blob | Uint8Array, options?: VideoUploadOptions) => Promise<VideoDTO>;
+  /** The video record, or `null` when the server has no such video. */
+  readonly get: (name: string) => Promise<VideoDTO | null>;
+  /** The full video (MP4) or its first-frame thumbnail (WebP) as bytes. Throws `NotFoundError`. */
+  readonly download: (name: string, options?: { readonly thumbnail?: boolean }) => Promise<Uint8Array>;
+  /** Absolute URLs of the video and its thumbnail. Throws `NotFoundError`. */
+  readonly urls: (name: string) => Promise<VideoUrls>;
+  /** The metadata stored with the video, or `null`. Throws `NotFoundError`. */
+  readonly metadata: (name: string) => Promise<JsonObject | null>;
+  /** The workflow and graph the video was made with. Throws `NotFoundError`, `DecodeError`, `WorkflowDecodeError`. */
+  readonly workflow: (name: string, options?: LoadOptions) => Promise<VideoWorkflow>;
+  /** Applies `VideoRecordChanges` and answers the new record. Throws `NotFoundError`; 422 (`HttpError` with `issues`) for a bad category. */
+  readonly update: (name: string, changes: VideoChanges) => Promise<VideoDTO>;
+  /** Deletes videos; the answer names what was deleted and what was not (unknown names are not an error). */
+  readonly delete: (names: string | ReadonlyArray<string>) => Promise<DeleteVideosResult>;
+  /** Deletes every uncategorized video (the caller's own in multi-user mode; all for an admin). */
+  readonly deleteUncategorized: () => Promise<DeleteVideosResult>;
+  readonly star: (names: string | ReadonlyArray<string>) => Promise<VideoStarResult>;
+  readonly unstar: (names: string | ReadonlyArray<string>) => Promise<VideoStarResult>;
+  /** One page of videos, newest first by default; records that do not decode are left out and reported on `resourceDiagnostics$`. */
+  readonly list: (options?: VideoListOptions) => Promise<VideoPage>;
+  /** The names of every video that matches, in the order of `list`; no paging. */
+  readonly names: (options?: VideoNamesOptions) => Promise<VideoNames>;
+  /**
+   * Moves videos onto a board (from whatever board they were on), like `boards.addImages`; `'none'`
+   * makes them uncategorized. One request per video (the server takes one). Throws `NotFoundError` for an unknown board.
+   */
+  readonly addToBoard: (boardId: string, videoNames: string | ReadonlyArray<string>) => Promise<AddVideosResult>;
+  /** Takes videos off their boards (they become uncategorized), like `boards.removeImages`. One request per video. */
+  readonly removeFromBoard: (videoNames: string | ReadonlyArray<string>) => Promise<RemoveVideosResult>;
+}
+
+const startsWith = (bytes: Uint8Array, prefix: ReadonlyArray<number>, at = 0): boolean =>
+  bytes.length >= at + prefix.length && prefix.every((b, i) => bytes[at + i] === b);
+
+/** The video type of some bytes from their magic numbers (`video/mp4`, `video/quicktime`, `video/webm`), or `undefined`. */
+export const sniffVideoType = (bytes: Uint8Array): string | undefined => {
+  // ISO-BMFF: a box size, then `ftyp`, then the major brand (`qt  ` is QuickTime)
+  if (startsWith(bytes, [0x66, 0x74, 0x79, 0x70], 4)) return startsWith(bytes, [0x71, 0x74, 0x20, 0x20], 8) ? 'video/quicktime' : 'video/mp4';
+  if (startsWith(bytes, [0x1a, 0x45, 0xdf, 0xa3])) return 'video/webm';
+  return undefined;
+};
+
+const EXTENSIONS: Readonly<Record<string, string>> = { 'video/mp4': 'mp4', 'video/quicktime': 'mov', 'video/webm': 'webm' };
+
+const names = (value: string | ReadonlyArray<string>): ReadonlyArray<string> => (typeof value === 'string' ? [value] : value);
+
+const toBytes = async (data: Blob | Uint8Array): Promise<Uint8Array> => (data instanceof Uint8Array ? data : new Uint8Array(await data.arrayBuffer()));
+
+const parseJsonString = (text: string, endpoint: string, field: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new DecodeError(endpoint, [{ path: `$.${field}`, message: `expected a JSON string, got text that does not parse (${(error as Error).message})` }]);
+  }
+};
+
+const VIDEO: ResourceKind = 'video';
+
+/** Turns a 404 on a named video (or board) into `NotFoundError`; other failures pass through. */
+const notFound = (kind: ResourceKind, id: string) => (error: unknown): never => {
+  if (error instanceof HttpError && error.status === 404) throw new NotFoundError(kind, id, error);
+  throw error;
+};
+
+/**
+ * Builds `client.videos`.
+ *
+ * @example
+ * import { createClient } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const result = await client.submit(wanWorkflow);
+ * const [video] = result.items[0].outputs[0].videos;
+ * const mp4 = await client.videos.download(video.videoName);
+ */
+export const videosResource = (context: ClientContext, sink: DiagnosticSink): VideosResource => {
+  const { http } = context;
+  const video = (name: string) => apiPath`/api/v1/videos/i/${name}`;
+
+  const upload: VideosResource['upload'] = async (data, options = {}) => {
+    const bytes = await toBytes(data);
+    const blobType = typeof Blob !== 'undefined' && data instanceof Blob && data.type !== '' ? data.type : undefined;
+    // A type the bytes do not prove is sent as octet-stream, so the server answers 415 instead of storing garbage.
+    const contentType = options.contentType ?? sniffVideoType(bytes) ?? blobType ?? 'application/octet-stream';
+    const filename = options.filename ?? `upload.${EXTENSIONS[contentType] ?? 'bin'}`;
+    const parts: MultipartPart[] = [{ name: 'file', filename, contentType, data: bytes }];
+    if (options.metadata !== undefined) parts.push({ name: 'metadata', value: JSON.stringify(options.metadata) });
+    return http.request({
+      method: 'POST',
+      path: '/api/v1/videos/upload',
+      query: {
+        video_category: options.category ?? 'user',
+        is_intermediate: options.intermediate ?? false,
+        board_id: options.board === undefined || options.board === 'none' ? undefined : options.board,
+        session_id: options.sessionId,
+      },
+      body: { multipart: parts },
+      decode: VideoDTO,
+    });
+  };
+
+  const starRequest = async (starred: boolean, value: string | ReadonlyArray<string>): Promise<VideoStarResult> => {
+    const body = { json: { video_names: names(value) } };
+    if (starred) {
+      const r = await http.request({ method: 'POST', path: '/api/v1/videos/star', body, decode: StarredVideosResult });
+      return { videos: r.starred_videos, failed: r.failed_videos, affectedBoards: r.affected_boards };
+    }
+    const r = await http.request({ method: 'POST', path: '/api/v1/videos/unstar', body, decode: UnstarredVideosResult });
+    return { videos: r.unstarred_videos, failed: r.failed_videos, affectedBoards: r.affected_boards };
+  };
+
+  // The filters `list` and `names` share, as the server's query parameters.
+  const filterQuery = (options: VideoNamesOptions) => ({
+    board_id: options.board,
+    categories: options.categories,
+    is_intermediate: options.intermediate,
+    video_origin: options.origin,
+    order_dir: options.order,
+    starred_first: options.starred_first,
+    search_term: options.search,
+  });
+
+  const removeFromBoard: VideosResource['removeFromBoard'] = async (value) => {
+    const removed: string[] = [];
+    const affected = new Set<string>();
+    for (const name of names(value)) {
+      const r = await http.request({
+        method: 'DELETE',
+        path: '/api/v1/videos/board',
+        body: { json: { video_name: name } },
+        decode: RemoveVideosFromBoardResult,
+        // taking a video off its board twice leaves it uncategorized all the same
+        idempotent: true,
+      });
+      removed.push(...r.removed_videos);
+      r.affected_boards.forEach((b) => affected.add(b));
+    }
+    return { removed_videos: removed, affected_boards: [...affected] };
+  };
+
+  const addToBoard: VideosResource['addToBoard'] = async (boardId, value) => {
+    if (boardId === 'none') {
+      // "Adding" to uncategorized is taking the videos off their boards; the server has no board "none".
+      const r = await removeFromBoard(value);
+      return { added_videos: r.removed_videos, affected_boards: r.affected_boards };
+    }
+    const added: string[] = [];
+    const affected = new Set<string>();
+    for (const name of names(value)) {
+      const r = await http
+        .request({ method: 'POST', path: '/api/v1/videos/board', body: { json: { board_id: boardId, video_name: name } }, decode: AddVideosToBoardResult })
+        .catch(notFound('board', boardId));
+      added.push(...r.added_videos);
+      r.affected_boards.forEach((b) => affected.add(b));
+    }
+    return { added_videos: added, affected_boards: [...affected] };
+  };
+
+  return {
+    upload,
+    get: (name) => http.request({ method: 'GET', path: video(name), decode: VideoDTO }).catch(nullOn404),
+    download: (name, options) =>
+      http
+        .request({
+          method: 'GET',
+          path: `${video(name)}/${options?.thumbnail === true ? 'thumbnail' : 'full'}`,
+          decode: bytesCodec,
+          responseType: 'bytes',
+        })
+        .catch(notFound(VIDEO, name)),
+    urls: async (name) => {
+      const urls = await http.request({ method: 'GET', path: `${video(name)}/urls`, decode: VideoUrls }).catch(notFound(VIDEO, name));
+      // The server's URLs are relative without a leading slash; resolve them under baseUrl (and its prefix).
+      return { video_name: urls.video_name, video_url: http.url(urls.video_url), thumbnail_url: http.url(urls.thumbnail_url) };
+    },
+    metadata: (name) => http.request({ method: 'GET', path: `${video(name)}/metadata`, decode: nullable(JsonObject) }).catch(notFound(VIDEO, name)),
+    workflow: async (name, options) => {
+      const path = `${video(name)}/workflow`;
+      const body = await http.request({ method: 'GET', path, decode: VideoWorkflowBody }).catch(notFound(VIDEO, name));
+      const endpoint = `GET ${path}`;
+      const graph = body.graph === null ? null : parseJsonString(body.graph, endpoint, 'graph');
+      if (graph !== null && !JsonObject.is(graph)) throw new DecodeError(endpoint, [{ path: '$.graph', message: 'expected the JSON of a graph object' }]);
+      const workflow = body.workflow === null ? null : Workflow.fromObject(parseJsonString(body.workflow, endpoint, 'workflow'), options);
+      return { workflow, graph };
+    },
+    update: (name, changes) =>
+      http
+        .request({
+          method: 'PATCH',
+          path: video(name),
+          body: {
+            json: {
+              ...(changes.category !== undefined ? { video_category: changes.category } : {}),
+              ...(changes.intermediate !== undefined ? { is_intermediate: changes.intermediate } : {}),
+              ...(changes.starred !== undefined ? { starred: changes.starred } : {}),
+              ...(changes.sessionId !== undefined ? { session_id: changes.sessionId } : {}),
+            },
+          },
+          decode: VideoDTO,
+          // The same changes applied twice leave the same record.
+          idempotent: true,
+        })
+        .catch(notFound(VIDEO, name)),
+    delete: (value) => http.request({ method: 'POST', path: '/api/v1/videos/delete', body: { json: { video_names: names(value) } }, decode: DeleteVideosResult }),
+    // Repeating it deletes nothing more (what was uncategorized is gone), so a lost answer may be asked again.
+    deleteUncategorized: () => http.request({ method: 'DELETE', path: '/api/v1/videos/uncategorized', decode: DeleteVideosResult, idempotent: true }),
+    star: (value) => starRequest(true, value),
+    unstar: (value) => starRequest(false, value),
+    list: async (options = {}) => {
+      const path = '/api/v1/videos/';
+      const page = await http.request({ method: 'GET', path, query: { ...filterQuery(options), offset: options.offset, limit: options.limit }, decode: VideoPageBody });
+      return { ...page, items: decodeItems(VideoDTO, page.items, `GET ${path}`, sink.report) };
+    },
+    names: (options = {}) => http.request({ method: 'GET', path: '/api/v1/videos/names', query: filterQuery(options), decode: VideoNames }),
+    addToBoard,
+    removeFromBoard,
+  };
+};

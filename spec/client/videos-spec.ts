@@ -1,0 +1,187 @@
+import { readFileSync } from 'fs';
+import { HttpError } from '../../lib/client/errors';
+import { sniffVideoType } from '../../lib/client/videos';
+import { NotFoundError } from '../../lib/client/resource';
+import type { MockServer } from '../../lib/testing';
+import { Workflow } from '../../lib/workflow/workflow';
+import { SimClient, png, requestsTo, startSim } from './sim-helpers';
+
+/** The Wan 2.2 text-to-video default workflow with the simulator's Wan models filled in. */
+const wanTextToVideo = (server: MockServer, o: { boardId?: string; numFrames?: number; fps?: number } = {}): Workflow => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw fixture JSON, edited before it is decoded
+  const json: any = JSON.parse(readFileSync('spec/fixtures/default-workflows/Text to Video - Wan 2.2 Lightning.json', 'utf8'));
+  const model = (type: string, base: string) => {
+    const m = server.models().find((x) => x.type === type && x.base === base && x.format !== 'gguf_quantized')!;
+    return { key: m.key, hash: m.hash, name: m.name, base: m.base, type: m.type };
+  };
+  for (const n of json.nodes) {
+    const inputs = n.data.inputs;
+    if (n.data.type === 'wan_model_loader') {
+      inputs.model.value = model('main', 'wan');
+      inputs.transformer_low_noise_model.value = model('main', 'wan');
+      inputs.vae_model.value = model('vae', 'wan');
+      inputs.wan_t5_encoder_model.value = model('wan_t5_encoder', 'any');
+    }
+    if (n.data.type === 'wan_lora_loader') inputs.lora.value = model('lora', 'wan');
+    if (n.data.type === 'wan_video_denoise' && o.numFrames !== undefined) inputs.num_frames.value = o.numFrames;
+    if (n.data.type === 'wan_l2v') {
+      if (o.fps !== undefined) inputs.fps.value = o.fps;
+      if (o.boardId !== undefined) inputs.board = { name: 'board', label: '', value: { board_id: o.boardId } };
+    }
+  }
+  return Workflow.fromJson(JSON.stringify(json));
+};
+
+describe('client.videos', () => {
+  let sim: SimClient;
+  beforeEach(async () => {
+    sim = await startSim();
+  });
+  afterEach(() => sim.close());
+
+  it('the video a Wan run reports resolves to its record and downloads as the server\'s MP4 and WebP thumbnail', async () => {
+    const board = await sim.client.boards.create('clips');
+    const result = await sim.client.submit(wanTextToVideo(sim.server, { boardId: board.board_id, numFrames: 49, fps: 16 }));
+    const [video] = result.items[0].outputs.flatMap((o) => o.videos);
+    expect(video).toMatchObject({ width: 832, height: 480, numFrames: 49, fps: 16, duration: 49 / 16 });
+    const dto = await sim.client.videos.get(video.videoName);
+    expect(dto).toMatchObject({ video_name: video.videoName, width: 832, height: 480, fps: 16, duration: 49 / 16, board_id: board.board_id, is_intermediate: false, has_workflow: true });
+    const mp4 = await sim.client.videos.download(video.videoName);
+    expect(Buffer.from(mp4).equals(sim.server.videoBytes(video.videoName)!)).toBe(true);
+    expect(sniffVideoType(mp4)).toBe('video/mp4');
+    const thumb = Buffer.from(await sim.client.videos.download(video.videoName, { thumbnail: true }));
+    expect([thumb.toString('latin1', 0, 4), thumb.toString('latin1', 8, 12)]).toEqual(['RIFF', 'WEBP']);
+    const made = await sim.client.videos.workflow(video.videoName);
+    expect(made.workflow?.json.name).toBe('Text to Video - Wan 2.2 Lightning');
+    expect(made.graph).toMatchObject({ nodes: expect.any(Object) });
+    await expect(sim.client.videos.metadata(video.videoName)).resolves.toBeNull();
+    expect((await sim.client.boards.get(board.board_id))?.video_count).toBe(1);
+  });
+
+  it('urls() are absolute under baseUrl, and fetching them gives the same bytes', async () => {
+    const v = sim.server.addVideo();
+    const urls = await sim.client.videos.urls(v.video_name);
+    expect(urls).toEqual({
+      video_name: v.video_name,
+      video_url: `${sim.server.url}/api/v1/videos/i/${v.video_name}/full`,
+      thumbnail_url: `${sim.server.url}/api/v1/videos/i/${v.video_name}/thumbnail`,
+    });
+    expect(Buffer.from(await (await fetch(urls.video_url)).arrayBuffer()).equals(sim.server.videoBytes(v.video_name)!)).toBe(true);
+  });
+
+  it('get() answers null for an unknown video; calls on a named video throw NotFoundError', async () => {
+    await expect(sim.client.videos.get('nope.mp4')).resolves.toBeNull();
+    for (const call of [
+      () => sim.client.videos.download('nope.mp4'),
+      () => sim.client.videos.download('nope.mp4', { thumbnail: true }),
+      () => sim.client.videos.urls('nope.mp4'),
+      () => sim.client.videos.metadata('nope.mp4'),
+      () => sim.client.videos.workflow('nope.mp4'),
+      () => sim.client.videos.update('nope.mp4', { starred: true }),
+    ]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NotFoundError);
+      expect(error).toMatchObject({ name: 'NotFoundError', resource: 'video', id: 'nope.mp4', status: 404 });
+      expect((error as Error).message).toContain('no video "nope.mp4"');
+    }
+  });
+
+  it('lists and names videos with filters and paging, newest and starred first', async () => {
+    const board = sim.server.addBoard('b');
+    const a = sim.server.addVideo({ boardId: board.board_id }).video_name;
+    const b = sim.server.addVideo().video_name;
+    const c = sim.server.addVideo({ isIntermediate: true, category: 'user' }).video_name;
+    await sim.client.videos.star(a);
+    const page = await sim.client.videos.list({ limit: 2 });
+    expect(page).toMatchObject({ limit: 2, offset: 0, total: 3 });
+    expect(page.items.map((v) => v.video_name)).toEqual([a, c]);
+    expect((await sim.client.videos.list({ offset: 2, limit: 2 })).items.map((v) => v.video_name)).toEqual([b]);
+    expect(await sim.client.videos.names()).toEqual({ video_names: [a, c, b], starred_count: 1, total_count: 3 });
+    expect((await sim.client.videos.names({ board: 'none', order: 'ASC' })).video_names).toEqual([b, c]);
+    expect((await sim.client.videos.names({ board: board.board_id })).video_names).toEqual([a]);
+    expect((await sim.client.videos.names({ intermediate: false, starred_first: false })).video_names).toEqual([b, a]);
+    expect((await sim.client.videos.names({ categories: ['user'] })).video_names).toEqual([c]);
+  });
+
+  it('a list record that does not decode is left out and reported', async () => {
+    const v = sim.server.addVideo().video_name;
+    const seen: unknown[] = [];
+    const sub = sim.client.resourceDiagnostics$.subscribe((d) => seen.push(d));
+    sim.server.faults.failRequests({ path: '/api/v1/videos/', status: 200, body: { limit: 10, offset: 0, total: 2, items: [{ video_name: 'odd' }, sim.server.videos()[0]] } });
+    const page = await sim.client.videos.list();
+    sub.unsubscribe();
+    expect(page.items.map((x) => x.video_name)).toEqual([v]);
+    expect(seen).toEqual([expect.objectContaining({ type: 'undecodable_item', endpoint: 'GET /api/v1/videos/', index: 0 })]);
+  });
+
+  it('stars, unstars and updates; unknown names come back as failed', async () => {
+    const v = sim.server.addVideo().video_name;
+    await expect(sim.client.videos.star([v, 'gone.mp4'])).resolves.toEqual({ videos: [v], failed: ['gone.mp4'], affectedBoards: ['none'] });
+    expect((await sim.client.videos.get(v))?.starred).toBe(true);
+    await expect(sim.client.videos.unstar(v)).resolves.toEqual({ videos: [v], failed: [], affectedBoards: ['none'] });
+    const updated = await sim.client.videos.update(v, { category: 'user', intermediate: true, sessionId: 's-1' });
+    expect(updated).toMatchObject({ video_category: 'user', is_intermediate: true, session_id: 's-1', starred: false });
+    expect(sim.server.videos()[0]).toMatchObject({ video_category: 'user', is_intermediate: true });
+  });
+
+  it('a bad category is the server\'s 422 with readable issues, and is not retried', async () => {
+    const v = sim.server.addVideo().video_name;
+    const error = await sim.client.videos.update(v, { category: 'film' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error).toMatchObject({ status: 422, issues: [expect.objectContaining({ loc: 'body.video_category' })] });
+    expect(requestsTo(sim.server, 'PATCH', '/api/v1/videos/i/')).toHaveLength(1);
+  });
+
+  it('idempotent calls are retried after a 503, POSTs never', async () => {
+    const v = sim.server.addVideo().video_name;
+    sim.server.faults.failRequests({ path: `/api/v1/videos/i/${v}/full`, status: 503 });
+    expect(Buffer.from(await sim.client.videos.download(v)).equals(sim.server.videoBytes(v)!)).toBe(true);
+    expect(requestsTo(sim.server, 'GET', `/api/v1/videos/i/${v}/full`)).toHaveLength(2);
+    sim.server.faults.failRequests({ path: '/api/v1/videos/delete', status: 503 });
+    await expect(sim.client.videos.delete(v)).rejects.toMatchObject({ status: 503 });
+    expect(requestsTo(sim.server, 'POST', '/api/v1/videos/delete')).toHaveLength(1);
+    expect(sim.server.videos()).toHaveLength(1);
+  });
+
+  it('moves videos onto a board and off it; "none" uncategorizes; an unknown board is NotFoundError', async () => {
+    const one = sim.server.addBoard('one');
+    const [a, b] = [sim.server.addVideo(), sim.server.addVideo()].map((v) => v.video_name);
+    await expect(sim.client.videos.addToBoard(one.board_id, [a, b, 'gone.mp4'])).resolves.toEqual({ added_videos: [a, b], affected_boards: [one.board_id, 'none'] });
+    expect((await sim.client.boards.get(one.board_id))?.video_count).toBe(2);
+    await expect(sim.client.videos.removeFromBoard(a)).resolves.toEqual({ removed_videos: [a], affected_boards: [one.board_id, 'none'] });
+    await expect(sim.client.videos.addToBoard('none', b)).resolves.toEqual({ added_videos: [b], affected_boards: [one.board_id, 'none'] });
+    expect((await sim.client.videos.names({ board: 'none' })).video_names.sort()).toEqual([a, b].sort());
+    await expect(sim.client.videos.addToBoard('no-such-board', a)).rejects.toMatchObject({ name: 'NotFoundError', resource: 'board', id: 'no-such-board' });
+  });
+
+  it('deletes by name and all uncategorized videos, answering what was deleted and what failed', async () => {
+    const board = sim.server.addBoard('keep');
+    const [a, b] = [sim.server.addVideo(), sim.server.addVideo()].map((v) => v.video_name);
+    const kept = sim.server.addVideo({ boardId: board.board_id }).video_name;
+    await expect(sim.client.videos.delete([a, 'gone.mp4'])).resolves.toEqual({ deleted_videos: [a], failed_videos: ['gone.mp4'], affected_boards: ['none'] });
+    await expect(sim.client.videos.deleteUncategorized()).resolves.toEqual({ deleted_videos: [b], failed_videos: [], affected_boards: ['none'] });
+    expect(sim.server.videos().map((v) => v.video_name)).toEqual([kept]);
+  });
+
+  it('uploads an MP4 with its content type read from the bytes; refuses an image with 415, sent once', async () => {
+    const board = sim.server.addBoard('up');
+    const source = sim.server.addVideo({ width: 40, height: 30, duration: 3 });
+    const dto = await sim.client.videos.upload(new Blob([new Uint8Array(sim.server.videoBytes(source.video_name)!)], { type: 'text/plain' }), {
+      board: board.board_id,
+      metadata: { take: 2 },
+    });
+    expect(dto).toMatchObject({ width: 40, height: 30, duration: 3, video_category: 'user', board_id: board.board_id, is_intermediate: false });
+    await expect(sim.client.videos.metadata(dto.video_name)).resolves.toEqual({ take: 2 });
+    const error = await sim.client.videos.upload(png()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'HttpError', status: 415 });
+    expect(requestsTo(sim.server, 'POST', '/api/v1/videos/upload')).toHaveLength(2);
+  });
+
+  it('sniffVideoType knows MP4, QuickTime and WebM, and nothing else', () => {
+    const ftyp = (brand: string) => new Uint8Array([0, 0, 0, 20, ...Buffer.from(`ftyp${brand}`, 'latin1')]);
+    expect(sniffVideoType(ftyp('isom'))).toBe('video/mp4');
+    expect(sniffVideoType(ftyp('qt  '))).toBe('video/quicktime');
+    expect(sniffVideoType(new Uint8Array([0x1a, 0x45, 0xdf, 0xa3, 0x01]))).toBe('video/webm');
+    expect(sniffVideoType(png())).toBeUndefined();
+  });
+});
