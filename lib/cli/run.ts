@@ -1,4 +1,4 @@
-// `invokeai-rx run <workflow.json>`: set inputs, sweep, run, show progress, save the images.
+// `invokeai-rx run <workflow.json>`: set inputs, sweep, run, show progress, save the images and videos.
 import * as path from 'path';
 import { Subscription } from 'rxjs';
 import { buildGraph, getInput, isTerminalRunEvent, setInput, validateWorkflow, type InvokeAIClient, type RunEvent, type RunEventOf, type RunOptions, type Workflow } from '../index';
@@ -20,7 +20,7 @@ Options:
   --runs N            run the whole batch N times (default 1)
   --url URL           the InvokeAI server (default: $INVOKEAI_URL)
   --token T           bearer token of a multi-user server (default: $INVOKEAI_TOKEN)
-  --out DIR           save the output images into DIR
+  --out DIR           save the output images and videos into DIR
   --json              print every run event as one JSON line (NDJSON)
 
 Exit code: 0 when every item completed, 1 when any failed or was canceled, 2 for bad arguments,
