@@ -141,3 +141,26 @@ export const itemsAsRun = (items: ReadonlyArray<SweepItem>): { readonly sweep?: 
   if (refs.length === 0) return { runs: items.length };
   return { runs: 1, sweep: { mode: 'zip', values: Object.fromEntries(refs.map((ref) => [ref, items.map((item) => item[ref])])) } };
 };
+
+/** How much a new item's duration moves a server's learned time per item (exponential moving average). */
+export const SPEED_SMOOTHING = 0.3;
+
+/** A server's time per item after one more item took `sampleMs` (the first sample is taken as is). */
+export const nextMsPerItem = (previous: number | undefined, sampleMs: number): number =>
+  previous === undefined ? sampleMs : SPEED_SMOOTHING * sampleMs + (1 - SPEED_SMOOTHING) * previous;
+
+/**
+ * Relative speeds from learned times per item: the median server counts 1, one twice as fast 2
+ * (bounded to 1/20..20, so one odd item cannot starve a server). A server not measured yet, or a
+ * pool with fewer than two measured servers, counts 1.
+ *
+ * @example
+ * learnedWeights([100, 400, undefined]); // [2.5, 0.625, 1]
+ */
+export const learnedWeights = (msPerItem: ReadonlyArray<number | undefined>): number[] => {
+  const known = msPerItem.filter((ms): ms is number => ms !== undefined && Number.isFinite(ms) && ms > 0).sort((a, b) => a - b);
+  if (known.length < 2) return msPerItem.map(() => 1);
+  const mid = Math.floor(known.length / 2);
+  const median = known.length % 2 === 1 ? known[mid] : (known[mid - 1] + known[mid]) / 2;
+  return msPerItem.map((ms) => (ms === undefined || !Number.isFinite(ms) || ms <= 0 ? 1 : Math.min(20, Math.max(1 / 20, median / ms))));
+};

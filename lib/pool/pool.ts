@@ -29,13 +29,13 @@ import type { Logger } from '../client/http';
 import type { ConnectionState } from '../client/socket';
 import type { SessionQueueStatus } from '../protocol/dto';
 import { ConnectionLostError, describeError } from '../run/errors';
-import type { EnqueuedEvent, RunEvent } from '../run/events';
+import { isTerminalRunEvent, type EnqueuedEvent, type RunEvent } from '../run/events';
 import { fanOutRuns, settleRun, type RunManyOptions, type RunOptions, type RunRequest } from '../run/run';
 import { batchNodeData } from '../workflow/batch';
 import { uuidV4 } from '../workflow/graph';
 import { ModelRecord, ModelSync, SyncModelsOptions, UnresolvedModel, syncModels } from '../workflow/sync-models';
 import type { Workflow } from '../workflow/types';
-import { DispatchStrategy, ServerLoad, SweepItem, chooseServer, expandSweep, freeCapacity, itemsAsRun, shareByCapacity } from './dispatch';
+import { DispatchStrategy, ServerLoad, SweepItem, chooseServer, expandSweep, freeCapacity, itemsAsRun, learnedWeights, nextMsPerItem, shareByCapacity } from './dispatch';
 import { Ineligibility, NoEligibleServerError, PoolClosedError } from './errors';
 import { PoolRunEvent, PoolRunItemResult, PoolRunManyEvent, PoolRunResult, PoolServerRef, RetryRef, SERVER_LOST } from './events';
 import { DEFAULT_PROBE_POLICY, probeUntilUp } from './health';
@@ -48,7 +48,7 @@ export interface PoolServerOptions {
   readonly url?: string;
   /** Only workflows this returns true for go to this server (default: all). */
   readonly accepts?: (wf: Workflow) => boolean;
-  /** Relative speed for least-loaded dispatch and sweep shares (default 1). */
+  /** Relative speed for least-loaded dispatch and sweep shares (default: learned from the items it runs, see `learnSpeed`). */
   readonly weight?: number;
   /** Runs in flight there at most (default: the pool's `maxInFlightPerServer`). */
   readonly maxInFlight?: number;
@@ -65,8 +65,14 @@ export interface PoolOptions {
   readonly maxInFlightPerServer?: number;
   /** Send the unfinished items of a run whose server was lost to another server, as a new batch (default false: they end `failed` with `server_lost`). */
   readonly requeueOnServerLoss?: boolean;
-  /** Split a sweep (or `runs` > 1) into per-server batches in proportion to free capacity (default false). Workflows with batch nodes are never split. */
+  /** Split a sweep (or `runs` > 1) into per-server batches in proportion to free capacity and speed (default false). Workflows with batch nodes are never split. */
   readonly splitSweeps?: boolean;
+  /**
+   * Learn each server's speed from how long its items take (from `in_progress` to `completed`,
+   * whatever the workflow) and weigh dispatch and sweep shares by it, for servers given no
+   * `weight` (default true). Until two servers have finished an item, all count the same.
+   */
+  readonly learnSpeed?: boolean;
   /** How workflows' model fields are matched to a server's models (see `syncModels`); `false` turns the model check off. */
   readonly modelSync?: SyncModelsOptions | false;
   /** Backoff of the probes of a server out of rotation (default 500 ms doubling to 15 s, half jitter). */
@@ -98,6 +104,10 @@ export interface PoolServerStatus extends PoolServerRef {
   readonly inFlightItems: number;
   /** Runs (batches) the pool has sent there so far. */
   readonly dispatched: number;
+  /** The learned time per item in ms (a moving average), once an item finished there. */
+  readonly msPerItem?: number;
+  /** The relative speed dispatch uses: the server's `weight`, or the learned one. */
+  readonly weight: number;
 }
 
 /** `pool.status$`: every server, and the runs waiting in the pool for a server. */
@@ -135,8 +145,12 @@ interface Member {
   readonly client: InvokeAIClient;
   readonly owned: boolean;
   readonly accepts: (wf: Workflow) => boolean;
-  readonly weight: number;
+  /** The weight the user gave, if any (it then overrides the learned speed). */
+  readonly weight: number | undefined;
   readonly maxInFlight: number;
+  /** When each of its items went in progress (scheduler time), until it ends. */
+  readonly itemStarts: Map<number, number>;
+  msPerItem: number | undefined;
   health: ServerHealth;
   connection: ConnectionState['type'] | 'idle';
   everConnected: boolean;
@@ -266,7 +280,9 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       client,
       owned: owned || options.closeClients === true,
       accepts: spec.accepts ?? (() => true),
-      weight: spec.weight !== undefined && spec.weight > 0 ? spec.weight : 1,
+      weight: spec.weight !== undefined && spec.weight > 0 ? spec.weight : undefined,
+      itemStarts: new Map(),
+      msPerItem: undefined,
       maxInFlight: Math.max(1, spec.maxInFlight ?? defaultMax),
       health: 'up',
       connection: 'idle',
@@ -310,6 +326,27 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
 
   // --- status -------------------------------------------------------------------------------
 
+  // --- speed ---------------------------------------------------------------------------------
+
+  /** The member's relative speed: its given weight, else the one learned from its items' times. */
+  const weightOf = (member: Member): number => {
+    if (member.weight !== undefined) return member.weight;
+    if (options.learnSpeed === false) return 1;
+    const learned = members.filter((m) => m.weight === undefined);
+    return learnedWeights(learned.map((m) => m.msPerItem))[learned.indexOf(member)] ?? 1;
+  };
+  /** Learns from an item's status and end: the time from `in_progress` to `completed`. */
+  const learnFrom = (member: Member, event: RunEvent): void => {
+    if (event.type === 'status' && event.status === 'in_progress') {
+      member.itemStarts.set(event.itemId, scheduler.now());
+    } else if (isTerminalRunEvent(event)) {
+      const started = member.itemStarts.get(event.itemId);
+      member.itemStarts.delete(event.itemId);
+      // A failed or canceled item says nothing about the server's speed.
+      if (started !== undefined && event.type === 'completed') member.msPerItem = nextMsPerItem(member.msPerItem, scheduler.now() - started);
+    }
+  };
+
   const openItemsOf = (attempt: Attempt): number =>
     attempt.enqueued !== null ? attempt.open.size : attempt.positions?.length ?? expansionOf(attempt.handle)?.length ?? 1;
   const inFlightItems = (member: Member): number => [...member.attempts].reduce((sum, a) => sum + openItemsOf(a), 0);
@@ -323,6 +360,8 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       inFlight: m.attempts.size,
       inFlightItems: inFlightItems(m),
       dispatched: m.dispatched,
+      ...(m.msPerItem !== undefined ? { msPerItem: m.msPerItem } : {}),
+      weight: weightOf(m),
     })),
     waiting: waitingBack.size + waitingFront.reduce((n, a) => (isGone(a) ? n : n + 1), 0),
   });
@@ -403,7 +442,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
     inFlight: member.attempts.size,
     inFlightItems: inFlightItems(member),
     maxInFlight: member.maxInFlight,
-    weight: member.weight,
+    weight: weightOf(member),
     lastDispatch: member.lastDispatch,
   });
 
@@ -579,6 +618,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
   };
 
   const onEvent = (attempt: Attempt, event: RunEvent): void => {
+    if (attempt.member !== undefined) learnFrom(attempt.member, event);
     if (attempt.done || attempt.handle.ended) return;
     const origin = originOf(attempt);
     const common = { batchId: attempt.batchId, ...origin };
@@ -670,6 +710,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       const message = `The server ${member.ref.url} was lost (its socket and REST calls failed) after batch ${attempt.batchId} was enqueued there. ${options.requeueOnServerLoss === true ? 'The pool resubmits the item elsewhere when it can (events with retryOf); ' : 'Run it again, or set requeueOnServerLoss to have the pool resubmit it; '}if the server comes back with its queue, the pool cancels the batch there.`;
       const positions = lost.map((id) => positionOf(attempt, id));
       for (const itemId of lost) {
+        member.itemStarts.delete(itemId);
         if (handle.ended) return;
         attempt.open.delete(itemId);
         const error = { type: SERVER_LOST, message, traceback: '' };

@@ -8,7 +8,9 @@ import {
   freeCapacity,
   itemsAsRun,
   leastLoaded,
+  learnedWeights,
   loadOf,
+  nextMsPerItem,
   roundRobin,
   shareByCapacity,
 } from '../../lib/pool/dispatch';
@@ -104,6 +106,26 @@ describe('shareByCapacity', () => {
     expect(freeCapacity(server(0, { inFlight: 4 }))).toBe(0);
     expect(freeCapacity(server(0, { queued: 0 }))).toBeGreaterThan(freeCapacity(server(0, { queued: 6 })));
     expect(freeCapacity(server(0, { weight: 2 }))).toBe(2 * freeCapacity(server(0)));
+  });
+});
+
+describe('learned speed', () => {
+  it('weighs servers by the median time per item: twice as fast counts 2, an unmeasured server 1', () => {
+    expect(learnedWeights([100, 400, undefined])).toEqual([2.5, 0.625, 1]);
+    expect(learnedWeights([200, 200])).toEqual([1, 1]);
+  });
+
+  it('needs two measured servers before it weighs anyone, and bounds a weight to 1/20..20', () => {
+    expect(learnedWeights([100, undefined, undefined])).toEqual([1, 1, 1]);
+    expect(learnedWeights([1, 10_000, 5000])).toEqual([20, 0.5, 1]);
+  });
+
+  it("moves a server's time per item 30 % of the way to each new item's time", () => {
+    expect(nextMsPerItem(undefined, 100)).toBe(100);
+    expect(nextMsPerItem(100, 200)).toBeCloseTo(130);
+    // A run of identical items converges on their time.
+    const settled = Array.from({ length: 40 }, () => 50).reduce<number | undefined>((ms, sample) => nextMsPerItem(ms, sample), 1000);
+    expect(settled).toBeCloseTo(50, 0);
   });
 });
 

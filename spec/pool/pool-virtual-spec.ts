@@ -329,4 +329,44 @@ describe('createPool in virtual time', () => {
     expect(waiting).toBe(0);
     pool.close();
   });
+  it('learns each server\'s time per item and shares a split sweep by it; with learnSpeed false, by free slots alone', async () => {
+    const shareAfterLearning = async (learnSpeed: boolean): Promise<number[]> => {
+      const scheduler = new VirtualTimeScheduler();
+      const a = fakeServer('http://a', scheduler);
+      const b = fakeServer('http://b', scheduler);
+      const pool = createPool([a.client, b.client], { maxInFlightPerServer: 1, splitSweeps: true, learnSpeed, scheduler });
+      const advanceTo = async (t: number) => {
+        scheduler.maxFrames = t;
+        scheduler.flush();
+        scheduler.frame = t;
+        await settle();
+      };
+      // One item on each: 100 ms on a, 400 ms on b.
+      const wf = imageWorkflow(8);
+      pool.submit(wf).catch(ignore);
+      pool.submit(wf).catch(ignore);
+      await settle();
+      const timed = (run: FakeRun, itemId: number) => {
+        enqueue(run, [itemId]);
+        run.events.next({ type: 'status', itemId, status: 'in_progress' });
+      };
+      timed(a.runs[0], 1);
+      timed(b.runs[0], 2);
+      await advanceTo(100);
+      complete(a.runs[0], 1);
+      await advanceTo(400);
+      complete(b.runs[0], 2);
+      await settle();
+      let weights: number[] = [];
+      pool.status$.subscribe((status) => (weights = status.servers.map((x) => x.weight)));
+      pool.submit(wf, { sweep: { values: { 'img.width': Array.from({ length: 10 }, (_, i) => 8 + i) } } }).catch(ignore);
+      await settle();
+      const sizes = [a.runs[1], b.runs[1]].map((run) => (run?.options.sweep?.values['img.width'] as unknown[] | undefined)?.length ?? 0);
+      pool.close();
+      return [...sizes, ...weights];
+    };
+    // a did its item 4x as fast: weights 2.5 and 0.625 (the median counts 1), so 8 of 10 items go there.
+    expect(await shareAfterLearning(true)).toEqual([8, 2, 2.5, 0.625]);
+    expect(await shareAfterLearning(false)).toEqual([5, 5, 1, 1]);
+  });
 });
