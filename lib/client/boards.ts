@@ -4,7 +4,7 @@ import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';
 import type { ClientContext } from './client';
 import { apiPath } from './http';
-import { DiagnosticSink, OpenString, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
+import { DiagnosticSink, OpenString, UnknownArray, decodeItems, notFoundAs, nullOn404, toNames } from './resource';
 import type { ImageCategory } from './images';
 
 /** The id that names the uncategorized images in board calls. */
@@ -104,8 +104,6 @@ export interface BoardsResource {
   readonly findByName: (name: string) => Promise<ReadonlyArray<BoardDTO>>;
 }
 
-const names = (value: string | ReadonlyArray<string>): ReadonlyArray<string> => (typeof value === 'string' ? [value] : value);
-
 const BoardListBody = t.union([UnknownArray, t.type({ items: UnknownArray })]);
 
 /**
@@ -142,7 +140,7 @@ export const boardsResource = (context: ClientContext, sink: DiagnosticSink): Bo
     http.request({
       method: 'POST',
       path: '/api/v1/board_images/batch/delete',
-      body: { json: { image_names: names(imageNames) } },
+      body: { json: { image_names: toNames(imageNames) } },
       decode: RemoveImagesResult,
     });
 
@@ -197,7 +195,7 @@ export const boardsResource = (context: ClientContext, sink: DiagnosticSink): Bo
         .request({
           method: 'POST',
           path: '/api/v1/board_images/batch',
-          body: { json: { board_id: id, image_names: names(imageNames) } },
+          body: { json: { board_id: id, image_names: toNames(imageNames) } },
           decode: AddImagesResult,
         })
         .catch(notFoundAs('board', id));

@@ -1,12 +1,11 @@
 // `client.images`: upload, read, download, star, delete and list gallery images (API.md §4.2).
 import * as t from 'io-ts';
-import { Workflow } from '../workflow/workflow';
+import type { Workflow } from '../workflow/workflow';
 import type { LoadOptions } from '../workflow/types';
 import { JsonObject, nullable } from '../protocol/dto';
 import type { ClientContext } from './client';
-import { DecodeError } from './errors';
-import { apiPath, bytesCodec, MultipartPart } from './http';
-import { DiagnosticSink, OpenString, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
+import { MEDIA_RECORD_PROPS, mediaCalls, startsWith, uploadParts } from './media';
+import { DiagnosticSink, OpenString, UnknownArray, decodeItems, notFoundAs, toNames } from './resource';
 
 /** The image categories of today's server; `user` uploads land in the GUI's Assets tab. */
 export type ImageCategory = OpenString<'general' | 'mask' | 'control' | 'user' | 'other'>;
@@ -24,14 +23,7 @@ export const ImageDTO = t.intersection(
     }),
     t.partial({
       image_origin: t.string,
-      created_at: t.string,
-      updated_at: t.string,
-      deleted_at: nullable(t.string),
-      is_intermediate: t.boolean,
-      session_id: nullable(t.string),
-      node_id: nullable(t.string),
-      starred: t.boolean,
-      has_workflow: t.boolean,
+      ...MEDIA_RECORD_PROPS,
       image_subfolder: t.string,
       board_id: nullable(t.string),
     }),
@@ -48,8 +40,6 @@ export interface ImagePage {
   readonly total: number;
   readonly items: ReadonlyArray<ImageDTO>;
 }
-
-const ImagePageBody = t.type({ limit: t.number, offset: t.number, total: t.number, items: UnknownArray }, 'ImagePage');
 
 /** `GET /api/v1/images/i/{name}/urls`. */
 export const ImageUrls = t.type({ image_name: t.string, image_url: t.string, thumbnail_url: t.string }, 'ImageUrls');
@@ -72,8 +62,6 @@ export interface StarResult {
   readonly images: ReadonlyArray<string>;
   readonly affectedBoards: ReadonlyArray<string>;
 }
-
-const ImageWorkflowBody = t.type({ workflow: nullable(t.string), graph: nullable(t.string) }, 'ImageWorkflow');
 
 /** What an image was made with: the workflow (decoded to a `Workflow` value) and the graph, each `null` when not stored. */
 export interface ImageWorkflow {
@@ -157,9 +145,6 @@ export interface ImagesResource {
   readonly clearIntermediates: () => Promise<number>;
 }
 
-const startsWith = (bytes: Uint8Array, prefix: ReadonlyArray<number>, at = 0): boolean =>
-  bytes.length >= at + prefix.length && prefix.every((b, i) => bytes[at + i] === b);
-
 /** The image type of some bytes from their magic numbers (`image/png` ...), or `undefined` when they are not a known image. */
 export const sniffImageType = (bytes: Uint8Array): string | undefined => {
   if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
@@ -180,19 +165,6 @@ const EXTENSIONS: Readonly<Record<string, string>> = {
   'image/tiff': 'tiff',
 };
 
-const names = (value: string | ReadonlyArray<string>): ReadonlyArray<string> => (typeof value === 'string' ? [value] : value);
-
-const toBytes = async (data: Blob | Uint8Array): Promise<Uint8Array> =>
-  data instanceof Uint8Array ? data : new Uint8Array(await data.arrayBuffer());
-
-const parseJsonString = (text: string, endpoint: string, field: string): unknown => {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new DecodeError(endpoint, [{ path: `$.${field}`, message: `expected a JSON string, got text that does not parse (${(error as Error).message})` }]);
-  }
-};
-
 /**
  * Builds `client.images`.
  *
@@ -204,16 +176,10 @@ const parseJsonString = (text: string, endpoint: string, field: string): unknown
  */
 export const imagesResource = (context: ClientContext, sink: DiagnosticSink): ImagesResource => {
   const { http } = context;
-  const image = (name: string) => apiPath`/api/v1/images/i/${name}`;
+  const media = mediaCalls(http, sink, 'image', { dto: ImageDTO, names: ImageNames });
 
   const upload: ImagesResource['upload'] = async (data, options = {}) => {
-    const bytes = await toBytes(data);
-    const blobType = typeof Blob !== 'undefined' && data instanceof Blob && data.type !== '' ? data.type : undefined;
-    // A type the bytes do not prove is sent as octet-stream, so the server answers 415 instead of storing garbage.
-    const contentType = options.contentType ?? sniffImageType(bytes) ?? blobType ?? 'application/octet-stream';
-    const filename = options.filename ?? `upload.${EXTENSIONS[contentType] ?? 'bin'}`;
-    const parts: MultipartPart[] = [{ name: 'file', filename, contentType, data: bytes }];
-    if (options.metadata !== undefined) parts.push({ name: 'metadata', value: JSON.stringify(options.metadata) });
+    const parts = await uploadParts(data, options, sniffImageType, EXTENSIONS);
     if (options.resize !== undefined) {
       // The server reads an object, whatever its OpenAPI text says about a tuple.
       parts.push({ name: 'resize_to', value: JSON.stringify({ width: options.resize.width, height: options.resize.height }) });
@@ -234,7 +200,7 @@ export const imagesResource = (context: ClientContext, sink: DiagnosticSink): Im
   };
 
   const starRequest = async (starred: boolean, value: string | ReadonlyArray<string>): Promise<StarResult> => {
-    const body = { json: { image_names: names(value) } };
+    const body = { json: { image_names: toNames(value) } };
     if (starred) {
       const r = await http.request({ method: 'POST', path: '/api/v1/images/star', body, decode: StarredResult });
       return { images: r.starred_images, affectedBoards: r.affected_boards };
@@ -243,62 +209,23 @@ export const imagesResource = (context: ClientContext, sink: DiagnosticSink): Im
     return { images: r.unstarred_images, affectedBoards: r.affected_boards };
   };
 
-  // The filters `list` and `names` share, as the server's query parameters.
-  const filterQuery = (options: ImageNamesOptions) => ({
-    board_id: options.board,
-    categories: options.categories,
-    is_intermediate: options.intermediate,
-    image_origin: options.origin,
-    order_dir: options.order,
-    starred_first: options.starred_first,
-    search_term: options.search,
-  });
-
   return {
     upload,
-    get: (name) => http.request({ method: 'GET', path: image(name), decode: ImageDTO }).catch(nullOn404),
-    download: (name, options) =>
-      http
-        .request({
-          method: 'GET',
-          path: `${image(name)}/${options?.thumbnail === true ? 'thumbnail' : 'full'}`,
-          decode: bytesCodec,
-          responseType: 'bytes',
-        })
-        .catch(notFoundAs('image', name)),
+    get: media.get,
+    download: media.download,
     urls: async (name) => {
-      const urls = await http.request({ method: 'GET', path: `${image(name)}/urls`, decode: ImageUrls }).catch(notFoundAs('image', name));
+      const urls = await http.request({ method: 'GET', path: `${media.path(name)}/urls`, decode: ImageUrls }).catch(notFoundAs('image', name));
       // The server's URLs are relative without a leading slash; resolve them under baseUrl (and its prefix).
       return { image_name: urls.image_name, image_url: http.url(urls.image_url), thumbnail_url: http.url(urls.thumbnail_url) };
     },
-    metadata: (name) =>
-      http.request({ method: 'GET', path: `${image(name)}/metadata`, decode: nullable(JsonObject) }).catch(notFoundAs('image', name)),
-    workflow: async (name, options) => {
-      const path = `${image(name)}/workflow`;
-      const body = await http.request({ method: 'GET', path, decode: ImageWorkflowBody }).catch(notFoundAs('image', name));
-      const endpoint = `GET ${path}`;
-      const graph = body.graph === null ? null : parseJsonString(body.graph, endpoint, 'graph');
-      if (graph !== null && !JsonObject.is(graph)) {
-        throw new DecodeError(endpoint, [{ path: '$.graph', message: 'expected the JSON of a graph object' }]);
-      }
-      const workflow = body.workflow === null ? null : Workflow.fromObject(parseJsonString(body.workflow, endpoint, 'workflow'), options);
-      return { workflow, graph };
-    },
+    metadata: media.metadata,
+    workflow: media.workflow,
     delete: (value) =>
-      http.request({ method: 'POST', path: '/api/v1/images/delete', body: { json: { image_names: names(value) } }, decode: DeleteImagesResult }),
+      http.request({ method: 'POST', path: '/api/v1/images/delete', body: { json: { image_names: toNames(value) } }, decode: DeleteImagesResult }),
     star: (value) => starRequest(true, value),
     unstar: (value) => starRequest(false, value),
-    list: async (options = {}) => {
-      const path = '/api/v1/images/';
-      const page = await http.request({
-        method: 'GET',
-        path,
-        query: { ...filterQuery(options), offset: options.offset, limit: options.limit },
-        decode: ImagePageBody,
-      });
-      return { ...page, items: decodeItems(ImageDTO, page.items, `GET ${path}`, sink.report) };
-    },
-    names: (options = {}) => http.request({ method: 'GET', path: '/api/v1/images/names', query: filterQuery(options), decode: ImageNames }),
+    list: media.list,
+    names: media.names,
     getMany: async (value) => {
       const path = '/api/v1/images/images_by_names';
       const raw = await http.request({ method: 'POST', path, body: { json: { image_names: value } }, decode: UnknownArray });

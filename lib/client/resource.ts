@@ -92,6 +92,9 @@ export const notFoundAs = (resource: ResourceKind, id: string | number) => (erro
   throw error;
 };
 
+/** One name or many, as a list (the server's batch bodies take a list). */
+export const toNames = (value: string | ReadonlyArray<string>): ReadonlyArray<string> => (typeof value === 'string' ? [value] : value);
+
 /** Turns a 404 into `null`, for lookups whose documented answer to "no such record" is `null`. */
 export const nullOn404 = (error: unknown): null => {
   if (error instanceof HttpError && error.status === 404) return null;

@@ -1,14 +1,13 @@
 // `client.videos`: read, download, star, move, delete, list and upload gallery videos (the
 // `/api/v1/videos/*` routes; Wan 2.2 workflows make them). Mirrors `client.images`.
 import * as t from 'io-ts';
-import { Workflow } from '../workflow/workflow';
+import type { Workflow } from '../workflow/workflow';
 import type { LoadOptions } from '../workflow/types';
 import { JsonObject, nullable } from '../protocol/dto';
 import type { ClientContext } from './client';
-import { DecodeError, HttpError } from './errors';
-import { apiPath, bytesCodec, MultipartPart } from './http';
 import type { ImageCategory } from './images';
-import { DiagnosticSink, NotFoundError, ResourceKind, UnknownArray, decodeItems, nullOn404 } from './resource';
+import { MEDIA_RECORD_PROPS, mediaCalls, startsWith, uploadParts } from './media';
+import { DiagnosticSink, notFoundAs, toNames } from './resource';
 
 /** A video record (`VideoDTO`). `video_url`/`thumbnail_url` are the server's relative paths; `urls()` gives absolute ones. */
 export const VideoDTO = t.intersection(
@@ -25,14 +24,7 @@ export const VideoDTO = t.intersection(
     t.partial({
       video_origin: t.string,
       fps: nullable(t.number),
-      created_at: t.string,
-      updated_at: t.string,
-      deleted_at: nullable(t.string),
-      is_intermediate: t.boolean,
-      session_id: nullable(t.string),
-      node_id: nullable(t.string),
-      starred: t.boolean,
-      has_workflow: t.boolean,
+      ...MEDIA_RECORD_PROPS,
       video_subfolder: t.string,
       board_id: nullable(t.string),
     }),
@@ -49,8 +41,6 @@ export interface VideoPage {
   readonly total: number;
   readonly items: ReadonlyArray<VideoDTO>;
 }
-
-const VideoPageBody = t.type({ limit: t.number, offset: t.number, total: t.number, items: UnknownArray }, 'VideoPage');
 
 /** `GET /api/v1/videos/i/{name}/urls`. */
 export const VideoUrls = t.type({ video_name: t.string, video_url: t.string, thumbnail_url: t.string }, 'VideoUrls');
@@ -89,8 +79,6 @@ export interface RemoveVideosResult {
   readonly removed_videos: ReadonlyArray<string>;
   readonly affected_boards: ReadonlyArray<string>;
 }
-
-const VideoWorkflowBody = t.type({ workflow: nullable(t.string), graph: nullable(t.string) }, 'VideoWorkflow');
 
 /** What a video was made with: the workflow (decoded to a `Workflow` value) and the graph, each `null` when not stored. */
 export interface VideoWorkflow {
@@ -184,9 +172,6 @@ export interface VideosResource {
   readonly removeFromBoard: (videoNames: string | ReadonlyArray<string>) => Promise<RemoveVideosResult>;
 }
 
-const startsWith = (bytes: Uint8Array, prefix: ReadonlyArray<number>, at = 0): boolean =>
-  bytes.length >= at + prefix.length && prefix.every((b, i) => bytes[at + i] === b);
-
 /** The video type of some bytes from their magic numbers (`video/mp4`, `video/quicktime`, `video/webm`), or `undefined`. */
 export const sniffVideoType = (bytes: Uint8Array): string | undefined => {
   // ISO-BMFF: a box size, then `ftyp`, then the major brand (`qt  ` is QuickTime)
@@ -197,24 +182,19 @@ export const sniffVideoType = (bytes: Uint8Array): string | undefined => {
 
 const EXTENSIONS: Readonly<Record<string, string>> = { 'video/mp4': 'mp4', 'video/quicktime': 'mov', 'video/webm': 'webm' };
 
-const names = (value: string | ReadonlyArray<string>): ReadonlyArray<string> => (typeof value === 'string' ? [value] : value);
-
-const toBytes = async (data: Blob | Uint8Array): Promise<Uint8Array> => (data instanceof Uint8Array ? data : new Uint8Array(await data.arrayBuffer()));
-
-const parseJsonString = (text: string, endpoint: string, field: string): unknown => {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new DecodeError(endpoint, [{ path: `$.${field}`, message: `expected a JSON string, got text that does not parse (${(error as Error).message})` }]);
+/** Sends one request per video (the board routes take one) and gathers the videos they name and the boards they changed. */
+const perVideo = async (
+  value: string | ReadonlyArray<string>,
+  request: (name: string) => Promise<{ readonly videos: ReadonlyArray<string>; readonly affectedBoards: ReadonlyArray<string> }>,
+): Promise<{ readonly videos: ReadonlyArray<string>; readonly affectedBoards: ReadonlyArray<string> }> => {
+  const videos: string[] = [];
+  const affected = new Set<string>();
+  for (const name of toNames(value)) {
+    const r = await request(name);
+    videos.push(...r.videos);
+    r.affectedBoards.forEach((b) => affected.add(b));
   }
-};
-
-const VIDEO: ResourceKind = 'video';
-
-/** Turns a 404 on a named video (or board) into `NotFoundError`; other failures pass through. */
-const notFound = (kind: ResourceKind, id: string) => (error: unknown): never => {
-  if (error instanceof HttpError && error.status === 404) throw new NotFoundError(kind, id, error);
-  throw error;
+  return { videos, affectedBoards: [...affected] };
 };
 
 /**
@@ -229,16 +209,10 @@ const notFound = (kind: ResourceKind, id: string) => (error: unknown): never => 
  */
 export const videosResource = (context: ClientContext, sink: DiagnosticSink): VideosResource => {
   const { http } = context;
-  const video = (name: string) => apiPath`/api/v1/videos/i/${name}`;
+  const media = mediaCalls(http, sink, 'video', { dto: VideoDTO, names: VideoNames });
 
   const upload: VideosResource['upload'] = async (data, options = {}) => {
-    const bytes = await toBytes(data);
-    const blobType = typeof Blob !== 'undefined' && data instanceof Blob && data.type !== '' ? data.type : undefined;
-    // A type the bytes do not prove is sent as octet-stream, so the server answers 415 instead of storing garbage.
-    const contentType = options.contentType ?? sniffVideoType(bytes) ?? blobType ?? 'application/octet-stream';
-    const filename = options.filename ?? `upload.${EXTENSIONS[contentType] ?? 'bin'}`;
-    const parts: MultipartPart[] = [{ name: 'file', filename, contentType, data: bytes }];
-    if (options.metadata !== undefined) parts.push({ name: 'metadata', value: JSON.stringify(options.metadata) });
+    const parts = await uploadParts(data, options, sniffVideoType, EXTENSIONS);
     return http.request({
       method: 'POST',
       path: '/api/v1/videos/upload',
@@ -254,7 +228,7 @@ export const videosResource = (context: ClientContext, sink: DiagnosticSink): Vi
   };
 
   const starRequest = async (starred: boolean, value: string | ReadonlyArray<string>): Promise<VideoStarResult> => {
-    const body = { json: { video_names: names(value) } };
+    const body = { json: { video_names: toNames(value) } };
     if (starred) {
       const r = await http.request({ method: 'POST', path: '/api/v1/videos/star', body, decode: StarredVideosResult });
       return { videos: r.starred_videos, failed: r.failed_videos, affectedBoards: r.affected_boards };
@@ -263,22 +237,9 @@ export const videosResource = (context: ClientContext, sink: DiagnosticSink): Vi
     return { videos: r.unstarred_videos, failed: r.failed_videos, affectedBoards: r.affected_boards };
   };
 
-  // The filters `list` and `names` share, as the server's query parameters.
-  const filterQuery = (options: VideoNamesOptions) => ({
-    board_id: options.board,
-    categories: options.categories,
-    is_intermediate: options.intermediate,
-    video_origin: options.origin,
-    order_dir: options.order,
-    starred_first: options.starred_first,
-    search_term: options.search,
-  });
-
   const removeFromBoard: VideosResource['removeFromBoard'] = async (value) => {
-    const removed: string[] = [];
-    const affected = new Set<string>();
-    for (const name of names(value)) {
-      const r = await http.request({
+    const r = await perVideo(value, async (name) => {
+      const removed = await http.request({
         method: 'DELETE',
         path: '/api/v1/videos/board',
         body: { json: { video_name: name } },
@@ -286,10 +247,9 @@ export const videosResource = (context: ClientContext, sink: DiagnosticSink): Vi
         // taking a video off its board twice leaves it uncategorized all the same
         idempotent: true,
       });
-      removed.push(...r.removed_videos);
-      r.affected_boards.forEach((b) => affected.add(b));
-    }
-    return { removed_videos: removed, affected_boards: [...affected] };
+      return { videos: removed.removed_videos, affectedBoards: removed.affected_boards };
+    });
+    return { removed_videos: r.videos, affected_boards: r.affectedBoards };
   };
 
   const addToBoard: VideosResource['addToBoard'] = async (boardId, value) => {
@@ -298,50 +258,31 @@ export const videosResource = (context: ClientContext, sink: DiagnosticSink): Vi
       const r = await removeFromBoard(value);
       return { added_videos: r.removed_videos, affected_boards: r.affected_boards };
     }
-    const added: string[] = [];
-    const affected = new Set<string>();
-    for (const name of names(value)) {
-      const r = await http
+    const r = await perVideo(value, async (name) => {
+      const added = await http
         .request({ method: 'POST', path: '/api/v1/videos/board', body: { json: { board_id: boardId, video_name: name } }, decode: AddVideosToBoardResult })
-        .catch(notFound('board', boardId));
-      added.push(...r.added_videos);
-      r.affected_boards.forEach((b) => affected.add(b));
-    }
-    return { added_videos: added, affected_boards: [...affected] };
+        .catch(notFoundAs('board', boardId));
+      return { videos: added.added_videos, affectedBoards: added.affected_boards };
+    });
+    return { added_videos: r.videos, affected_boards: r.affectedBoards };
   };
 
   return {
     upload,
-    get: (name) => http.request({ method: 'GET', path: video(name), decode: VideoDTO }).catch(nullOn404),
-    download: (name, options) =>
-      http
-        .request({
-          method: 'GET',
-          path: `${video(name)}/${options?.thumbnail === true ? 'thumbnail' : 'full'}`,
-          decode: bytesCodec,
-          responseType: 'bytes',
-        })
-        .catch(notFound(VIDEO, name)),
+    get: media.get,
+    download: media.download,
     urls: async (name) => {
-      const urls = await http.request({ method: 'GET', path: `${video(name)}/urls`, decode: VideoUrls }).catch(notFound(VIDEO, name));
+      const urls = await http.request({ method: 'GET', path: `${media.path(name)}/urls`, decode: VideoUrls }).catch(notFoundAs('video', name));
       // The server's URLs are relative without a leading slash; resolve them under baseUrl (and its prefix).
       return { video_name: urls.video_name, video_url: http.url(urls.video_url), thumbnail_url: http.url(urls.thumbnail_url) };
     },
-    metadata: (name) => http.request({ method: 'GET', path: `${video(name)}/metadata`, decode: nullable(JsonObject) }).catch(notFound(VIDEO, name)),
-    workflow: async (name, options) => {
-      const path = `${video(name)}/workflow`;
-      const body = await http.request({ method: 'GET', path, decode: VideoWorkflowBody }).catch(notFound(VIDEO, name));
-      const endpoint = `GET ${path}`;
-      const graph = body.graph === null ? null : parseJsonString(body.graph, endpoint, 'graph');
-      if (graph !== null && !JsonObject.is(graph)) throw new DecodeError(endpoint, [{ path: '$.graph', message: 'expected the JSON of a graph object' }]);
-      const workflow = body.workflow === null ? null : Workflow.fromObject(parseJsonString(body.workflow, endpoint, 'workflow'), options);
-      return { workflow, graph };
-    },
+    metadata: media.metadata,
+    workflow: media.workflow,
     update: (name, changes) =>
       http
         .request({
           method: 'PATCH',
-          path: video(name),
+          path: media.path(name),
           body: {
             json: {
               ...(changes.category !== undefined ? { video_category: changes.category } : {}),
@@ -354,18 +295,14 @@ export const videosResource = (context: ClientContext, sink: DiagnosticSink): Vi
           // The same changes applied twice leave the same record.
           idempotent: true,
         })
-        .catch(notFound(VIDEO, name)),
-    delete: (value) => http.request({ method: 'POST', path: '/api/v1/videos/delete', body: { json: { video_names: names(value) } }, decode: DeleteVideosResult }),
+        .catch(notFoundAs('video', name)),
+    delete: (value) => http.request({ method: 'POST', path: '/api/v1/videos/delete', body: { json: { video_names: toNames(value) } }, decode: DeleteVideosResult }),
     // Repeating it deletes nothing more (what was uncategorized is gone), so a lost answer may be asked again.
     deleteUncategorized: () => http.request({ method: 'DELETE', path: '/api/v1/videos/uncategorized', decode: DeleteVideosResult, idempotent: true }),
     star: (value) => starRequest(true, value),
     unstar: (value) => starRequest(false, value),
-    list: async (options = {}) => {
-      const path = '/api/v1/videos/';
-      const page = await http.request({ method: 'GET', path, query: { ...filterQuery(options), offset: options.offset, limit: options.limit }, decode: VideoPageBody });
-      return { ...page, items: decodeItems(VideoDTO, page.items, `GET ${path}`, sink.report) };
-    },
-    names: (options = {}) => http.request({ method: 'GET', path: '/api/v1/videos/names', query: filterQuery(options), decode: VideoNames }),
+    list: media.list,
+    names: media.names,
     addToBoard,
     removeFromBoard,
   };

@@ -82,6 +82,21 @@ interface Instance {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** What an output image or video records of the node that made it (board, metadata) and of its queue item. */
+const outputRecordFields = (item: QueueItemRecord, inv: Readonly<Record<string, unknown>>) => {
+  const board = inv.board;
+  return {
+    is_intermediate: inv.is_intermediate === true,
+    session_id: item.session_id,
+    node_id: inv.id as string,
+    board_id: isRecord(board) && typeof board.board_id === 'string' ? board.board_id : null,
+    metadata: isRecord(inv.metadata) ? inv.metadata : null,
+    workflow: item.workflow,
+    graph: item.session.graph,
+    user_id: item.user_id,
+  };
+};
+
 const isPrefix = (p: ReadonlyArray<number>, q: ReadonlyArray<number>): boolean => p.length <= q.length && p.every((x, i) => q[i] === x);
 
 /** Stable topological order of the source graph (insertion order among ready nodes). */
@@ -609,7 +624,6 @@ export class Processor {
     const width = Math.max(1, Math.min(MAX_IMAGE_SIDE, Math.round(first?.dto.width ?? dims.width)));
     const height = Math.max(1, Math.min(MAX_IMAGE_SIDE, Math.round(first?.dto.height ?? dims.height)));
     const video_name = `${this.host.newId()}.mp4`;
-    const board = inv.board;
     videos.add({
       video_name,
       bytes: renderMp4({ width, height, duration }, key),
@@ -620,14 +634,7 @@ export class Processor {
       num_frames: numFrames,
       video_origin: 'internal',
       video_category: 'general',
-      is_intermediate: inv.is_intermediate === true,
-      session_id: item.session_id,
-      node_id: inv.id as string,
-      board_id: isRecord(board) && typeof board.board_id === 'string' ? board.board_id : null,
-      metadata: isRecord(inv.metadata) ? inv.metadata : null,
-      workflow: item.workflow,
-      graph: item.session.graph,
-      user_id: item.user_id,
+      ...outputRecordFields(item, inv),
     });
     return { video: { video_name }, width, height, num_frames: numFrames, fps, duration };
   }
@@ -639,7 +646,6 @@ export class Processor {
     const height = Math.max(1, Math.min(MAX_IMAGE_SIDE, Math.round(dims.height)));
     const bytes = renderPng(width, height, key);
     const image_name = `${this.host.newId()}.png`;
-    const board = inv.board;
     const size = imageSize(bytes) ?? { width, height };
     this.host.images.add({
       image_name,
@@ -648,14 +654,7 @@ export class Processor {
       height: size.height,
       image_origin: 'internal',
       image_category: 'general',
-      is_intermediate: inv.is_intermediate === true,
-      session_id: item.session_id,
-      node_id: inv.id as string,
-      board_id: isRecord(board) && typeof board.board_id === 'string' ? board.board_id : null,
-      metadata: isRecord(inv.metadata) ? inv.metadata : null,
-      workflow: item.workflow,
-      graph: item.session.graph,
-      user_id: item.user_id,
+      ...outputRecordFields(item, inv),
     });
     return { image_name };
   }

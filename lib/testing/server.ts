@@ -17,6 +17,7 @@ import { Processor } from './processor';
 import { QueueItemRecord, QueueStore, countStatuses, excludeNone, freshPending, isTerminal, itemOutcomeJson, itemToJson, redactItem } from './queue';
 import { GraphNode, ValidationIssue, expandBatch, validateEnqueueBody } from './validate';
 import { StoredVideo, VideoDTO, VideoStore, mp4Info, renderMp4, renderWebp } from './videos';
+import type { MediaRecordDTO, StoredMedia } from './media';
 import { WorkflowStore, workflowListItem } from './workflows';
 
 /** Options of `startMockServer`. */
@@ -639,27 +640,84 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     return json(200, { prompts: expandDynamicPrompt(body.prompt, max, body.combinatorial !== false, seed), error: null });
   });
 
-  // images
-  route('POST', '/api/v1/images/upload', async (ctx) => {
-    const category = ctx.query.get('image_category');
+  // what the image and video routes share (the video routes mirror the image ones)
+  const MEDIA_CATEGORIES = ['general', 'mask', 'control', 'user', 'other'];
+  const categoryIssue = (loc: ReadonlyArray<string | number>, input: unknown): ValidationIssue => ({
+    type: 'enum',
+    loc: [...loc],
+    msg: "Input should be 'general', 'mask', 'control', 'user' or 'other'",
+    input,
+    ctx: { expected: "'general', 'mask', 'control', 'user' or 'other'" },
+  });
+  const FILE_MISSING: ValidationIssue = { type: 'missing', loc: ['body', 'file'], msg: 'Field required', input: null };
+  /** An upload's form, file, category (the query's `categoryParam`) and `is_intermediate`; throws the 422 of a missing or bad one. */
+  const readUpload = async (ctx: Ctx, categoryParam: 'image_category' | 'video_category'): Promise<{ form: FormData; file: File; category: ImageDTO['image_category']; intermediate: boolean }> => {
+    const category = ctx.query.get(categoryParam);
     const intermediate = queryBool(ctx.query.get('is_intermediate'));
     const issues: ValidationIssue[] = [];
-    if (category === null) issues.push({ type: 'missing', loc: ['query', 'image_category'], msg: 'Field required', input: null });
-    else if (!['general', 'mask', 'control', 'user', 'other'].includes(category))
-      issues.push({ type: 'enum', loc: ['query', 'image_category'], msg: "Input should be 'general', 'mask', 'control', 'user' or 'other'", input: category, ctx: { expected: "'general', 'mask', 'control', 'user' or 'other'" } });
+    if (category === null) issues.push({ type: 'missing', loc: ['query', categoryParam], msg: 'Field required', input: null });
+    else if (!MEDIA_CATEGORIES.includes(category)) issues.push(categoryIssue(['query', categoryParam], category));
     if (intermediate === undefined) issues.push({ type: 'missing', loc: ['query', 'is_intermediate'], msg: 'Field required', input: null });
     const contentType = ctx.req.headers['content-type'] ?? '';
-    if (!contentType.startsWith('multipart/form-data')) issues.push({ type: 'missing', loc: ['body', 'file'], msg: 'Field required', input: null });
-    if (issues.length) return unprocessable(issues);
+    if (!contentType.startsWith('multipart/form-data')) issues.push(FILE_MISSING);
+    if (issues.length) throw new HttpError(422, issues);
     const raw = await ctx.rawBody();
     let form: FormData;
     try {
       form = await new Request('http://sim/upload', { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(raw) }).formData();
     } catch {
-      return unprocessable([{ type: 'missing', loc: ['body', 'file'], msg: 'Field required', input: null }]);
+      throw new HttpError(422, [FILE_MISSING]);
     }
     const file = form.get('file');
-    if (!file || typeof file === 'string') return unprocessable([{ type: 'missing', loc: ['body', 'file'], msg: 'Field required', input: null }]);
+    if (!file || typeof file === 'string') throw new HttpError(422, [FILE_MISSING]);
+    return { form, file, category: category as ImageDTO['image_category'], intermediate: intermediate === true };
+  };
+  /** Where an upload goes and what is stored with it; throws 404 for an unknown board, 400 for metadata that is not JSON. */
+  const uploadPlacement = (ctx: Ctx, form: FormData): { boardId: string | null; metadata: unknown } => {
+    const boardId = ctx.query.get('board_id');
+    if (boardId && !boards.get(boardId)) throw new HttpError(404, 'Board not found');
+    const metaRaw = form.get('metadata');
+    if (typeof metaRaw !== 'string') return { boardId, metadata: null };
+    try {
+      return { boardId, metadata: JSON.parse(metaRaw) };
+    } catch {
+      throw new HttpError(400, 'Invalid metadata JSON');
+    }
+  };
+  /** `GET .../workflow`: the stored workflow and graph as JSON strings, `null` when not stored. */
+  const workflowReply = (m: StoredMedia<unknown>): Reply =>
+    json(200, { workflow: m.workflow ? JSON.stringify(m.workflow) : null, graph: m.graph ? JSON.stringify(m.graph) : null });
+  /** The list filters of `GET /{kind}s/` and `/{kind}s/names`, as the query gives them. */
+  const listFilter = (ctx: Ctx, originParam: 'image_origin' | 'video_origin') => ({
+    cats: ctx.query.getAll('categories'),
+    inter: queryBool(ctx.query.get('is_intermediate')),
+    board: ctx.query.get('board_id'),
+    origin: ctx.query.get(originParam),
+    search: ctx.query.get('search_term'),
+    dir: ctx.query.get('order_dir') ?? 'DESC',
+    starredFirst: queryBool(ctx.query.get('starred_first')) ?? true,
+  });
+  /** The records a list filter keeps that the caller may see, oldest or newest first, starred ones first unless asked otherwise. */
+  const selectMedia = <S extends StoredMedia<MediaRecordDTO>>(
+    ctx: Ctx,
+    records: ReadonlyArray<S>,
+    f: ReturnType<typeof listFilter>,
+    facts: (record: S) => { readonly name: string; readonly category: string; readonly origin: string },
+  ): S[] => {
+    const list = records
+      .filter((r) => f.cats.length === 0 || f.cats.includes(facts(r).category))
+      .filter((r) => f.inter === undefined || r.dto.is_intermediate === f.inter)
+      .filter((r) => f.board === null || (f.board === 'none' ? r.dto.board_id === null : r.dto.board_id === f.board))
+      .filter((r) => f.origin === null || facts(r).origin === f.origin)
+      .filter((r) => !f.search || facts(r).name.includes(f.search))
+      .filter((r) => canSee(ctx.user, r.user_id));
+    const ordered = f.dir === 'ASC' ? list : list.slice().reverse();
+    return f.starredFirst ? [...ordered.filter((r) => r.dto.starred), ...ordered.filter((r) => !r.dto.starred)] : ordered;
+  };
+
+  // images
+  route('POST', '/api/v1/images/upload', async (ctx) => {
+    const { form, file, category, intermediate } = await readUpload(ctx, 'image_category');
     if (!file.type.startsWith('image')) return json(415, { detail: 'Not an image' });
     let bytes: Buffer = Buffer.from(await file.arrayBuffer());
     let size = imageSize(bytes);
@@ -679,17 +737,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       bytes = resizeImage(bytes, w, h, resizeRaw);
       size = { width: w, height: h };
     }
-    const boardId = ctx.query.get('board_id');
-    if (boardId && !boards.get(boardId)) return json(404, { detail: 'Board not found' });
-    const metaRaw = form.get('metadata');
-    let metadata: unknown = null;
-    if (typeof metaRaw === 'string') {
-      try {
-        metadata = JSON.parse(metaRaw);
-      } catch {
-        return json(400, { detail: 'Invalid metadata JSON' });
-      }
-    }
+    const { boardId, metadata } = uploadPlacement(ctx, form);
     const dto = images.add({
       // the real server re-encodes every upload as PNG
       image_name: `${randomUUID()}.png`,
@@ -697,8 +745,8 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       width: size.width,
       height: size.height,
       image_origin: 'external',
-      image_category: category as ImageDTO['image_category'],
-      is_intermediate: intermediate === true,
+      image_category: category,
+      is_intermediate: intermediate,
       session_id: ctx.query.get('session_id'),
       board_id: boardId,
       metadata,
@@ -727,10 +775,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     return json(200, { image_name: d.image_name, image_url: d.image_url, thumbnail_url: d.thumbnail_url });
   });
   route('GET', '/api/v1/images/i/{image_name}/metadata', (ctx) => json(200, imageOr404(ctx.params.image_name ?? '').metadata ?? null));
-  route('GET', '/api/v1/images/i/{image_name}/workflow', (ctx) => {
-    const img = imageOr404(ctx.params.image_name ?? '');
-    return json(200, { workflow: img.workflow ? JSON.stringify(img.workflow) : null, graph: img.graph ? JSON.stringify(img.graph) : null });
-  });
+  route('GET', '/api/v1/images/i/{image_name}/workflow', (ctx) => workflowReply(imageOr404(ctx.params.image_name ?? '')));
   route('PATCH', '/api/v1/images/i/{image_name}', async (ctx) => {
     imageOr404(ctx.params.image_name ?? '');
     const body = await ctx.body();
@@ -779,25 +824,8 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   };
   route('POST', '/api/v1/images/star', star(true));
   route('POST', '/api/v1/images/unstar', star(false));
-  const filterImages = (ctx: Ctx): StoredImage[] => {
-    const cats = ctx.query.getAll('categories');
-    const inter = queryBool(ctx.query.get('is_intermediate'));
-    const board = ctx.query.get('board_id');
-    const origin = ctx.query.get('image_origin');
-    const search = ctx.query.get('search_term');
-    const dir = ctx.query.get('order_dir') ?? 'DESC';
-    const starredFirst = queryBool(ctx.query.get('starred_first')) ?? true;
-    const list = images
-      .all()
-      .filter((i) => cats.length === 0 || cats.includes(i.dto.image_category))
-      .filter((i) => inter === undefined || i.dto.is_intermediate === inter)
-      .filter((i) => board === null || (board === 'none' ? i.dto.board_id === null : i.dto.board_id === board))
-      .filter((i) => origin === null || i.dto.image_origin === origin)
-      .filter((i) => !search || i.dto.image_name.includes(search))
-      .filter((i) => canSee(ctx.user, i.user_id));
-    const ordered = dir === 'ASC' ? list : list.slice().reverse();
-    return starredFirst ? [...ordered.filter((i) => i.dto.starred), ...ordered.filter((i) => !i.dto.starred)] : ordered;
-  };
+  const filterImages = (ctx: Ctx): StoredImage[] =>
+    selectMedia(ctx, images.all(), listFilter(ctx, 'image_origin'), (i) => ({ name: i.dto.image_name, category: i.dto.image_category, origin: i.dto.image_origin }));
   route('GET', '/api/v1/images/', (ctx) => {
     const all = filterImages(ctx);
     const offset = Number(ctx.query.get('offset') ?? 0);
@@ -945,14 +973,6 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   });
 
   // videos (the image routes' counterparts; the names are `<uuid>.mp4`)
-  const VIDEO_CATEGORIES = ['general', 'mask', 'control', 'user', 'other'];
-  const categoryIssue = (loc: ReadonlyArray<string | number>, input: unknown): ValidationIssue => ({
-    type: 'enum',
-    loc: [...loc],
-    msg: "Input should be 'general', 'mask', 'control', 'user' or 'other'",
-    input,
-    ctx: { expected: "'general', 'mask', 'control', 'user' or 'other'" },
-  });
   const videoOr404 = (name: string): StoredVideo => videos.get(name) ?? notFound();
   // In multi-user mode a user changes only their own videos (admins any); others' count as failed.
   const mayChange = (ctx: Ctx, v: StoredVideo): boolean => canSee(ctx.user, v.user_id);
@@ -992,39 +1012,13 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     return json(200, { affected_boards: [...boardsHit], deleted_videos: deleted, failed_videos: failed });
   };
   route('POST', '/api/v1/videos/upload', async (ctx) => {
-    const category = ctx.query.get('video_category');
-    const intermediate = queryBool(ctx.query.get('is_intermediate'));
-    const issues: ValidationIssue[] = [];
-    if (category === null) issues.push({ type: 'missing', loc: ['query', 'video_category'], msg: 'Field required', input: null });
-    else if (!VIDEO_CATEGORIES.includes(category)) issues.push(categoryIssue(['query', 'video_category'], category));
-    if (intermediate === undefined) issues.push({ type: 'missing', loc: ['query', 'is_intermediate'], msg: 'Field required', input: null });
-    const contentType = ctx.req.headers['content-type'] ?? '';
-    if (!contentType.startsWith('multipart/form-data')) issues.push({ type: 'missing', loc: ['body', 'file'], msg: 'Field required', input: null });
-    if (issues.length) return unprocessable(issues);
-    let form: FormData;
-    try {
-      form = await new Request('http://sim/upload', { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(await ctx.rawBody()) }).formData();
-    } catch {
-      return unprocessable([{ type: 'missing', loc: ['body', 'file'], msg: 'Field required', input: null }]);
-    }
-    const file = form.get('file');
-    if (!file || typeof file === 'string') return unprocessable([{ type: 'missing', loc: ['body', 'file'], msg: 'Field required', input: null }]);
+    const { form, file, category, intermediate } = await readUpload(ctx, 'video_category');
     if (!file.type.startsWith('video')) return json(415, { detail: 'Not a video' });
     const bytes = Buffer.from(await file.arrayBuffer());
     // only ISO-BMFF (MP4/MOV) is read here; its header boxes give the duration and frame size
     const info = mp4Info(bytes);
     if (!info) return json(415, { detail: 'Failed to read video' });
-    const boardId = ctx.query.get('board_id');
-    if (boardId && !boards.get(boardId)) return json(404, { detail: 'Board not found' });
-    const metaRaw = form.get('metadata');
-    let metadata: unknown = null;
-    if (typeof metaRaw === 'string') {
-      try {
-        metadata = JSON.parse(metaRaw);
-      } catch {
-        return json(400, { detail: 'Invalid metadata JSON' });
-      }
-    }
+    const { boardId, metadata } = uploadPlacement(ctx, form);
     const dto = videos.add({
       video_name: `${randomUUID()}.mp4`,
       bytes,
@@ -1034,8 +1028,8 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       // the frame rate needs the sample tables, which this reader does not parse
       fps: null,
       video_origin: 'external',
-      video_category: category as VideoDTO['video_category'],
-      is_intermediate: intermediate === true,
+      video_category: category,
+      is_intermediate: intermediate,
       session_id: ctx.query.get('session_id'),
       board_id: boardId,
       metadata,
@@ -1048,7 +1042,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     videoOr404(ctx.params.video_name ?? '');
     const body = await ctx.body();
     if (!isRecord(body)) return unprocessable([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body ?? null }]);
-    if (body.video_category !== undefined && body.video_category !== null && !VIDEO_CATEGORIES.includes(String(body.video_category)))
+    if (body.video_category !== undefined && body.video_category !== null && !MEDIA_CATEGORIES.includes(String(body.video_category)))
       return unprocessable([categoryIssue(['body', 'video_category'], body.video_category)]);
     const change: Parameters<VideoStore['update']>[1] = {
       ...(typeof body.video_category === 'string' ? { video_category: body.video_category as VideoDTO['video_category'] } : {}),
@@ -1073,10 +1067,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     ),
   );
   route('GET', '/api/v1/videos/i/{video_name}/metadata', (ctx) => json(200, videoOr404(ctx.params.video_name ?? '').metadata ?? null));
-  route('GET', '/api/v1/videos/i/{video_name}/workflow', (ctx) => {
-    const v = videoOr404(ctx.params.video_name ?? '');
-    return json(200, { workflow: v.workflow ? JSON.stringify(v.workflow) : null, graph: v.graph ? JSON.stringify(v.graph) : null });
-  });
+  route('GET', '/api/v1/videos/i/{video_name}/workflow', (ctx) => workflowReply(videoOr404(ctx.params.video_name ?? '')));
   const fullVideo: Handler = (ctx) => {
     const v = videoOr404(ctx.params.video_name ?? '');
     const headers = {
@@ -1111,28 +1102,13 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   });
   /** The videos `GET /videos/` and `/videos/names` answer, in order; or the 422 of a bad query. */
   const filterVideos = (ctx: Ctx): StoredVideo[] | Reply => {
-    const cats = ctx.query.getAll('categories');
-    const inter = queryBool(ctx.query.get('is_intermediate'));
-    const board = ctx.query.get('board_id');
-    const origin = ctx.query.get('video_origin');
-    const search = ctx.query.get('search_term');
-    const dir = ctx.query.get('order_dir') ?? 'DESC';
-    const starredFirst = queryBool(ctx.query.get('starred_first')) ?? true;
-    const issues: ValidationIssue[] = cats.flatMap((c, i) => (VIDEO_CATEGORIES.includes(c) ? [] : [categoryIssue(['query', 'categories', i], c)]));
-    if (dir !== 'ASC' && dir !== 'DESC') issues.push({ type: 'enum', loc: ['query', 'order_dir'], msg: "Input should be 'ASC' or 'DESC'", input: dir, ctx: { expected: "'ASC' or 'DESC'" } });
-    if (origin !== null && origin !== 'internal' && origin !== 'external')
-      issues.push({ type: 'enum', loc: ['query', 'video_origin'], msg: "Input should be 'internal' or 'external'", input: origin, ctx: { expected: "'internal' or 'external'" } });
+    const f = listFilter(ctx, 'video_origin');
+    const issues: ValidationIssue[] = f.cats.flatMap((c, i) => (MEDIA_CATEGORIES.includes(c) ? [] : [categoryIssue(['query', 'categories', i], c)]));
+    if (f.dir !== 'ASC' && f.dir !== 'DESC') issues.push({ type: 'enum', loc: ['query', 'order_dir'], msg: "Input should be 'ASC' or 'DESC'", input: f.dir, ctx: { expected: "'ASC' or 'DESC'" } });
+    if (f.origin !== null && f.origin !== 'internal' && f.origin !== 'external')
+      issues.push({ type: 'enum', loc: ['query', 'video_origin'], msg: "Input should be 'internal' or 'external'", input: f.origin, ctx: { expected: "'internal' or 'external'" } });
     if (issues.length) return unprocessable(issues);
-    const list = videos
-      .all()
-      .filter((v) => cats.length === 0 || cats.includes(v.dto.video_category))
-      .filter((v) => inter === undefined || v.dto.is_intermediate === inter)
-      .filter((v) => board === null || (board === 'none' ? v.dto.board_id === null : v.dto.board_id === board))
-      .filter((v) => origin === null || v.dto.video_origin === origin)
-      .filter((v) => !search || v.dto.video_name.includes(search))
-      .filter((v) => canSee(ctx.user, v.user_id));
-    const ordered = dir === 'ASC' ? list : list.slice().reverse();
-    return starredFirst ? [...ordered.filter((v) => v.dto.starred), ...ordered.filter((v) => !v.dto.starred)] : ordered;
+    return selectMedia(ctx, videos.all(), f, (v) => ({ name: v.dto.video_name, category: v.dto.video_category, origin: v.dto.video_origin }));
   };
   route('GET', '/api/v1/videos/', (ctx) => {
     const all = filterVideos(ctx);

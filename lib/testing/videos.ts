@@ -1,10 +1,11 @@
 /** Video records and bytes of the simulated server (`/api/v1/videos/*`). */
 import { sqliteNow } from './clock';
+import { MediaRecordDTO, MediaStore, NewMediaRecord, StoredMedia, newRecordFields, storedFields } from './media';
 import { ImageDTO } from './images';
 import { hash32 } from './png';
 
 /** `VideoDTO` as served by `GET /api/v1/videos/i/{name}`. */
-export interface VideoDTO {
+export interface VideoDTO extends MediaRecordDTO {
   readonly video_name: string;
   readonly video_url: string;
   readonly thumbnail_url: string;
@@ -14,33 +15,17 @@ export interface VideoDTO {
   readonly height: number;
   readonly duration: number;
   readonly fps: number | null;
-  readonly created_at: string;
-  readonly updated_at: string;
-  readonly deleted_at: string | null;
-  readonly is_intermediate: boolean;
-  readonly session_id: string | null;
-  readonly node_id: string | null;
-  readonly starred: boolean;
-  readonly has_workflow: boolean;
   readonly video_subfolder: string;
-  readonly board_id: string | null;
 }
 
 /** A stored video: its DTO, its bytes, the frame count it was made with and what was saved with it. */
-export interface StoredVideo {
-  readonly dto: VideoDTO;
-  readonly bytes: Buffer;
+export interface StoredVideo extends StoredMedia<VideoDTO> {
   readonly num_frames: number;
-  readonly metadata: unknown;
-  readonly workflow: unknown;
-  readonly graph: unknown;
-  readonly user_id: string;
 }
 
 /** What is needed to record a new video. */
-export interface NewVideo {
+export interface NewVideo extends NewMediaRecord {
   readonly video_name: string;
-  readonly bytes: Buffer;
   readonly width: number;
   readonly height: number;
   readonly duration: number;
@@ -48,26 +33,15 @@ export interface NewVideo {
   readonly num_frames?: number;
   readonly video_origin: 'internal' | 'external';
   readonly video_category: VideoDTO['video_category'];
-  readonly is_intermediate: boolean;
-  readonly session_id?: string | null;
-  readonly node_id?: string | null;
-  readonly board_id?: string | null;
-  readonly metadata?: unknown;
-  readonly workflow?: unknown;
-  readonly graph?: unknown;
-  readonly user_id?: string;
 }
 
 /** The fields of `VideoRecordChanges` (and board moves) the store applies. */
 export type VideoChange = Partial<Pick<VideoDTO, 'video_category' | 'session_id' | 'is_intermediate' | 'starred' | 'board_id'>>;
 
 /** Mutable video store (the simulator's `videos` table). */
-export class VideoStore {
-  private readonly videos = new Map<string, StoredVideo>();
-
+export class VideoStore extends MediaStore<VideoDTO, StoredVideo, VideoChange> {
   /** Records a video and returns its DTO. */
   add(v: NewVideo): VideoDTO {
-    const now = sqliteNow();
     const dto: VideoDTO = {
       video_name: v.video_name,
       video_url: `api/v1/videos/i/${v.video_name}/full`,
@@ -78,51 +52,12 @@ export class VideoStore {
       height: v.height,
       duration: v.duration,
       fps: v.fps,
-      created_at: now,
-      updated_at: now,
-      deleted_at: null,
-      is_intermediate: v.is_intermediate,
-      session_id: v.session_id ?? null,
-      node_id: v.node_id ?? null,
-      starred: false,
-      has_workflow: v.workflow !== undefined && v.workflow !== null,
+      ...newRecordFields(v, sqliteNow()),
       video_subfolder: '',
       board_id: v.board_id ?? null,
     };
-    this.videos.set(v.video_name, {
-      dto,
-      bytes: v.bytes,
-      num_frames: v.num_frames ?? (v.fps === null ? 0 : Math.round(v.duration * v.fps)),
-      metadata: v.metadata ?? null,
-      workflow: v.workflow ?? null,
-      graph: v.graph ?? null,
-      user_id: v.user_id ?? 'system',
-    });
-    return dto;
-  }
-
-  /** The stored video, if any. */
-  get(name: string): StoredVideo | undefined {
-    return this.videos.get(name);
-  }
-
-  /** All stored videos, oldest first. */
-  all(): ReadonlyArray<StoredVideo> {
-    return [...this.videos.values()];
-  }
-
-  /** Applies a change to a video's DTO. */
-  update(name: string, change: VideoChange): VideoDTO | undefined {
-    const cur = this.videos.get(name);
-    if (!cur) return undefined;
-    const dto: VideoDTO = { ...cur.dto, ...change, updated_at: sqliteNow() };
-    this.videos.set(name, { ...cur, dto });
-    return dto;
-  }
-
-  /** Deletes a video; returns whether it existed. */
-  delete(name: string): boolean {
-    return this.videos.delete(name);
+    const num_frames = v.num_frames ?? (v.fps === null ? 0 : Math.round(v.duration * v.fps));
+    return this.put(v.video_name, { dto, ...storedFields(v), num_frames });
   }
 }
 

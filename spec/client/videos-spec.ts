@@ -1,36 +1,13 @@
-import { readFileSync } from 'fs';
 import { HttpError } from '../../lib/client/errors';
 import { sniffVideoType } from '../../lib/client/videos';
 import { NotFoundError } from '../../lib/client/resource';
 import type { MockServer } from '../../lib/testing';
 import { Workflow } from '../../lib/workflow/workflow';
 import { SimClient, png, requestsTo, startSim } from './sim-helpers';
+import { WanTextToVideoOptions, wanTextToVideoJson } from '../testing/video-helpers';
 
 /** The Wan 2.2 text-to-video default workflow with the simulator's Wan models filled in. */
-const wanTextToVideo = (server: MockServer, o: { boardId?: string; numFrames?: number; fps?: number } = {}): Workflow => {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw fixture JSON, edited before it is decoded
-  const json: any = JSON.parse(readFileSync('spec/fixtures/default-workflows/Text to Video - Wan 2.2 Lightning.json', 'utf8'));
-  const model = (type: string, base: string) => {
-    const m = server.models().find((x) => x.type === type && x.base === base && x.format !== 'gguf_quantized')!;
-    return { key: m.key, hash: m.hash, name: m.name, base: m.base, type: m.type };
-  };
-  for (const n of json.nodes) {
-    const inputs = n.data.inputs;
-    if (n.data.type === 'wan_model_loader') {
-      inputs.model.value = model('main', 'wan');
-      inputs.transformer_low_noise_model.value = model('main', 'wan');
-      inputs.vae_model.value = model('vae', 'wan');
-      inputs.wan_t5_encoder_model.value = model('wan_t5_encoder', 'any');
-    }
-    if (n.data.type === 'wan_lora_loader') inputs.lora.value = model('lora', 'wan');
-    if (n.data.type === 'wan_video_denoise' && o.numFrames !== undefined) inputs.num_frames.value = o.numFrames;
-    if (n.data.type === 'wan_l2v') {
-      if (o.fps !== undefined) inputs.fps.value = o.fps;
-      if (o.boardId !== undefined) inputs.board = { name: 'board', label: '', value: { board_id: o.boardId } };
-    }
-  }
-  return Workflow.fromJson(JSON.stringify(json));
-};
+const wanTextToVideo = (server: MockServer, o: WanTextToVideoOptions = {}): Workflow => Workflow.fromJson(JSON.stringify(wanTextToVideoJson(server, o)));
 
 describe('client.videos', () => {
   let sim: SimClient;

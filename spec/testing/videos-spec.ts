@@ -1,46 +1,13 @@
 // Videos on the simulator: a Wan 2.2 run records a real video, and the `/api/v1/videos/*` routes
 // serve it as InvokeAI's schema says. Plain fetch only (no library client).
-import * as fs from 'fs';
-import * as path from 'path';
 import { MockServer, startMockServer } from '../../lib/testing';
 import { loadDefaultOpenApi } from '../../lib/testing/openapi';
 import { Workflow } from '../../lib/workflow/workflow';
 import { buildBatch } from '../../lib/workflow/batch';
 import { Json, api, terminal, waitFor } from './helpers';
+import { wanTextToVideoJson } from './video-helpers';
 
-const T2V = path.join(__dirname, '..', 'fixtures', 'default-workflows', 'Text to Video - Wan 2.2 Lightning.json');
 const schemas = loadDefaultOpenApi().components?.schemas as Json;
-
-/** The Wan text-to-video workflow with installed models and the given settings of its video nodes. */
-const t2vWorkflow = (server: MockServer, o: { boardId?: string; width?: number; height?: number; numFrames?: number; fps?: number; intermediate?: boolean }): Json => {
-  const json = JSON.parse(fs.readFileSync(T2V, 'utf8'));
-  const model = (type: string, base: string) => {
-    const m = server.models().find((x) => x.type === type && x.base === base && x.format !== 'gguf_quantized');
-    if (!m) throw new Error(`no ${base} ${type}`);
-    return { key: m.key, hash: m.hash, name: m.name, base: m.base, type: m.type };
-  };
-  for (const n of json.nodes) {
-    const inputs = n.data.inputs;
-    if (n.data.type === 'wan_model_loader') {
-      inputs.model.value = model('main', 'wan');
-      inputs.transformer_low_noise_model.value = model('main', 'wan');
-      inputs.vae_model.value = model('vae', 'wan');
-      inputs.wan_t5_encoder_model.value = model('wan_t5_encoder', 'any');
-    }
-    if (n.data.type === 'wan_lora_loader') inputs.lora.value = model('lora', 'wan');
-    if (n.data.type === 'wan_video_denoise') {
-      if (o.width !== undefined) inputs.width.value = o.width;
-      if (o.height !== undefined) inputs.height.value = o.height;
-      if (o.numFrames !== undefined) inputs.num_frames.value = o.numFrames;
-    }
-    if (n.data.type === 'wan_l2v') {
-      if (o.fps !== undefined) inputs.fps.value = o.fps;
-      if (o.boardId !== undefined) inputs.board = { name: 'board', label: '', value: { board_id: o.boardId } };
-      if (o.intermediate !== undefined) n.data.isIntermediate = o.intermediate;
-    }
-  }
-  return json;
-};
 
 /** Runs the workflow to its end; answers the finished queue item and the `wan_l2v` result. */
 const runVideo = async (server: MockServer, json: Json): Promise<{ item: Json; video: Json; preparedId: string }> => {
@@ -82,7 +49,7 @@ describe('videos on the simulator', () => {
 
   it('a Wan text-to-video run records the video its result names, with the size, frame rate and duration of the graph', async () => {
     const board = server.addBoard('clips');
-    const { item, video, preparedId } = await runVideo(server, t2vWorkflow(server, { boardId: board.board_id, width: 320, height: 192, numFrames: 33, fps: 8 }));
+    const { item, video, preparedId } = await runVideo(server, wanTextToVideoJson(server, { boardId: board.board_id, width: 320, height: 192, numFrames: 33, fps: 8 }));
     expect(video).toEqual({ type: 'video_output', video: { video_name: expect.stringMatching(/^[0-9a-f-]{36}\.mp4$/) }, width: 320, height: 192, num_frames: 33, fps: 8, duration: 33 / 8 });
     const name: string = video.video.video_name;
     const dto = await api(server, 'GET', `/api/v1/videos/i/${name}`);
@@ -116,7 +83,7 @@ describe('videos on the simulator', () => {
   });
 
   it('serves a structurally valid MP4 whose movie header holds the duration, with byte ranges', async () => {
-    const { video } = await runVideo(server, t2vWorkflow(server, { width: 320, height: 192, numFrames: 33, fps: 8 }));
+    const { video } = await runVideo(server, wanTextToVideoJson(server, { width: 320, height: 192, numFrames: 33, fps: 8 }));
     const name: string = video.video.video_name;
     const full = await bytesOf(server, `/api/v1/videos/i/${name}/full`);
     expect(full.status).toBe(200);
@@ -149,7 +116,7 @@ describe('videos on the simulator', () => {
   });
 
   it('serves a WebP thumbnail with the aspect ratio of the video, its URLs, metadata and workflow', async () => {
-    const { item, video } = await runVideo(server, t2vWorkflow(server, { width: 320, height: 192 }));
+    const { item, video } = await runVideo(server, wanTextToVideoJson(server, { width: 320, height: 192 }));
     const name: string = video.video.video_name;
     const thumb = await bytesOf(server, `/api/v1/videos/i/${name}/thumbnail`);
     expect(thumb.status).toBe(200);
@@ -172,7 +139,7 @@ describe('videos on the simulator', () => {
 
   it('an intermediate video node records an intermediate video, hidden from the board count', async () => {
     const board = server.addBoard('b');
-    const { video } = await runVideo(server, t2vWorkflow(server, { boardId: board.board_id, intermediate: true }));
+    const { video } = await runVideo(server, wanTextToVideoJson(server, { boardId: board.board_id, intermediate: true }));
     expect((await api(server, 'GET', `/api/v1/videos/i/${video.video.video_name}`)).json).toMatchObject({ is_intermediate: true, board_id: board.board_id, width: 832, height: 480, fps: 16, duration: 81 / 16 });
     expect((await api(server, 'GET', `/api/v1/boards/${board.board_id}`)).json).toMatchObject({ video_count: 0, cover_video_name: null });
   });
