@@ -21,8 +21,10 @@ export interface OutgoingEvent {
   readonly payload: Readonly<Record<string, unknown>>;
   /** Rooms for the full payload (one emit: a socket in several rooms gets it once). */
   readonly rooms: ReadonlyArray<string>;
-  /** Optional sanitized copy for the queue room, skipping sockets in `rooms`. */
+  /** Optional sanitized copy for the queue room, skipping sockets in `rooms` and `perOwner`'s rooms. */
   readonly sanitized?: { readonly room: string; readonly payload: Readonly<Record<string, unknown>> };
+  /** Per-owner copies (each to its `user:<id>` room, skipping sockets in `rooms`, i.e. admins who get the full payload). */
+  readonly perOwner?: ReadonlyArray<{ readonly room: string; readonly payload: Readonly<Record<string, unknown>> }>;
 }
 
 /** A record of an emitted (or dropped) event, for tests. */
@@ -184,7 +186,9 @@ export class SocketHub {
     const io = this.io;
     if (!io) return;
     if (ev.rooms.length > 0) io.to([...ev.rooms]).emit(ev.name, ev.payload);
-    if (ev.sanitized) io.to(ev.sanitized.room).except([...ev.rooms]).emit(ev.name, ev.sanitized.payload);
+    const ownerRooms = (ev.perOwner ?? []).map((o) => o.room);
+    for (const owner of ev.perOwner ?? []) io.to(owner.room).except([...ev.rooms]).emit(ev.name, owner.payload);
+    if (ev.sanitized) io.to(ev.sanitized.room).except([...ev.rooms, ...ownerRooms]).emit(ev.name, ev.sanitized.payload);
   }
 
   /** Holds every event for `ms`, then delivers them in order (or drops them). */

@@ -2,7 +2,7 @@
 export { startMockServer } from './server';
 export type { MockServer, MockServerOptions, RequestLogEntry } from './server';
 export type { MockFaults, RequestFailure } from './faults';
-export type { MockUser } from './auth';
+export type { MockUser, TokenLifetime } from './auth';
 export type { ModelConfig, ModelSpec } from './models';
 export { defaultModels, modelIdentifier } from './models';
 export type { ImageDTO } from './images';

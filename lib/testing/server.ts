@@ -4,7 +4,7 @@ import * as http from 'http';
 import * as nodePath from 'path';
 import { AddressInfo } from 'net';
 import { randomUUID } from 'crypto';
-import { AuthStore, MockUser, UserDTO } from './auth';
+import { AuthStore, MockUser, TokenLifetime, UserDTO } from './auth';
 import { BoardDTO, BoardRecord, BoardStore } from './boards';
 import { Timers, sqliteNow, unixNow } from './clock';
 import { SocketHub, EventLogEntry, seededRandom } from './events';
@@ -31,7 +31,7 @@ export interface MockServerOptions {
   /** Steps per heavy node (default 3). */
   readonly steps?: number;
   /** Multi-user mode with these users (admins see everything). Default: single-user. */
-  readonly multiUser?: { readonly users: ReadonlyArray<MockUser> };
+  readonly multiUser?: { readonly users: ReadonlyArray<MockUser>; readonly tokenLifetime?: TokenLifetime };
   /** Queue-size cap (default 10000). */
   readonly maxQueueSize?: number;
   /** Installed models (default: a realistic seeded set, see `defaultModels`). */
@@ -203,7 +203,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   const videos = new VideoStore();
   const boards = new BoardStore();
   const workflows = new WorkflowStore();
-  const auth = options.multiUser ? new AuthStore(options.multiUser.users) : undefined;
+  const auth = options.multiUser ? new AuthStore(options.multiUser.users, options.multiUser.tokenLifetime) : undefined;
   const faultState = new FaultState();
   const requestLog: RequestLogEntry[] = [];
   let models: ModelConfig[] = (options.models ?? defaultModels()).map((m) => ('hash' in m && 'path' in m ? (m as ModelConfig) : modelConfig(m)));
@@ -326,16 +326,30 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   };
   const boardOr404 = (id: string): BoardRecord => boards.get(id) ?? notFound('Board not found');
   const imageOr404 = (name: string): StoredImage => images.get(name) ?? notFound();
-  const emitCanceled = (queueId: string, canceled: QueueItemRecord[]): void => {
+  /**
+   * `queue_items_canceled` / `queue_items_retried` as sockets.py routes them: the full payload to
+   * admins, each owner a copy with only their own items, and a copy with empty lists to the queue room.
+   */
+  const emitBulk = (name: 'queue_items_canceled' | 'queue_items_retried', queueId: string, items: readonly QueueItemRecord[]): void => {
+    const word = name === 'queue_items_canceled' ? 'canceled' : 'retried';
     const byUser: Record<string, number[]> = {};
-    canceled.forEach((i) => (byUser[i.user_id] ??= []).push(i.item_id));
+    items.forEach((i) => (byUser[i.user_id] ??= []).push(i.item_id));
+    const payload = (ids: number[], users: Record<string, number[]>) => ({
+      timestamp: unixNow(),
+      queue_id: queueId,
+      [`${word}_item_ids`]: ids,
+      user_ids: Object.keys(users),
+      [`${word}_item_ids_by_user`]: users,
+    });
     hub.emit({
-      name: 'queue_items_canceled',
-      payload: { timestamp: unixNow(), queue_id: queueId, canceled_item_ids: canceled.map((i) => i.item_id), user_ids: Object.keys(byUser), canceled_item_ids_by_user: byUser },
-      rooms: ['admin', ...Object.keys(byUser).map((u) => `user:${u}`)],
-      sanitized: { room: queueId, payload: { timestamp: unixNow(), queue_id: queueId, canceled_item_ids: [], user_ids: [], canceled_item_ids_by_user: {} } },
+      name,
+      payload: payload(items.map((i) => i.item_id), byUser),
+      rooms: ['admin'],
+      perOwner: Object.entries(byUser).map(([user, ids]) => ({ room: `user:${user}`, payload: payload(ids, { [user]: ids }) })),
+      sanitized: { room: queueId, payload: payload([], {}) },
     });
   };
+  const emitCanceled = (queueId: string, canceled: QueueItemRecord[]): void => emitBulk('queue_items_canceled', queueId, canceled);
   const bulkCancel = (ctx: Ctx, queueId: string, pick: (i: QueueItemRecord) => boolean): Reply => {
     const targets = queue.list(queueId).filter((i) => !isTerminal(i.status) && pick(i) && canSee(ctx.user, i.user_id));
     for (const i of targets) {
@@ -392,11 +406,9 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       const body = await ctx.body();
       const email = isRecord(body) && typeof body.email === 'string' ? body.email : '';
       const password = isRecord(body) && typeof body.password === 'string' ? body.password : '';
-      const r = auth.login(email, password);
+      const r = auth.login(email, password, isRecord(body) && body.remember_me === true);
       if (!r) return json(401, { detail: 'Incorrect email or password' });
-      const remember = isRecord(body) && body.remember_me === true;
-      const maxAge = remember ? 604800 : 86400;
-      return json(200, { token: r.token, user: r.user, expires_in: maxAge }, { 'Set-Cookie': `invokeai_media_token=${r.token}; HttpOnly; Max-Age=${maxAge}; Path=${basePath}/api/v1; SameSite=Lax` });
+      return json(200, { token: r.token, user: r.user, expires_in: r.expiresIn }, { 'Set-Cookie': `invokeai_media_token=${r.token}; HttpOnly; Max-Age=${r.expiresIn}; Path=${basePath}/api/v1; SameSite=Lax` });
     },
     true,
   );
@@ -593,14 +605,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       queue.put(item);
       retried.push(item);
     }
-    const byUser: Record<string, number[]> = {};
-    retried.forEach((i) => (byUser[i.user_id] ??= []).push(i.item_id));
-    hub.emit({
-      name: 'queue_items_retried',
-      payload: { timestamp: unixNow(), queue_id: queueId, retried_item_ids: retried.map((i) => i.item_id), user_ids: Object.keys(byUser), retried_item_ids_by_user: byUser },
-      rooms: ['admin', ...Object.keys(byUser).map((u) => `user:${u}`)],
-      sanitized: { room: queueId, payload: { timestamp: unixNow(), queue_id: queueId, retried_item_ids: [], user_ids: [], retried_item_ids_by_user: {} } },
-    });
+    emitBulk('queue_items_retried', queueId, retried);
     processor.kick();
     return json(200, { queue_id: queueId, retried_item_ids: retried.map((i) => i.item_id) });
   });
@@ -1355,7 +1360,8 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       reply = err instanceof HttpError ? json(err.status, { detail: err.detail }) : json(500, { detail: err instanceof Error ? err.message : String(err) });
     }
     if (auth && token && reply.status < 400 && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) && !/\/auth\/(login|logout|media-cookie)$/.test(path)) {
-      reply = { ...reply, headers: { ...(reply.headers ?? {}), 'X-Refreshed-Token': auth.issue(user.user_id) } };
+      const refreshed = auth.refresh(token);
+      if (refreshed !== undefined) reply = { ...reply, headers: { ...(reply.headers ?? {}), 'X-Refreshed-Token': refreshed } };
     }
     log(reply.status);
     if (!res.writableEnded) send(res, reply, method);

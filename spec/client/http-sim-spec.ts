@@ -94,4 +94,29 @@ describe('HTTP against the simulated server', () => {
       client.close();
     }
   });
+  it('multi-user: a client that writes keeps its session past the first token\'s lifetime; an idle one gets AuthError naming the expiry', async () => {
+    let nowMs = 0;
+    sim = await startSim({ multiUser: { users: [{ email: 'ann@x.test', password: 'pw' }], tokenLifetime: { seconds: 3600, now: () => nowMs } } });
+    const login = async (): Promise<string> => {
+      const r = await fetch(`${sim!.server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ann@x.test', password: 'pw' }) });
+      return ((await r.json()) as { token: string }).token;
+    };
+    const busy = createClient({ baseUrl: sim.server.url, token: await login() });
+    const idle = createClient({ baseUrl: sim.server.url, token: await login() });
+    try {
+      for (let minute = 0; minute < 120; minute += 30) {
+        nowMs = minute * 60_000;
+        await busy.boards.create(`board at ${minute} min`); // a write: the server slides the session on
+      }
+      nowMs = 121 * 60_000;
+      await expect(busy.boards.list()).resolves.toHaveLength(4);
+      const expired = await idle.boards.list().catch((e: unknown) => e);
+      expect(expired).toBeInstanceOf(AuthError);
+      expect(expired).toMatchObject({ status: 401 });
+      expect((expired as AuthError).message).toContain('Invalid or expired token');
+    } finally {
+      busy.close();
+      idle.close();
+    }
+  });
 });

@@ -48,6 +48,35 @@ describe('multi-user mode', () => {
     expect(bad.headers.get('x-refreshed-token')).toBeNull();
   });
 
+  it('expires tokens after their lifetime (a week with remember_me); a write slides the session on with a fresh token', async () => {
+    let nowMs = 1_000_000;
+    const server = await env.start({ multiUser: { users, tokenLifetime: { now: () => nowMs } } });
+    const status = (t: string) => api(server, 'GET', '/api/v1/queue/default/status', undefined, bearer(t));
+    const day = await api(server, 'POST', '/api/v1/auth/login', { email: 'bob@x.io', password: 'pw-bob' });
+    const week = await api(server, 'POST', '/api/v1/auth/login', { email: 'bob@x.io', password: 'pw-bob', remember_me: true });
+    expect([day.json.expires_in, week.json.expires_in]).toEqual([86400, 604800]);
+    expect(week.headers.get('set-cookie')).toContain('Max-Age=604800');
+
+    // Half a day in, a write answers a fresh token that lives a day from then.
+    nowMs += 43_200_000;
+    const write = await api(server, 'POST', '/api/v1/queue/default/enqueue_batch', { batch: { graph: tinyGraph, runs: 1 } }, bearer(day.json.token));
+    const slid = write.headers.get('x-refreshed-token')!;
+    expect(slid).toBeTruthy();
+    // A day after login: the first token has expired, the slid one and the week-long one have not.
+    nowMs += 43_200_000;
+    expect(await status(day.json.token)).toMatchObject({ status: 401, json: { detail: 'Invalid or expired token' } });
+    expect((await status(slid)).status).toBe(200);
+    expect((await status(week.json.token)).status).toBe(200);
+    // An expired token cannot open a socket either.
+    nowMs += 43_200_000;
+    expect((await status(slid)).status).toBe(401);
+    const url = new URL(server.url);
+    const s = io(`http://${url.host}`, { path: '/ws/socket.io', transports: ['websocket'], forceNew: true, reconnection: false, auth: { token: slid } });
+    const err = await new Promise<Error>((resolve) => s.once('connect_error', resolve));
+    s.close();
+    expect(err.message).toBe('Connection rejected by server');
+  });
+
   it('rejects sockets without a valid token with connect_error', async () => {
     const server = await env.start({ multiUser: { users } });
     const url = new URL(server.url);
@@ -92,6 +121,31 @@ describe('multi-user mode', () => {
     expect(sanitized[1].payload).toMatchObject({ user_id: 'redacted', batch_id: 'redacted', session_id: 'redacted', origin: null, queue_status: { item_id: null } });
     expect(carolSubscribed.events.some((e) => e.name.startsWith('invocation_'))).toBe(false);
     expect(carolSubscribed.events.find((e) => e.name === 'batch_enqueued')!.payload).toMatchObject({ user_id: 'redacted', batch_id: 'redacted', origin: null });
+  });
+
+  it('sends each owner only their own canceled items, admins all of them once, and the queue room empty lists', async () => {
+    const server = await env.start({ multiUser: { users } });
+    const [admin, bob, carol] = [await login('admin@x.io', 'pw-admin'), await login('bob@x.io', 'pw-bob'), await login('carol@x.io', 'pw-carol')];
+    server.faults.pauseProcessor();
+    const bobSock = env.track(await connect(server, { auth: { token: bob } }));
+    const adminSock = env.track(await connect(server, { auth: { token: admin } }));
+    const carolSubscribed = env.track(await connect(server, { auth: { token: carol } }));
+    carolSubscribed.socket.emit('subscribe_queue', { queue_id: 'default' });
+    await sleep(20);
+    const enqueueAs = async (token: string, runs: number): Promise<number[]> =>
+      (await api(server, 'POST', '/api/v1/queue/default/enqueue_batch', { batch: { graph: tinyGraph, runs } }, bearer(token))).json.item_ids;
+    // Item order within a batch is the queue's (ascending ids), whatever order the enqueue answer lists them in.
+    const bobIds = (await enqueueAs(bob, 2)).sort((x, y) => x - y);
+    const adminIds = await enqueueAs(admin, 1);
+    expect((await api(server, 'PUT', '/api/v1/queue/default/cancel_all_except_current', undefined, bearer(admin))).status).toBe(200);
+    const canceledFor = (sock: typeof bobSock) => sock.events.filter((e) => e.name === 'queue_items_canceled').map((e) => e.payload);
+    await waitFor(() => canceledFor(bobSock).length > 0 && canceledFor(adminSock).length > 0 && canceledFor(carolSubscribed).length > 0);
+    await sleep(20);
+    expect(canceledFor(bobSock)).toEqual([expect.objectContaining({ canceled_item_ids: bobIds, user_ids: ['user-2'], canceled_item_ids_by_user: { 'user-2': bobIds } })]);
+    expect(canceledFor(adminSock)).toEqual([
+      expect.objectContaining({ canceled_item_ids: [...bobIds, ...adminIds], user_ids: ['user-2', 'user-1'], canceled_item_ids_by_user: { 'user-2': bobIds, 'user-1': adminIds } }),
+    ]);
+    expect(canceledFor(carolSubscribed)).toEqual([expect.objectContaining({ canceled_item_ids: [], user_ids: [], canceled_item_ids_by_user: {} })]);
   });
 
   it('media routes accept the bearer header or the invokeai_media_token cookie', async () => {
