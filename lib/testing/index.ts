@@ -3,6 +3,7 @@ export { startMockServer } from './server';
 export type { MockServer, MockServerOptions, RequestLogEntry } from './server';
 export type { MockFaults, RequestFailure } from './faults';
 export type { MockUser, TokenLifetime } from './auth';
+export type { CorsOptions } from './cors';
 export type { ModelConfig, ModelSpec } from './models';
 export { defaultModels, modelIdentifier } from './models';
 export type { ImageDTO } from './images';

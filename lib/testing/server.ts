@@ -5,6 +5,7 @@ import * as nodePath from 'path';
 import { AddressInfo } from 'net';
 import { randomUUID } from 'crypto';
 import { AuthStore, MockUser, TokenLifetime, UserDTO } from './auth';
+import { CorsOptions, corsDecision } from './cors';
 import { BoardDTO, BoardRecord, BoardStore } from './boards';
 import { Timers, sqliteNow, unixNow } from './clock';
 import { SocketHub, EventLogEntry, seededRandom } from './events';
@@ -32,6 +33,8 @@ export interface MockServerOptions {
   readonly steps?: number;
   /** Multi-user mode with these users (admins see everything). Default: single-user. */
   readonly multiUser?: { readonly users: ReadonlyArray<MockUser>; readonly tokenLifetime?: TokenLifetime };
+  /** Cross-origin access for browser pages on other origins (InvokeAI's `allow_origins`; default none, as a stock InvokeAI). */
+  readonly cors?: CorsOptions;
   /** Queue-size cap (default 10000). */
   readonly maxQueueSize?: number;
   /** Installed models (default: a realistic seeded set, see `defaultModels`). */
@@ -1267,6 +1270,24 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     const url = new URL(req.url ?? '/', 'http://sim');
     let path = url.pathname;
     const log = (status: number): void => void requestLog.push({ method, path, status, time });
+    // The CORS middleware wraps the whole app: it answers preflights itself and decorates every answer.
+    const header = (name: string): string | undefined => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v.join(', ') : v;
+    };
+    const cors = corsDecision(options.cors ?? {}, {
+      method,
+      origin: header('origin'),
+      requestMethod: header('access-control-request-method'),
+      requestHeaders: header('access-control-request-headers'),
+      hasCookie: header('cookie') !== undefined,
+    });
+    for (const [name, value] of Object.entries(cors?.headers ?? {})) res.setHeader(name, value);
+    if (cors?.preflight !== undefined) {
+      log(cors.preflight.status);
+      send(res, { status: cors.preflight.status, raw: { contentType: 'text/plain; charset=utf-8', bytes: Buffer.from(cors.preflight.body) } }, method);
+      return;
+    }
     if (basePath) {
       if (path !== basePath && !path.startsWith(`${basePath}/`)) {
         log(404);
