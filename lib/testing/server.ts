@@ -1,6 +1,7 @@
 /** The simulated InvokeAI server: HTTP routing, queue/image/board/model/workflow endpoints, socket events and faults. */
 import { promises as fsPromises } from 'fs';
 import * as http from 'http';
+import * as zlib from 'zlib';
 import * as nodePath from 'path';
 import { AddressInfo } from 'net';
 import { randomUUID } from 'crypto';
@@ -1249,6 +1250,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       req.on('end', () => resolve(Buffer.concat(chunks)));
       req.on('error', reject);
     });
+  const GZIP_MIN_BYTES = 1000;
   const send = (res: http.ServerResponse, reply: Reply, method: string): void => {
     const headers: Record<string, string> = { ...(reply.headers ?? {}) };
     let payload: Buffer;
@@ -1258,6 +1260,14 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     } else {
       headers['Content-Type'] = 'application/json';
       payload = Buffer.from(JSON.stringify(reply.body === undefined ? null : reply.body));
+    }
+    // InvokeAI's GZipMiddleware(minimum_size=1000): JSON and text answers of 1000 bytes or more are
+    // gzipped for a client that accepts it (fetch in Node and browsers does, and unpacks them).
+    const accepts = String(res.req?.headers['accept-encoding'] ?? '');
+    if (payload.length >= GZIP_MIN_BYTES && /\bgzip\b/.test(accepts) && /^(application\/json|text\/)/.test(headers['Content-Type'])) {
+      payload = zlib.gzipSync(payload, { level: 9 });
+      headers['Content-Encoding'] = 'gzip';
+      headers['Vary'] = headers['Vary'] === undefined ? 'Accept-Encoding' : `${headers['Vary']}, Accept-Encoding`;
     }
     headers['Content-Length'] = String(payload.length);
     res.writeHead(reply.status, headers);
