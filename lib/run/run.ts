@@ -321,9 +321,11 @@ const runPipeline = (
         decode: QueueItems,
         signal: reads.signal,
       });
-      const ours = all.filter((item) => item.batch_id === batchId);
+      // A call_saved_workflow child shares its parent's batch id; the run's items are those it enqueued.
+      const ours = all.filter((item) => item.batch_id === batchId && (item.parent_item_id ?? null) === null);
+      if (ours.length === 0) return null;
       return [
-        { kind: 'enqueued', batchId, itemIds: ours.map((item) => item.item_id), requested, enqueued: status.total },
+        { kind: 'enqueued', batchId, itemIds: ours.map((item) => item.item_id), requested, enqueued: ours.length },
         ...ours.map(factOfQueueItem),
       ];
     };

@@ -107,6 +107,29 @@ const subscribe = (fake: Fake, options: RunOptions) => {
 
 const BATCH = 'batch-v';
 
+/** A `queue_item_status_changed` of our batch, as the socket delivers it. */
+const statusChanged = (itemId: number, status: string, sequence: number): ServerEvent =>
+  ({
+    type: 'queue_item_status_changed',
+    queue_id: 'default',
+    item_id: itemId,
+    batch_id: BATCH,
+    origin: null,
+    destination: null,
+    user_id: 'system',
+    status,
+    status_sequence: sequence,
+    error_type: null,
+    error_message: null,
+    error_traceback: null,
+    created_at: '',
+    updated_at: '',
+    started_at: null,
+    completed_at: null,
+    session_id: `s${itemId}`,
+    timestamp: 0,
+  }) as unknown as ServerEvent;
+
 describe('runWorkflow in virtual time', () => {
   it('polls a silent socket after silenceMs with backoff, then times out at timeoutMs, canceling first', async () => {
     const fake = fakeContext(connected$, (request) => {
@@ -193,26 +216,7 @@ describe('runWorkflow in virtual time', () => {
     await fake.advanceTo(10);
     fake.scheduler.schedule(() => {
       status = 'completed';
-      fake.events.next({
-        type: 'queue_item_status_changed',
-        queue_id: 'default',
-        item_id: 9,
-        batch_id: BATCH,
-        origin: null,
-        destination: null,
-        user_id: 'system',
-        status: 'completed',
-        status_sequence: 2,
-        error_type: null,
-        error_message: null,
-        error_traceback: null,
-        created_at: '',
-        updated_at: '',
-        started_at: null,
-        completed_at: null,
-        session_id: 's9',
-        timestamp: 0,
-      } as unknown as ServerEvent);
+      fake.events.next(statusChanged(9, 'completed', 2));
     }, 5000);
     await fake.advanceTo(6000);
     expect(seen.completed).toBe(true);
@@ -222,5 +226,37 @@ describe('runWorkflow in virtual time', () => {
       'GET /api/v1/queue/default/i/9 @0',
       'GET /api/v1/queue/default/i/9 @5010',
     ]);
+  });
+  it('after an enqueue whose answer was lost, finds its items in the batch but not the call_saved_workflow children that share the batch id', async () => {
+    let posts = 0;
+    const fake = fakeContext(connected$, (request) => {
+      if (request.path.endsWith('/enqueue_batch')) {
+        posts += 1;
+        throw new NetworkError('POST', 'http://fake/enqueue_batch', new Error('socket hang up'));
+      }
+      if (request.path.endsWith(`/b/${BATCH}/status`)) {
+        return { queue_id: 'default', batch_id: BATCH, pending: 2, in_progress: 0, waiting: 1, completed: 0, failed: 0, canceled: 0, total: 3 };
+      }
+      if (request.path.endsWith('/list_all')) {
+        return [
+          { ...pendingItem(21, BATCH), status: 'waiting', status_sequence: 2 },
+          { ...pendingItem(22, BATCH), parent_item_id: 21, root_item_id: 21, workflow_call_depth: 1 },
+          { ...pendingItem(23, BATCH), parent_item_id: 21, root_item_id: 21, workflow_call_depth: 1 },
+        ];
+      }
+      if (request.path.endsWith('/i/21')) return { ...pendingItem(21, BATCH), status: 'completed', status_sequence: 5 };
+      throw new Error(`unexpected ${request.path}`);
+    });
+    const { seen } = subscribe(fake, { batchId: BATCH });
+    await fake.advanceTo(100);
+    // The children end, then the parent: only the parent is the run's.
+    for (const [itemId, at] of [[22, 200], [23, 300], [21, 400]]) {
+      fake.scheduler.schedule(() => fake.events.next(statusChanged(itemId, 'completed', 5)), at - 100);
+    }
+    await fake.advanceTo(1000);
+    expect(posts).toBe(1);
+    expect(seen.events[0]).toMatchObject({ type: 'enqueued', itemIds: [21], enqueued: 1 });
+    expect(seen.completed).toBe(true);
+    expect(seen.events.filter((e) => e.type === 'completed').map((e) => (e as { itemId: number }).itemId)).toEqual([21]);
   });
 });
