@@ -1,6 +1,9 @@
 // Progress of a run, from its events: a pure fold, and two renderings (bars for a terminal,
 // one plain line per notable event for pipes and logs).
-import type { RunEvent } from '../index';
+import type { PoolServerRef, RunEvent } from '../index';
+
+/** A run event, and the server it came from when the run goes through a pool of several. */
+export type CliRunEvent = RunEvent & { readonly server?: PoolServerRef };
 
 /** One workflow node within one item. */
 export interface NodeProgress {
@@ -14,6 +17,8 @@ export interface NodeProgress {
 /** One queue item of the run. */
 export interface ItemProgress {
   readonly itemId: number;
+  /** Its server's position in the pool (item ids are per server), when there are several. */
+  readonly server?: number;
   readonly status: string;
   /** In the order the nodes started. */
   readonly nodes: readonly NodeProgress[];
@@ -32,11 +37,13 @@ export interface RunProgress {
 /** The progress before any event. */
 export const initialProgress = (nodesPerItem: number): RunProgress => ({ total: 0, nodesPerItem: Math.max(1, nodesPerItem), items: [] });
 
-const updateItem = (p: RunProgress, itemId: number, f: (item: ItemProgress) => ItemProgress): RunProgress => {
-  const found = p.items.find((i) => i.itemId === itemId);
-  const base: ItemProgress = found ?? { itemId, status: 'pending', nodes: [], images: 0 };
+const updateItem = (p: RunProgress, itemId: number, server: number | undefined, f: (item: ItemProgress) => ItemProgress): RunProgress => {
+  const same = (i: ItemProgress): boolean => i.itemId === itemId && i.server === server;
+  const found = p.items.find(same);
+  const base: ItemProgress = found ?? { itemId, ...(server !== undefined ? { server } : {}), status: 'pending', nodes: [], images: 0 };
   const next = f(base);
-  return { ...p, items: found ? p.items.map((i) => (i.itemId === itemId ? next : i)) : [...p.items, next].sort((a, b) => a.itemId - b.itemId) };
+  const byServerThenId = (a: ItemProgress, b: ItemProgress): number => (a.server ?? 0) - (b.server ?? 0) || a.itemId - b.itemId;
+  return { ...p, items: found ? p.items.map((i) => (same(i) ? next : i)) : [...p.items, next].sort(byServerThenId) };
 };
 
 const updateNode = (item: ItemProgress, nodeId: string, nodeType: string, f: (n: NodeProgress) => NodeProgress): ItemProgress => {
@@ -45,27 +52,28 @@ const updateNode = (item: ItemProgress, nodeId: string, nodeType: string, f: (n:
   return { ...item, nodes: found ? item.nodes.map((n) => (n.nodeId === nodeId ? next : n)) : [...item.nodes, next] };
 };
 
-/** Folds one run event into the progress. */
-export const foldProgress = (p: RunProgress, e: RunEvent): RunProgress => {
+/** Folds one run event into the progress (several batches, as a pool makes, add up). */
+export const foldProgress = (p: RunProgress, e: CliRunEvent): RunProgress => {
+  const server = e.server?.index;
   switch (e.type) {
     case 'enqueued':
-      return e.itemIds.reduce((acc, id) => updateItem(acc, id, (i) => i), { ...p, total: e.enqueued });
+      return e.itemIds.reduce((acc, id) => updateItem(acc, id, server, (i) => i), { ...p, total: p.total + e.enqueued });
     case 'status':
-      return updateItem(p, e.itemId, (i) => ({ ...i, status: e.status }));
+      return updateItem(p, e.itemId, server, (i) => ({ ...i, status: e.status }));
     case 'node_started':
-      return updateItem(p, e.itemId, (i) => updateNode(i, e.nodeId, e.nodeType, (n) => ({ ...n, done: false })));
+      return updateItem(p, e.itemId, server, (i) => updateNode(i, e.nodeId, e.nodeType, (n) => ({ ...n, done: false })));
     case 'node_progress':
-      return updateItem(p, e.itemId, (i) => updateNode(i, e.nodeId, '', (n) => ({ ...n, fraction: e.percentage ?? n.fraction })));
+      return updateItem(p, e.itemId, server, (i) => updateNode(i, e.nodeId, '', (n) => ({ ...n, fraction: e.percentage ?? n.fraction })));
     case 'node_completed':
-      return updateItem(p, e.itemId, (i) => updateNode(i, e.nodeId, e.nodeType, (n) => ({ ...n, nodeType: e.nodeType, fraction: 1, done: true })));
+      return updateItem(p, e.itemId, server, (i) => updateNode(i, e.nodeId, e.nodeType, (n) => ({ ...n, nodeType: e.nodeType, fraction: 1, done: true })));
     case 'output':
-      return updateItem(p, e.itemId, (i) => ({ ...i, images: i.images + e.output.images.length }));
+      return updateItem(p, e.itemId, server, (i) => ({ ...i, images: i.images + e.output.images.length }));
     case 'completed':
-      return updateItem(p, e.itemId, (i) => ({ ...i, status: 'completed', images: e.outputs.reduce((n, o) => n + o.images.length, 0) }));
+      return updateItem(p, e.itemId, server, (i) => ({ ...i, status: 'completed', images: e.outputs.reduce((n, o) => n + o.images.length, 0) }));
     case 'failed':
-      return updateItem(p, e.itemId, (i) => ({ ...i, status: 'failed' }));
+      return updateItem(p, e.itemId, server, (i) => ({ ...i, status: 'failed' }));
     case 'canceled':
-      return updateItem(p, e.itemId, (i) => ({ ...i, status: 'canceled' }));
+      return updateItem(p, e.itemId, server, (i) => ({ ...i, status: 'canceled' }));
   }
 };
 
@@ -95,7 +103,7 @@ export const renderBars = (p: RunProgress, columns = 80, maxNodes = 8): string[]
   const done = p.items.filter((i) => TERMINAL.has(i.status)).length;
   const lines = [`overall ${bar(overallFraction(p), width)} ${pct(overallFraction(p))}  ${done}/${p.total} items`];
   for (const item of p.items.filter((i) => i.status === 'in_progress')) {
-    lines.push(`item ${item.itemId}`);
+    lines.push(`item ${item.itemId}${item.server !== undefined ? ` on server ${item.server}` : ''}`);
     for (const n of item.nodes.slice(-maxNodes)) {
       lines.push(`  ${n.nodeType.slice(0, 22).padEnd(22)} ${bar(n.fraction, width)} ${pct(n.fraction)}${n.done ? ' ✓' : ''}`);
     }

@@ -1,12 +1,12 @@
 // `invokeai-rx run <workflow.json>`: set inputs, sweep, run, show progress, save the images and videos.
 import * as path from 'path';
-import { Subscription } from 'rxjs';
-import { buildGraph, getInput, isTerminalRunEvent, setInput, validateWorkflow, type InvokeAIClient, type RunEvent, type RunEventOf, type RunOptions, type Workflow } from '../index';
+import { Observable, Subscription } from 'rxjs';
+import { buildGraph, createClient, createPool, getInput, isTerminalRunEvent, setInput, validateWorkflow, type InvokeAIClient, type RunEvent, type RunEventOf, type RunOptions, type Workflow } from '../index';
 import { saveOutputs } from '../node';
 import { parseArgs } from './args';
 import { CliIo, UsageError } from './io';
-import { foldProgress, initialProgress, liveBlock, plainLine, renderBars, type RunProgress } from './progress';
-import { clientFrom } from './server-args';
+import { foldProgress, initialProgress, liveBlock, plainLine, renderBars, type CliRunEvent, type RunProgress } from './progress';
+import { serverUrls, tokenOptions } from './server-args';
 import { ModelChoice, parseInputValue, splitAssignment, toRef } from './values';
 import { readWorkflow, retypeForServer } from './workflow-file';
 
@@ -18,7 +18,8 @@ Options:
                       nodeId.fieldName or nodeLabel.fieldName (see: invokeai-rx inputs <file>)
   --sweep ref=a,b,c   run once per value (repeatable; several sweeps combine as a product)
   --runs N            run the whole batch N times (default 1)
-  --url URL           the InvokeAI server (default: $INVOKEAI_URL)
+  --url URL           the InvokeAI server (default: $INVOKEAI_URL); repeat it to spread the
+                      items over several servers (a pool: a sweep is split by their speed)
   --token T           bearer token of a multi-user server (default: $INVOKEAI_TOKEN)
   --out DIR           save the output images and videos into DIR
   --json              print every run event as one JSON line (NDJSON)
@@ -95,7 +96,7 @@ const prepareRun = async (loaded: Workflow, file: string, flags: { runs: number;
 
 /** How run events reach the terminal: NDJSON, live progress bars on a TTY, or plain lines. */
 interface EventPrinter {
-  readonly onEvent: (event: RunEvent) => void;
+  readonly onEvent: (event: CliRunEvent) => void;
   /** A line of its own (above the live bars on a TTY). */
   readonly report: (line: string) => void;
   readonly json: boolean;
@@ -111,7 +112,12 @@ const eventPrinter = (io: CliIo, json: boolean, nodesPerItem: number): EventPrin
     if (tty) block.done();
     io.stdout.write(`${line}\n`);
   };
-  const onEvent = (event: RunEvent): void => {
+  // With several servers, item ids repeat across them: plain lines name the server.
+  const line = (event: CliRunEvent): string | undefined => {
+    const text = plainLine(event);
+    return text === undefined || event.server === undefined ? text : `${text} [${event.server.url}]`;
+  };
+  const onEvent = (event: CliRunEvent): void => {
     progress = foldProgress(progress, event);
     if (json) {
       io.stdout.write(`${JSON.stringify(event)}\n`);
@@ -122,23 +128,23 @@ const eventPrinter = (io: CliIo, json: boolean, nodesPerItem: number): EventPrin
         lastDraw = now;
         block.draw(renderBars(progress, io.stdout.columns ?? 80));
       }
-      if (event.type === 'failed' || event.type === 'canceled') report(plainLine(event) ?? '');
+      if (event.type === 'failed' || event.type === 'canceled') report(line(event) ?? '');
     } else {
-      const line = plainLine(event);
-      if (line !== undefined) io.stdout.write(`${line}\n`);
+      const text = line(event);
+      if (text !== undefined) io.stdout.write(`${text}\n`);
     }
   };
   return { onEvent, report, json, progress: () => progress };
 };
 
 /** Saves each completed item's outputs as it ends; `settled` waits for all and rethrows the first failure. */
-const outputSaver = (client: InvokeAIClient, outDir: string, io: CliIo, printer: EventPrinter) => {
+const outputSaver = (clientOf: (event: CliRunEvent) => InvokeAIClient, outDir: string, io: CliIo, printer: EventPrinter) => {
   const saves: Promise<void>[] = [];
   const errors: unknown[] = [];
-  const onCompleted = (event: RunEventOf<'completed'>): void => {
+  const onCompleted = (event: RunEventOf<'completed'> & CliRunEvent): void => {
     const result = { items: [{ itemId: event.itemId, status: 'completed' as const, outputs: event.outputs, fieldValues: [], queueItem: event.queueItem }] };
     saves.push(
-      saveOutputs(client, result, outDir)
+      saveOutputs(clientOf(event), result, outDir)
         .then((files) => {
           for (const f of files) {
             if (printer.json) io.stdout.write(`${JSON.stringify({ type: 'saved', itemId: event.itemId, file: f })}\n`);
@@ -158,20 +164,40 @@ const outputSaver = (client: InvokeAIClient, outDir: string, io: CliIo, printer:
   return { onCompleted, settled };
 };
 
+/** Where the run goes: one server, or a pool of several (whose events say which server). */
+interface Target {
+  /** The server whose templates and models type the workflow (the first one). */
+  readonly first: InvokeAIClient;
+  readonly run: (wf: Workflow, options: RunOptions) => Observable<CliRunEvent>;
+  /** The client of the server an event came from (to download its outputs, to cancel its batch). */
+  readonly clientOf: (event: CliRunEvent) => InvokeAIClient;
+  readonly close: () => void;
+}
+
+const targetFrom = (urls: readonly string[], token: { readonly token?: string }): Target => {
+  if (urls.length === 1) {
+    const client = createClient({ baseUrl: urls[0], ...token });
+    return { first: client, run: (wf, options) => client.run(wf, options), clientOf: () => client, close: () => client.close() };
+  }
+  // Lost servers' items end failed (server_lost) rather than being resubmitted, so the exit code tells.
+  const pool = createPool(urls, { splitSweeps: true, clientOptions: token });
+  return { first: pool.clients[0], run: (wf, options) => pool.run(wf, options), clientOf: (event) => pool.clients[event.server?.index ?? 0], close: () => pool.close() };
+};
+
 /**
- * Runs until the batch ends. Ctrl-C cancels the batch on the server and waits for the answer, so
- * nothing keeps running there; resolves whether it was interrupted.
+ * Runs until every batch ends. Ctrl-C cancels the batches on their servers and waits for the
+ * answers, so nothing keeps running there; resolves whether it was interrupted.
  */
-const runToEnd = async (client: InvokeAIClient, prepared: PreparedRun, onEvent: (event: RunEvent) => void, report: (line: string) => void): Promise<{ interrupted: boolean }> => {
+const runToEnd = async (target: Target, prepared: PreparedRun, onEvent: (event: CliRunEvent) => void, report: (line: string) => void): Promise<{ interrupted: boolean }> => {
   let subscription: Subscription | undefined;
-  let batchId: string | undefined;
+  const batches = new Map<string, InvokeAIClient>();
   let interrupted = false;
   let finish: () => void = () => undefined;
   const stop = (): void => {
     interrupted = true;
-    report('interrupted: canceling the batch on the server…');
-    const cancel = batchId === undefined ? Promise.resolve(0) : client.queue.cancelBatches([batchId]);
-    void cancel.catch(() => 0).then(() => {
+    report(`interrupted: canceling the batch${batches.size === 1 ? '' : 'es'} on the server${batches.size === 1 ? '' : 's'}…`);
+    const cancels = [...batches].map(([batchId, client]) => client.queue.cancelBatches([batchId]).catch(() => 0));
+    void Promise.all(cancels).then(() => {
       subscription?.unsubscribe();
       finish();
     });
@@ -180,9 +206,9 @@ const runToEnd = async (client: InvokeAIClient, prepared: PreparedRun, onEvent: 
   try {
     await new Promise<void>((resolve, reject) => {
       finish = resolve;
-      subscription = client.run(prepared.wf, prepared.options).subscribe({
+      subscription = target.run(prepared.wf, prepared.options).subscribe({
         next: (event) => {
-          if (event.type === 'enqueued') batchId = event.batchId;
+          if (event.type === 'enqueued') batches.set(event.batchId, target.clientOf(event));
           onEvent(event);
         },
         error: reject,
@@ -197,22 +223,23 @@ const runToEnd = async (client: InvokeAIClient, prepared: PreparedRun, onEvent: 
 
 /** Runs `invokeai-rx run`; resolves to the exit code. */
 export const runCommand = async (argv: readonly string[], io: CliIo): Promise<number> => {
-  const args = parseArgs(argv, { values: ['runs', 'url', 'token', 'out'], repeatable: ['set', 'sweep'], switches: ['json'] }, runUsage);
+  const args = parseArgs(argv, { values: ['runs', 'token', 'out'], repeatable: ['set', 'sweep', 'url'], switches: ['json'] }, runUsage);
   if (args.positionals.length !== 1) throw new UsageError(`run takes one workflow file.\n\n${runUsage}`);
   const file = args.positionals[0];
   const flags = { runs: parseRuns(args.values['runs']), sets: args.lists['set'] ?? [], sweeps: args.lists['sweep'] ?? [] };
   const loaded = await readWorkflow(file, io);
-  const client = clientFrom(args.values['url'], args.values['token'], io);
+  const target = targetFrom(serverUrls(args.lists['url'] ?? [], io), tokenOptions(args.values['token'], io));
   try {
-    const prepared = await prepareRun(loaded, file, flags, client);
+    const prepared = await prepareRun(loaded, file, flags, target.first);
     const printer = eventPrinter(io, args.switches.has('json'), Object.keys(buildGraph(prepared.wf).nodes).length);
-    const saver = args.values['out'] !== undefined ? outputSaver(client, path.resolve(io.cwd, args.values['out']), io, printer) : undefined;
-    const ended = new Map<number, RunEvent['type']>();
+    const saver = args.values['out'] !== undefined ? outputSaver(target.clientOf, path.resolve(io.cwd, args.values['out']), io, printer) : undefined;
+    // Keyed by server and item: item ids repeat across the servers of a pool.
+    const ended = new Map<string, RunEvent['type']>();
     const { interrupted } = await runToEnd(
-      client,
+      target,
       prepared,
       (event) => {
-        if (isTerminalRunEvent(event)) ended.set(event.itemId, event.type);
+        if (isTerminalRunEvent(event)) ended.set(`${event.server?.index ?? 0}:${event.itemId}`, event.type);
         printer.onEvent(event);
         if (event.type === 'completed') saver?.onCompleted(event);
       },
@@ -226,6 +253,6 @@ export const runCommand = async (argv: readonly string[], io: CliIo): Promise<nu
     if (interrupted) return 130;
     return completed === total && total > 0 ? 0 : 1;
   } finally {
-    client.close();
+    target.close();
   }
 };

@@ -2,13 +2,22 @@
 import { createClient, type InvokeAIClient } from '../index';
 import { CliIo, UsageError } from './io';
 
-/** Makes a client from `--url`/`--token` or the environment; says how to get a server otherwise. */
-export const clientFrom = (url: string | undefined, token: string | undefined, io: CliIo): InvokeAIClient => {
-  const baseUrl = url ?? io.env['INVOKEAI_URL'];
-  if (baseUrl === undefined || baseUrl === '') {
+/** The servers of `--url` (repeatable for `run`) or INVOKEAI_URL; says how to get a server otherwise. */
+export const serverUrls = (urls: readonly string[], io: CliIo): readonly string[] => {
+  const given = urls.length > 0 ? urls : [io.env['INVOKEAI_URL'] ?? ''].filter((u) => u !== '');
+  if (given.length === 0) {
     throw new UsageError('No server: pass --url http://127.0.0.1:9090 or set INVOKEAI_URL. For a simulated server, run `invokeai-rx sim` in another terminal.');
   }
-  if (!/^https?:\/\//.test(baseUrl)) throw new UsageError(`The server URL must start with http:// or https://, got "${baseUrl}".`);
-  const bearer = token ?? io.env['INVOKEAI_TOKEN'];
-  return createClient({ baseUrl, ...(bearer ? { token: bearer } : {}) });
+  for (const url of given) if (!/^https?:\/\//.test(url)) throw new UsageError(`The server URL must start with http:// or https://, got "${url}".`);
+  return given;
 };
+
+/** The bearer token of `--token` or INVOKEAI_TOKEN, as client options. */
+export const tokenOptions = (token: string | undefined, io: CliIo): { readonly token?: string } => {
+  const bearer = token ?? io.env['INVOKEAI_TOKEN'];
+  return bearer ? { token: bearer } : {};
+};
+
+/** Makes a client from `--url`/`--token` or the environment; says how to get a server otherwise. */
+export const clientFrom = (url: string | undefined, token: string | undefined, io: CliIo): InvokeAIClient =>
+  createClient({ baseUrl: serverUrls(url === undefined ? [] : [url], io)[0], ...tokenOptions(token, io) });

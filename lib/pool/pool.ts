@@ -500,6 +500,9 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
         return true;
       }
       if (!placeIt) return false;
+      // A sweep to split waits until every server still reading its model list has answered (one
+      // request each, once): otherwise the first server to answer would take the whole sweep.
+      if (options.splitSweeps === true && attempt.splittable && verdicts.some((v) => v.verdict.kind === 'later' && v.member.modelsLoading)) return false;
       const free = verdicts.filter(
         (v): v is { member: Member; verdict: { kind: 'ok'; workflow: Workflow } } => v.verdict.kind === 'ok' && v.member.attempts.size < v.member.maxInFlight,
       );

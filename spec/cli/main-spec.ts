@@ -169,6 +169,43 @@ describe('invokeai-rx run: running', () => {
     expect(Object.values(item.session.graph.nodes).some((n) => n.value === 'a lighthouse')).toBe(true);
   });
 
+  it('spreads a sweep over several servers given as repeated --url, naming the server of each event, and saves every image', async () => {
+    const second = await startMockServer({ stepMs: 1, steps: 2 });
+    try {
+      const out = path.join(tmp, 'pool-out');
+      const r = await cli(['run', SDXL, '--url', server.url, '--url', second.url, ...modelSets(), '--sweep', 'Negative Prompt=a,b,c,d,e,f', '--json', '--out', out]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; itemId?: number; file?: string; server?: { url: string } });
+      const enqueued = events.filter((e) => e.type === 'enqueued');
+      expect(new Set(enqueued.map((e) => e.server?.url))).toEqual(new Set([server.url, second.url]));
+      const terminals = events.filter((e) => ['completed', 'failed', 'canceled'].includes(e.type));
+      expect(terminals.map((e) => e.type)).toEqual(Array(6).fill('completed'));
+      // Item ids repeat across servers; each server's item ends once.
+      expect(new Set(terminals.map((e) => `${e.server?.url}#${e.itemId}`)).size).toBe(6);
+      expect(events.filter((e) => e.type === 'saved')).toHaveLength(6);
+      expect((await fs.readdir(out)).filter((f) => f.endsWith('.png'))).toHaveLength(6);
+      expect(events[events.length - 1]).toEqual({ type: 'summary', total: 6, completed: 6 });
+      expect(second.queueItems().length).toBeGreaterThan(0);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('names the server on plain lines when there are several', async () => {
+    const second = await startMockServer({ stepMs: 1, steps: 2 });
+    try {
+      const r = await cli(['run', SDXL, '--url', server.url, '--url', second.url, ...modelSets(), '--sweep', 'Negative Prompt=a,b']);
+      expect(r.code).toBe(0);
+      const done = r.out.split('\n').filter((l) => / completed with /.test(l));
+      expect(done).toHaveLength(2);
+      for (const line of done) expect(line).toMatch(/ \[http:\/\/127\.0\.0\.1:\d+\]$/);
+      expect(r.out.trim().split('\n').pop()).toBe('2/2 items completed');
+    } finally {
+      await second.close();
+    }
+  });
+
   it('prints plain lines when stdout is not a terminal', async () => {
     const r = await cli(['run', SEED_SDXL, '--url', server.url, '--set', `Model=${sdxlModels().main.name}`, '--set', 'Width=512']);
     expect(r.code).toBe(0);

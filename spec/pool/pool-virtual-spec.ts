@@ -369,4 +369,25 @@ describe('createPool in virtual time', () => {
     expect(await shareAfterLearning(true)).toEqual([8, 2, 2.5, 0.625]);
     expect(await shareAfterLearning(false)).toEqual([5, 5, 1, 1]);
   });
+  it('waits for every server\'s model list before splitting a sweep, so the first server to answer does not take it all', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const a = fakeServer('http://a', scheduler);
+    const b = fakeServer('http://b', scheduler);
+    const model = modelConfig({ name: 'common', type: 'main', base: 'sd-1' }) as ModelConfig;
+    a.state.models = [model];
+    b.state.models = [model];
+    // b's model list answers only when the test says so.
+    let answerB: () => void = () => undefined;
+    (b.client.models as unknown as { list: () => Promise<ReadonlyArray<ModelConfig>> }).list = () => new Promise((resolve) => (answerB = () => resolve([model])));
+    const pool = createPool([a.client, b.client], { maxInFlightPerServer: 1, splitSweeps: true, scheduler });
+    const wf = Workflow.fromObject(makeWorkflowJson([invocation('loader', 'main_model_loader', { model: modelIdentifier(model) })], [], [['loader', 'model']]));
+    pool.submit(wf, { runs: 4 }).catch(ignore);
+    await settle();
+    expect(a.runs).toHaveLength(0);
+    answerB();
+    await settle();
+    expect([a.runs.length, b.runs.length]).toEqual([1, 1]);
+    expect([a.runs[0].options.runs, b.runs[0].options.runs]).toEqual([2, 2]);
+    pool.close();
+  });
 });
