@@ -1267,7 +1267,9 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     if (payload.length >= GZIP_MIN_BYTES && /\bgzip\b/.test(accepts) && /^(application\/json|text\/)/.test(headers['Content-Type'])) {
       payload = zlib.gzipSync(payload, { level: 9 });
       headers['Content-Encoding'] = 'gzip';
-      headers['Vary'] = headers['Vary'] === undefined ? 'Accept-Encoding' : `${headers['Vary']}, Accept-Encoding`;
+      // CORS may already vary the answer by Origin (set on `res` before the route ran): keep both.
+      const varies = [res.getHeader('Vary'), headers['Vary']].filter((v): v is string => typeof v === 'string');
+      headers['Vary'] = [...varies, 'Accept-Encoding'].join(', ');
     }
     headers['Content-Length'] = String(payload.length);
     res.writeHead(reply.status, headers);

@@ -61,4 +61,18 @@ describe('gzip', () => {
       client.close();
     }
   });
+  it('keeps the CORS Vary: Origin when it gzips an answer for an allowed origin', async () => {
+    const server = await env.start({ cors: { allowOrigins: ['http://localhost:5173'] } });
+    const answer = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.request(new URL('/api/v2/models/', server.url), { headers: { origin: 'http://localhost:5173', 'accept-encoding': 'gzip' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer.headers['content-encoding']).toBe('gzip');
+    expect(answer.headers['vary']).toBe('Origin, Accept-Encoding');
+    expect(answer.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+  });
 });
