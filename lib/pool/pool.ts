@@ -68,9 +68,10 @@ export interface PoolOptions {
   /** Split a sweep (or `runs` > 1) into per-server batches in proportion to free capacity and speed (default false). Workflows with batch nodes are never split. */
   readonly splitSweeps?: boolean;
   /**
-   * Learn each server's speed from how long its items take (from `in_progress` to `completed`,
-   * whatever the workflow) and weigh dispatch and sweep shares by it, for servers given no
-   * `weight` (default true). Until two servers have finished an item, all count the same.
+   * Learn each server's speed from how long its items of each workflow take (from `in_progress` to
+   * `completed`; the first item of a workflow on a server is a warm-up, not counted) and weigh
+   * dispatch and sweep shares by it, for servers given no `weight` (default true). Until two
+   * servers have a measure for the workflow, all count the same.
    */
   readonly learnSpeed?: boolean;
   /** How workflows' model fields are matched to a server's models (see `syncModels`); `false` turns the model check off. */
@@ -104,10 +105,11 @@ export interface PoolServerStatus extends PoolServerRef {
   readonly inFlightItems: number;
   /** Runs (batches) the pool has sent there so far. */
   readonly dispatched: number;
-  /** The learned time per item in ms (a moving average), once an item finished there. */
-  readonly msPerItem?: number;
-  /** The relative speed dispatch uses: the server's `weight`, or the learned one. */
-  readonly weight: number;
+  /**
+   * The learned time per item in ms (a moving average), by workflow (its id, else its name), once
+   * two items of it finished there (the first is a warm-up: it may include loading the models).
+   */
+  readonly msPerItem: Readonly<Record<string, number>>;
 }
 
 /** `pool.status$`: every server, and the runs waiting in the pool for a server. */
@@ -148,9 +150,8 @@ interface Member {
   /** The weight the user gave, if any (it then overrides the learned speed). */
   readonly weight: number | undefined;
   readonly maxInFlight: number;
-  /** When each of its items went in progress (scheduler time), until it ends. */
-  readonly itemStarts: Map<number, number>;
-  msPerItem: number | undefined;
+  /** What it has learned of its speed, by workflow key. */
+  readonly speed: Map<string, LearnedSpeed>;
   health: ServerHealth;
   connection: ConnectionState['type'] | 'idle';
   everConnected: boolean;
@@ -204,12 +205,35 @@ interface Attempt {
   done: boolean;
   /** How often this batch was moved to another server before it was enqueued. */
   readonly moves: number;
+  /** When each of its items went in progress (scheduler time); gone with the attempt. */
+  readonly itemStarts: Map<number, number>;
+  /** The eligibility signature it was last checked under, and the servers that could take it then. */
+  checkedSignature: string | undefined;
+  okMembers: ReadonlySet<number>;
+}
+
+/** A server's learned time per item for one workflow. */
+interface LearnedSpeed {
+  readonly samples: number;
+  readonly msPerItem: number | undefined;
 }
 
 // Workflows are immutable values, and a work list often repeats one: what the pool asks of a
 // workflow on every run is worked out once per value.
 const modelNeeds = new WeakMap<Workflow, boolean>();
 const batchNodeUse = new WeakMap<Workflow, boolean>();
+
+const workflowKeys = new WeakMap<Workflow, string>();
+
+/** What the pool learns speeds by: the workflow's id, else its name (items of one workflow cost alike). */
+const workflowKeyOf = (wf: Workflow): string => {
+  let key = workflowKeys.get(wf);
+  if (key === undefined) {
+    key = wf.json.id !== undefined && wf.json.id !== '' ? wf.json.id : wf.json.name !== '' ? wf.json.name : 'workflow';
+    workflowKeys.set(wf, key);
+  }
+  return key;
+};
 
 /** Whether the workflow has model fields (so servers are checked for its models). */
 const needsModelsOf = (wf: Workflow): boolean => {
@@ -281,8 +305,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       owned: owned || options.closeClients === true,
       accepts: spec.accepts ?? (() => true),
       weight: spec.weight !== undefined && spec.weight > 0 ? spec.weight : undefined,
-      itemStarts: new Map(),
-      msPerItem: undefined,
+      speed: new Map(),
       maxInFlight: Math.max(1, spec.maxInFlight ?? defaultMax),
       health: 'up',
       connection: 'idle',
@@ -328,22 +351,27 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
 
   // --- speed ---------------------------------------------------------------------------------
 
-  /** The member's relative speed: its given weight, else the one learned from its items' times. */
-  const weightOf = (member: Member): number => {
+  /** The member's relative speed for a workflow: its given weight, else the one learned from its items of that workflow. */
+  const weightOf = (member: Member, workflowKey: string): number => {
     if (member.weight !== undefined) return member.weight;
     if (options.learnSpeed === false) return 1;
     const learned = members.filter((m) => m.weight === undefined);
-    return learnedWeights(learned.map((m) => m.msPerItem))[learned.indexOf(member)] ?? 1;
+    return learnedWeights(learned.map((m) => m.speed.get(workflowKey)?.msPerItem))[learned.indexOf(member)] ?? 1;
   };
-  /** Learns from an item's status and end: the time from `in_progress` to `completed`. */
-  const learnFrom = (member: Member, event: RunEvent): void => {
+  /** Learns from an item's status and end: the time from `in_progress` to `completed`, per workflow. */
+  const learnFrom = (attempt: Attempt, member: Member, event: RunEvent): void => {
     if (event.type === 'status' && event.status === 'in_progress') {
-      member.itemStarts.set(event.itemId, scheduler.now());
+      attempt.itemStarts.set(event.itemId, scheduler.now());
     } else if (isTerminalRunEvent(event)) {
-      const started = member.itemStarts.get(event.itemId);
-      member.itemStarts.delete(event.itemId);
+      const started = attempt.itemStarts.get(event.itemId);
+      attempt.itemStarts.delete(event.itemId);
       // A failed or canceled item says nothing about the server's speed.
-      if (started !== undefined && event.type === 'completed') member.msPerItem = nextMsPerItem(member.msPerItem, scheduler.now() - started);
+      if (started === undefined || event.type !== 'completed') return;
+      const key = workflowKeyOf(attempt.handle.workflow);
+      const known = member.speed.get(key) ?? { samples: 0, msPerItem: undefined };
+      // The first item of a workflow on a server may include loading its models: a warm-up, not a measure.
+      const msPerItem = known.samples === 0 ? undefined : nextMsPerItem(known.msPerItem, scheduler.now() - started);
+      member.speed.set(key, { samples: known.samples + 1, msPerItem });
     }
   };
 
@@ -360,8 +388,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       inFlight: m.attempts.size,
       inFlightItems: inFlightItems(m),
       dispatched: m.dispatched,
-      ...(m.msPerItem !== undefined ? { msPerItem: m.msPerItem } : {}),
-      weight: weightOf(m),
+      msPerItem: Object.fromEntries([...m.speed].flatMap(([key, learned]) => (learned.msPerItem === undefined ? [] : [[key, learned.msPerItem]]))),
     })),
     waiting: waitingBack.size + waitingFront.reduce((n, a) => (isGone(a) ? n : n + 1), 0),
   });
@@ -435,14 +462,14 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
   };
 
   /** What the dispatch functions see of a member (not `dispatch.ts`'s `loadOf`, which scores one). */
-  const serverLoad = (member: Member): ServerLoad => ({
+  const serverLoad = (member: Member, workflowKey: string): ServerLoad => ({
     index: member.ref.index,
     url: member.ref.url,
     queued: member.queue === null ? null : member.queue.pending + member.queue.in_progress,
     inFlight: member.attempts.size,
     inFlightItems: inFlightItems(member),
     maxInFlight: member.maxInFlight,
-    weight: weightOf(member),
+    weight: weightOf(member, workflowKey),
     lastDispatch: member.lastDispatch,
   });
 
@@ -454,7 +481,8 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
    */
   const eligibilitySignature = (): string =>
     members.map((m) => `${m.retired ? 'r' : ''}${m.health}:${m.modelsVersion}:${m.modelsFailed ? 'f' : ''}${m.models === undefined ? 'u' : ''}`).join('|');
-  const hasFreeSlot = (): boolean => members.some((m) => m.health === 'up' && !m.retired && m.attempts.size < m.maxInFlight);
+  /** The members that could start a run now (up, with a free slot), by pool position. */
+  const freeMembers = (): number[] => members.filter((m) => m.health === 'up' && !m.retired && m.attempts.size < m.maxInFlight).map((m) => m.ref.index);
 
   let lastSignature = '';
   let pumping = false;
@@ -489,12 +517,19 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       for (const attempt of waitingFront) unchecked.add(attempt);
       for (const attempt of waitingBack) unchecked.add(attempt);
     }
-    let anyFree = hasFreeSlot();
+    let free = freeMembers();
+    let anyFree = free.length > 0;
+    // A run checked under this signature can only start on a server that could take it then: while
+    // none of those has a free slot, looking at it again costs a set lookup, not a check per server
+    // (a server that takes none of the waiting runs stays idle without making each pass quadratic).
+    const mayStartNow = (attempt: Attempt): boolean => attempt.checkedSignature !== signature || free.some((index) => attempt.okMembers.has(index));
     /** Checks one waiting run; `placeIt` also starts it if a server can take it. Whether it stopped waiting. */
     const consider = (attempt: Attempt, placeIt: boolean): boolean => {
       unchecked.delete(attempt);
       const handle = attempt.handle;
       const verdicts = members.map((member) => ({ member, verdict: eligibility(handle, member) }));
+      attempt.checkedSignature = signature;
+      attempt.okMembers = new Set(verdicts.filter((v) => v.verdict.kind === 'ok').map((v) => v.member.ref.index));
       if (verdicts.every((v) => v.verdict.kind === 'no')) {
         endHandle(handle, new NoEligibleServerError(verdicts.map((v) => (v.verdict as { why: Ineligibility }).why)));
         return true;
@@ -503,25 +538,27 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       // A sweep to split waits until every server still reading its model list has answered (one
       // request each, once): otherwise the first server to answer would take the whole sweep.
       if (options.splitSweeps === true && attempt.splittable && verdicts.some((v) => v.verdict.kind === 'later' && v.member.modelsLoading)) return false;
-      const free = verdicts.filter(
+      const open = verdicts.filter(
         (v): v is { member: Member; verdict: { kind: 'ok'; workflow: Workflow } } => v.verdict.kind === 'ok' && v.member.attempts.size < v.member.maxInFlight,
       );
-      if (free.length === 0) return false;
-      place(attempt, free);
-      anyFree = hasFreeSlot();
+      if (open.length === 0) return false;
+      place(attempt, open);
+      free = freeMembers();
+      anyFree = free.length > 0;
       return true;
     };
 
     if (waitingFront.length > 0) {
       const front = waitingFront;
       waitingFront = [];
-      const kept = front.filter((attempt) => !isGone(attempt) && !closed && !((anyFree || unchecked.has(attempt)) && consider(attempt, anyFree)));
+      const kept = front.filter((attempt) => !isGone(attempt) && !closed && !(((anyFree && mayStartNow(attempt)) || unchecked.has(attempt)) && consider(attempt, anyFree)));
       // Batches sent back during this pass (a server lost as they started) went in front of these.
       waitingFront.push(...kept);
     }
     for (const attempt of waitingBack) {
       if (!anyFree || closed) break;
-      if (isGone(attempt) || consider(attempt, true)) waitingBack.delete(attempt);
+      if (isGone(attempt)) waitingBack.delete(attempt);
+      else if (mayStartNow(attempt) && consider(attempt, true)) waitingBack.delete(attempt);
     }
     // Runs that no server can take end now, even while every server is busy.
     for (const attempt of unchecked) {
@@ -539,7 +576,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
     const handle = attempt.handle;
     const expansion = options.splitSweeps === true && attempt.splittable ? expansionOf(handle) : null;
     if (expansion !== null && expansion.length > 1 && free.length > 1) {
-      const shares = shareByCapacity(expansion.length, free.map((v) => freeCapacity(serverLoad(v.member))));
+      const shares = shareByCapacity(expansion.length, free.map((v) => freeCapacity(serverLoad(v.member, workflowKeyOf(handle.workflow)))));
       let next = 0;
       const parts: Array<{ member: Member; workflow: Workflow; positions: number[] }> = [];
       free.forEach((v, i) => {
@@ -564,7 +601,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
         return;
       }
     }
-    const request = { candidates: free.map((v) => serverLoad(v.member)), workflow: handle.workflow, options: handle.options };
+    const request = { candidates: free.map((v) => serverLoad(v.member, workflowKeyOf(handle.workflow))), workflow: handle.workflow, options: handle.options };
     const chosen = chooseServer(strategy, request, lastIndex);
     const target = free.find((v) => v.member.ref.index === chosen.index) ?? free[0];
     start(attempt, target.member, target.verdict.workflow);
@@ -574,7 +611,19 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
     handle: Handle,
     init: Pick<Attempt, 'part' | 'positions' | 'retryOf' | 'splittable' | 'batchId'> & { readonly moves?: number },
   ): Attempt => {
-    const attempt: Attempt = { moves: 0, ...init, handle, member: undefined, sub: undefined, enqueued: null, open: new Set(), done: false };
+    const attempt: Attempt = {
+      moves: 0,
+      ...init,
+      handle,
+      member: undefined,
+      sub: undefined,
+      enqueued: null,
+      open: new Set(),
+      done: false,
+      itemStarts: new Map(),
+      checkedSignature: undefined,
+      okMembers: new Set(),
+    };
     handle.attempts.add(attempt);
     return attempt;
   };
@@ -621,7 +670,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
   };
 
   const onEvent = (attempt: Attempt, event: RunEvent): void => {
-    if (attempt.member !== undefined) learnFrom(attempt.member, event);
+    if (attempt.member !== undefined) learnFrom(attempt, attempt.member, event);
     if (attempt.done || attempt.handle.ended) return;
     const origin = originOf(attempt);
     const common = { batchId: attempt.batchId, ...origin };
@@ -713,7 +762,6 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       const message = `The server ${member.ref.url} was lost (its socket and REST calls failed) after batch ${attempt.batchId} was enqueued there. ${options.requeueOnServerLoss === true ? 'The pool resubmits the item elsewhere when it can (events with retryOf); ' : 'Run it again, or set requeueOnServerLoss to have the pool resubmit it; '}if the server comes back with its queue, the pool cancels the batch there.`;
       const positions = lost.map((id) => positionOf(attempt, id));
       for (const itemId of lost) {
-        member.itemStarts.delete(itemId);
         if (handle.ended) return;
         attempt.open.delete(itemId);
         const error = { type: SERVER_LOST, message, traceback: '' };

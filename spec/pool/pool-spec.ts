@@ -232,9 +232,9 @@ describe('createPool over three simulated servers', () => {
 
     // The first sweep taught the pool the servers' speeds: the second gives the fast one the most.
     const status = await firstValueFrom(pool.status$);
-    const [fast, middle, slow] = status.servers.map((s) => s.weight);
-    expect(fast).toBeGreaterThan(middle);
-    expect(middle).toBeGreaterThan(slow);
+    const [fast, middle, slow] = status.servers.map((s) => Object.values(s.msPerItem)[0]);
+    expect(fast).toBeLessThan(middle);
+    expect(middle).toBeLessThan(slow);
     const result = await pool.submit(wf, { sweep: { values: { 'img.width': widths } } });
     expect(result.items.map((i) => i.fieldValues[0]?.value)).toEqual(widths);
     expect(result.items.map((i) => i.outputs[0].images[0].width)).toEqual(widths);

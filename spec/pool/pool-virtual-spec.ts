@@ -329,8 +329,8 @@ describe('createPool in virtual time', () => {
     expect(waiting).toBe(0);
     pool.close();
   });
-  it('learns each server\'s time per item and shares a split sweep by it; with learnSpeed false, by free slots alone', async () => {
-    const shareAfterLearning = async (learnSpeed: boolean): Promise<number[]> => {
+  it('learns each server\'s time per item of a workflow (after a warm-up item) and shares a split sweep by it; with learnSpeed false, by free slots alone', async () => {
+    const shareAfterLearning = async (learnSpeed: boolean): Promise<{ sizes: number[]; msPerItem: Array<Readonly<Record<string, number>>> }> => {
       const scheduler = new VirtualTimeScheduler();
       const a = fakeServer('http://a', scheduler);
       const b = fakeServer('http://b', scheduler);
@@ -341,33 +341,40 @@ describe('createPool in virtual time', () => {
         scheduler.frame = t;
         await settle();
       };
-      // One item on each: 100 ms on a, 400 ms on b.
       const wf = imageWorkflow(8);
-      pool.submit(wf).catch(ignore);
-      pool.submit(wf).catch(ignore);
-      await settle();
       const timed = (run: FakeRun, itemId: number) => {
         enqueue(run, [itemId]);
         run.events.next({ type: 'status', itemId, status: 'in_progress' });
       };
-      timed(a.runs[0], 1);
-      timed(b.runs[0], 2);
-      await advanceTo(100);
-      complete(a.runs[0], 1);
-      await advanceTo(400);
-      complete(b.runs[0], 2);
-      await settle();
-      let weights: number[] = [];
-      pool.status$.subscribe((status) => (weights = status.servers.map((x) => x.weight)));
+      // Two items on each, one after the other: a warm-up (a slow model load on a: 5 s), then 100 ms
+      // on a and 400 ms on b.
+      for (const [round, aMs] of [[0, 5000], [1, 100]] as const) {
+        const t0 = scheduler.now();
+        pool.submit(wf).catch(ignore);
+        pool.submit(wf).catch(ignore);
+        await settle();
+        timed(a.runs[round], 10 + round);
+        timed(b.runs[round], 20 + round);
+        await advanceTo(t0 + Math.min(aMs, 400));
+        complete(aMs < 400 ? a.runs[round] : b.runs[round], aMs < 400 ? 10 + round : 20 + round);
+        await advanceTo(t0 + Math.max(aMs, 400));
+        complete(aMs < 400 ? b.runs[round] : a.runs[round], aMs < 400 ? 20 + round : 10 + round);
+        await settle();
+      }
+      let msPerItem: Array<Readonly<Record<string, number>>> = [];
+      pool.status$.subscribe((status) => (msPerItem = status.servers.map((x) => x.msPerItem)));
       pool.submit(wf, { sweep: { values: { 'img.width': Array.from({ length: 10 }, (_, i) => 8 + i) } } }).catch(ignore);
       await settle();
-      const sizes = [a.runs[1], b.runs[1]].map((run) => (run?.options.sweep?.values['img.width'] as unknown[] | undefined)?.length ?? 0);
+      const sizes = [a.runs[2], b.runs[2]].map((run) => (run?.options.sweep?.values['img.width'] as unknown[] | undefined)?.length ?? 0);
       pool.close();
-      return [...sizes, ...weights];
+      return { sizes, msPerItem };
     };
-    // a did its item 4x as fast: weights 2.5 and 0.625 (the median counts 1), so 8 of 10 items go there.
-    expect(await shareAfterLearning(true)).toEqual([8, 2, 2.5, 0.625]);
-    expect(await shareAfterLearning(false)).toEqual([5, 5, 1, 1]);
+    // The warm-up (a's 5 s model load) is not counted: a did its measured item 4x as fast, weights
+    // 2.5 and 0.625 (the median counts 1), so 8 of 10 items go there.
+    const learned = await shareAfterLearning(true);
+    expect(learned.sizes).toEqual([8, 2]);
+    expect(learned.msPerItem.map((m) => Object.values(m))).toEqual([[100], [400]]);
+    expect((await shareAfterLearning(false)).sizes).toEqual([5, 5]);
   });
   it('waits for every server\'s model list before splitting a sweep, so the first server to answer does not take it all', async () => {
     const scheduler = new VirtualTimeScheduler();
@@ -388,6 +395,38 @@ describe('createPool in virtual time', () => {
     await settle();
     expect([a.runs.length, b.runs.length]).toEqual([1, 1]);
     expect([a.runs[0].options.runs, b.runs[0].options.runs]).toEqual([2, 2]);
+    pool.close();
+  });
+  it('stays linear when an idle server takes none of the waiting runs: each server is asked a bounded number of times per run', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const a = fakeServer('http://a', scheduler);
+    const c = fakeServer('http://c', scheduler);
+    const asked = { a: 0, c: 0 };
+    const pool = createPool(
+      [
+        { client: a.client, accepts: () => (asked.a += 1) > 0 },
+        // c is up with free slots the whole time, but takes nothing of this work list.
+        { client: c.client, accepts: () => (asked.c += 1) < 0 },
+      ],
+      { maxInFlightPerServer: 2, scheduler },
+    );
+    const total = 1000;
+    const wf = imageWorkflow(8);
+    let done = 0;
+    for (let i = 0; i < total; i++) pool.submit(wf).then(() => (done += 1), ignore);
+    await settle();
+    // a's runs start in order, two at a time: finish them one by one.
+    for (let itemId = 1; done < total && itemId <= total; itemId++) {
+      const next = a.runs[itemId - 1];
+      if (next === undefined) break;
+      enqueue(next, [itemId]);
+      complete(next, itemId);
+      await settle();
+    }
+    expect(done).toBe(total);
+    expect(c.runs).toHaveLength(0);
+    expect(asked.a).toBeLessThanOrEqual(total * 3);
+    expect(asked.c).toBeLessThanOrEqual(total * 3);
     pool.close();
   });
 });
