@@ -323,6 +323,9 @@ const runPipeline = (
       });
       // A call_saved_workflow child shares its parent's batch id; the run's items are those it enqueued.
       const ours = all.filter((item) => item.batch_id === batchId && (item.parent_item_id ?? null) === null);
+      // Counted, but cleared or pruned by the time of the list: treated as absent and posted again.
+      // Items pruned after they finished would then run twice; the window is the time between the
+      // two reads, and the server offers no idempotency key to close it.
       if (ours.length === 0) return null;
       return [
         { kind: 'enqueued', batchId, itemIds: ours.map((item) => item.item_id), requested, enqueued: ours.length },
