@@ -24,6 +24,32 @@ export const MEDIA_RECORD_PROPS = {
   has_workflow: t.boolean,
 };
 
+/** The most names one `VideoNamesBatch` body may carry (its `maxItems` in InvokeAI's schema; more is a 422). */
+export const NAMES_BATCH_MAX = 1000;
+
+/** `names` cut in runs of at most `size`, in order; no names is one empty run, so the server still gives its answer. */
+export const nameBatches = (names: ReadonlyArray<string>, size: number = NAMES_BATCH_MAX): ReadonlyArray<ReadonlyArray<string>> => {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`nameBatches: size must be a positive integer, got ${size}`);
+  if (names.length === 0) return [[]];
+  const batches: ReadonlyArray<string>[] = [];
+  for (let start = 0; start < names.length; start += size) batches.push(names.slice(start, start + size));
+  return batches;
+};
+
+/**
+ * Sends `names` in batches of at most `NAMES_BATCH_MAX`, one request after another (in order, so the
+ * server sees them as it would one list), and answers each batch's answer, in order. A failed request
+ * throws and sends no later batch; what the earlier batches did stays done.
+ */
+export const sendInBatches = async <R>(names: ReadonlyArray<string>, send: (batch: ReadonlyArray<string>) => Promise<R>): Promise<ReadonlyArray<R>> => {
+  const answers: R[] = [];
+  for (const batch of nameBatches(names)) answers.push(await send(batch));
+  return answers;
+};
+
+/** The names of every list, in order, each once (for merging the answers of several batches). */
+export const uniqueNames = (lists: ReadonlyArray<ReadonlyArray<string>>): string[] => [...new Set(lists.flat())];
+
 /** Whether `bytes` has `prefix` at offset `at` (for reading magic numbers). */
 export const startsWith = (bytes: Uint8Array, prefix: ReadonlyArray<number>, at = 0): boolean =>
   bytes.length >= at + prefix.length && prefix.every((b, i) => bytes[at + i] === b);

@@ -6,7 +6,7 @@ import type { LoadOptions } from '../workflow/types';
 import { JsonObject, nullable } from '../protocol/dto';
 import type { ClientContext } from './client';
 import type { ImageCategory } from './images';
-import { MEDIA_RECORD_PROPS, mediaCalls, startsWith, uploadParts } from './media';
+import { MEDIA_RECORD_PROPS, mediaCalls, sendInBatches, startsWith, uniqueNames, uploadParts } from './media';
 import { DiagnosticSink, notFoundAs, toNames } from './resource';
 
 /** A video record (`VideoDTO`). `video_url`/`thumbnail_url` are the server's relative paths; `urls()` gives absolute ones. */
@@ -153,11 +153,17 @@ export interface VideosResource {
   readonly workflow: (name: string, options?: LoadOptions) => Promise<VideoWorkflow>;
   /** Applies `VideoRecordChanges` and answers the new record. Throws `NotFoundError`; 422 (`HttpError` with `issues`) for a bad category. */
   readonly update: (name: string, changes: VideoChanges) => Promise<VideoDTO>;
-  /** Deletes videos; the answer names what was deleted and what was not (unknown names are not an error). */
+  /**
+   * Deletes videos; the answer names what was deleted and what was not (unknown names are not an error).
+   * More than 1000 names (the server's limit per request) are sent in batches of 1000, one after
+   * another, and the answers merged; if a batch fails, the earlier batches' deletions stand.
+   */
   readonly delete: (names: string | ReadonlyArray<string>) => Promise<DeleteVideosResult>;
   /** Deletes every uncategorized video (the caller's own in multi-user mode; all for an admin). */
   readonly deleteUncategorized: () => Promise<DeleteVideosResult>;
+  /** Stars videos; unknown names (and, multi-user, others' videos) come back in `failed`. Batched by 1000 as `delete`. */
   readonly star: (names: string | ReadonlyArray<string>) => Promise<VideoStarResult>;
+  /** Unstars videos; unknown names (and, multi-user, others' videos) come back in `failed`. Batched by 1000 as `delete`. */
   readonly unstar: (names: string | ReadonlyArray<string>) => Promise<VideoStarResult>;
   /** One page of videos, newest first by default; records that do not decode are left out and reported on `resourceDiagnostics$`. */
   readonly list: (options?: VideoListOptions) => Promise<VideoPage>;
@@ -227,14 +233,35 @@ export const videosResource = (context: ClientContext, sink: DiagnosticSink): Vi
     });
   };
 
-  const starRequest = async (starred: boolean, value: string | ReadonlyArray<string>): Promise<VideoStarResult> => {
-    const body = { json: { video_names: toNames(value) } };
+  const starBatch = async (starred: boolean, names: ReadonlyArray<string>): Promise<VideoStarResult> => {
+    const body = { json: { video_names: names } };
     if (starred) {
       const r = await http.request({ method: 'POST', path: '/api/v1/videos/star', body, decode: StarredVideosResult });
       return { videos: r.starred_videos, failed: r.failed_videos, affectedBoards: r.affected_boards };
     }
     const r = await http.request({ method: 'POST', path: '/api/v1/videos/unstar', body, decode: UnstarredVideosResult });
     return { videos: r.unstarred_videos, failed: r.failed_videos, affectedBoards: r.affected_boards };
+  };
+
+  // `VideoNamesBatch` takes at most 1000 names: longer lists go in batches, whose answers are merged.
+  const starRequest = async (starred: boolean, value: string | ReadonlyArray<string>): Promise<VideoStarResult> => {
+    const answers = await sendInBatches(toNames(value), (batch) => starBatch(starred, batch));
+    return {
+      videos: uniqueNames(answers.map((a) => a.videos)),
+      failed: uniqueNames(answers.map((a) => a.failed)),
+      affectedBoards: uniqueNames(answers.map((a) => a.affectedBoards)),
+    };
+  };
+
+  const deleteVideos: VideosResource['delete'] = async (value) => {
+    const answers = await sendInBatches(toNames(value), (batch) =>
+      http.request({ method: 'POST', path: '/api/v1/videos/delete', body: { json: { video_names: batch } }, decode: DeleteVideosResult }),
+    );
+    return {
+      deleted_videos: uniqueNames(answers.map((a) => a.deleted_videos)),
+      affected_boards: uniqueNames(answers.map((a) => a.affected_boards)),
+      failed_videos: uniqueNames(answers.map((a) => a.failed_videos)),
+    };
   };
 
   const removeFromBoard: VideosResource['removeFromBoard'] = async (value) => {
@@ -296,7 +323,7 @@ export const videosResource = (context: ClientContext, sink: DiagnosticSink): Vi
           idempotent: true,
         })
         .catch(notFoundAs('video', name)),
-    delete: (value) => http.request({ method: 'POST', path: '/api/v1/videos/delete', body: { json: { video_names: toNames(value) } }, decode: DeleteVideosResult }),
+    delete: deleteVideos,
     // Repeating it deletes nothing more (what was uncategorized is gone), so a lost answer may be asked again.
     deleteUncategorized: () => http.request({ method: 'DELETE', path: '/api/v1/videos/uncategorized', decode: DeleteVideosResult, idempotent: true }),
     star: (value) => starRequest(true, value),

@@ -101,7 +101,7 @@ export const uploadImageFile = async (
 /**
  * What a naming function is told about one file to save: an image, or (`kind: 'video'`) a video.
  * For a video, `imageName` and `videoName` both hold the server's video name (`.mp4`), so naming
- * functions written for images keep working; check `kind` to give videos their own extension.
+ * functions written for images keep working; `extension` is the one the saved bytes need.
  */
 export interface OutputImageInfo {
   /** `'image'` for an image, `'video'` for a video. Absent means image (values built before videos existed). */
@@ -116,16 +116,22 @@ export interface OutputImageInfo {
   readonly imageName: string;
   /** The server's video name (a UUID, `.mp4`), for a video only. */
   readonly videoName?: string;
+  /**
+   * The extension of the bytes to be saved, with its dot: the server name's for a full image or
+   * video (`.png`, `.mp4`, `.jpg` ...), `.webp` for any thumbnail (the server serves them as WebP).
+   */
+  readonly extension: string;
 }
 
 /** Options of `saveOutputs`. */
 export interface SaveOutputsOptions {
   /**
    * The file name of an image or video (a base name; folders are cut off). Default: the server's
-   * name (`.png`, `.mp4`; a video's thumbnail gets `.webp`). `info.kind` tells a video from an image.
+   * name (`.png`, `.mp4`), with `.webp` in place of its extension for a thumbnail. `info.extension`
+   * is the extension the bytes need; `info.kind` tells a video from an image.
    */
   readonly naming?: (info: OutputImageInfo) => string;
-  /** Save thumbnails instead of full images and videos (a video's thumbnail is its first frame, WebP). */
+  /** Save thumbnails instead of full images and videos (WebP; a video's thumbnail is its first frame). */
   readonly thumbnail?: boolean;
 }
 
@@ -165,6 +171,18 @@ const withSuffix = (name: string, n: number): string => {
   const ext = path.extname(name);
   return `${name.slice(0, name.length - ext.length)}-${n}${ext}`;
 };
+
+/** The extension of a server file name, with its dot, or `fallback` when it has none. */
+const extensionOf = (name: string, fallback: string): string => {
+  const ext = path.extname(name);
+  return ext === '' || ext === '.' ? fallback : ext;
+};
+
+/** `name` with its extension (if any) replaced by `extension`. */
+const withExtension = (name: string, extension: string): string => `${name.slice(0, name.length - path.extname(name).length)}${extension}`;
+
+/** Thumbnails are WebP whatever the full file is (InvokeAI's `/thumbnail` routes answer `image/webp`). */
+const THUMBNAIL_EXTENSION = '.webp';
 
 const exists = (file: string): Promise<boolean> => fs.access(file).then(() => true, () => false);
 
@@ -207,7 +225,7 @@ const writeNew = async (dir: string, name: string, bytes: Uint8Array, taken: Set
  * @example
  * import { saveOutputs } from 'invokeai-rx/node';
  * const result = await client.submit(wf);
- * const paths = await saveOutputs(client, result, './out', { naming: (i) => `${i.label}-${i.itemId}-${i.index}.png` });
+ * const paths = await saveOutputs(client, result, './out', { naming: (i) => `${i.label}-${i.itemId}-${i.index}${i.extension}` });
  */
 export const saveOutputs = async (
   client: { readonly images: Pick<ImagesResource, 'download'>; readonly videos?: Pick<VideosResource, 'download'> },
@@ -228,10 +246,12 @@ export const saveOutputs = async (
   await fs.mkdir(dir, { recursive: true });
   const saved: string[] = [];
   const taken = new Set<string>();
-  const save = async (info: OutputImageInfo, serverName: string, download: () => Promise<Uint8Array>, fallback: string): Promise<void> => {
+  /** Saves one file under the naming function's name, else the server's with the extension of the bytes. */
+  const save = async (info: OutputImageInfo, download: () => Promise<Uint8Array>): Promise<void> => {
     try {
       const bytes = await download();
-      saved.push(await writeNew(dir, safeBaseName(options.naming ? options.naming(info) : serverName, fallback), bytes, taken));
+      const name = options.naming ? options.naming(info) : withExtension(info.imageName, info.extension);
+      saved.push(await writeNew(dir, safeBaseName(name, `${info.kind ?? 'image'}${info.extension}`), bytes, taken));
     } catch (error) {
       throw new SaveOutputsError(saved, info.imageName, error, info.kind ?? 'image');
     }
@@ -240,14 +260,14 @@ export const saveOutputs = async (
     for (const output of item.outputs) {
       const base = { itemId: item.itemId, nodeId: output.nodeId, label: output.label };
       for (const [index, image] of output.images.entries()) {
-        const info: OutputImageInfo = { kind: 'image', ...base, index, imageName: image.imageName };
-        await save(info, image.imageName, () => client.images.download(image.imageName, { thumbnail }), 'image.png');
+        const extension = thumbnail ? THUMBNAIL_EXTENSION : extensionOf(image.imageName, '.png');
+        const info: OutputImageInfo = { kind: 'image', ...base, index, imageName: image.imageName, extension };
+        await save(info, () => client.images.download(image.imageName, { thumbnail }));
       }
       for (const [index, video] of videosOf(output).entries()) {
-        const info: OutputImageInfo = { kind: 'video', ...base, index, imageName: video.videoName, videoName: video.videoName };
-        // a video's thumbnail is a WebP image: keep the name, change the extension
-        const serverName = thumbnail ? `${video.videoName.replace(/\.[^.]*$/, '')}.webp` : video.videoName;
-        await save(info, serverName, () => downloadVideo(video.videoName), thumbnail ? 'video.webp' : 'video.mp4');
+        const extension = thumbnail ? THUMBNAIL_EXTENSION : extensionOf(video.videoName, '.mp4');
+        const info: OutputImageInfo = { kind: 'video', ...base, index, imageName: video.videoName, videoName: video.videoName, extension };
+        await save(info, () => downloadVideo(video.videoName));
       }
     }
   }

@@ -776,8 +776,8 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   route('HEAD', '/api/v1/images/i/{image_name}/full', fullImage);
   route('GET', '/api/v1/images/i/{image_name}/thumbnail', (ctx) => {
     const img = imageOr404(ctx.params.image_name ?? '');
-    // no WebP encoder here: a small PNG is served under the real server's content type
-    return { status: 200, raw: { bytes: renderPng(16, 16, img.dto.image_name), contentType: 'image/webp' } };
+    // a small flat-colour lossless WebP, so the content type is the real server's and true
+    return { status: 200, raw: { bytes: renderWebp(16, 16, img.dto.image_name), contentType: 'image/webp' } };
   });
   route('GET', '/api/v1/images/i/{image_name}/urls', (ctx) => {
     const d = imageOr404(ctx.params.image_name ?? '').dto;

@@ -178,7 +178,7 @@ class BitWriter {
 
 /**
  * A lossless WebP (VP8L) of one flat colour picked from `key`: no transforms, no colour cache, and a
- * one-symbol prefix code per channel, so the pixels take no bits at all. Used for video thumbnails,
+ * one-symbol prefix code per channel, so the pixels take no bits at all. Used for image and video thumbnails,
  * which the real server serves as WebP (`image/webp`).
  */
 export const renderWebp = (width: number, height: number, key: string): Buffer => {

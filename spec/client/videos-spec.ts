@@ -140,6 +140,47 @@ describe('client.videos', () => {
     expect(sim.server.videos().map((v) => v.video_name)).toEqual([kept]);
   });
 
+  it('deletes 1500 videos in one call: the names go in batches of at most 1000, in order, and the answers are merged', async () => {
+    const board = sim.server.addBoard('many');
+    const all = Array.from({ length: 1500 }, (_, i) => sim.server.addVideo(i % 2 === 0 ? { boardId: board.board_id } : {}).video_name);
+    const names = [...all.slice(0, 1200), 'gone-1.mp4', ...all.slice(1200), 'gone-2.mp4'];
+    const result = await sim.client.videos.delete(names);
+    expect(result.deleted_videos).toEqual(all);
+    expect(result.failed_videos).toEqual(['gone-1.mp4', 'gone-2.mp4']);
+    // both boards are hit in both batches, and named once each
+    expect([...result.affected_boards].sort()).toEqual([board.board_id, 'none'].sort());
+    expect(sim.server.videos()).toEqual([]);
+    const sent = requestsTo(sim.server, 'POST', '/api/v1/videos/delete');
+    expect(sent).toHaveLength(2);
+    expect((await sim.client.videos.names()).total_count).toBe(0);
+    expect((await sim.client.boards.get(board.board_id))?.video_count).toBe(0);
+  });
+
+  it('stars and unstars 1001 videos in one call each; 1000 names or fewer are one request', async () => {
+    const all = Array.from({ length: 1001 }, () => sim.server.addVideo().video_name);
+    const starred = await sim.client.videos.star(all);
+    expect(starred).toEqual({ videos: all, failed: [], affectedBoards: ['none'] });
+    expect(sim.server.videos().every((v) => v.starred)).toBe(true);
+    expect((await sim.client.videos.names()).starred_count).toBe(1001);
+    expect(requestsTo(sim.server, 'POST', '/api/v1/videos/star')).toHaveLength(2);
+    const unstarred = await sim.client.videos.unstar(all.slice(0, 1000));
+    expect(unstarred).toEqual({ videos: all.slice(0, 1000), failed: [], affectedBoards: ['none'] });
+    expect(requestsTo(sim.server, 'POST', '/api/v1/videos/unstar')).toHaveLength(1);
+    expect(sim.server.videos().filter((v) => v.starred).map((v) => v.video_name)).toEqual([all[1000]]);
+    await expect(sim.client.videos.unstar([...all, 'gone.mp4'])).resolves.toMatchObject({ failed: ['gone.mp4'] });
+    expect((await sim.client.videos.names()).starred_count).toBe(0);
+  });
+
+  it('a batch the server refuses stops the call: the batches before it stay done, none after it is sent', async () => {
+    const all = Array.from({ length: 1002 }, () => sim.server.addVideo().video_name);
+    // the second batch holds a name longer than the server's 255 characters: a 422 for that batch only
+    const names = [...all.slice(0, 1000), 'x'.repeat(256), ...all.slice(1000), ...Array.from({ length: 998 }, (_, i) => `gone-${i}.mp4`), all[1001]];
+    const error = await sim.client.videos.delete(names).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'HttpError', status: 422 });
+    expect(requestsTo(sim.server, 'POST', '/api/v1/videos/delete')).toHaveLength(2);
+    expect(sim.server.videos().map((v) => v.video_name)).toEqual(all.slice(1000));
+  });
+
   it('uploads an MP4 with its content type read from the bytes; refuses an image with 415, sent once', async () => {
     const board = sim.server.addBoard('up');
     const source = sim.server.addVideo({ width: 40, height: 30, duration: 3 });

@@ -110,6 +110,59 @@ describe('uploadImageFile and saveOutputs against the simulator', () => {
     expect((await fs.readFile(saved[0])).equals(sim.server.imageBytes(result.items[0].outputs[0].images[0].imageName)!)).toBe(true);
   });
 
+  it('saves image thumbnails as .webp with the server\'s WebP bytes, and tells naming the extension of what it saves', async () => {
+    const result = await runTwice();
+    const names = result.items.flatMap((i) => i.outputs.flatMap((o) => o.images.map((img) => img.imageName)));
+    const thumbs = await saveOutputs(sim.client, result, path.join(dir, 'thumbs'), { thumbnail: true });
+    expect(thumbs.map((p) => path.basename(p))).toEqual(names.map((n) => n.replace(/\.png$/, '.webp')));
+    for (const [i, p] of thumbs.entries()) {
+      const bytes = await fs.readFile(p);
+      expect([bytes.toString('latin1', 0, 4), bytes.toString('latin1', 8, 12)]).toEqual(['RIFF', 'WEBP']);
+      const served = Buffer.from(await (await fetch(`${sim.server.url}/api/v1/images/i/${names[i]}/thumbnail`)).arrayBuffer());
+      expect(bytes.equals(served)).toBe(true);
+    }
+
+    const seen: OutputImageInfo[] = [];
+    const naming = (info: OutputImageInfo) => {
+      seen.push(info);
+      return `${info.label}-${info.itemId}${info.extension}`;
+    };
+    const full = await saveOutputs(sim.client, result, path.join(dir, 'full'), { naming });
+    const small = await saveOutputs(sim.client, result, path.join(dir, 'small'), { naming, thumbnail: true });
+    expect(seen.map((i) => [i.kind, i.extension])).toEqual([
+      ['image', '.png'],
+      ['image', '.png'],
+      ['image', '.webp'],
+      ['image', '.webp'],
+    ]);
+    expect(full.every((p) => p.endsWith('.png')) && small.every((p) => p.endsWith('.webp'))).toBe(true);
+    expect((await fs.readFile(full[0])).equals(sim.server.imageBytes(names[0])!)).toBe(true);
+  });
+
+  it('the extension of a full file is the server name\'s (.jpg, .webm), and thumbnails are .webp whatever the full file is', async () => {
+    const result = await runTwice();
+    const item = result.items[0];
+    const output = item.outputs[0];
+    const odd = {
+      items: [{ ...item, outputs: [{ ...output, images: [{ ...output.images[0], imageName: 'photo.jpg' }], videos: [{ videoName: 'clip.webm' }] }] }],
+    } as unknown as Pick<RunResult, 'items'>;
+    const bytes = new Uint8Array([1, 2, 3]);
+    const client = { images: { download: async () => bytes }, videos: { download: async () => bytes } };
+    const seen: OutputImageInfo[] = [];
+    const naming = (info: OutputImageInfo) => {
+      seen.push(info);
+      return `n${seen.length}${info.extension}`;
+    };
+    const full = await saveOutputs(client, odd, path.join(dir, 'full'), { naming });
+    expect(full.map((p) => path.basename(p))).toEqual(['n1.jpg', 'n2.webm']);
+    expect(seen.map((i) => [i.kind, i.extension])).toEqual([
+      ['image', '.jpg'],
+      ['video', '.webm'],
+    ]);
+    const plain = await saveOutputs(client, odd, path.join(dir, 'plain'), { thumbnail: true });
+    expect(plain.map((p) => path.basename(p))).toEqual(['photo.webp', 'clip.webp']);
+  });
+
   it('a name already taken (even by a folder) gets a suffix, and no temporary file is left', async () => {
     const result = await runTwice();
     const out = path.join(dir, 'out');
@@ -170,7 +223,7 @@ describe('saveOutputs with videos', () => {
     expect(named.map((p) => path.basename(p))).toEqual([`${label}.mp4`, `${label}-1.mp4`]);
     expect(seen).toEqual(
       result.items.map((item, i) =>
-        expect.objectContaining({ kind: 'video', itemId: item.itemId, index: 0, videoName: names[i], imageName: names[i], nodeId: item.outputs[0].nodeId }),
+        expect.objectContaining({ kind: 'video', itemId: item.itemId, index: 0, videoName: names[i], imageName: names[i], nodeId: item.outputs[0].nodeId, extension: '.mp4' }),
       ),
     );
   });
@@ -182,6 +235,16 @@ describe('saveOutputs with videos', () => {
     expect(path.basename(file)).toBe(video.videoName.replace('.mp4', '.webp'));
     const served = Buffer.from(await (await fetch(`${sim.server.url}/api/v1/videos/i/${video.videoName}/thumbnail`)).arrayBuffer());
     expect((await fs.readFile(file)).equals(served)).toBe(true);
+    const seen: OutputImageInfo[] = [];
+    const [named] = await saveOutputs(sim.client, result, path.join(dir, 'named'), {
+      thumbnail: true,
+      naming: (info) => {
+        seen.push(info);
+        return `first-frame${info.extension}`;
+      },
+    });
+    expect(path.basename(named)).toBe('first-frame.webp');
+    expect(seen).toEqual([expect.objectContaining({ kind: 'video', videoName: video.videoName, extension: '.webp' })]);
   });
 
   it('images and videos share one folder without a name used twice', async () => {

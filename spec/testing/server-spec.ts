@@ -179,7 +179,10 @@ describe('simulated server REST', () => {
       const thumb = await fetch(`${server.url}/${up.json.thumbnail_url}`);
       expect(thumb.status).toBe(200);
       expect(thumb.headers.get('content-type')).toBe('image/webp');
-      await thumb.arrayBuffer();
+      // the label is true: the bytes are a WebP (RIFF container, WEBP form), not the PNG
+      const thumbBytes = Buffer.from(await thumb.arrayBuffer());
+      expect([thumbBytes.toString('latin1', 0, 4), thumbBytes.toString('latin1', 8, 12)]).toEqual(['RIFF', 'WEBP']);
+      expect(thumbBytes.readUInt32LE(4)).toBe(thumbBytes.length - 8);
       expect((await api(server, 'GET', `/api/v1/images/i/${up.json.image_name}/metadata`)).json).toEqual({ a: 1 });
       expect((await api(server, 'GET', `/api/v1/images/i/${up.json.image_name}`)).json).toEqual(up.json);
       expect((await api(server, 'GET', '/api/v1/images/i/none.png')).status).toBe(404);
