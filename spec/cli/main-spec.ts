@@ -307,6 +307,43 @@ describe('the CLI as a child process', () => {
     }
   });
 
+  it('with several servers, Ctrl-C cancels the batch on each of them and exits 130', async () => {
+    const slow = await Promise.all([startMockServer({ stepMs: 100, steps: 20 }), startMockServer({ stepMs: 100, steps: 20 })]);
+    try {
+      const models = { main: slow[0].models().find((m) => m.base === 'sdxl' && m.type === 'main')!, vae: slow[0].models().find((m) => m.base === 'sdxl' && m.type === 'vae')! };
+      const child = execFile(
+        process.execPath,
+        [
+          path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+          path.join(ROOT, 'lib/cli/main.ts'),
+          'run',
+          SDXL,
+          ...slow.flatMap((s) => ['--url', s.url]),
+          '--set',
+          `Model=${models.main.name}`,
+          '--set',
+          `3=${models.vae.key}`,
+          '--sweep',
+          'Negative Prompt=blurry,dark',
+        ],
+        { cwd: ROOT },
+      );
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // Plain lines end with their server's URL: both servers have an item denoising.
+      const started = () => slow.filter((s) => out.split('\n').some((l) => l.includes('denoise_latents') && l.endsWith(`[${s.url}]`))).length;
+      for (let i = 0; i < 500 && started() < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(started()).toBe(2);
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(out).toContain('interrupted: canceling the batches on the servers');
+      for (const server of slow) expect(server.queueItems().map((i) => i['status'])).toEqual(['canceled']);
+    } finally {
+      await Promise.all(slow.map((s) => s.close()));
+    }
+  });
+
   it('exits 2 on a bad argument', async () => {
     const r = await tsxCli(['inputs']);
     expect(r.code).toBe(2);
