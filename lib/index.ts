@@ -126,6 +126,7 @@ export type {
   StarResult,
 } from './client/images';
 export type { ImageNames, ImageNamesOptions } from './client/images';
+export type { MediaFilters, MediaListOptions, MediaPage, MediaWorkflow, MediaResource, MediaUploadOptions } from './client/media';
 export { sniffVideoType } from './client/videos';
 export type {
   VideosResource,

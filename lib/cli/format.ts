@@ -12,11 +12,14 @@ export const table = (header: readonly string[], rows: readonly (readonly string
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 };
 
+/** A count and its noun, plural unless one: `1 item`, `3 items`. */
+export const countOf = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /** Cuts text to `max` characters, marking the cut. */
 export const truncate = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
 /** A value as one short line: strings quoted, models by name, images by name, unset as `-`. */
-export const showValue = (value: unknown, max = 40): string => {
+const showValue = (value: unknown, max = 40): string => {
   if (value === undefined || value === null) return '-';
   if (typeof value === 'string') return truncate(JSON.stringify(value.replace(/\s+/g, ' ')), max);
   if (typeof value === 'object' && !Array.isArray(value)) {
@@ -29,7 +32,7 @@ export const showValue = (value: unknown, max = 40): string => {
 };
 
 /** What a field accepts, compactly: `8..4096, ×8`, `one of a|b`, `model sdxl/main`. */
-export const showConstraints = (c: FieldConstraints, max = 48): string => {
+const showConstraints = (c: FieldConstraints, max = 48): string => {
   const parts: string[] = [];
   const lo = c.minimum ?? (c.exclusiveMinimum !== undefined ? `>${c.exclusiveMinimum}` : undefined);
   const hi = c.maximum ?? (c.exclusiveMaximum !== undefined ? `<${c.exclusiveMaximum}` : undefined);

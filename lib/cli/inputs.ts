@@ -1,9 +1,9 @@
 // `invokeai-rx inputs <workflow.json>`: the form's inputs as a table, or as JSON.
 import { listInputs, type Workflow } from '../index';
 import { parseArgs } from './args';
-import { inputsTable } from './format';
+import { countOf, inputsTable } from './format';
 import { CliIo, UsageError } from './io';
-import { clientFrom } from './server-args';
+import { withClient } from './server-args';
 import { readWorkflow, retypeForServer, unknownNodeTypes } from './workflow-file';
 
 /** Usage text of `inputs`. */
@@ -23,12 +23,7 @@ const typedWorkflow = async (file: string, url: string | undefined, token: strin
     io.stderr.write(`Node types unknown to InvokeAI's own templates: ${unknown.join(', ')}; their inputs show as "unknown". Pass --url to type them with your server's.\n`);
     return wf;
   }
-  const client = clientFrom(url, token, io);
-  try {
-    return await retypeForServer(wf, client);
-  } finally {
-    client.close();
-  }
+  return withClient(url, token, io, (client) => retypeForServer(wf, client));
 };
 
 /** Runs `invokeai-rx inputs`; resolves to the exit code. */
@@ -46,7 +41,7 @@ export const inputsCommand = async (argv: readonly string[], io: CliIo): Promise
     io.stdout.write(`${wf.json.name || args.positionals[0]}: no inputs. Add fields to the workflow's form in the InvokeAI editor and export it again.\n`);
     return 0;
   }
-  io.stdout.write(`${wf.json.name || args.positionals[0]}: ${inputs.length} input${inputs.length === 1 ? '' : 's'} (* required)\n\n`);
+  io.stdout.write(`${wf.json.name || args.positionals[0]}: ${countOf(inputs.length, 'input')} (* required)\n\n`);
   io.stdout.write(inputsTable(inputs));
   return 0;
 };

@@ -24,7 +24,7 @@ const commands: Readonly<Record<string, Command>> = {
   run: { run: runCommand, usage: runUsage },
   models: { run: modelsCommand, usage: modelsUsage },
   queue: { run: queueCommand, usage: queueUsage },
-  sim: { run: (argv, io) => simCommand(argv, io), usage: simUsage },
+  sim: { run: simCommand, usage: simUsage },
 };
 
 /**

@@ -1,8 +1,8 @@
 // `invokeai-rx models <url>`: the installed models, as a workflow's model inputs would need them.
 import { parseArgs } from './args';
-import { table, truncate } from './format';
-import { CliIo, UsageError } from './io';
-import { clientFrom } from './server-args';
+import { countOf, table, truncate } from './format';
+import { CliIo } from './io';
+import { urlArgument, withClient } from './server-args';
 
 /** Usage text of `models`. */
 export const modelsUsage = `Usage: invokeai-rx models [<url>] [--token T] [--base B] [--type T] [--json]
@@ -13,16 +13,14 @@ Lists the server's installed models: name, base, type, format, key. The URL defa
 /** Runs `invokeai-rx models`; resolves to the exit code. */
 export const modelsCommand = async (argv: readonly string[], io: CliIo): Promise<number> => {
   const args = parseArgs(argv, { values: ['token', 'base', 'type', 'url'], switches: ['json'] }, modelsUsage);
-  if (args.positionals.length > 1) throw new UsageError(`models takes at most one URL.\n\n${modelsUsage}`);
-  const client = clientFrom(args.positionals[0] ?? args.values['url'], args.values['token'], io);
-  try {
+  return withClient(urlArgument('models', args, modelsUsage), args.values['token'], io, async (client) => {
     const all = await client.models.list();
     const models = all.filter((m) => (args.values['base'] === undefined || m.base === args.values['base']) && (args.values['type'] === undefined || m.type === args.values['type']));
     if (args.switches.has('json')) {
       io.stdout.write(`${JSON.stringify(models, null, 2)}\n`);
       return 0;
     }
-    io.stdout.write(`${models.length} model${models.length === 1 ? '' : 's'}${models.length < all.length ? ` (of ${all.length})` : ''}\n\n`);
+    io.stdout.write(`${countOf(models.length, 'model')}${models.length < all.length ? ` (of ${all.length})` : ''}\n\n`);
     io.stdout.write(
       table(
         ['name', 'base', 'type', 'format', 'key'],
@@ -32,7 +30,5 @@ export const modelsCommand = async (argv: readonly string[], io: CliIo): Promise
       ),
     );
     return 0;
-  } finally {
-    client.close();
-  }
+  });
 };

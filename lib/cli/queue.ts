@@ -1,8 +1,8 @@
 // `invokeai-rx queue <url>`: the queue's counts, the item in progress, and the latest items.
 import { parseArgs } from './args';
 import { table, truncate } from './format';
-import { CliIo, UsageError } from './io';
-import { clientFrom } from './server-args';
+import { CliIo } from './io';
+import { urlArgument, withClient } from './server-args';
 
 /** Usage text of `queue`. */
 export const queueUsage = `Usage: invokeai-rx queue [<url>] [--token T] [--json]
@@ -14,9 +14,7 @@ runs, the item in progress and the last items. The URL defaults to $INVOKEAI_URL
 /** Runs `invokeai-rx queue`; resolves to the exit code. */
 export const queueCommand = async (argv: readonly string[], io: CliIo): Promise<number> => {
   const args = parseArgs(argv, { values: ['token', 'url'], switches: ['json'] }, queueUsage);
-  if (args.positionals.length > 1) throw new UsageError(`queue takes at most one URL.\n\n${queueUsage}`);
-  const client = clientFrom(args.positionals[0] ?? args.values['url'], args.values['token'], io);
-  try {
+  return withClient(urlArgument('queue', args, queueUsage), args.values['token'], io, async (client) => {
     const [status, items] = await Promise.all([client.queue.status(), client.queue.list()]);
     const latest = [...items].sort((a, b) => b.item_id - a.item_id).slice(0, 10);
     if (args.switches.has('json')) {
@@ -38,7 +36,5 @@ export const queueCommand = async (argv: readonly string[], io: CliIo): Promise<
       );
     }
     return 0;
-  } finally {
-    client.close();
-  }
+  });
 };

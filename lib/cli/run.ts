@@ -4,6 +4,7 @@ import { Observable, Subscription } from 'rxjs';
 import { buildGraph, createClient, createPool, getInput, isTerminalRunEvent, setInput, validateWorkflow, type InvokeAIClient, type RunEvent, type RunEventOf, type RunOptions, type Workflow } from '../index';
 import { saveOutputs } from '../node';
 import { parseArgs } from './args';
+import { countOf } from './format';
 import { CliIo, UsageError } from './io';
 import { foldProgress, initialProgress, liveBlock, plainLine, renderBars, type CliRunEvent, type RunProgress } from './progress';
 import { serverUrls, tokenOptions } from './server-args';
@@ -249,7 +250,7 @@ export const runCommand = async (argv: readonly string[], io: CliIo): Promise<nu
     const total = printer.progress().total;
     const completed = [...ended.values()].filter((t) => t === 'completed').length;
     if (printer.json) io.stdout.write(`${JSON.stringify({ type: 'summary', total, completed })}\n`);
-    else printer.report(`${completed}/${total} item${total === 1 ? '' : 's'} completed`);
+    else printer.report(`${completed}/${countOf(total, 'item')} completed`);
     if (interrupted) return 130;
     return completed === total && total > 0 ? 0 : 1;
   } finally {

@@ -61,8 +61,8 @@ export const appResource = (context: ClientContext): AppResource => {
         method: 'GET',
         path: VERSION_PATH,
         decode: AppVersion,
-        ...(options?.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-        ...(options?.signal !== undefined ? { signal: options.signal } : {}),
+        timeoutMs: options?.timeoutMs,
+        signal: options?.signal,
       })
     ).version;
   return {

@@ -153,13 +153,9 @@ export const boardsResource = (context: ClientContext, sink: DiagnosticSink): Bo
         .request({
           method: 'PATCH',
           path: board(id),
+          // JSON leaves out the fields that are undefined: only the changes given are sent.
           body: {
-            json: {
-              ...(changes.name !== undefined ? { board_name: changes.name } : {}),
-              ...(changes.coverImageName !== undefined ? { cover_image_name: changes.coverImageName } : {}),
-              ...(changes.archived !== undefined ? { archived: changes.archived } : {}),
-              ...(changes.visibility !== undefined ? { board_visibility: changes.visibility } : {}),
-            },
+            json: { board_name: changes.name, cover_image_name: changes.coverImageName, archived: changes.archived, board_visibility: changes.visibility },
           },
           decode: BoardDTO,
           // The same changes applied twice leave the same board.

@@ -1,6 +1,7 @@
 // Typed errors of the transport. Each has a stable `name`, carries its context as fields, and says
 // in its message what failed and what to try. None of them ever holds the auth token.
 import { PathIssue, formatPathIssues } from '../protocol/issues';
+import { isRecord } from '../workflow/record';
 
 /** One readable problem from a FastAPI 422 answer: `loc` joined with dots, and FastAPI's `msg`. */
 export interface RequestIssue {
@@ -8,9 +9,6 @@ export interface RequestIssue {
   readonly msg: string;
   readonly type?: string;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Reads FastAPI's validation `detail` list (`[{loc, msg, type}]`) into issues; anything else gives none. */
 export const requestIssuesFromDetail = (detail: unknown): ReadonlyArray<RequestIssue> => {

@@ -163,7 +163,7 @@ export const resolveUrl = (baseUrl: string, path: string, query?: Readonly<Recor
 
 const escapeFieldName = (name: string): string => name.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 
-/** Encodes a multipart/form-data body (any fetch accepts the bytes, unlike a FormData object on node-fetch). */
+/** Encodes a multipart/form-data body (any fetch accepts the bytes, unlike a FormData object on node-fetch), in a buffer of its own. */
 export const encodeMultipart = (parts: ReadonlyArray<MultipartPart>, boundary: string): Uint8Array => {
   const encoder = new TextEncoder();
   const chunks: Uint8Array[] = [];
@@ -276,9 +276,9 @@ export const createHttpClient = (options: HttpClientOptions): HttpClient => {
       } else if (request.body) {
         const boundary = makeBoundary(random);
         headers['content-type'] = `multipart/form-data; boundary=${boundary}`;
-        const bytes = encodeMultipart(request.body.multipart, boundary);
-        // An ArrayBuffer is a body every fetch accepts (and the DOM typings allow).
-        body = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+        // An ArrayBuffer is a body every fetch accepts (and the DOM typings allow). encodeMultipart's
+        // answer fills its own buffer, so it is sent as it is: no second copy of a large upload.
+        body = encodeMultipart(request.body.multipart, boundary).buffer as ArrayBuffer;
       }
 
       const run = async (): Promise<A> => {

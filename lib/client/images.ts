@@ -1,10 +1,8 @@
 // `client.images`: upload, read, download, star, delete and list gallery images (API.md §4.2).
 import * as t from 'io-ts';
-import type { Workflow } from '../workflow/workflow';
-import type { LoadOptions } from '../workflow/types';
-import { JsonObject, nullable } from '../protocol/dto';
+import { nullable } from '../protocol/dto';
 import type { ClientContext } from './client';
-import { MEDIA_RECORD_PROPS, mediaCalls, startsWith, uploadParts } from './media';
+import { MEDIA_RECORD_PROPS, MediaFilters, MediaListOptions, MediaPage, MediaResource, MediaUploadOptions, MediaWorkflow, mediaCalls, startsWith } from './media';
 import { DiagnosticSink, OpenString, UnknownArray, decodeItems, notFoundAs, toNames } from './resource';
 
 /** The image categories of today's server; `user` uploads land in the GUI's Assets tab. */
@@ -34,12 +32,7 @@ export const ImageDTO = t.intersection(
 export type ImageDTO = t.TypeOf<typeof ImageDTO>;
 
 /** One page of `GET /api/v1/images/`. */
-export interface ImagePage {
-  readonly limit: number;
-  readonly offset: number;
-  readonly total: number;
-  readonly items: ReadonlyArray<ImageDTO>;
-}
+export type ImagePage = MediaPage<ImageDTO>;
 
 /** `GET /api/v1/images/i/{name}/urls`. */
 export const ImageUrls = t.type({ image_name: t.string, image_url: t.string, thumbnail_url: t.string }, 'ImageUrls');
@@ -64,51 +57,20 @@ export interface StarResult {
 }
 
 /** What an image was made with: the workflow (decoded to a `Workflow` value) and the graph, each `null` when not stored. */
-export interface ImageWorkflow {
-  readonly workflow: Workflow | null;
-  readonly graph: JsonObject | null;
-}
+export type ImageWorkflow = MediaWorkflow;
 
 /** Options of `images.upload`. */
-export interface UploadOptions {
-  /** Default `user` (the GUI's Assets tab, as the GUI's own uploads). */
-  readonly category?: ImageCategory;
-  /** Default `false`: the image shows in the gallery. */
-  readonly intermediate?: boolean;
-  /** The board to add it to; omitted or `'none'` leaves it uncategorized (the server is never sent `"none"`). */
-  readonly board?: string;
-  /** Stored with the image (the server takes a JSON object). */
-  readonly metadata?: Readonly<Record<string, unknown>>;
+export interface UploadOptions extends MediaUploadOptions<ImageCategory> {
   /** The server resizes the image to exactly this size (width × height at most 4096²). */
   readonly resize?: { readonly width: number; readonly height: number };
-  readonly sessionId?: string;
   readonly cropVisible?: boolean;
-  /** The file name sent in the multipart part (default `upload` plus an extension from the content). */
-  readonly filename?: string;
-  /** The content type to send; by default it is read from the bytes (PNG, JPEG, GIF, WebP, BMP, TIFF). */
-  readonly contentType?: string;
 }
 
 /** Filters and paging of `images.list`. */
-export interface ImageListOptions {
-  /** A board id, or `'none'` for uncategorized images; omitted: every board. */
-  readonly board?: string;
-  readonly categories?: ReadonlyArray<ImageCategory>;
-  readonly intermediate?: boolean;
-  readonly origin?: 'internal' | 'external';
-  /** Default 0. */
-  readonly offset?: number;
-  /** Default 10 (the server's). */
-  readonly limit?: number;
-  /** By creation time; default `DESC` (newest first). */
-  readonly order?: 'ASC' | 'DESC';
-  /** Default `true` (the server's). */
-  readonly starred_first?: boolean;
-  readonly search?: string;
-}
+export type ImageListOptions = MediaListOptions<ImageCategory>;
 
 /** Filters of `images.names`: those of `list`, without paging (every matching name is answered). */
-export type ImageNamesOptions = Omit<ImageListOptions, 'offset' | 'limit'>;
+export type ImageNamesOptions = MediaFilters<ImageCategory>;
 
 /** `GET /api/v1/images/names`: the names of every matching image, in list order, and how many there are and are starred. */
 export const ImageNames = t.type({ image_names: t.array(t.string), starred_count: t.number, total_count: t.number }, 'ImageNamesResult');
@@ -116,27 +78,15 @@ export const ImageNames = t.type({ image_names: t.array(t.string), starred_count
 export type ImageNames = t.TypeOf<typeof ImageNames>;
 
 /** `client.images`. Lookups (`get`) answer `null` for an unknown name; calls on a named image throw `NotFoundError`. */
-export interface ImagesResource {
+export interface ImagesResource extends MediaResource<ImageDTO, ImageNames, ImageCategory> {
   /** Uploads an image (POST, never retried). 415 (`HttpError`) when the bytes are not an image. */
   readonly upload: (data: Blob | Uint8Array, options?: UploadOptions) => Promise<ImageDTO>;
-  /** The image record, or `null` when the server has no such image. */
-  readonly get: (name: string) => Promise<ImageDTO | null>;
-  /** The full image (PNG) or its thumbnail (WebP) as bytes; no board needed. Throws `NotFoundError`. */
-  readonly download: (name: string, options?: { readonly thumbnail?: boolean }) => Promise<Uint8Array>;
   /** Absolute URLs of the image and its thumbnail (multi-user servers want the token or media cookie on them). Throws `NotFoundError`. */
   readonly urls: (name: string) => Promise<ImageUrls>;
-  /** The metadata stored with the image, or `null`. Throws `NotFoundError`. */
-  readonly metadata: (name: string) => Promise<JsonObject | null>;
-  /** The workflow and graph the image was made with, decoded from the server's JSON strings. Throws `NotFoundError`, `DecodeError`, `WorkflowDecodeError`. */
-  readonly workflow: (name: string, options?: LoadOptions) => Promise<ImageWorkflow>;
   /** Deletes images; the answer names what was really deleted (unknown names are not an error). */
   readonly delete: (names: string | ReadonlyArray<string>) => Promise<DeleteImagesResult>;
   readonly star: (names: string | ReadonlyArray<string>) => Promise<StarResult>;
   readonly unstar: (names: string | ReadonlyArray<string>) => Promise<StarResult>;
-  /** One page of images, newest first by default; records that do not decode are left out and reported on `resourceDiagnostics$`. */
-  readonly list: (options?: ImageListOptions) => Promise<ImagePage>;
-  /** The names of every image that matches, in the order of `list` (starred first, newest first by default); no paging. */
-  readonly names: (options?: ImageNamesOptions) => Promise<ImageNames>;
   /** Image records by name, in the order asked; unknown names are left out, as are records that do not decode (reported on `resourceDiagnostics$`). */
   readonly getMany: (names: ReadonlyArray<string>) => Promise<ReadonlyArray<ImageDTO>>;
   /** How many intermediate images the server keeps (intermediate node outputs, hidden from the gallery). */
@@ -176,28 +126,14 @@ const EXTENSIONS: Readonly<Record<string, string>> = {
  */
 export const imagesResource = (context: ClientContext, sink: DiagnosticSink): ImagesResource => {
   const { http } = context;
-  const media = mediaCalls(http, sink, 'image', { dto: ImageDTO, names: ImageNames });
+  const { path: imagePath, upload: mediaUpload, ...shared } = mediaCalls(http, sink, 'image', { dto: ImageDTO, names: ImageNames, sniff: sniffImageType, extensions: EXTENSIONS });
 
-  const upload: ImagesResource['upload'] = async (data, options = {}) => {
-    const parts = await uploadParts(data, options, sniffImageType, EXTENSIONS);
-    if (options.resize !== undefined) {
+  const upload: ImagesResource['upload'] = (data, options = {}) =>
+    mediaUpload(data, options, {
+      query: { crop_visible: options.cropVisible },
       // The server reads an object, whatever its OpenAPI text says about a tuple.
-      parts.push({ name: 'resize_to', value: JSON.stringify({ width: options.resize.width, height: options.resize.height }) });
-    }
-    return http.request({
-      method: 'POST',
-      path: '/api/v1/images/upload',
-      query: {
-        image_category: options.category ?? 'user',
-        is_intermediate: options.intermediate ?? false,
-        board_id: options.board === undefined || options.board === 'none' ? undefined : options.board,
-        session_id: options.sessionId,
-        crop_visible: options.cropVisible,
-      },
-      body: { multipart: parts },
-      decode: ImageDTO,
+      parts: options.resize === undefined ? [] : [{ name: 'resize_to', value: JSON.stringify({ width: options.resize.width, height: options.resize.height }) }],
     });
-  };
 
   const starRequest = async (starred: boolean, value: string | ReadonlyArray<string>): Promise<StarResult> => {
     const body = { json: { image_names: toNames(value) } };
@@ -210,22 +146,18 @@ export const imagesResource = (context: ClientContext, sink: DiagnosticSink): Im
   };
 
   return {
+    // The calls images and videos share: get, download, metadata, workflow, list, names.
+    ...shared,
     upload,
-    get: media.get,
-    download: media.download,
     urls: async (name) => {
-      const urls = await http.request({ method: 'GET', path: `${media.path(name)}/urls`, decode: ImageUrls }).catch(notFoundAs('image', name));
+      const urls = await http.request({ method: 'GET', path: `${imagePath(name)}/urls`, decode: ImageUrls }).catch(notFoundAs('image', name));
       // The server's URLs are relative without a leading slash; resolve them under baseUrl (and its prefix).
       return { image_name: urls.image_name, image_url: http.url(urls.image_url), thumbnail_url: http.url(urls.thumbnail_url) };
     },
-    metadata: media.metadata,
-    workflow: media.workflow,
     delete: (value) =>
       http.request({ method: 'POST', path: '/api/v1/images/delete', body: { json: { image_names: toNames(value) } }, decode: DeleteImagesResult }),
     star: (value) => starRequest(true, value),
     unstar: (value) => starRequest(false, value),
-    list: media.list,
-    names: media.names,
     getMany: async (value) => {
       const path = '/api/v1/images/images_by_names';
       const raw = await http.request({ method: 'POST', path, body: { json: { image_names: value } }, decode: UnknownArray });

@@ -6,7 +6,7 @@ import { Workflow } from '../workflow/workflow';
 import type { LoadOptions } from '../workflow/types';
 import { JsonObject, nullable } from '../protocol/dto';
 import { DecodeError } from './errors';
-import { HttpClient, MultipartPart, apiPath, bytesCodec } from './http';
+import { HttpClient, MultipartPart, QueryValue, apiPath, bytesCodec } from './http';
 import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
 
 /** The two kinds of gallery media; the word is the one of their routes and fields. */
@@ -56,10 +56,20 @@ export const startsWith = (bytes: Uint8Array, prefix: ReadonlyArray<number>, at 
 
 const toBytes = async (data: Blob | Uint8Array): Promise<Uint8Array> => (data instanceof Uint8Array ? data : new Uint8Array(await data.arrayBuffer()));
 
-/** The options of an upload that are the same for images and videos. */
-export interface MediaUploadOptions {
+/** The options of an upload that are the same for images and videos; `Category` is the words `category` takes. */
+export interface MediaUploadOptions<Category extends string = string> {
+  /** Default `user` (the GUI's Assets tab, as the GUI's own uploads). */
+  readonly category?: Category;
+  /** Default `false`: the record shows in the gallery. */
+  readonly intermediate?: boolean;
+  /** The board to add it to; omitted or `'none'` leaves it uncategorized (the server is never sent `"none"`). */
+  readonly board?: string;
+  /** Stored with the record (the server takes a JSON object). */
   readonly metadata?: Readonly<Record<string, unknown>>;
+  readonly sessionId?: string;
+  /** The file name sent in the multipart part (default `upload` plus an extension from the content: `.png`, `.mp4` ...). */
   readonly filename?: string;
+  /** The content type to send; by default it is read from the bytes (images: PNG, JPEG, GIF, WebP, BMP, TIFF; videos: MP4/MOV, WebM). */
   readonly contentType?: string;
 }
 
@@ -67,7 +77,7 @@ export interface MediaUploadOptions {
  * The multipart parts of an upload: the file, then the metadata when there is some. The content type
  * is the caller's, else the one `sniff` reads from the bytes, else the Blob's; the file name's extension follows it.
  */
-export const uploadParts = async (
+const uploadParts = async (
   data: Blob | Uint8Array,
   options: MediaUploadOptions,
   sniff: (bytes: Uint8Array) => string | undefined,
@@ -83,15 +93,26 @@ export const uploadParts = async (
   return parts;
 };
 
-/** The filters of `list` and `names`, the same for images and videos. */
-export interface MediaFilters {
+/** The filters of `list` and `names`, the same for images and videos; `Category` is the words `categories` takes. */
+export interface MediaFilters<Category extends string = string> {
+  /** A board id, or `'none'` for uncategorized records; omitted: every board. */
   readonly board?: string;
-  readonly categories?: ReadonlyArray<string>;
+  readonly categories?: ReadonlyArray<Category>;
   readonly intermediate?: boolean;
   readonly origin?: 'internal' | 'external';
+  /** By creation time; default `DESC` (newest first). */
   readonly order?: 'ASC' | 'DESC';
+  /** Default `true` (the server's). */
   readonly starred_first?: boolean;
   readonly search?: string;
+}
+
+/** Filters and paging of `list`, as `ImageListOptions` and `VideoListOptions` are. */
+export interface MediaListOptions<Category extends string = string> extends MediaFilters<Category> {
+  /** Default 0. */
+  readonly offset?: number;
+  /** Default 10 (the server's); videos at most 1000. */
+  readonly limit?: number;
 }
 
 /** A page of `list`, as `ImagePage` and `VideoPage` are. */
@@ -102,7 +123,7 @@ export interface MediaPage<DTO> {
   readonly items: ReadonlyArray<DTO>;
 }
 
-/** What a record was made with, as `ImageWorkflow` and `VideoWorkflow` are. */
+/** What a record was made with, as `ImageWorkflow` and `VideoWorkflow` are: the workflow (decoded to a `Workflow` value) and the graph, each `null` when not stored. */
 export interface MediaWorkflow {
   readonly workflow: Workflow | null;
   readonly graph: JsonObject | null;
@@ -116,26 +137,46 @@ const parseJsonString = (text: string, endpoint: string, field: string): unknown
   }
 };
 
-/** The codecs that set one kind apart: its record and the answer of `GET /api/v1/{kind}s/names`. */
-export interface MediaCodecs<DTO, Names> {
+/** What sets one kind apart: its record, the answer of `GET /api/v1/{kind}s/names`, and how its uploads are typed. */
+export interface MediaKindSpec<DTO, Names> {
   readonly dto: t.Decoder<unknown, DTO>;
   readonly names: t.Decoder<unknown, Names>;
+  /** The content type of some bytes from their magic numbers, or `undefined`. */
+  readonly sniff: (bytes: Uint8Array) => string | undefined;
+  /** The file extension (without the dot) of each content type `sniff` answers. */
+  readonly extensions: Readonly<Record<string, string>>;
 }
 
-/** The calls images and videos make alike: `get` answers `null` for an unknown name, the calls on a named record throw `NotFoundError`. */
-export interface MediaCalls<DTO, Names> {
+/** The calls `client.images` and `client.videos` both have. Lookups (`get`) answer `null` for an unknown name; calls on a named record throw `NotFoundError`. */
+export interface MediaResource<DTO, Names, Category extends string> {
+  /** The record, or `null` when the server has no such record. */
+  readonly get: (name: string) => Promise<DTO | null>;
+  /** The full file or its thumbnail (WebP) as bytes. Throws `NotFoundError`. */
+  readonly download: (name: string, options?: { readonly thumbnail?: boolean }) => Promise<Uint8Array>;
+  /** The metadata stored with the record, or `null`. Throws `NotFoundError`. */
+  readonly metadata: (name: string) => Promise<JsonObject | null>;
+  /** The workflow and graph the record was made with, decoded from the server's JSON strings. Throws `NotFoundError`, `DecodeError`, `WorkflowDecodeError`. */
+  readonly workflow: (name: string, options?: LoadOptions) => Promise<MediaWorkflow>;
+  /** One page of records, newest first by default; records that do not decode are left out and reported on `resourceDiagnostics$`. */
+  readonly list: (options?: MediaListOptions<Category>) => Promise<MediaPage<DTO>>;
+  /** The names of every record that matches, in the order of `list` (starred first, newest first by default); no paging. */
+  readonly names: (options?: MediaFilters<Category>) => Promise<Names>;
+}
+
+/** The calls images and videos make alike, and the path of a named record. */
+export interface MediaCalls<DTO, Names> extends MediaResource<DTO, Names, string> {
   /** `/api/v1/{kind}s/i/{name}`, each segment encoded. */
   readonly path: (name: string) => string;
-  readonly get: (name: string) => Promise<DTO | null>;
-  readonly download: (name: string, options?: { readonly thumbnail?: boolean }) => Promise<Uint8Array>;
-  readonly metadata: (name: string) => Promise<JsonObject | null>;
-  readonly workflow: (name: string, options?: LoadOptions) => Promise<MediaWorkflow>;
-  readonly list: (options?: MediaFilters & { readonly offset?: number; readonly limit?: number }) => Promise<MediaPage<DTO>>;
-  readonly names: (options?: MediaFilters) => Promise<Names>;
+  /** Uploads (POST, never retried) with the options both kinds take, plus the kind's own query fields and multipart parts. */
+  readonly upload: (
+    data: Blob | Uint8Array,
+    options?: MediaUploadOptions,
+    extra?: { readonly query?: Readonly<Record<string, QueryValue>>; readonly parts?: ReadonlyArray<MultipartPart> },
+  ) => Promise<DTO>;
 }
 
 /** The calls of `kind` that images and videos make alike, on `http`; list records that do not decode are reported to `sink`. */
-export const mediaCalls = <DTO, Names>(http: HttpClient, sink: DiagnosticSink, kind: MediaKind, codecs: MediaCodecs<DTO, Names>): MediaCalls<DTO, Names> => {
+export const mediaCalls = <DTO, Names>(http: HttpClient, sink: DiagnosticSink, kind: MediaKind, spec: MediaKindSpec<DTO, Names>): MediaCalls<DTO, Names> => {
   const root = `/api/v1/${kind}s`;
   const path = (name: string) => `${root}${apiPath`/i/${name}`}`;
   const title = kind === 'image' ? 'Image' : 'Video';
@@ -155,7 +196,23 @@ export const mediaCalls = <DTO, Names>(http: HttpClient, sink: DiagnosticSink, k
 
   return {
     path,
-    get: (name) => http.request({ method: 'GET', path: path(name), decode: codecs.dto }).catch(nullOn404),
+    upload: async (data, options = {}, extra = {}) => {
+      const parts = await uploadParts(data, options, spec.sniff, spec.extensions);
+      return http.request({
+        method: 'POST',
+        path: `${root}/upload`,
+        query: {
+          [`${kind}_category`]: options.category ?? 'user',
+          is_intermediate: options.intermediate ?? false,
+          board_id: options.board === undefined || options.board === 'none' ? undefined : options.board,
+          session_id: options.sessionId,
+          ...extra.query,
+        },
+        body: { multipart: [...parts, ...(extra.parts ?? [])] },
+        decode: spec.dto,
+      });
+    },
+    get: (name) => http.request({ method: 'GET', path: path(name), decode: spec.dto }).catch(nullOn404),
     download: (name, options) =>
       http
         .request({
@@ -178,8 +235,8 @@ export const mediaCalls = <DTO, Names>(http: HttpClient, sink: DiagnosticSink, k
     list: async (options = {}) => {
       const listPath = `${root}/`;
       const page = await http.request({ method: 'GET', path: listPath, query: { ...filterQuery(options), offset: options.offset, limit: options.limit }, decode: PageBody });
-      return { ...page, items: decodeItems(codecs.dto, page.items, `GET ${listPath}`, sink.report) };
+      return { ...page, items: decodeItems(spec.dto, page.items, `GET ${listPath}`, sink.report) };
     },
-    names: (options = {}) => http.request({ method: 'GET', path: `${root}/names`, query: filterQuery(options), decode: codecs.names }),
+    names: (options = {}) => http.request({ method: 'GET', path: `${root}/names`, query: filterQuery(options), decode: spec.names }),
   };
 };

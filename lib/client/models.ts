@@ -120,7 +120,8 @@ export const modelsResource = (context: ClientContext, sink: DiagnosticSink): Mo
         method: 'GET',
         path,
         query: {
-          base_models: options.base === undefined ? undefined : typeof options.base === 'string' ? [options.base] : options.base,
+          // One base or a list: the query repeats the key for each, so both read as the server's list.
+          base_models: options.base,
           model_type: options.type,
           model_name: options.name,
           model_format: options.format,

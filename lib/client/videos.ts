@@ -1,12 +1,10 @@
 // `client.videos`: read, download, star, move, delete, list and upload gallery videos (the
 // `/api/v1/videos/*` routes; Wan 2.2 workflows make them). Mirrors `client.images`.
 import * as t from 'io-ts';
-import type { Workflow } from '../workflow/workflow';
-import type { LoadOptions } from '../workflow/types';
-import { JsonObject, nullable } from '../protocol/dto';
+import { nullable } from '../protocol/dto';
 import type { ClientContext } from './client';
 import type { ImageCategory } from './images';
-import { MEDIA_RECORD_PROPS, mediaCalls, sendInBatches, startsWith, uniqueNames, uploadParts } from './media';
+import { MEDIA_RECORD_PROPS, MediaFilters, MediaListOptions, MediaPage, MediaResource, MediaUploadOptions, MediaWorkflow, mediaCalls, sendInBatches, startsWith, uniqueNames } from './media';
 import { DiagnosticSink, notFoundAs, toNames } from './resource';
 
 /** A video record (`VideoDTO`). `video_url`/`thumbnail_url` are the server's relative paths; `urls()` gives absolute ones. */
@@ -35,12 +33,7 @@ export const VideoDTO = t.intersection(
 export type VideoDTO = t.TypeOf<typeof VideoDTO>;
 
 /** One page of `GET /api/v1/videos/`. */
-export interface VideoPage {
-  readonly limit: number;
-  readonly offset: number;
-  readonly total: number;
-  readonly items: ReadonlyArray<VideoDTO>;
-}
+export type VideoPage = MediaPage<VideoDTO>;
 
 /** `GET /api/v1/videos/i/{name}/urls`. */
 export const VideoUrls = t.type({ video_name: t.string, video_url: t.string, thumbnail_url: t.string }, 'VideoUrls');
@@ -81,10 +74,7 @@ export interface RemoveVideosResult {
 }
 
 /** What a video was made with: the workflow (decoded to a `Workflow` value) and the graph, each `null` when not stored. */
-export interface VideoWorkflow {
-  readonly workflow: Workflow | null;
-  readonly graph: JsonObject | null;
-}
+export type VideoWorkflow = MediaWorkflow;
 
 /** What `videos.update` may change (`VideoRecordChanges`). */
 export interface VideoChanges {
@@ -94,43 +84,14 @@ export interface VideoChanges {
   readonly sessionId?: string;
 }
 
-/** Options of `videos.upload`. */
-export interface VideoUploadOptions {
-  /** Default `user` (as image uploads). */
-  readonly category?: ImageCategory;
-  /** Default `false`: the video shows in the gallery. */
-  readonly intermediate?: boolean;
-  /** The board to add it to; omitted or `'none'` leaves it uncategorized. */
-  readonly board?: string;
-  /** Stored with the video (the server takes a JSON object). */
-  readonly metadata?: Readonly<Record<string, unknown>>;
-  readonly sessionId?: string;
-  /** The file name sent in the multipart part (default `upload.mp4`, `upload.webm` ...). */
-  readonly filename?: string;
-  /** The content type to send; by default it is read from the bytes (MP4/MOV, WebM). */
-  readonly contentType?: string;
-}
+/** Options of `videos.upload` (the file name's default extension is `.mp4`, `.mov` or `.webm`). */
+export type VideoUploadOptions = MediaUploadOptions<ImageCategory>;
 
 /** Filters and paging of `videos.list`. */
-export interface VideoListOptions {
-  /** A board id, or `'none'` for uncategorized videos; omitted: every board. */
-  readonly board?: string;
-  readonly categories?: ReadonlyArray<ImageCategory>;
-  readonly intermediate?: boolean;
-  readonly origin?: 'internal' | 'external';
-  /** Default 0. */
-  readonly offset?: number;
-  /** Default 10 (the server's); at most 1000. */
-  readonly limit?: number;
-  /** By creation time; default `DESC` (newest first). */
-  readonly order?: 'ASC' | 'DESC';
-  /** Default `true` (the server's). */
-  readonly starred_first?: boolean;
-  readonly search?: string;
-}
+export type VideoListOptions = MediaListOptions<ImageCategory>;
 
 /** Filters of `videos.names`: those of `list`, without paging. */
-export type VideoNamesOptions = Omit<VideoListOptions, 'offset' | 'limit'>;
+export type VideoNamesOptions = MediaFilters<ImageCategory>;
 
 /** `GET /api/v1/videos/names`: the names of every matching video, in list order, and how many there are and are starred. */
 export const VideoNames = t.type({ video_names: t.array(t.string), starred_count: t.number, total_count: t.number }, 'VideoNamesResult');
@@ -138,19 +99,11 @@ export const VideoNames = t.type({ video_names: t.array(t.string), starred_count
 export type VideoNames = t.TypeOf<typeof VideoNames>;
 
 /** `client.videos`. Lookups (`get`) answer `null` for an unknown name; calls on a named video throw `NotFoundError`. */
-export interface VideosResource {
+export interface VideosResource extends MediaResource<VideoDTO, VideoNames, ImageCategory> {
   /** Uploads a video (POST, never retried). 415 (`HttpError`) when the bytes are not a video the server reads. */
   readonly upload: (data: Blob | Uint8Array, options?: VideoUploadOptions) => Promise<VideoDTO>;
-  /** The video record, or `null` when the server has no such video. */
-  readonly get: (name: string) => Promise<VideoDTO | null>;
-  /** The full video (MP4) or its first-frame thumbnail (WebP) as bytes. Throws `NotFoundError`. */
-  readonly download: (name: string, options?: { readonly thumbnail?: boolean }) => Promise<Uint8Array>;
   /** Absolute URLs of the video and its thumbnail. Throws `NotFoundError`. */
   readonly urls: (name: string) => Promise<VideoUrls>;
-  /** The metadata stored with the video, or `null`. Throws `NotFoundError`. */
-  readonly metadata: (name: string) => Promise<JsonObject | null>;
-  /** The workflow and graph the video was made with. Throws `NotFoundError`, `DecodeError`, `WorkflowDecodeError`. */
-  readonly workflow: (name: string, options?: LoadOptions) => Promise<VideoWorkflow>;
   /** Applies `VideoRecordChanges` and answers the new record. Throws `NotFoundError`; 422 (`HttpError` with `issues`) for a bad category. */
   readonly update: (name: string, changes: VideoChanges) => Promise<VideoDTO>;
   /**
@@ -165,10 +118,6 @@ export interface VideosResource {
   readonly star: (names: string | ReadonlyArray<string>) => Promise<VideoStarResult>;
   /** Unstars videos; unknown names (and, multi-user, others' videos) come back in `failed`. Batched by 1000 as `delete`. */
   readonly unstar: (names: string | ReadonlyArray<string>) => Promise<VideoStarResult>;
-  /** One page of videos, newest first by default; records that do not decode are left out and reported on `resourceDiagnostics$`. */
-  readonly list: (options?: VideoListOptions) => Promise<VideoPage>;
-  /** The names of every video that matches, in the order of `list`; no paging. */
-  readonly names: (options?: VideoNamesOptions) => Promise<VideoNames>;
   /**
    * Moves videos onto a board (from whatever board they were on), like `boards.addImages`; `'none'`
    * makes them uncategorized. One request per video (the server takes one). Throws `NotFoundError` for an unknown board.
@@ -215,23 +164,7 @@ const perVideo = async (
  */
 export const videosResource = (context: ClientContext, sink: DiagnosticSink): VideosResource => {
   const { http } = context;
-  const media = mediaCalls(http, sink, 'video', { dto: VideoDTO, names: VideoNames });
-
-  const upload: VideosResource['upload'] = async (data, options = {}) => {
-    const parts = await uploadParts(data, options, sniffVideoType, EXTENSIONS);
-    return http.request({
-      method: 'POST',
-      path: '/api/v1/videos/upload',
-      query: {
-        video_category: options.category ?? 'user',
-        is_intermediate: options.intermediate ?? false,
-        board_id: options.board === undefined || options.board === 'none' ? undefined : options.board,
-        session_id: options.sessionId,
-      },
-      body: { multipart: parts },
-      decode: VideoDTO,
-    });
-  };
+  const { path: videoPath, upload: mediaUpload, ...shared } = mediaCalls(http, sink, 'video', { dto: VideoDTO, names: VideoNames, sniff: sniffVideoType, extensions: EXTENSIONS });
 
   const starBatch = async (starred: boolean, names: ReadonlyArray<string>): Promise<VideoStarResult> => {
     const body = { json: { video_names: names } };
@@ -295,28 +228,22 @@ export const videosResource = (context: ClientContext, sink: DiagnosticSink): Vi
   };
 
   return {
-    upload,
-    get: media.get,
-    download: media.download,
+    // The calls images and videos share: get, download, metadata, workflow, list, names.
+    ...shared,
+    upload: mediaUpload,
     urls: async (name) => {
-      const urls = await http.request({ method: 'GET', path: `${media.path(name)}/urls`, decode: VideoUrls }).catch(notFoundAs('video', name));
+      const urls = await http.request({ method: 'GET', path: `${videoPath(name)}/urls`, decode: VideoUrls }).catch(notFoundAs('video', name));
       // The server's URLs are relative without a leading slash; resolve them under baseUrl (and its prefix).
       return { video_name: urls.video_name, video_url: http.url(urls.video_url), thumbnail_url: http.url(urls.thumbnail_url) };
     },
-    metadata: media.metadata,
-    workflow: media.workflow,
     update: (name, changes) =>
       http
         .request({
           method: 'PATCH',
-          path: media.path(name),
+          path: videoPath(name),
+          // JSON leaves out the fields that are undefined: only the changes given are sent.
           body: {
-            json: {
-              ...(changes.category !== undefined ? { video_category: changes.category } : {}),
-              ...(changes.intermediate !== undefined ? { is_intermediate: changes.intermediate } : {}),
-              ...(changes.starred !== undefined ? { starred: changes.starred } : {}),
-              ...(changes.sessionId !== undefined ? { session_id: changes.sessionId } : {}),
-            },
+            json: { video_category: changes.category, is_intermediate: changes.intermediate, starred: changes.starred, session_id: changes.sessionId },
           },
           decode: VideoDTO,
           // The same changes applied twice leave the same record.
@@ -328,8 +255,6 @@ export const videosResource = (context: ClientContext, sink: DiagnosticSink): Vi
     deleteUncategorized: () => http.request({ method: 'DELETE', path: '/api/v1/videos/uncategorized', decode: DeleteVideosResult, idempotent: true }),
     star: (value) => starRequest(true, value),
     unstar: (value) => starRequest(false, value),
-    list: media.list,
-    names: media.names,
     addToBoard,
     removeFromBoard,
   };

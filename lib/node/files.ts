@@ -239,10 +239,6 @@ export const saveOutputs = async (
   const videos = client.videos;
   if (videoNames.length > 0 && videos === undefined) throw new VideosResourceMissingError(videoNames);
   const thumbnail = options.thumbnail === true;
-  const downloadVideo = (name: string): Promise<Uint8Array> => {
-    if (videos === undefined) throw new VideosResourceMissingError([name]);
-    return videos.download(name, { thumbnail });
-  };
   await fs.mkdir(dir, { recursive: true });
   const saved: string[] = [];
   const taken = new Set<string>();
@@ -256,19 +252,25 @@ export const saveOutputs = async (
       throw new SaveOutputsError(saved, info.imageName, error, info.kind ?? 'image');
     }
   };
+  /** Saves one output's images (or videos), in order; a video's info carries its name as both `imageName` and `videoName`. */
+  const saveEach = async (
+    base: Pick<OutputImageInfo, 'itemId' | 'nodeId' | 'label'>,
+    kind: 'image' | 'video',
+    names: ReadonlyArray<string>,
+    download: (name: string) => Promise<Uint8Array>,
+  ): Promise<void> => {
+    for (const [index, name] of names.entries()) {
+      const extension = thumbnail ? THUMBNAIL_EXTENSION : extensionOf(name, kind === 'video' ? '.mp4' : '.png');
+      const info: OutputImageInfo = { kind, ...base, index, imageName: name, ...(kind === 'video' ? { videoName: name } : {}), extension };
+      await save(info, () => download(name));
+    }
+  };
   for (const item of result.items) {
     for (const output of item.outputs) {
       const base = { itemId: item.itemId, nodeId: output.nodeId, label: output.label };
-      for (const [index, image] of output.images.entries()) {
-        const extension = thumbnail ? THUMBNAIL_EXTENSION : extensionOf(image.imageName, '.png');
-        const info: OutputImageInfo = { kind: 'image', ...base, index, imageName: image.imageName, extension };
-        await save(info, () => client.images.download(image.imageName, { thumbnail }));
-      }
-      for (const [index, video] of videosOf(output).entries()) {
-        const extension = thumbnail ? THUMBNAIL_EXTENSION : extensionOf(video.videoName, '.mp4');
-        const info: OutputImageInfo = { kind: 'video', ...base, index, imageName: video.videoName, videoName: video.videoName, extension };
-        await save(info, () => downloadVideo(video.videoName));
-      }
+      await saveEach(base, 'image', output.images.map((image) => image.imageName), (name) => client.images.download(name, { thumbnail }));
+      // Without `videos` there are no videos here: that case threw above.
+      if (videos !== undefined) await saveEach(base, 'video', videosOf(output).map((video) => video.videoName), (name) => videos.download(name, { thumbnail }));
     }
   }
   return saved;

@@ -143,7 +143,7 @@ export const itemsAsRun = (items: ReadonlyArray<SweepItem>): { readonly sweep?: 
 };
 
 /** How much a new item's duration moves a server's learned time per item (exponential moving average). */
-export const SPEED_SMOOTHING = 0.3;
+const SPEED_SMOOTHING = 0.3;
 
 /** A server's time per item after one more item took `sampleMs` (the first sample is taken as is). */
 export const nextMsPerItem = (previous: number | undefined, sampleMs: number): number =>

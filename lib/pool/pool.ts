@@ -200,7 +200,8 @@ interface Attempt {
   member: Member | undefined;
   sub: Subscription | undefined;
   enqueued: EnqueuedEvent | null;
-  readonly open: Set<number>;
+  /** Its items that have not ended, each with its position in the run (its key in `slots`; -1: none). */
+  readonly open: Map<number, number>;
   /** No more events of it count (ended, lost, or its run ended). */
   done: boolean;
   /** How often this batch was moved to another server before it was enqueued. */
@@ -347,8 +348,6 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
   let sequence = 0;
   let lastIndex = -1;
 
-  // --- status -------------------------------------------------------------------------------
-
   // --- speed ---------------------------------------------------------------------------------
 
   /** The member's relative speed for a workflow: its given weight, else the one learned from its items of that workflow. */
@@ -374,6 +373,8 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       member.speed.set(key, { samples: known.samples + 1, msPerItem });
     }
   };
+
+  // --- status -------------------------------------------------------------------------------
 
   const openItemsOf = (attempt: Attempt): number =>
     attempt.enqueued !== null ? attempt.open.size : attempt.positions?.length ?? expansionOf(attempt.handle)?.length ?? 1;
@@ -618,7 +619,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
       member: undefined,
       sub: undefined,
       enqueued: null,
-      open: new Set(),
+      open: new Map(),
       done: false,
       itemStarts: new Map(),
       checkedSignature: undefined,
@@ -659,13 +660,10 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
     ...(attempt.retryOf !== undefined ? { retryOf: attempt.retryOf } : {}),
   });
 
-  const positionOf = (attempt: Attempt, itemId: number): number => {
-    const k = attempt.enqueued?.itemIds.indexOf(itemId) ?? -1;
-    return attempt.positions === null ? k : attempt.positions[k] ?? -1;
-  };
-
+  /** An item of the attempt ended: it is no longer open, and its result fills its run position. */
   const record = (attempt: Attempt, result: PoolRunItemResult): void => {
-    const position = positionOf(attempt, result.itemId);
+    const position = attempt.open.get(result.itemId) ?? -1;
+    attempt.open.delete(result.itemId);
     if (position >= 0) attempt.handle.slots.set(position, result);
   };
 
@@ -673,16 +671,13 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
     if (attempt.member !== undefined) learnFrom(attempt, attempt.member, event);
     if (attempt.done || attempt.handle.ended) return;
     const origin = originOf(attempt);
-    const common = { batchId: attempt.batchId, ...origin };
     if (event.type === 'enqueued') {
       attempt.enqueued = event;
-      for (const id of event.itemIds) attempt.open.add(id);
+      event.itemIds.forEach((id, k) => attempt.open.set(id, attempt.positions === null ? k : attempt.positions[k] ?? -1));
       attempt.handle.batches.push({ batchId: event.batchId, server: origin.server });
     } else if (event.type === 'completed') {
-      attempt.open.delete(event.itemId);
-      record(attempt, { itemId: event.itemId, status: 'completed', outputs: event.outputs, fieldValues: event.queueItem.field_values ?? [], queueItem: event.queueItem, ...common });
+      record(attempt, { itemId: event.itemId, status: 'completed', outputs: event.outputs, fieldValues: event.queueItem.field_values ?? [], queueItem: event.queueItem, batchId: attempt.batchId, ...origin });
     } else if (event.type === 'failed') {
-      attempt.open.delete(event.itemId);
       record(attempt, {
         itemId: event.itemId,
         status: 'failed',
@@ -691,11 +686,11 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
         ...(event.nodeId !== undefined ? { failedNodeId: event.nodeId } : {}),
         fieldValues: [],
         queueItem: null,
-        ...common,
+        batchId: attempt.batchId,
+        ...origin,
       });
     } else if (event.type === 'canceled') {
-      attempt.open.delete(event.itemId);
-      record(attempt, { itemId: event.itemId, status: 'canceled', outputs: [], fieldValues: [], queueItem: null, ...common });
+      record(attempt, { itemId: event.itemId, status: 'canceled', outputs: [], fieldValues: [], queueItem: null, batchId: attempt.batchId, ...origin });
     }
     attempt.handle.emit({ ...event, ...origin } as PoolRunEvent);
   };
@@ -757,13 +752,12 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
         }),
       );
     } else {
-      const lost = [...attempt.enqueued.itemIds].filter((id) => attempt.open.has(id));
+      const lost = [...attempt.open.keys()];
+      const positions = [...attempt.open.values()];
       const origin = originOf(attempt);
       const message = `The server ${member.ref.url} was lost (its socket and REST calls failed) after batch ${attempt.batchId} was enqueued there. ${options.requeueOnServerLoss === true ? 'The pool resubmits the item elsewhere when it can (events with retryOf); ' : 'Run it again, or set requeueOnServerLoss to have the pool resubmit it; '}if the server comes back with its queue, the pool cancels the batch there.`;
-      const positions = lost.map((id) => positionOf(attempt, id));
       for (const itemId of lost) {
         if (handle.ended) return;
-        attempt.open.delete(itemId);
         const error = { type: SERVER_LOST, message, traceback: '' };
         record(attempt, { itemId, status: 'failed', outputs: [], error, fieldValues: [], queueItem: null, batchId: attempt.batchId, ...origin });
         handle.emit({ type: 'failed', itemId, error, ...origin });

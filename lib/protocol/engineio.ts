@@ -3,6 +3,7 @@
 // a `malformed` or `unknown` packet that names the reason, so the caller can report and go on.
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
+import { isRecord } from '../workflow/record';
 import { formatPathIssues, toPathIssues } from './issues';
 
 /** The Engine.IO open packet's handshake data. Old python-engineio omits `maxPayload`. */
@@ -76,9 +77,6 @@ const parseJson = (text: string): Parsed => {
   }
 };
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const binarySize = (frame: unknown): number | undefined => {
   if (frame instanceof ArrayBuffer) return frame.byteLength;
   if (ArrayBuffer.isView(frame)) return frame.byteLength;
@@ -119,7 +117,7 @@ const decodeSocketPacket = (frame: string, text: string): DecodedFrame => {
   }
   switch (kind) {
     case 0:
-      if (data !== undefined && !isPlainObject(data)) return malformed(frame, 'a CONNECT payload must be an object');
+      if (data !== undefined && !isRecord(data)) return malformed(frame, 'a CONNECT payload must be an object');
       return { type: 'connect', namespace, data };
     case 1:
       return { type: 'disconnect', namespace };

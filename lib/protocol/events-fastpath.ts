@@ -5,6 +5,8 @@
 // error paths and messages come from one place. Equivalence is a property test
 // (spec/protocol/events-fastpath-spec.ts): change a codec, change its check.
 
+// `isRecord` mirrors `t.UnknownRecord` (io-ts's `is`): any non-null, non-array object.
+import { isRecord, type JsonRecord as Fields } from '../workflow/record';
 import type {
   InvocationCompletePayload,
   InvocationProgressPayload,
@@ -13,10 +15,6 @@ import type {
   QueueItemStatusChangedPayload,
 } from './events';
 
-type Fields = Record<string, unknown>;
-
-// Mirrors `t.UnknownRecord` (io-ts's `is`): any non-null, non-array object.
-const isRecord = (u: unknown): u is Fields => u !== null && typeof u === 'object' && !Array.isArray(u);
 const isNullableString = (u: unknown): boolean => u === null || typeof u === 'string';
 const isNullableNumber = (u: unknown): boolean => u === null || typeof u === 'number';
 // A `t.partial` field: absent (or undefined) is fine, otherwise it must match.

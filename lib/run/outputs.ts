@@ -10,7 +10,6 @@ import type { ImageRef, RunOutput, VideoRef } from './events';
 
 type Loose = Readonly<Record<string, unknown>>;
 
-
 const numberOr0 = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
 const optionalNumber = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);

@@ -36,6 +36,7 @@ import {
   isDone,
   itemsInDoubt,
   itemsNeedingSnapshot,
+  mayChangeReads,
   pendingItems,
   reduceRunAll,
   runResultOf,
@@ -231,9 +232,9 @@ const runPipeline = (
       }
       if (isDone(state)) complete();
       // What is owed depends on the state and on the read sets, and every change of those sets
-      // re-checks by itself: an event that left the state as it was (progress) owes nothing new,
-      // so a long sweep does not rescan its items for every progress event.
-      else if (changed || cleared) requestTerminalReads();
+      // re-checks by itself: node events (started, progress, completed) owe nothing new, so a long
+      // sweep does not rescan its items for each of them.
+      else if (cleared || (changed && facts.some(mayChangeReads))) requestTerminalReads();
     };
 
     /** Reads items: one by `GET .../i/{id}`, several by `items_by_ids`; a missing item is gone. */
@@ -305,7 +306,7 @@ const runPipeline = (
     const onEnqueued = (facts: readonly RunFact[], initialRead: boolean): void => {
       if (stopped) return;
       phase = 'enqueued';
-      loop = createPollLoop({ policy, scheduler, poll: readOpenItems, connected: socketConnected });
+      loop = createPollLoop({ policy, scheduler, random, poll: readOpenItems, connected: socketConnected });
       feed(facts);
       if (initialRead) readOpenItems();
     };
@@ -406,8 +407,10 @@ const runPipeline = (
       socket.events$.subscribe({
         next: (event) => {
           if (stopped) return;
-          const fact = factOfServerEvent(event, queueId);
-          const ours = fact !== null && (!('batchId' in fact) || fact.batchId === batchId);
+          // The shared socket carries every run's events: another batch's say nothing to this
+          // run's reducer, so no fact is made of them (with many runs, most events are others').
+          const fact = 'batch_id' in event && event.batch_id !== batchId ? null : factOfServerEvent(event, queueId);
+          const ours = fact !== null;
           // Once the batch has been heard from, only its own events prove the socket still tells
           // it everything: a busy server must not hide that our events stopped.
           if (ours) heardFromBatch = true;

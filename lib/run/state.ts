@@ -26,7 +26,7 @@
 //   that happened before our enqueue (the server then still has our items and runs them). It puts
 //   every open item in doubt (`itemsInDoubt`): the pipeline reads them at once; a snapshot lifts the
 //   doubt, a 404 (`item_gone`) ends the item with the reason `queue_cleared`.
-import type { InvocationOutput, QueueItem, QueueItemStatus } from '../protocol/dto';
+import { isTerminalStatus, type InvocationOutput, type QueueItem, type QueueItemStatus } from '../protocol/dto';
 import type { WorkflowOutput } from '../workflow/types';
 import type { ProgressImage, RunEvent, RunItemError, RunItemResult, RunOutput, RunResult } from './events';
 import { outputsOfQueueItem, runOutputOf } from './outputs';
@@ -163,9 +163,6 @@ export const initialRunState = (spec: RunSpec): RunState => ({
   open: 0,
 });
 
-const isTerminal = (status: QueueItemStatus): status is 'completed' | 'failed' | 'canceled' =>
-  status === 'completed' || status === 'failed' || status === 'canceled';
-
 const statusRank = (status: QueueItemStatus): number =>
   status === 'pending' ? 0 : status === 'in_progress' || status === 'waiting' ? 1 : 2;
 
@@ -177,7 +174,7 @@ const orderOf = (item: ItemState, status: QueueItemStatus, sequence: number | nu
     return sequence > item.sequence ? 'newer' : sequence === item.sequence ? 'same' : 'older';
   }
   if (status === item.status) return 'same';
-  if (isTerminal(item.status)) return 'older';
+  if (isTerminalStatus(item.status)) return 'older';
   return statusRank(status) >= statusRank(item.status) ? 'newer' : 'older';
 };
 
@@ -307,7 +304,7 @@ const applyStatus = (
     sequence: sequence ?? item.sequence,
     statusError: status === 'failed' ? error ?? item.statusError : item.statusError,
   };
-  if (isTerminal(status)) return settle(spec, next);
+  if (isTerminalStatus(status)) return settle(spec, next);
   // A newer sequence with the same status means the changes between were missed: nothing new to tell.
   return { item: next, emit: status === item.status ? [] : [{ type: 'status', itemId: item.itemId, status }] };
 };
@@ -339,7 +336,7 @@ const applyGone = (item: ItemState, reason: string): Step => {
   return finishCanceled(item, reason);
 };
 
-const isOpen = (item: ItemState): boolean => item.outcome === null && !isTerminal(item.status);
+const isOpen = (item: ItemState): boolean => item.outcome === null && !isTerminalStatus(item.status);
 
 const applyNodeFact = (
   spec: RunSpec,
@@ -511,6 +508,14 @@ export const isDone = (state: RunState): boolean => state.enqueue !== null && st
 /** The items that have not had their terminal event yet (ascending). */
 export const pendingItems = (state: RunState): readonly number[] =>
   state.itemIds.filter((id) => state.items[id].outcome === null);
+
+/**
+ * Whether a fact can change `itemsNeedingSnapshot` or `itemsInDoubt`: a node that starts, makes
+ * progress or completes touches neither an item's status nor its end, so the pipeline need not
+ * rescan a big sweep for each of them.
+ */
+export const mayChangeReads = (fact: RunFact): boolean =>
+  fact.kind !== 'node_started' && fact.kind !== 'node_progress' && fact.kind !== 'node_completed';
 
 /**
  * The items whose terminal status is known but whose terminal event waits for an authoritative

@@ -32,8 +32,8 @@ export interface TokenLifetime {
 }
 
 /** InvokeAI's token lifetimes: a day, or a week with `remember_me`. */
-export const DAY_S = 86400;
-export const WEEK_S = 604800;
+const DAY_S = 86400;
+const WEEK_S = 604800;
 
 /** Users and issued tokens. */
 export class AuthStore {

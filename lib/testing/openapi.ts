@@ -61,7 +61,7 @@ export class OpenApiNotFoundError extends Error {
 }
 
 /** Where the shipped InvokeAI OpenAPI document may be: next to this module (source) or the bundle (`dist/data`). */
-export const openApiCandidates = (): ReadonlyArray<string> => {
+const openApiCandidates = (): ReadonlyArray<string> => {
   // __dirname does not exist in an ES module bundle; fall back to the working directory
   const here = typeof __dirname === 'string' ? __dirname : process.cwd();
   return [path.join(here, 'data', 'openapi.json'), path.join(here, 'testing', 'data', 'openapi.json'), path.join(here, '..', 'lib', 'testing', 'data', 'openapi.json')];

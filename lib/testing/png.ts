@@ -38,7 +38,7 @@ export const renderPng = (width: number, height: number, key: string): Buffer =>
 };
 
 /** Reads width and height from a PNG buffer, or undefined if it is not a PNG. */
-export const pngSize = (bytes: Buffer): { width: number; height: number } | undefined => {
+const pngSize = (bytes: Buffer): { width: number; height: number } | undefined => {
   const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
   if (bytes.length < 24 || sig.some((b, i) => bytes[i] !== b)) return undefined;
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };

@@ -5,7 +5,7 @@ import { ModelConfig } from './models';
 import { JsonSchema, NodeSchema, SchemaIndex, nonNullAlternatives } from './openapi';
 import { hash32, imageSize, previewDataUrl, renderPng } from './png';
 import { QueueItemRecord, QueueStore } from './queue';
-import { GraphEdge, GraphNode } from './validate';
+import { GraphEdge, GraphNode, isRecord } from './validate';
 import { VideoStore, renderMp4 } from './videos';
 
 /** The largest side of a simulated image. */
@@ -80,7 +80,6 @@ interface Instance {
   readonly frames: number | undefined;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** What an output image or video records of the node that made it (board, metadata) and of its queue item. */
 const outputRecordFields = (item: QueueItemRecord, inv: Readonly<Record<string, unknown>>) => {

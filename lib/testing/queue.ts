@@ -112,19 +112,24 @@ export const itemToJson = (item: QueueItemRecord): Record<string, unknown> => ({
   workflow: item.workflow,
 });
 
-/** A redacted copy of another user's item (multi-user mode, non-admin reader). */
-export const redactItem = (json: Record<string, unknown>): Record<string, unknown> => ({
-  ...json,
+/** What another user's item and its status event hide (multi-user mode, non-admin reader): its owner, batch, session, origin and errors. */
+export const REDACTED_OWNER_FIELDS = {
   user_id: 'redacted',
   batch_id: 'redacted',
   session_id: 'redacted',
   origin: null,
   destination: null,
-  field_values: null,
-  workflow: null,
   error_type: null,
   error_message: null,
   error_traceback: null,
+} as const;
+
+/** A redacted copy of another user's item (multi-user mode, non-admin reader). */
+export const redactItem = (json: Record<string, unknown>): Record<string, unknown> => ({
+  ...json,
+  ...REDACTED_OWNER_FIELDS,
+  field_values: null,
+  workflow: null,
   priority: 0,
   session: { id: 'redacted', graph: { id: 'redacted', nodes: {}, edges: [] }, execution_graph: { id: 'redacted', nodes: {}, edges: [] }, executed: [], executed_history: [], results: {}, errors: {}, prepared_source_mapping: {}, source_prepared_mapping: {} },
 });
@@ -140,17 +145,24 @@ export interface StatusCounts {
   total: number;
 }
 
+const zeroCounts = (): StatusCounts => ({ pending: 0, in_progress: 0, waiting: 0, completed: 0, failed: 0, canceled: 0, total: 0 });
+
+/** Adds `delta` items of `status` to `counts` (in place) and returns it. */
+const addCount = (counts: StatusCounts, status: QueueItemStatus, delta: number): StatusCounts => {
+  counts[status] += delta;
+  counts.total += delta;
+  return counts;
+};
+
 /** Counts items by status. */
 export const countStatuses = (items: Iterable<QueueItemRecord>): StatusCounts => {
-  const c: StatusCounts = { pending: 0, in_progress: 0, waiting: 0, completed: 0, failed: 0, canceled: 0, total: 0 };
-  for (const it of items) {
-    c[it.status] += 1;
-    c.total += 1;
-  }
+  const c = zeroCounts();
+  for (const it of items) addCount(c, it.status, 1);
   return c;
 };
 
-const zeroCounts = (): StatusCounts => ({ pending: 0, in_progress: 0, waiting: 0, completed: 0, failed: 0, canceled: 0, total: 0 });
+/** Queue order: `priority DESC, item_id ASC` (a comparator for `sort`). */
+export const byQueueOrder = (a: QueueItemRecord, b: QueueItemRecord): number => b.priority - a.priority || a.item_id - b.item_id;
 
 /** The first of `items` (of one queue, or of all) in queue order: `priority DESC, item_id ASC`. */
 const firstInQueueOrder = (items: Iterable<QueueItemRecord>, queueId?: string): QueueItemRecord | undefined => {
@@ -162,16 +174,30 @@ const firstInQueueOrder = (items: Iterable<QueueItemRecord>, queueId?: string): 
   return best;
 };
 
+/** What the batch index keeps of one batch: its items, its status counts and its lowest-id item (whose origin and destination the batch reports). */
+interface BatchEntry {
+  readonly items: Set<QueueItemRecord>;
+  readonly counts: StatusCounts;
+  first: QueueItemRecord | undefined;
+}
+
+/** The lowest-id item of a set, if any. */
+const lowestId = (items: Iterable<QueueItemRecord>): QueueItemRecord | undefined => {
+  let first: QueueItemRecord | undefined;
+  for (const item of items) if (first === undefined || item.item_id < first.item_id) first = item;
+  return first;
+};
+
 /**
- * The queue table, with the indexes a database would have: per-queue status counts, items by
- * batch, and the pending and in-progress items. Status events carry the queue's counts and the
- * batch's, so without them every event would rescan the whole table and a long-lived simulator
- * (a bulk test, a soak) would slow down quadratically.
+ * The queue table, with the indexes a database would have: per-queue and per-batch status counts,
+ * items by batch, and the pending and in-progress items. Status events carry the queue's counts and
+ * the batch's, so without them every event would rescan the table (or the batch) and a long-lived
+ * simulator (a bulk test, a soak) would slow down quadratically.
  */
 export class QueueStore {
   private readonly items = new Map<number, QueueItemRecord>();
   private readonly countsByQueue = new Map<string, StatusCounts>();
-  private readonly batches = new Map<string, Set<QueueItemRecord>>();
+  private readonly batches = new Map<string, BatchEntry>();
   private readonly pending = new Set<QueueItemRecord>();
   private readonly inProgress = new Set<QueueItemRecord>();
   private nextId = 1;
@@ -186,8 +212,10 @@ export class QueueStore {
     this.delete(item.item_id);
     this.items.set(item.item_id, item);
     const batchKey = `${item.queue_id}\u0000${item.batch_id}`;
-    const batch = this.batches.get(batchKey) ?? new Set<QueueItemRecord>();
-    this.batches.set(batchKey, batch.add(item));
+    const batch = this.batches.get(batchKey) ?? { items: new Set<QueueItemRecord>(), counts: zeroCounts(), first: undefined };
+    this.batches.set(batchKey, batch);
+    batch.items.add(item);
+    if (batch.first === undefined || item.item_id < batch.first.item_id) batch.first = item;
     this.track(item, item.status, 1);
   }
 
@@ -200,12 +228,15 @@ export class QueueStore {
   delete(id: number): boolean {
     const item = this.items.get(id);
     if (item === undefined) return false;
+    this.track(item, item.status, -1);
     this.items.delete(id);
     const batchKey = `${item.queue_id}\u0000${item.batch_id}`;
     const batch = this.batches.get(batchKey);
-    batch?.delete(item);
-    if (batch?.size === 0) this.batches.delete(batchKey);
-    this.track(item, item.status, -1);
+    if (batch !== undefined) {
+      batch.items.delete(item);
+      if (batch.items.size === 0) this.batches.delete(batchKey);
+      else if (batch.first === item) batch.first = lowestId(batch.items);
+    }
     return true;
   }
 
@@ -213,7 +244,7 @@ export class QueueStore {
   list(queueId?: string): QueueItemRecord[] {
     return [...this.items.values()]
       .filter((i) => queueId === undefined || i.queue_id === queueId)
-      .sort((a, b) => b.priority - a.priority || a.item_id - b.item_id);
+      .sort(byQueueOrder);
   }
 
   /** The status counts of one queue. */
@@ -223,7 +254,13 @@ export class QueueStore {
 
   /** The items of one batch, in item order. */
   batchItems(queueId: string, batchId: string): QueueItemRecord[] {
-    return [...(this.batches.get(`${queueId}\u0000${batchId}`) ?? [])].sort((a, b) => a.item_id - b.item_id);
+    return [...(this.batches.get(`${queueId}\u0000${batchId}`)?.items ?? [])].sort((a, b) => a.item_id - b.item_id);
+  }
+
+  /** The status counts of one batch and its lowest-id item, without listing its items (a status event needs them). */
+  batchSummary(queueId: string, batchId: string): { readonly first: QueueItemRecord | undefined; readonly counts: StatusCounts } {
+    const batch = this.batches.get(`${queueId}\u0000${batchId}`);
+    return { first: batch?.first, counts: { ...(batch?.counts ?? zeroCounts()) } };
   }
 
   /** The item in progress in a queue, if any (the processor runs one at a time; else the first in queue order). */
@@ -234,6 +271,11 @@ export class QueueStore {
   /** The pending items (of one queue, or of all), in no particular order. */
   pendingItems(queueId?: string): QueueItemRecord[] {
     return [...this.pending].filter((i) => queueId === undefined || i.queue_id === queueId);
+  }
+
+  /** How many items are pending in all queues. */
+  pendingCount(): number {
+    return this.pending.size;
   }
 
   /** The next pending item (priority then FIFO). */
@@ -254,12 +296,12 @@ export class QueueStore {
     if (isTerminal(status)) item.completed_at = now;
   }
 
-  /** Adds (`delta` 1) or removes (-1) an item with `status` from the indexes. */
+  /** Adds (`delta` 1) or removes (-1) a stored item with `status` from the indexes. */
   private track(item: QueueItemRecord, status: QueueItemStatus, delta: 1 | -1): void {
     const counts = this.countsByQueue.get(item.queue_id) ?? zeroCounts();
-    counts[status] += delta;
-    counts.total += delta;
-    this.countsByQueue.set(item.queue_id, counts);
+    this.countsByQueue.set(item.queue_id, addCount(counts, status, delta));
+    const batch = this.batches.get(`${item.queue_id}\u0000${item.batch_id}`);
+    if (batch !== undefined) addCount(batch.counts, status, delta);
     const set = status === 'pending' ? this.pending : status === 'in_progress' ? this.inProgress : undefined;
     if (delta === 1) set?.add(item);
     else set?.delete(item);

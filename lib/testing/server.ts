@@ -11,15 +11,15 @@ import { BoardDTO, BoardRecord, BoardStore } from './boards';
 import { Timers, sqliteNow, unixNow } from './clock';
 import { SocketHub, EventLogEntry, seededRandom } from './events';
 import { FaultState, MockFaults } from './faults';
-import { ImageDTO, ImageStore, StoredImage } from './images';
+import { ImageChange, ImageDTO, ImageStore, StoredImage } from './images';
 import { ModelConfig, ModelSpec, defaultModels, filterModels, modelConfig } from './models';
 import { OpenApiDocument, SchemaIndex, indexSchemas, loadDefaultOpenApi } from './openapi';
 import { imageSize, renderPng, resizeImage } from './png';
 import { Processor } from './processor';
-import { QueueItemRecord, QueueStore, countStatuses, excludeNone, freshPending, isTerminal, itemOutcomeJson, itemToJson, redactItem } from './queue';
-import { GraphNode, ValidationIssue, expandBatch, validateEnqueueBody } from './validate';
-import { StoredVideo, VideoDTO, VideoStore, mp4Info, renderMp4, renderWebp } from './videos';
-import type { MediaRecordDTO, StoredMedia } from './media';
+import { QueueItemRecord, QueueStore, REDACTED_OWNER_FIELDS, byQueueOrder, countStatuses, excludeNone, freshPending, isTerminal, itemOutcomeJson, itemToJson, redactItem } from './queue';
+import { GraphNode, ValidationIssue, enumIssue, expandBatch, fieldRequired, isRecord, validateEnqueueBody } from './validate';
+import { StoredVideo, VideoChange, VideoDTO, VideoStore, mp4Info, renderMp4, renderWebp } from './videos';
+import type { MediaRecordDTO, NewMediaRecord, StoredMedia } from './media';
 import { WorkflowStore, workflowListItem } from './workflows';
 
 /** Options of `startMockServer`. */
@@ -173,11 +173,11 @@ const notFound = (detail = 'Not Found'): never => {
   throw new HttpError(404, detail);
 };
 const unprocessable = (issues: ReadonlyArray<ValidationIssue>): Reply => json(422, { detail: issues });
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const ORDER_DIRS = ['ASC', 'DESC'];
 const queryBool = (v: string | null): boolean | undefined => (v === null ? undefined : ['true', '1', 'yes', 'on'].includes(v.toLowerCase()));
 
 /** Expands `{a|b}` choices: every combination (combinatorial) or `max` seeded random picks. */
-export const expandDynamicPrompt = (prompt: string, max: number, combinatorial: boolean, seed?: number): string[] => {
+const expandDynamicPrompt = (prompt: string, max: number, combinatorial: boolean, seed?: number): string[] => {
   const parts = prompt.split(/(\{[^{}]*\})/).map((p) => (p.startsWith('{') && p.endsWith('}') ? p.slice(1, -1).split('|') : [p]));
   if (combinatorial) {
     let out = [''];
@@ -231,8 +231,8 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     return { queue_id: queueId, item_id: current?.item_id ?? null, batch_id: current?.batch_id ?? null, session_id: current?.session_id ?? null, ...queue.counts(queueId) };
   };
   const batchStatus = (queueId: string, batchId: string): Record<string, unknown> => {
-    const items = queue.batchItems(queueId, batchId);
-    return { queue_id: queueId, batch_id: batchId, origin: items[0]?.origin ?? null, destination: items[0]?.destination ?? null, ...countStatuses(items) };
+    const { first, counts } = queue.batchSummary(queueId, batchId);
+    return { queue_id: queueId, batch_id: batchId, origin: first?.origin ?? null, destination: first?.destination ?? null, ...counts };
   };
   const itemEventBase = (item: QueueItemRecord): Record<string, unknown> => ({
     timestamp: unixNow(),
@@ -256,14 +256,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     };
     const sanitized = {
       ...payload,
-      user_id: 'redacted',
-      batch_id: 'redacted',
-      session_id: 'redacted',
-      origin: null,
-      destination: null,
-      error_type: null,
-      error_message: null,
-      error_traceback: null,
+      ...REDACTED_OWNER_FIELDS,
       batch_status: { ...payload.batch_status, batch_id: 'redacted', origin: null, destination: null },
       queue_status: { ...payload.queue_status, item_id: null, session_id: null, batch_id: null, user_pending: null, user_in_progress: null },
     };
@@ -315,21 +308,51 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     emitStatus(item);
     return true;
   };
-  const boardDto = (b: BoardRecord): BoardDTO => {
-    const inBoard = images.all().filter((i) => i.dto.board_id === b.board_id && !i.dto.is_intermediate);
-    const videosInBoard = videos.all().filter((v) => v.dto.board_id === b.board_id && !v.dto.is_intermediate);
+  /** What a board's DTO says of its non-intermediate media: the newest image and video, and the counts by kind. */
+  type BoardTally = { lastImage: string | null; lastVideo: string | null; images: number; assets: number; videos: number };
+  /** Every board's tally, from one pass over the images and the videos (a board list would otherwise scan them once per board). */
+  const boardTallies = (): Map<string, BoardTally> => {
+    const tallies = new Map<string, BoardTally>();
+    const tallyOf = (boardId: string): BoardTally => {
+      const t = tallies.get(boardId) ?? { lastImage: null, lastVideo: null, images: 0, assets: 0, videos: 0 };
+      tallies.set(boardId, t);
+      return t;
+    };
+    for (const { dto } of images.all()) {
+      if (dto.board_id === null || dto.is_intermediate) continue;
+      const t = tallyOf(dto.board_id);
+      t.lastImage = dto.image_name;
+      if (dto.image_category === 'general') t.images += 1;
+      else t.assets += 1;
+    }
+    for (const { dto } of videos.all()) {
+      if (dto.board_id === null || dto.is_intermediate) continue;
+      const t = tallyOf(dto.board_id);
+      t.lastVideo = dto.video_name;
+      t.videos += 1;
+    }
+    return tallies;
+  };
+  const boardDto = (b: BoardRecord, tallies = boardTallies()): BoardDTO => {
+    const t = tallies.get(b.board_id);
     return {
       ...b,
-      cover_image_name: b.cover_image_name ?? inBoard[inBoard.length - 1]?.dto.image_name ?? null,
-      cover_video_name: videosInBoard[videosInBoard.length - 1]?.dto.video_name ?? null,
-      image_count: inBoard.filter((i) => i.dto.image_category === 'general').length,
-      video_count: videosInBoard.length,
-      asset_count: inBoard.filter((i) => i.dto.image_category !== 'general').length,
+      cover_image_name: b.cover_image_name ?? t?.lastImage ?? null,
+      cover_video_name: t?.lastVideo ?? null,
+      image_count: t?.images ?? 0,
+      video_count: t?.videos ?? 0,
+      asset_count: t?.assets ?? 0,
       owner_username: null,
     };
   };
+  /** The DTOs of several boards, tallying the media once. */
+  const boardDtos = (records: ReadonlyArray<BoardRecord>): BoardDTO[] => {
+    const tallies = boardTallies();
+    return records.map((b) => boardDto(b, tallies));
+  };
   const boardOr404 = (id: string): BoardRecord => boards.get(id) ?? notFound('Board not found');
-  const imageOr404 = (name: string): StoredImage => images.get(name) ?? notFound();
+  /** The image the route's `{image_name}` names, or a 404. */
+  const imageOr404 = (ctx: Ctx): StoredImage => images.get(ctx.params.image_name ?? '') ?? notFound();
   /**
    * `queue_items_canceled` / `queue_items_retried` as sockets.py routes them: the full payload to
    * admins, each owner a copy with only their own items, and a copy with empty lists to the queue room.
@@ -353,17 +376,15 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       sanitized: { room: queueId, payload: payload([], {}) },
     });
   };
-  const emitCanceled = (queueId: string, canceled: QueueItemRecord[]): void => emitBulk('queue_items_canceled', queueId, canceled);
-  const bulkCancel = (ctx: Ctx, queueId: string, pick: (i: QueueItemRecord) => boolean): Reply => {
-    const targets = queue.list(queueId).filter((i) => !isTerminal(i.status) && pick(i) && canSee(ctx.user, i.user_id));
+  /** Cancels the unfinished items among `candidates` (in queue order) that the caller may change. */
+  const bulkCancel = (ctx: Ctx, queueId: string, candidates: ReadonlyArray<QueueItemRecord>): Reply => {
+    const targets = candidates.filter((i) => !isTerminal(i.status) && canSee(ctx.user, i.user_id));
     for (const i of targets) {
       // the running item is canceled through the processor path, which emits its status; pending ones are bulk-updated
       if (i.status === 'in_progress') cancelItem(i);
-      else {
-        queue.setStatus(i, 'canceled');
-      }
+      else queue.setStatus(i, 'canceled');
     }
-    if (targets.length) emitCanceled(queueId, targets);
+    if (targets.length) emitBulk('queue_items_canceled', queueId, targets);
     return json(200, { canceled: targets.length });
   };
   const newSession = (graph: QueueItemRecord['session']['graph']): QueueItemRecord['session'] => ({
@@ -426,11 +447,10 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     if (!r.ok) return unprocessable(r.issues);
     const queueId = ctx.params.queue_id ?? 'default';
     const combos = expandBatch(r.batch);
-    const pendingCount = queue.pendingItems().length;
-    const room = Math.max(0, maxQueueSize - pendingCount);
+    const room = Math.max(0, maxQueueSize - queue.pendingCount());
     const chosen = combos.slice(0, room);
-    const pendingPriorities = queue.pendingItems(queueId).map((i) => i.priority);
-    const priority = r.prepend ? (pendingPriorities.length ? Math.max(...pendingPriorities) : 0) + 1 : 0;
+    // the next pending item has the queue's highest pending priority
+    const priority = r.prepend ? (queue.next(queueId)?.priority ?? 0) + 1 : 0;
     const now = sqliteNow();
     const ids: number[] = [];
     for (const values of chosen) {
@@ -506,7 +526,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   });
   route('GET', '/api/v1/queue/{queue_id}/item_ids', (ctx) => {
     const dir = ctx.query.get('order_dir') ?? 'DESC';
-    if (dir !== 'ASC' && dir !== 'DESC') return unprocessable([{ type: 'enum', loc: ['query', 'order_dir'], msg: "Input should be 'ASC' or 'DESC'", input: dir, ctx: { expected: "'ASC' or 'DESC'" } }]);
+    if (dir !== 'ASC' && dir !== 'DESC') return unprocessable([enumIssue(['query', 'order_dir'], ORDER_DIRS, dir)]);
     const ids = queue.list(ctx.params.queue_id).map((i) => i.item_id).sort((a, b) => (dir === 'ASC' ? a - b : b - a));
     return json(200, { item_ids: ids, total_count: ids.length });
   });
@@ -514,7 +534,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   const itemsByIds = (shape: (item: QueueItemRecord, ctx: Ctx) => unknown): Handler => async (ctx) => {
     const body = await ctx.body();
     const ids = isRecord(body) && Array.isArray(body.item_ids) ? body.item_ids : undefined;
-    if (!ids) return unprocessable([{ type: 'missing', loc: ['body', 'item_ids'], msg: 'Field required', input: body }]);
+    if (!ids) return unprocessable([fieldRequired(['body', 'item_ids'], body)]);
     return json(
       200,
       ids
@@ -574,15 +594,18 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   route('PUT', '/api/v1/queue/{queue_id}/cancel_by_batch_ids', async (ctx) => {
     const body = await ctx.body();
     const batchIds = isRecord(body) && Array.isArray(body.batch_ids) ? (body.batch_ids as unknown[]) : undefined;
-    if (!batchIds) return unprocessable([{ type: 'missing', loc: ['body', 'batch_ids'], msg: 'Field required', input: body }]);
-    return bulkCancel(ctx, ctx.params.queue_id ?? '', (i) => batchIds.includes(i.batch_id));
+    if (!batchIds) return unprocessable([fieldRequired(['body', 'batch_ids'], body)]);
+    const queueId = ctx.params.queue_id ?? '';
+    // the batch index answers each batch; merged back into queue order, as a scan of the queue would give
+    const distinct = [...new Set(batchIds.filter((b): b is string => typeof b === 'string'))];
+    return bulkCancel(ctx, queueId, distinct.flatMap((b) => queue.batchItems(queueId, b)).sort(byQueueOrder));
   });
   route('PUT', '/api/v1/queue/{queue_id}/cancel_by_destination', (ctx) => {
     const dest = ctx.query.get('destination');
-    if (dest === null) return unprocessable([{ type: 'missing', loc: ['query', 'destination'], msg: 'Field required', input: null }]);
-    return bulkCancel(ctx, ctx.params.queue_id ?? '', (i) => i.destination === dest);
+    if (dest === null) return unprocessable([fieldRequired(['query', 'destination'], null)]);
+    return bulkCancel(ctx, ctx.params.queue_id ?? '', queue.list(ctx.params.queue_id).filter((i) => i.destination === dest));
   });
-  route('PUT', '/api/v1/queue/{queue_id}/cancel_all_except_current', (ctx) => bulkCancel(ctx, ctx.params.queue_id ?? '', (i) => i.status !== 'in_progress'));
+  route('PUT', '/api/v1/queue/{queue_id}/cancel_all_except_current', (ctx) => bulkCancel(ctx, ctx.params.queue_id ?? '', queue.list(ctx.params.queue_id).filter((i) => i.status !== 'in_progress')));
   route('PUT', '/api/v1/queue/{queue_id}/delete_all_except_current', (ctx) => {
     const targets = queue.list(ctx.params.queue_id).filter((i) => i.status !== 'in_progress' && canSee(ctx.user, i.user_id));
     targets.forEach((i) => queue.delete(i.item_id));
@@ -615,7 +638,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   });
   route('GET', '/api/v1/queue/{queue_id}/counts_by_destination', (ctx) => {
     const dest = ctx.query.get('destination');
-    if (dest === null) return unprocessable([{ type: 'missing', loc: ['query', 'destination'], msg: 'Field required', input: null }]);
+    if (dest === null) return unprocessable([fieldRequired(['query', 'destination'], null)]);
     return json(200, { queue_id: ctx.params.queue_id, destination: dest, ...countStatuses(queue.list(ctx.params.queue_id).filter((i) => i.destination === dest)) });
   });
   route('DELETE', '/api/v1/queue/{queue_id}/d/{destination}', (ctx) => {
@@ -643,7 +666,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   // utilities
   route('POST', '/api/v1/utilities/dynamicprompts', async (ctx) => {
     const body = await ctx.body();
-    if (!isRecord(body) || typeof body.prompt !== 'string') return unprocessable([{ type: 'missing', loc: ['body', 'prompt'], msg: 'Field required', input: body }]);
+    if (!isRecord(body) || typeof body.prompt !== 'string') return unprocessable([fieldRequired(['body', 'prompt'], body)]);
     const max = typeof body.max_prompts === 'number' ? body.max_prompts : 1000;
     const seed = typeof body.seed === 'number' ? body.seed : undefined;
     return json(200, { prompts: expandDynamicPrompt(body.prompt, max, body.combinatorial !== false, seed), error: null });
@@ -651,22 +674,18 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
 
   // what the image and video routes share (the video routes mirror the image ones)
   const MEDIA_CATEGORIES = ['general', 'mask', 'control', 'user', 'other'];
-  const categoryIssue = (loc: ReadonlyArray<string | number>, input: unknown): ValidationIssue => ({
-    type: 'enum',
-    loc: [...loc],
-    msg: "Input should be 'general', 'mask', 'control', 'user' or 'other'",
-    input,
-    ctx: { expected: "'general', 'mask', 'control', 'user' or 'other'" },
-  });
-  const FILE_MISSING: ValidationIssue = { type: 'missing', loc: ['body', 'file'], msg: 'Field required', input: null };
+  const categoryIssue = (loc: ReadonlyArray<string | number>, input: unknown): ValidationIssue => enumIssue(loc, MEDIA_CATEGORIES, input);
+  // media bytes never change under a name; in multi-user mode they are private to their owner
+  const mediaCacheControl = multi ? 'private, no-store' : 'max-age=31536000';
+  const FILE_MISSING: ValidationIssue = fieldRequired(['body', 'file'], null);
   /** An upload's form, file, category (the query's `categoryParam`) and `is_intermediate`; throws the 422 of a missing or bad one. */
   const readUpload = async (ctx: Ctx, categoryParam: 'image_category' | 'video_category'): Promise<{ form: FormData; file: File; category: ImageDTO['image_category']; intermediate: boolean }> => {
     const category = ctx.query.get(categoryParam);
     const intermediate = queryBool(ctx.query.get('is_intermediate'));
     const issues: ValidationIssue[] = [];
-    if (category === null) issues.push({ type: 'missing', loc: ['query', categoryParam], msg: 'Field required', input: null });
+    if (category === null) issues.push(fieldRequired(['query', categoryParam], null));
     else if (!MEDIA_CATEGORIES.includes(category)) issues.push(categoryIssue(['query', categoryParam], category));
-    if (intermediate === undefined) issues.push({ type: 'missing', loc: ['query', 'is_intermediate'], msg: 'Field required', input: null });
+    if (intermediate === undefined) issues.push(fieldRequired(['query', 'is_intermediate'], null));
     const contentType = ctx.req.headers['content-type'] ?? '';
     if (!contentType.startsWith('multipart/form-data')) issues.push(FILE_MISSING);
     if (issues.length) throw new HttpError(422, issues);
@@ -681,18 +700,25 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     if (!file || typeof file === 'string') throw new HttpError(422, [FILE_MISSING]);
     return { form, file, category: category as ImageDTO['image_category'], intermediate: intermediate === true };
   };
-  /** Where an upload goes and what is stored with it; throws 404 for an unknown board, 400 for metadata that is not JSON. */
-  const uploadPlacement = (ctx: Ctx, form: FormData): { boardId: string | null; metadata: unknown } => {
+  /** The kind-independent fields of an uploaded record: its owner, board, session and metadata; throws 404 for an unknown board, 400 for metadata that is not JSON. */
+  const uploadedRecord = (ctx: Ctx, form: FormData, intermediate: boolean): Omit<NewMediaRecord, 'bytes'> => {
     const boardId = ctx.query.get('board_id');
     if (boardId && !boards.get(boardId)) throw new HttpError(404, 'Board not found');
     const metaRaw = form.get('metadata');
-    if (typeof metaRaw !== 'string') return { boardId, metadata: null };
+    let metadata: unknown = null;
     try {
-      return { boardId, metadata: JSON.parse(metaRaw) };
+      if (typeof metaRaw === 'string') metadata = JSON.parse(metaRaw);
     } catch {
       throw new HttpError(400, 'Invalid metadata JSON');
     }
+    return { is_intermediate: intermediate, session_id: ctx.query.get('session_id'), board_id: boardId, metadata, user_id: ctx.user.user_id };
   };
+  /** The kind-independent fields of an `ImageRecordChanges` / `VideoRecordChanges` body that have the right type (others are ignored). */
+  const recordChanges = (body: Readonly<Record<string, unknown>>): Partial<Pick<MediaRecordDTO, 'session_id' | 'is_intermediate' | 'starred'>> => ({
+    ...(typeof body.session_id === 'string' ? { session_id: body.session_id } : {}),
+    ...(typeof body.is_intermediate === 'boolean' ? { is_intermediate: body.is_intermediate } : {}),
+    ...(typeof body.starred === 'boolean' ? { starred: body.starred } : {}),
+  });
   /** `GET .../workflow`: the stored workflow and graph as JSON strings, `null` when not stored. */
   const workflowReply = (m: StoredMedia<unknown>): Reply =>
     json(200, { workflow: m.workflow ? JSON.stringify(m.workflow) : null, graph: m.graph ? JSON.stringify(m.graph) : null });
@@ -713,13 +739,17 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     f: ReturnType<typeof listFilter>,
     facts: (record: S) => { readonly name: string; readonly category: string; readonly origin: string },
   ): S[] => {
-    const list = records
-      .filter((r) => f.cats.length === 0 || f.cats.includes(facts(r).category))
-      .filter((r) => f.inter === undefined || r.dto.is_intermediate === f.inter)
-      .filter((r) => f.board === null || (f.board === 'none' ? r.dto.board_id === null : r.dto.board_id === f.board))
-      .filter((r) => f.origin === null || facts(r).origin === f.origin)
-      .filter((r) => !f.search || facts(r).name.includes(f.search))
-      .filter((r) => canSee(ctx.user, r.user_id));
+    const list = records.filter((r) => {
+      const { name, category, origin } = facts(r);
+      return (
+        (f.cats.length === 0 || f.cats.includes(category)) &&
+        (f.inter === undefined || r.dto.is_intermediate === f.inter) &&
+        (f.board === null || r.dto.board_id === (f.board === 'none' ? null : f.board)) &&
+        (f.origin === null || origin === f.origin) &&
+        (!f.search || name.includes(f.search)) &&
+        canSee(ctx.user, r.user_id)
+      );
+    });
     const ordered = f.dir === 'ASC' ? list : list.slice().reverse();
     return f.starredFirst ? [...ordered.filter((r) => r.dto.starred), ...ordered.filter((r) => !r.dto.starred)] : ordered;
   };
@@ -746,7 +776,6 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       bytes = resizeImage(bytes, w, h, resizeRaw);
       size = { width: w, height: h };
     }
-    const { boardId, metadata } = uploadPlacement(ctx, form);
     const dto = images.add({
       // the real server re-encodes every upload as PNG
       image_name: `${randomUUID()}.png`,
@@ -755,45 +784,39 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       height: size.height,
       image_origin: 'external',
       image_category: category,
-      is_intermediate: intermediate,
-      session_id: ctx.query.get('session_id'),
-      board_id: boardId,
-      metadata,
-      user_id: ctx.user.user_id,
+      ...uploadedRecord(ctx, form, intermediate),
     });
     return json(201, dto, { Location: dto.image_url });
   });
-  route('GET', '/api/v1/images/i/{image_name}', (ctx) => json(200, imageOr404(ctx.params.image_name ?? '').dto));
+  route('GET', '/api/v1/images/i/{image_name}', (ctx) => json(200, imageOr404(ctx).dto));
   const fullImage: Handler = (ctx) => {
-    const img = imageOr404(ctx.params.image_name ?? '');
+    const img = imageOr404(ctx);
     return {
       status: 200,
       raw: { bytes: img.bytes, contentType: 'image/png' },
-      headers: { 'Content-Disposition': `inline; filename="${img.dto.image_name}"`, 'Cache-Control': multi ? 'private, no-store' : 'max-age=31536000' },
+      headers: { 'Content-Disposition': `inline; filename="${img.dto.image_name}"`, 'Cache-Control': mediaCacheControl },
     };
   };
   route('GET', '/api/v1/images/i/{image_name}/full', fullImage);
   route('HEAD', '/api/v1/images/i/{image_name}/full', fullImage);
   route('GET', '/api/v1/images/i/{image_name}/thumbnail', (ctx) => {
-    const img = imageOr404(ctx.params.image_name ?? '');
+    const img = imageOr404(ctx);
     // a small flat-colour lossless WebP, so the content type is the real server's and true
     return { status: 200, raw: { bytes: renderWebp(16, 16, img.dto.image_name), contentType: 'image/webp' } };
   });
   route('GET', '/api/v1/images/i/{image_name}/urls', (ctx) => {
-    const d = imageOr404(ctx.params.image_name ?? '').dto;
+    const d = imageOr404(ctx).dto;
     return json(200, { image_name: d.image_name, image_url: d.image_url, thumbnail_url: d.thumbnail_url });
   });
-  route('GET', '/api/v1/images/i/{image_name}/metadata', (ctx) => json(200, imageOr404(ctx.params.image_name ?? '').metadata ?? null));
-  route('GET', '/api/v1/images/i/{image_name}/workflow', (ctx) => workflowReply(imageOr404(ctx.params.image_name ?? '')));
+  route('GET', '/api/v1/images/i/{image_name}/metadata', (ctx) => json(200, imageOr404(ctx).metadata ?? null));
+  route('GET', '/api/v1/images/i/{image_name}/workflow', (ctx) => workflowReply(imageOr404(ctx)));
   route('PATCH', '/api/v1/images/i/{image_name}', async (ctx) => {
-    imageOr404(ctx.params.image_name ?? '');
+    imageOr404(ctx);
     const body = await ctx.body();
     if (!isRecord(body)) return unprocessable([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body }]);
-    const change: Parameters<ImageStore['update']>[1] = {
+    const change: ImageChange = {
       ...(typeof body.image_category === 'string' ? { image_category: body.image_category as ImageDTO['image_category'] } : {}),
-      ...(typeof body.session_id === 'string' ? { session_id: body.session_id } : {}),
-      ...(typeof body.is_intermediate === 'boolean' ? { is_intermediate: body.is_intermediate } : {}),
-      ...(typeof body.starred === 'boolean' ? { starred: body.starred } : {}),
+      ...recordChanges(body),
     };
     return json(200, images.update(ctx.params.image_name ?? '', change));
   });
@@ -812,7 +835,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   route('DELETE', '/api/v1/images/i/{image_name}', (ctx) => deleteImages([ctx.params.image_name ?? '']));
   const namesBody = async (ctx: Ctx): Promise<string[] | Reply> => {
     const body = await ctx.body();
-    if (!isRecord(body) || !Array.isArray(body.image_names)) return unprocessable([{ type: 'missing', loc: ['body', 'image_names'], msg: 'Field required', input: body }]);
+    if (!isRecord(body) || !Array.isArray(body.image_names)) return unprocessable([fieldRequired(['body', 'image_names'], body)]);
     return body.image_names.filter((n): n is string => typeof n === 'string');
   };
   route('POST', '/api/v1/images/delete', async (ctx) => {
@@ -855,7 +878,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   // boards
   route('POST', '/api/v1/boards/', (ctx) => {
     const name = ctx.query.get('board_name');
-    if (name === null) return unprocessable([{ type: 'missing', loc: ['query', 'board_name'], msg: 'Field required', input: null }]);
+    if (name === null) return unprocessable([fieldRequired(['query', 'board_name'], null)]);
     if (name.length > 300)
       return unprocessable([{ type: 'string_too_long', loc: ['query', 'board_name'], msg: 'String should have at most 300 characters', input: name, ctx: { max_length: 300 } }]);
     return json(201, boardDto(boards.create(randomUUID(), name, ctx.user.user_id)));
@@ -873,12 +896,12 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       .filter((b) => canSee(ctx.user, b.user_id) || b.board_visibility !== 'private')
       .slice()
       .sort((a, b) => (orderBy === 'board_name' ? a.board_name.localeCompare(b.board_name) : a.created_at.localeCompare(b.created_at)));
-    const ordered = (dir === 'DESC' ? list.reverse() : list).map(boardDto);
-    if (all) return json(200, ordered);
+    const ordered = dir === 'DESC' ? list.reverse() : list;
+    if (all) return json(200, boardDtos(ordered));
     if (offset !== null && limit !== null) {
       const o = Number(offset);
       const l = Number(limit);
-      return json(200, { limit: l, offset: o, total: ordered.length, items: ordered.slice(o, o + l) });
+      return json(200, { limit: l, offset: o, total: ordered.length, items: boardDtos(ordered.slice(o, o + l)) });
     }
     return json(400, { detail: "Invalid request: Must provide either 'all' or both 'offset' and 'limit'" });
   });
@@ -962,18 +985,18 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   route('POST', '/api/v1/board_images/', async (ctx) => {
     const body = await ctx.body();
     if (!isRecord(body) || typeof body.board_id !== 'string' || typeof body.image_name !== 'string')
-      return unprocessable([{ type: 'missing', loc: ['body', 'image_name'], msg: 'Field required', input: body }]);
+      return unprocessable([fieldRequired(['body', 'image_name'], body)]);
     return addToBoard(body.board_id, [body.image_name]);
   });
   route('DELETE', '/api/v1/board_images/', async (ctx) => {
     const body = await ctx.body();
-    if (!isRecord(body) || typeof body.image_name !== 'string') return unprocessable([{ type: 'missing', loc: ['body', 'image_name'], msg: 'Field required', input: body }]);
+    if (!isRecord(body) || typeof body.image_name !== 'string') return unprocessable([fieldRequired(['body', 'image_name'], body)]);
     return removeFromBoard([body.image_name]);
   });
   route('POST', '/api/v1/board_images/batch', async (ctx) => {
     const body = await ctx.body();
     if (!isRecord(body) || typeof body.board_id !== 'string' || !Array.isArray(body.image_names))
-      return unprocessable([{ type: 'missing', loc: ['body', 'image_names'], msg: 'Field required', input: body }]);
+      return unprocessable([fieldRequired(['body', 'image_names'], body)]);
     return addToBoard(body.board_id, body.image_names.filter((n): n is string => typeof n === 'string'));
   });
   route('POST', '/api/v1/board_images/batch/delete', async (ctx) => {
@@ -982,13 +1005,14 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   });
 
   // videos (the image routes' counterparts; the names are `<uuid>.mp4`)
-  const videoOr404 = (name: string): StoredVideo => videos.get(name) ?? notFound();
+  /** The video the route's `{video_name}` names, or a 404. */
+  const videoOr404 = (ctx: Ctx): StoredVideo => videos.get(ctx.params.video_name ?? '') ?? notFound();
   // In multi-user mode a user changes only their own videos (admins any); others' count as failed.
   const mayChange = (ctx: Ctx, v: StoredVideo): boolean => canSee(ctx.user, v.user_id);
   /** `VideoNamesBatch` of the body: the names, or the 422 FastAPI gives for it. */
   const videoNamesBody = async (ctx: Ctx): Promise<string[] | Reply> => {
     const body = await ctx.body();
-    if (!isRecord(body) || body.video_names === undefined) return unprocessable([{ type: 'missing', loc: ['body', 'video_names'], msg: 'Field required', input: body ?? null }]);
+    if (!isRecord(body) || body.video_names === undefined) return unprocessable([fieldRequired(['body', 'video_names'], body ?? null)]);
     const list = body.video_names;
     if (!Array.isArray(list)) return unprocessable([{ type: 'list_type', loc: ['body', 'video_names'], msg: 'Input should be a valid list', input: list }]);
     if (list.length > 1000)
@@ -1027,7 +1051,6 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     // only ISO-BMFF (MP4/MOV) is read here; its header boxes give the duration and frame size
     const info = mp4Info(bytes);
     if (!info) return json(415, { detail: 'Failed to read video' });
-    const { boardId, metadata } = uploadPlacement(ctx, form);
     const dto = videos.add({
       video_name: `${randomUUID()}.mp4`,
       bytes,
@@ -1038,26 +1061,20 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
       fps: null,
       video_origin: 'external',
       video_category: category,
-      is_intermediate: intermediate,
-      session_id: ctx.query.get('session_id'),
-      board_id: boardId,
-      metadata,
-      user_id: ctx.user.user_id,
+      ...uploadedRecord(ctx, form, intermediate),
     });
     return json(201, dto, { Location: dto.video_url });
   });
-  route('GET', '/api/v1/videos/i/{video_name}', (ctx) => json(200, videoOr404(ctx.params.video_name ?? '').dto));
+  route('GET', '/api/v1/videos/i/{video_name}', (ctx) => json(200, videoOr404(ctx).dto));
   route('PATCH', '/api/v1/videos/i/{video_name}', async (ctx) => {
-    videoOr404(ctx.params.video_name ?? '');
+    videoOr404(ctx);
     const body = await ctx.body();
     if (!isRecord(body)) return unprocessable([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body ?? null }]);
     if (body.video_category !== undefined && body.video_category !== null && !MEDIA_CATEGORIES.includes(String(body.video_category)))
       return unprocessable([categoryIssue(['body', 'video_category'], body.video_category)]);
-    const change: Parameters<VideoStore['update']>[1] = {
+    const change: VideoChange = {
       ...(typeof body.video_category === 'string' ? { video_category: body.video_category as VideoDTO['video_category'] } : {}),
-      ...(typeof body.session_id === 'string' ? { session_id: body.session_id } : {}),
-      ...(typeof body.is_intermediate === 'boolean' ? { is_intermediate: body.is_intermediate } : {}),
-      ...(typeof body.starred === 'boolean' ? { starred: body.starred } : {}),
+      ...recordChanges(body),
     };
     return json(200, videos.update(ctx.params.video_name ?? '', change));
   });
@@ -1075,14 +1092,14 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
         .map((v) => v.dto.video_name),
     ),
   );
-  route('GET', '/api/v1/videos/i/{video_name}/metadata', (ctx) => json(200, videoOr404(ctx.params.video_name ?? '').metadata ?? null));
-  route('GET', '/api/v1/videos/i/{video_name}/workflow', (ctx) => workflowReply(videoOr404(ctx.params.video_name ?? '')));
+  route('GET', '/api/v1/videos/i/{video_name}/metadata', (ctx) => json(200, videoOr404(ctx).metadata ?? null));
+  route('GET', '/api/v1/videos/i/{video_name}/workflow', (ctx) => workflowReply(videoOr404(ctx)));
   const fullVideo: Handler = (ctx) => {
-    const v = videoOr404(ctx.params.video_name ?? '');
+    const v = videoOr404(ctx);
     const headers = {
       'Accept-Ranges': 'bytes',
       'Content-Disposition': `inline; filename="${v.dto.video_name}"`,
-      'Cache-Control': multi ? 'private, no-store' : 'max-age=31536000',
+      'Cache-Control': mediaCacheControl,
     };
     const total = v.bytes.length;
     const range = /^bytes=(\d*)-(\d*)$/.exec(ctx.req.headers.range ?? '');
@@ -1099,23 +1116,23 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   route('GET', '/api/v1/videos/i/{video_name}/full', fullVideo);
   route('HEAD', '/api/v1/videos/i/{video_name}/full', fullVideo);
   route('GET', '/api/v1/videos/i/{video_name}/thumbnail', (ctx) => {
-    const v = videoOr404(ctx.params.video_name ?? '');
+    const v = videoOr404(ctx);
     // a flat-colour lossless WebP with the aspect ratio of the video, at most 256 pixels a side, as the real thumbnails
     const scale = 256 / Math.max(1, v.dto.width, v.dto.height);
     const bytes = renderWebp(Math.max(1, v.dto.width * scale), Math.max(1, v.dto.height * scale), v.dto.video_name);
-    return { status: 200, raw: { bytes, contentType: 'image/webp' }, headers: { 'Cache-Control': multi ? 'private, no-store' : 'max-age=31536000' } };
+    return { status: 200, raw: { bytes, contentType: 'image/webp' }, headers: { 'Cache-Control': mediaCacheControl } };
   });
   route('GET', '/api/v1/videos/i/{video_name}/urls', (ctx) => {
-    const d = videoOr404(ctx.params.video_name ?? '').dto;
+    const d = videoOr404(ctx).dto;
     return json(200, { video_name: d.video_name, video_url: d.video_url, thumbnail_url: d.thumbnail_url });
   });
   /** The videos `GET /videos/` and `/videos/names` answer, in order; or the 422 of a bad query. */
   const filterVideos = (ctx: Ctx): StoredVideo[] | Reply => {
     const f = listFilter(ctx, 'video_origin');
     const issues: ValidationIssue[] = f.cats.flatMap((c, i) => (MEDIA_CATEGORIES.includes(c) ? [] : [categoryIssue(['query', 'categories', i], c)]));
-    if (f.dir !== 'ASC' && f.dir !== 'DESC') issues.push({ type: 'enum', loc: ['query', 'order_dir'], msg: "Input should be 'ASC' or 'DESC'", input: f.dir, ctx: { expected: "'ASC' or 'DESC'" } });
+    if (f.dir !== 'ASC' && f.dir !== 'DESC') issues.push(enumIssue(['query', 'order_dir'], ORDER_DIRS, f.dir));
     if (f.origin !== null && f.origin !== 'internal' && f.origin !== 'external')
-      issues.push({ type: 'enum', loc: ['query', 'video_origin'], msg: "Input should be 'internal' or 'external'", input: f.origin, ctx: { expected: "'internal' or 'external'" } });
+      issues.push(enumIssue(['query', 'video_origin'], ['internal', 'external'], f.origin));
     if (issues.length) return unprocessable(issues);
     return selectMedia(ctx, videos.all(), f, (v) => ({ name: v.dto.video_name, category: v.dto.video_category, origin: v.dto.video_origin }));
   };
@@ -1162,7 +1179,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   route('POST', '/api/v1/videos/board', async (ctx) => {
     const body = await ctx.body();
     const missing = (['board_id', 'video_name'] as const).filter((k) => !isRecord(body) || typeof body[k] !== 'string');
-    if (missing.length) return unprocessable(missing.map((k) => ({ type: 'missing', loc: ['body', k], msg: 'Field required', input: body ?? null })));
+    if (missing.length) return unprocessable(missing.map((k) => fieldRequired(['body', k], body ?? null)));
     const { board_id: boardId, video_name: name } = body as { board_id: string; video_name: string };
     boardOr404(boardId);
     const v = videos.get(name);
@@ -1173,7 +1190,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   });
   route('DELETE', '/api/v1/videos/board', async (ctx) => {
     const body = await ctx.body();
-    if (!isRecord(body) || typeof body.video_name !== 'string') return unprocessable([{ type: 'missing', loc: ['body', 'video_name'], msg: 'Field required', input: body ?? null }]);
+    if (!isRecord(body) || typeof body.video_name !== 'string') return unprocessable([fieldRequired(['body', 'video_name'], body ?? null)]);
     const v = videos.get(body.video_name);
     if (!v || !mayChange(ctx, v)) return json(200, { affected_boards: [], removed_videos: [] });
     const affected = [...new Set([v.dto.board_id ?? 'none', 'none'])];
@@ -1198,7 +1215,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     const type = ctx.query.get('type');
     const base = ctx.query.get('base');
     const missing = (['name', 'type', 'base'] as const).filter((k) => ctx.query.get(k) === null);
-    if (missing.length) return unprocessable(missing.map((k) => ({ type: 'missing', loc: ['query', k], msg: 'Field required', input: null })));
+    if (missing.length) return unprocessable(missing.map((k) => fieldRequired(['query', k], null)));
     const m = models.find((x) => x.name === name && x.type === type && x.base === base);
     return m ? json(200, m) : json(404, { detail: 'No model found with these attributes' });
   });
@@ -1226,14 +1243,14 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   route('GET', '/api/v1/workflows/i/{workflow_id}', (ctx) => json(200, workflowDto(ctx.params.workflow_id ?? '')));
   route('POST', '/api/v1/workflows/', async (ctx) => {
     const body = await ctx.body();
-    if (!isRecord(body) || !isRecord(body.workflow)) return unprocessable([{ type: 'missing', loc: ['body', 'workflow'], msg: 'Field required', input: body }]);
+    if (!isRecord(body) || !isRecord(body.workflow)) return unprocessable([fieldRequired(['body', 'workflow'], body)]);
     const { id: _dropped, ...wf } = body.workflow;
     const rec = workflows.create(`${randomUUID()}`, wf, ctx.user.user_id);
     return json(200, { ...rec, thumbnail_url: null });
   });
   route('PATCH', '/api/v1/workflows/i/{workflow_id}', async (ctx) => {
     const body = await ctx.body();
-    if (!isRecord(body) || !isRecord(body.workflow)) return unprocessable([{ type: 'missing', loc: ['body', 'workflow'], msg: 'Field required', input: body }]);
+    if (!isRecord(body) || !isRecord(body.workflow)) return unprocessable([fieldRequired(['body', 'workflow'], body)]);
     const rec = workflows.update(ctx.params.workflow_id ?? '', body.workflow) ?? notFound(`Workflow with id ${ctx.params.workflow_id} not found`);
     return json(200, { ...rec, thumbnail_url: null });
   });
@@ -1512,7 +1529,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     },
     images: () => images.all().map((i) => i.dto),
     imageBytes: (name) => images.get(name)?.bytes,
-    boards: () => boards.all().map(boardDto),
+    boards: () => boardDtos(boards.all()),
     models: () => models,
     addModel: (spec) => {
       const m = modelConfig(spec);

@@ -1,6 +1,11 @@
 /** Enqueue-time validation of a Batch as InvokeAI's pydantic models do it, with FastAPI's 422 error shape. */
 import { JsonSchema, SchemaIndex, nonNullAlternatives, isNullable } from './openapi';
 
+// The simulator shares no code with the client library on purpose (it must not agree with the
+// client by construction), so it keeps this one-line check of its own.
+/** A JSON object (not null, not an array). */
+export const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
+
 /** One entry of FastAPI's `HTTPValidationError.detail`. */
 export interface ValidationIssue {
   readonly type: string;
@@ -47,14 +52,24 @@ export interface ValidBatch {
 /** Result of validating a value against a schema. */
 type Checked = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly issues: ValidationIssue[] };
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 const fail = (issue: ValidationIssue): Checked => ({ ok: false, issues: [issue] });
 
 const quoteList = (values: ReadonlyArray<unknown>): string => {
   const quoted = values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v)));
   return quoted.length <= 1 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
 };
+
+/** pydantic's `missing` issue: a required field at `loc` is absent from `input`. */
+export const fieldRequired = (loc: ReadonlyArray<string | number>, input: unknown): ValidationIssue => ({ type: 'missing', loc, msg: 'Field required', input });
+
+/** pydantic's `enum` issue: `input` at `loc` is none of `values`. */
+export const enumIssue = (loc: ReadonlyArray<string | number>, values: ReadonlyArray<unknown>, input: unknown): ValidationIssue => ({
+  type: 'enum',
+  loc,
+  msg: `Input should be ${quoteList(values)}`,
+  input,
+  ctx: { expected: quoteList(values) },
+});
 
 const checkNumberBounds = (s: JsonSchema, n: number, loc: ReadonlyArray<string | number>): Checked => {
   if (s.minimum !== undefined && n < s.minimum)
@@ -89,7 +104,7 @@ export const checkValue = (index: SchemaIndex, schema: JsonSchema, value: unknow
   const name = index.refName(alts[0] ?? schema) ?? s.title ?? 'object';
   if (s.enum) {
     if (s.enum.includes(value)) return { ok: true, value };
-    return fail({ type: 'enum', loc, msg: `Input should be ${quoteList(s.enum)}`, input: value, ctx: { expected: quoteList(s.enum) } });
+    return fail(enumIssue(loc, s.enum, value));
   }
   if (s.const !== undefined) {
     return value === s.const
@@ -162,7 +177,7 @@ export const checkValue = (index: SchemaIndex, schema: JsonSchema, value: unknow
       const issues: ValidationIssue[] = [];
       for (const [key, propSchema] of Object.entries(s.properties)) {
         if (!(key in value)) {
-          if (s.required?.includes(key)) issues.push({ type: 'missing', loc: [...loc, key], msg: 'Field required', input: value });
+          if (s.required?.includes(key)) issues.push(fieldRequired([...loc, key], value));
           continue;
         }
         const r = checkValue(index, propSchema, value[key], [...loc, key]);
@@ -179,7 +194,7 @@ export const checkValue = (index: SchemaIndex, schema: JsonSchema, value: unknow
 };
 
 /** Validates one graph node: known type, typed fields, extras dropped. */
-const checkNode = (index: SchemaIndex, id: string, raw: unknown, loc: ReadonlyArray<string | number>): { node?: GraphNode; issues: ValidationIssue[] } => {
+const checkNode = (index: SchemaIndex, raw: unknown, loc: ReadonlyArray<string | number>): { node?: GraphNode; issues: ValidationIssue[] } => {
   if (!isRecord(raw) || typeof raw.type !== 'string') {
     return {
       issues: [{ type: 'union_tag_not_found', loc, msg: "Unable to extract tag using discriminator 'type'", input: raw, ctx: { discriminator: "'type'" } }],
@@ -210,7 +225,7 @@ const checkNode = (index: SchemaIndex, id: string, raw: unknown, loc: ReadonlyAr
       continue;
     }
     if (!(key in raw)) {
-      if (key === 'id') issues.push({ type: 'missing', loc: [...nodeLoc, key], msg: 'Field required', input: raw });
+      if (key === 'id') issues.push(fieldRequired([...nodeLoc, key], raw));
       else if ('default' in propSchema) out[key] = structuredClone(propSchema.default);
       continue;
     }
@@ -296,7 +311,7 @@ const isEdge = (e: unknown): e is GraphEdge =>
   typeof e.destination.field === 'string';
 
 /** Validates a graph; structural errors are reported as pydantic `value_error`s at `loc`. */
-export const validateGraph = (
+const validateGraph = (
   index: SchemaIndex,
   raw: unknown,
   loc: ReadonlyArray<string | number>,
@@ -309,7 +324,7 @@ export const validateGraph = (
   const rawNodes = raw.nodes === undefined ? {} : raw.nodes;
   if (!isRecord(rawNodes)) return { issues: [{ type: 'dict_type', loc: [...loc, 'nodes'], msg: 'Input should be a valid dictionary', input: rawNodes }] };
   for (const [id, rawNode] of Object.entries(rawNodes)) {
-    const r = checkNode(index, id, rawNode, [...loc, 'nodes', id]);
+    const r = checkNode(index, rawNode, [...loc, 'nodes', id]);
     issues.push(...r.issues);
     if (r.node) nodes[id] = r.node;
   }
@@ -367,11 +382,11 @@ export const validateEnqueueBody = (
   const raw = body.batch;
   if (!isRecord(raw)) {
     return raw === undefined
-      ? { ok: false, issues: [{ type: 'missing', loc: ['body', 'batch'], msg: 'Field required', input: body }] }
+      ? { ok: false, issues: [fieldRequired(['body', 'batch'], body)] }
       : { ok: false, issues: [{ type: 'model_type', loc: ['body', 'batch'], msg: 'Input should be a valid dictionary or instance of Batch', input: raw, ctx: { class_name: 'Batch' } }] };
   }
   const issues: ValidationIssue[] = [];
-  if (raw.graph === undefined) issues.push({ type: 'missing', loc: ['body', 'batch', 'graph'], msg: 'Field required', input: raw });
+  if (raw.graph === undefined) issues.push(fieldRequired(['body', 'batch', 'graph'], raw));
   const g = raw.graph === undefined ? { issues: [] as ValidationIssue[] } : validateGraph(index, raw.graph, ['body', 'batch', 'graph'], newId);
   issues.push(...g.issues);
   let runs = 1;

@@ -8,7 +8,7 @@ import * as E from 'fp-ts/Either';
 import { InputError } from './errors';
 import { getInput, refOfKey } from './inputs';
 import { checkValue } from './values';
-import type { InvocationNode, Workflow, WorkflowJson } from './types';
+import type { DefaultEdge, InvocationNode, Workflow, WorkflowJson } from './types';
 
 /** One swept field: the server runs the graph once per item, setting `node_path.field_name` to it. */
 export interface BatchDatum {
@@ -85,8 +85,8 @@ const nodeName = (node: InvocationNode): string => (node.data.label !== '' ? `"$
 /** The items of a batch node: its own collection, or the values of the generator connected to it. */
 const batchItems = (json: WorkflowJson, index: EdgeIndex, node: InvocationNode, options: BatchOptions | undefined): readonly unknown[] => {
   const inputName = COLLECTION_INPUT[node.data.type]!;
-  const incoming = json.edges.find((e) => e.type === 'default' && e.target === node.id && e.targetHandle === inputName);
-  if (incoming !== undefined && incoming.type === 'default') {
+  const incoming = json.edges.find((e): e is DefaultEdge => e.type === 'default' && e.target === node.id && e.targetHandle === inputName);
+  if (incoming !== undefined) {
     const resolved = resolveEdgeSource(index, incoming.source, incoming.sourceHandle);
     const source = resolved !== undefined ? index.nodes.get(resolved.source) : undefined;
     if (source?.type === 'invocation' && GENERATOR_NODE_TYPES.has(source.data.type)) {
@@ -168,7 +168,7 @@ export const batchNodeData = (wf: Workflow, options?: BatchOptions): BatchDatum[
 };
 
 /** Sweep values as batch data: `zip` → one inner list, `product` → one inner list per ref. */
-export const sweepData = (wf: Workflow, sweep: Sweep): BatchDatum[][] => {
+const sweepData = (wf: Workflow, sweep: Sweep): BatchDatum[][] => {
   const refs = Object.entries(sweep.values);
   const datums: BatchDatum[] = refs.map(([key, items]) => {
     const ref = refOfKey(key);

@@ -181,6 +181,9 @@ export const FormCodec = t.type(
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
+/** The path segment of an object key: `.key` for an identifier, else `["odd key"]`. */
+export const keySegment = (key: string): string => (IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
+
 /** `$.a.b[3]["odd key"]` from an io-ts context: union and intersection branches add no segment. */
 export const contextPath = (context: t.Context): string => {
   let path = '$';
@@ -190,7 +193,7 @@ export const contextPath = (context: t.Context): string => {
     const tag = parent._tag;
     if (tag === 'UnionType' || tag === 'IntersectionType' || tag === 'TaggedUnionType' || tag === 'RefinementType') continue;
     if (tag === 'ArrayType' || tag === 'ReadonlyArrayType') path += `[${key}]`;
-    else path += IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+    else path += keySegment(key);
   }
   return path;
 };

@@ -29,13 +29,14 @@ export interface InputIssue {
   readonly candidates?: readonly string[];
 }
 
-const MAX_LISTED = 20;
-
-const listIssues = (lines: readonly string[]): string => {
-  const shown = lines.slice(0, MAX_LISTED).map((l) => `  - ${l}`);
-  if (lines.length > MAX_LISTED) shown.push(`  - ... and ${lines.length - MAX_LISTED} more`);
+/** The lines as an indented list, each after `bullet`, cut after `max` with a count of the rest. */
+export const listLines = (lines: readonly string[], max: number, bullet: string): string => {
+  const shown = lines.slice(0, max).map((l) => `${bullet}${l}`);
+  if (lines.length > max) shown.push(`${bullet}... and ${lines.length - max} more`);
   return shown.join('\n');
 };
+
+const listIssues = (lines: readonly string[]): string => listLines(lines, 20, '  - ');
 
 /** The text is not a workflow this library can load; `issues` says where and why. */
 export class WorkflowDecodeError extends Error {

@@ -4,9 +4,9 @@
 
 import * as E from 'fp-ts/Either';
 import { produce } from 'immer';
-import { InputError, type InputIssue } from './errors';
+import { InputError, type InputIssue, listLines } from './errors';
 import { fieldSettings, formFieldElements, isFormEmpty, loadForm, nodeFieldElementId, withoutElements } from './form';
-import { connectedInputs, fieldKey, inputPath, listInputs, nodeDisplayLabel, resolveInput } from './inputs';
+import { connectedInputs, fieldKey, inputPath, listInputs, type MutableInstance, nodeDisplayLabel, resolveInput } from './inputs';
 import type {
   FieldIdentifier,
   FieldTemplate,
@@ -17,6 +17,7 @@ import type {
   WorkflowForm,
   WorkflowJson,
 } from './types';
+import { connectionOnly } from './values';
 import { makeWorkflow, workflowWarnings } from './workflow';
 
 /** Names a node input, in or out of the form: `nodeId.fieldName`, `nodeLabel.fieldName`, `nodeType.fieldName`, or a `FieldIdentifier`. */
@@ -35,13 +36,7 @@ interface NodeInput {
   readonly template: FieldTemplate | undefined;
 }
 
-const MAX_LISTED = 40;
-
-const listLines = (lines: readonly string[]): string => {
-  const shown = lines.slice(0, MAX_LISTED).map((l) => `  ${l}`);
-  if (lines.length > MAX_LISTED) shown.push(`  ... and ${lines.length - MAX_LISTED} more`);
-  return shown.join('\n');
-};
+const listCandidates = (lines: readonly string[]): string => listLines(lines, 40, '  ');
 
 const invocationNodes = (wf: Workflow): readonly InvocationNode[] =>
   wf.json.nodes.filter((n): n is InvocationNode => n.type === 'invocation');
@@ -51,9 +46,6 @@ const fieldNamesOf = (wf: Workflow, node: InvocationNode): readonly string[] => 
   const fromTemplate = Object.keys(wf.templates[node.data.type]?.inputs ?? {});
   return [...fromTemplate, ...Object.keys(node.data.inputs).filter((f) => !fromTemplate.includes(f))];
 };
-
-/** A field that only an edge can feed (latents, conditioning, UNet...). */
-const connectionOnly = (template: FieldTemplate | undefined): boolean => template?.input === 'connection' || template?.kind === 'connection';
 
 /** How a node input is shown in an error's list of candidates. */
 const describeNodeInput = (wf: Workflow, node: InvocationNode, fieldName: string): string => {
@@ -82,7 +74,7 @@ const refText = (field: NodeFieldRef): string => (typeof field === 'string' ? JS
 const unknown = (ref: string, message: string, candidates: readonly string[]): InputIssue => ({
   code: 'unknown-ref',
   ref,
-  message: `${message}:\n${listLines(candidates)}`,
+  message: `${message}:\n${listCandidates(candidates)}`,
   candidates,
 });
 
@@ -130,7 +122,7 @@ const resolveNodeInput = (wf: Workflow, field: NodeFieldRef): E.Either<InputIssu
   return E.left({
     code: 'ambiguous-ref',
     ref: field,
-    message: `${refText(field)} names ${matches.length} nodes; use "nodeId.fieldName" to pick one:\n${listLines(candidates)}`,
+    message: `${refText(field)} names ${matches.length} nodes; use "nodeId.fieldName" to pick one:\n${listCandidates(candidates)}`,
     candidates,
   });
 };
@@ -146,8 +138,6 @@ const materialisedForm = (wf: Workflow): WorkflowForm =>
 
 const inForm = (form: WorkflowForm, nodeId: string, fieldName: string): boolean =>
   formFieldElements(form).some((el) => el.data.fieldIdentifier.nodeId === nodeId && el.data.fieldIdentifier.fieldName === fieldName);
-
-type MutableInstance = { name: string; label: string; description: string; value?: unknown };
 
 /** The nodes with one input instance relabelled (created when the node has no instance for it yet). */
 const relabel = (wf: Workflow, node: InvocationNode, fieldName: string, label: string): WorkflowJson['nodes'] => {

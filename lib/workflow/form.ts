@@ -81,7 +81,8 @@ export const formFieldElements = (form: WorkflowForm): readonly NodeFieldElement
 export const formFieldOrder = (form: WorkflowForm): readonly FieldIdentifier[] =>
   formFieldElements(form).map((el) => el.data.fieldIdentifier);
 
-const elementPath = (id: string): string => `$.form.elements[${JSON.stringify(id)}]`;
+/** `$.form.elements["id"]`: the JSON path of a form element. */
+export const elementPath = (id: string): string => `$.form.elements[${JSON.stringify(id)}]`;
 
 /** Whether `fieldName` is an input of the invocation node (its instance, or its template's field). */
 const nodeHasField = (node: WorkflowNode, fieldName: string, templates: NodeTemplates): boolean => {

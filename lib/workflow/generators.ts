@@ -63,21 +63,6 @@ const splitInput = (input: string, splitOn: string): string[] => {
   return input.split(separator);
 };
 
-const parseNumbers = (g: Rec, defaultInput: string, parse: (s: string) => number): number[] =>
-  splitInput(str(g, 'input', defaultInput), str(g, 'splitOn', ','))
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map(parse)
-    .filter((n) => !Number.isNaN(n));
-
-/** `count` values from `start` by `step` (GUI defaults 0 and 10); a step of 0 gives `start` once. */
-const arithmeticSequence = (g: Rec, defaultStep: number): number[] => {
-  const start = num(g, 'start', 0);
-  const step = num(g, 'step', defaultStep);
-  if (step === 0) return [start];
-  return Array.from({ length: num(g, 'count', 10) }, (_, i) => start + i * step);
-};
-
 const precomputed = (g: Rec): readonly unknown[] | undefined => (Array.isArray(g['values']) ? g['values'] : undefined);
 
 /** ` on node <id>` for messages, when the node is known. */
@@ -94,63 +79,81 @@ const unknownType = (kind: string, g: unknown, options: GeneratorOptions | undef
   );
 
 /**
- * The values of a `FloatGeneratorField` (arithmetic, linear, uniform random, parse string), as the GUI computes them.
- * A non-null `values` list (the GUI's cached result) wins.
+ * What tells the float generators from the integer ones: the GUI's defaults (`step`; `end` is also
+ * the uniform `max`), and the rounding (an integer linear offset to the nearest, an integer uniform
+ * draw down over `[min, max]` inclusive).
  */
-export const resolveFloatGenerator = (generator: unknown, options?: GeneratorOptions): readonly number[] => {
-  if (!isRecord(generator)) throw unknownType('float', generator, options);
+interface NumberRules {
+  readonly kind: 'float' | 'integer';
+  readonly step: number;
+  readonly end: number;
+  readonly linearOffset: (exact: number) => number;
+  readonly uniform: (r: number, min: number, max: number) => number;
+  readonly defaultInput: string;
+  readonly parse: (s: string) => number;
+}
+
+const FLOAT_RULES: NumberRules = {
+  kind: 'float', step: 0.1, end: 1,
+  linearOffset: (exact) => exact,
+  uniform: (r, min, max) => r * (max - min) + min,
+  defaultInput: '0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1',
+  parse: parseFloat,
+};
+
+const INTEGER_RULES: NumberRules = {
+  kind: 'integer', step: 1, end: 10,
+  linearOffset: Math.round,
+  uniform: (r, min, max) => Math.floor(r * (max - min + 1)) + min,
+  defaultInput: '1,2,3,4,5,6,7,8,9,10',
+  parse: (s) => parseInt(s, 10),
+};
+
+const resolveNumberGenerator = (rules: NumberRules, generator: unknown, options: GeneratorOptions | undefined): readonly number[] => {
+  if (!isRecord(generator)) throw unknownType(rules.kind, generator, options);
   const values = precomputed(generator);
   if (values !== undefined) return values.filter((v): v is number => typeof v === 'number');
   switch (generator['type']) {
-    case 'float_generator_arithmetic_sequence':
-      return arithmeticSequence(generator, 0.1);
-    case 'float_generator_linear_distribution': {
+    case `${rules.kind}_generator_arithmetic_sequence`: {
       const start = num(generator, 'start', 0);
-      const end = num(generator, 'end', 1);
+      const step = num(generator, 'step', rules.step);
+      // A step of 0 gives `start` once.
+      return step === 0 ? [start] : Array.from({ length: num(generator, 'count', 10) }, (_, i) => start + i * step);
+    }
+    case `${rules.kind}_generator_linear_distribution`: {
+      const start = num(generator, 'start', 0);
+      const end = num(generator, 'end', rules.end);
       const count = num(generator, 'count', 10);
       if (count === 1) return [start];
-      return Array.from({ length: count }, (_, i) => start + (end - start) * (i / (count - 1)));
+      return Array.from({ length: count }, (_, i) => start + rules.linearOffset((end - start) * (i / (count - 1))));
     }
-    case 'float_generator_random_distribution_uniform': {
+    case `${rules.kind}_generator_random_distribution_uniform`: {
       const min = num(generator, 'min', 0);
-      const max = num(generator, 'max', 1);
+      const max = num(generator, 'max', rules.end);
       const rng = rngFor(generator, options);
-      return Array.from({ length: num(generator, 'count', 10) }, () => rng() * (max - min) + min);
+      return Array.from({ length: num(generator, 'count', 10) }, () => rules.uniform(rng(), min, max));
     }
-    case 'float_generator_parse_string':
-      return parseNumbers(generator, '0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1', parseFloat);
+    case `${rules.kind}_generator_parse_string`:
+      return splitInput(str(generator, 'input', rules.defaultInput), str(generator, 'splitOn', ','))
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0)
+        .map(rules.parse)
+        .filter((n) => !Number.isNaN(n));
     default:
-      throw unknownType('float', generator, options);
+      throw unknownType(rules.kind, generator, options);
   }
 };
 
+/**
+ * The values of a `FloatGeneratorField` (arithmetic, linear, uniform random, parse string), as the GUI computes them.
+ * A non-null `values` list (the GUI's cached result) wins.
+ */
+export const resolveFloatGenerator = (generator: unknown, options?: GeneratorOptions): readonly number[] =>
+  resolveNumberGenerator(FLOAT_RULES, generator, options);
+
 /** The values of an `IntegerGeneratorField`, as the GUI computes them. A non-null `values` list wins. */
-export const resolveIntegerGenerator = (generator: unknown, options?: GeneratorOptions): readonly number[] => {
-  if (!isRecord(generator)) throw unknownType('integer', generator, options);
-  const values = precomputed(generator);
-  if (values !== undefined) return values.filter((v): v is number => typeof v === 'number');
-  switch (generator['type']) {
-    case 'integer_generator_arithmetic_sequence':
-      return arithmeticSequence(generator, 1);
-    case 'integer_generator_linear_distribution': {
-      const start = num(generator, 'start', 0);
-      const end = num(generator, 'end', 10);
-      const count = num(generator, 'count', 10);
-      if (count === 1) return [start];
-      return Array.from({ length: count }, (_, i) => start + Math.round((end - start) * (i / (count - 1))));
-    }
-    case 'integer_generator_random_distribution_uniform': {
-      const min = num(generator, 'min', 0);
-      const max = num(generator, 'max', 10);
-      const rng = rngFor(generator, options);
-      return Array.from({ length: num(generator, 'count', 10) }, () => Math.floor(rng() * (max - min + 1)) + min);
-    }
-    case 'integer_generator_parse_string':
-      return parseNumbers(generator, '1,2,3,4,5,6,7,8,9,10', (s) => parseInt(s, 10));
-    default:
-      throw unknownType('integer', generator, options);
-  }
-};
+export const resolveIntegerGenerator = (generator: unknown, options?: GeneratorOptions): readonly number[] =>
+  resolveNumberGenerator(INTEGER_RULES, generator, options);
 
 const DYNAMIC_PROMPT_TYPES: ReadonlySet<string> = new Set([
   'string_generator_dynamic_prompts_combinatorial',

@@ -45,7 +45,7 @@ export const BATCH_NODE_TYPES: ReadonlySet<string> = new Set(['image_batch', 'st
 export const GENERATOR_NODE_TYPES: ReadonlySet<string> = new Set(['image_generator', 'string_generator', 'integer_generator', 'float_generator']);
 
 /** The prefix of `call_saved_workflow` dynamic inputs; they are folded into its `workflow_inputs`. */
-export const SAVED_WORKFLOW_INPUT_PREFIX = 'saved_workflow_input::';
+const SAVED_WORKFLOW_INPUT_PREFIX = 'saved_workflow_input::';
 
 const CALL_SAVED_WORKFLOW = 'call_saved_workflow';
 /** Only these nodes accept inputs their template does not declare (the GUI's `NODES_ACCEPTING_EXTRA_INPUTS`). */
@@ -69,7 +69,7 @@ export const uuidV4 = (): string => {
 };
 
 /** The value a board input sends: `{board_id}` passes, `auto`/unset means the auto-add board, `none` means nothing. */
-export const boardValue = (value: unknown, autoAddBoardId: string | undefined): unknown => {
+const boardValue = (value: unknown, autoAddBoardId: string | undefined): unknown => {
   if (value === 'none') return undefined;
   if (value === 'auto' || value === undefined || value === null) {
     return autoAddBoardId !== undefined ? { board_id: autoAddBoardId } : undefined;
@@ -145,7 +145,7 @@ export const resolveEdgeSource = (
 };
 
 /** The edges of the graph: default edges between executable nodes, connector sources resolved, duplicates removed. */
-export const graphEdges = (json: WorkflowJson, index: EdgeIndex = edgeIndex(json)): GraphEdge[] => {
+const graphEdges = (json: WorkflowJson, index: EdgeIndex = edgeIndex(json)): GraphEdge[] => {
   const executable = (id: string): boolean => {
     const n = index.nodes.get(id);
     return n !== undefined && isExecutableNode(n);

@@ -54,8 +54,16 @@ export const connectedInputs = (edges: readonly WorkflowEdge[]): ReadonlyMap<str
 export const nodeDisplayLabel = (node: InvocationNode, templates: NodeTemplates): string =>
   node.data.label !== '' ? node.data.label : templates[node.data.type]?.title ?? node.data.type;
 
-const describeInput = (nodes: readonly WorkflowNode[], templates: NodeTemplates, connected: ReadonlyMap<string, string>) =>
-  (nodeId: string, fieldName: string, index: number, byId: ReadonlyMap<string, number>): WorkflowInput => {
+/**
+ * Describes node inputs of the workflow as `WorkflowInput`s, at the index given (`-1` for an input
+ * outside the form). The lookups are made once, for describing many inputs.
+ */
+export const inputDescriber = (wf: Workflow) => {
+  const { nodes, edges } = wf.json;
+  const { templates } = wf;
+  const byId = nodeIndexById(nodes);
+  const connected = connectedInputs(edges);
+  return (nodeId: string, fieldName: string, index: number): WorkflowInput => {
     const node = nodes[byId.get(nodeId) ?? -1];
     // The loader guarantees that form fields name invocation nodes; a hand-made value may not.
     if (node === undefined || node.type !== 'invocation') {
@@ -84,6 +92,7 @@ const describeInput = (nodes: readonly WorkflowNode[], templates: NodeTemplates,
       ...(template !== undefined ? { template } : {}),
     };
   };
+};
 
 const inputsMemo = new WeakMap<Workflow, readonly WorkflowInput[]>();
 
@@ -100,9 +109,8 @@ const inputsMemo = new WeakMap<Workflow, readonly WorkflowInput[]>();
 export const listInputs = (wf: Workflow): readonly WorkflowInput[] => {
   let list = inputsMemo.get(wf);
   if (list === undefined) {
-    const byId = nodeIndexById(wf.json.nodes);
-    const describe = describeInput(wf.json.nodes, wf.templates, connectedInputs(wf.json.edges));
-    list = Object.freeze(formFieldOrder(wf.json.form).map((f, i) => Object.freeze(describe(f.nodeId, f.fieldName, i, byId))));
+    const describe = inputDescriber(wf);
+    list = Object.freeze(formFieldOrder(wf.json.form).map((f, i) => Object.freeze(describe(f.nodeId, f.fieldName, i))));
     inputsMemo.set(wf, list);
   }
   return list;
@@ -207,7 +215,8 @@ const prepare = (wf: Workflow, ref: InputRef, value: unknown): E.Either<InputIss
 export const inputPath = (wf: Workflow, nodeId: string, fieldName: string): string =>
   `$.nodes[${nodeIndexById(wf.json.nodes).get(nodeId) ?? '?'}].data.inputs.${fieldName}`;
 
-type MutableInstance = { name: string; label: string; description: string; value?: unknown };
+/** An input instance inside an Immer draft. */
+export type MutableInstance = { name: string; label: string; description: string; value?: unknown };
 
 /**
  * The node with the given input values set (`undefined` unsets one); an input the node has no

@@ -5,6 +5,7 @@
 
 import { isExecutableNode } from './graph';
 import { fieldKey, nodeDisplayLabel } from './inputs';
+import { isRecord } from './record';
 import type { InvocationNode, NodeTemplate, Workflow, WorkflowJson, WorkflowOutput } from './types';
 
 /** Node types whose image output only passes an existing image through (never a new result). */
@@ -13,7 +14,7 @@ const PASS_THROUGH_TYPES: ReadonlySet<string> = new Set(['image', 'video', 'load
 const isMediaKind = (kind: string | undefined): boolean => kind === 'image' || kind === 'video';
 
 /** The template outputs an image or a video (single or collection). */
-export const templateProducesMedia = (template: NodeTemplate): boolean =>
+const templateProducesMedia = (template: NodeTemplate): boolean =>
   Object.values(template.outputs).some((o) => isMediaKind(o.kind) || (o.kind === 'collection' && isMediaKind(o.itemKind)));
 
 /** The fields the form shows (its node-field elements; `exposedFields` when the form has none). */
@@ -32,10 +33,7 @@ const boardOf = (node: InvocationNode, template: NodeTemplate | undefined): stri
   if (!hasBoardInput) return null;
   const value = node.data.inputs['board']?.value;
   if (value === 'none') return null;
-  if (typeof value === 'object' && value !== null && typeof (value as { board_id?: unknown }).board_id === 'string') {
-    return (value as { board_id: string }).board_id;
-  }
-  return 'auto';
+  return isRecord(value) && typeof value['board_id'] === 'string' ? value['board_id'] : 'auto';
 };
 
 /**

@@ -228,7 +228,7 @@ export const syncModels = (wf: Workflow, models: ReadonlyArray<ModelRecord>, opt
       const types = current !== null && current.type !== '' ? [current.type] : constraints.modelType ?? [];
       tried.push(`base ${bases.length > 0 ? bases.join('/') : '(any)'}`);
       const sameBase = candidates.filter((c) => bases.length === 0 || bases.includes(c.base));
-      const m = [...sameBase].sort(byPreference(types, preferredBases, bases))[0];
+      const m = sameBase.sort(byPreference(types, preferredBases, bases))[0];
       if (m) return { kind: 'match', model: m, by: 'base' };
     }
 

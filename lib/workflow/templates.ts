@@ -13,7 +13,7 @@ import type {
   OutputFieldTemplate,
 } from './types';
 import snapshot from './templates-snapshot.json';
-import { isRecord } from './record';
+import { deepFreeze, isRecord } from './record';
 
 /** The OpenAPI document is not an InvokeAI one: it has no invocation schemas to read. */
 export class TemplatesError extends Error {
@@ -64,7 +64,7 @@ const OBJECT_VALUE_TYPES: ReadonlySet<string> = new Set([
 const refName = (ref: string): string => ref.slice(ref.lastIndexOf('/') + 1);
 
 /** pydantic's default title for a field without one: `tile_size` → `Tile Size`. */
-export const titleFromName = (name: string): string =>
+const titleFromName = (name: string): string =>
   name
     .split('_')
     .filter((w) => w.length > 0)
@@ -399,21 +399,8 @@ export const expandTemplates = (snap: TemplatesSnapshot): NodeTemplates => {
   return templates;
 };
 
-let cachedDefaults: NodeTemplates | undefined;
-
-/** The node templates of InvokeAI 6.14.0-alpha (a snapshot shipped with the library; field descriptions omitted). */
-export const getDefaultTemplates = (): NodeTemplates => {
-  cachedDefaults ??= deepFreeze(expandTemplates(snapshot as unknown as TemplatesSnapshot));
-  return cachedDefaults;
-};
-
-const deepFreeze = <T>(value: T): T => {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-};
-
-/** The node templates of InvokeAI 6.14.0-alpha that ship with the library (the default for `LoadOptions.templates`). */
-export const defaultTemplates: NodeTemplates = getDefaultTemplates();
+/**
+ * The node templates of InvokeAI 6.14.0-alpha that ship with the library (the default for
+ * `LoadOptions.templates`; field descriptions omitted).
+ */
+export const defaultTemplates: NodeTemplates = deepFreeze(expandTemplates(snapshot as unknown as TemplatesSnapshot));

@@ -2,13 +2,11 @@
 
 import * as E from 'fp-ts/Either';
 import type { InputIssue } from './errors';
-import { formFieldElements } from './form';
-import { connectedInputs, describeCandidate, fieldKey, listInputs, nodeDisplayLabel, nodeIndexById } from './inputs';
+import { elementPath, formFieldElements } from './form';
+import { connectedInputs, describeCandidate, fieldKey, inputDescriber, listInputs, nodeDisplayLabel, nodeIndexById } from './inputs';
 import type { Workflow, WorkflowInput } from './types';
-import { checkValue } from './values';
+import { checkValue, connectionOnly } from './values';
 import { isExecutableNode } from './graph';
-
-const elementPath = (id: string): string => `$.form.elements[${JSON.stringify(id)}].data.fieldIdentifier`;
 
 /**
  * Reports every problem at once: required inputs that are neither set nor fed by an edge,
@@ -44,14 +42,15 @@ export const validateWorkflow = (wf: Workflow): E.Either<readonly InputIssue[], 
     const node = nodes[byId.get(nodeId) ?? -1];
     const ref = `${nodeId}.${fieldName}`;
     if (node === undefined || node.type !== 'invocation') {
-      issues.push({ code: 'missing-node', ref, path: `${elementPath(el.id)}.nodeId`, message: `Form field "${el.id}" names the missing node "${nodeId}".` });
+      issues.push({ code: 'missing-node', ref, path: `${elementPath(el.id)}.data.fieldIdentifier.nodeId`, message: `Form field "${el.id}" names the missing node "${nodeId}".` });
     } else if (!(fieldName in node.data.inputs) && !(fieldName in (wf.templates[node.data.type]?.inputs ?? {}))) {
-      issues.push({ code: 'missing-field', ref, path: `${elementPath(el.id)}.fieldName`, message: `Form field "${el.id}" names "${fieldName}", which node "${nodeId}" (${node.data.type}) does not have.` });
+      issues.push({ code: 'missing-field', ref, path: `${elementPath(el.id)}.data.fieldIdentifier.fieldName`, message: `Form field "${el.id}" names "${fieldName}", which node "${nodeId}" (${node.data.type}) does not have.` });
     }
   }
 
   // Every invocation input, not only the form's: a required model left unset off-form fails the run too.
   const formInputs = new Map<string, WorkflowInput>(listInputs(wf).map((i) => [`${i.nodeId}.${i.fieldName}`, i] as const));
+  const describe = inputDescriber(wf);
   nodes.forEach((node, n) => {
     if (node.type !== 'invocation') return;
     const template = wf.templates[node.data.type];
@@ -71,26 +70,10 @@ export const validateWorkflow = (wf: Workflow): E.Either<readonly InputIssue[], 
       const path = `$.nodes[${n}].data.inputs.${field.name}`;
       if (connected.has(fieldKey(node.id, field.name))) continue;
       const value = node.data.inputs[field.name]?.value;
-      const input: WorkflowInput = formInputs.get(ref) ?? {
-        index: -1,
-        nodeId: node.id,
-        nodeType: node.data.type,
-        nodeLabel: nodeDisplayLabel(node, wf.templates),
-        fieldName: field.name,
-        label: node.data.inputs[field.name]?.label || field.title,
-        description: field.description,
-        kind: field.kind,
-        ...(field.itemKind !== undefined ? { itemKind: field.itemKind } : {}),
-        value,
-        required: field.required,
-        input: field.input,
-        constraints: field.constraints,
-        connected: false,
-        template: field,
-      };
+      const input: WorkflowInput = formInputs.get(ref) ?? describe(node.id, field.name, -1);
       const where = input.index >= 0 ? describeCandidate(input) : `"${input.label}" (${input.nodeLabel}.${field.name})`;
       if (value === undefined) {
-        const edgeOnly = field.input === 'connection' || field.kind === 'connection';
+        const edgeOnly = connectionOnly(field);
         if (field.required && !edgeOnly && field.default === undefined) {
           issues.push({ code: 'required-unset', ref, path, message: `Input ${where} is required but has no value; set it${input.index >= 0 ? ` with setInput(${input.index}, ...)` : ' in the editor'}.` });
         } else if (field.required && edgeOnly) {

@@ -3,8 +3,11 @@
 
 import * as E from 'fp-ts/Either';
 import type { InputIssue } from './errors';
-import type { FieldConstraints, FieldKind, WorkflowInput } from './types';
+import type { FieldConstraints, FieldKind, FieldTemplate, WorkflowInput } from './types';
 import { isRecord } from './record';
+
+/** A field that only an edge can feed (latents, conditioning, UNet...): it takes no value at all. */
+export const connectionOnly = (template: FieldTemplate | undefined): boolean => template?.input === 'connection' || template?.kind === 'connection';
 
 const show = (u: unknown): string => {
   if (u === undefined) return 'undefined';

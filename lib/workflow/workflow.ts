@@ -2,9 +2,10 @@
 
 import * as E from 'fp-ts/Either';
 import type * as t from 'io-ts';
-import { issuesFromErrors, MetaVersionCodec, WorkflowCodecV1, WorkflowCodecV3 } from './codec';
+import { issuesFromErrors, keySegment, MetaVersionCodec, WorkflowCodecV1, WorkflowCodecV3 } from './codec';
 import { type DecodeIssue, WorkflowDecodeError } from './errors';
 import { migrateWorkflow, SUPPORTED_VERSIONS } from './migrate';
+import { deepFreeze, isRecord } from './record';
 import { defaultTemplates } from './templates';
 import type { LoadOptions, NodeTemplates, Workflow as WorkflowValue, WorkflowJson } from './types';
 
@@ -15,19 +16,6 @@ const warningsOf = new WeakMap<WorkflowValue, readonly DecodeIssue[]>();
 
 /** The repairs made while loading (invalid form replaced, form fields removed, stale values unset). */
 export const workflowWarnings = (wf: WorkflowValue): readonly DecodeIssue[] => warningsOf.get(wf) ?? [];
-
-/**
- * Freezes a value and everything in it. Faster than Immer's `freeze(u, true)` on a fresh tree, and
- * stops at frozen subtrees, which after an Immer edit are the parts shared with the previous value.
- */
-const deepFreeze = <T>(u: T): T => {
-  if (typeof u === 'object' && u !== null && !Object.isFrozen(u)) {
-    Object.freeze(u);
-    if (Array.isArray(u)) for (const v of u) deepFreeze(v);
-    else for (const k of Object.keys(u)) deepFreeze((u as Record<string, unknown>)[k]);
-  }
-  return u;
-};
 
 /** Makes a frozen Workflow value; setters use it to carry the load warnings over to the new value. */
 export const makeWorkflow = (
@@ -40,9 +28,7 @@ export const makeWorkflow = (
   return wf;
 };
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const childPath = (path: string, key: string | number): string =>
-  typeof key === 'number' ? `${path}[${key}]` : IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+const childPath = (path: string, key: string | number): string => (typeof key === 'number' ? `${path}[${key}]` : `${path}${keySegment(key)}`);
 
 /**
  * A copy made of plain JSON data only, so that freezing the value never reaches into an object
@@ -93,7 +79,7 @@ const isSupported = (v: string): v is (typeof SUPPORTED_VERSIONS)[number] => (SU
 /** Decodes a value the library owns (already parsed or copied): it may be shared by the result. */
 const decodeOwned = (value: unknown, options: LoadOptions | undefined): E.Either<WorkflowDecodeError, WorkflowValue> => {
   const templates = options?.templates ?? defaultTemplates;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isRecord(value)) {
     return fail([{ path: '$', message: `expected a workflow object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` }]);
   }
   const meta = MetaVersionCodec.decode(value);

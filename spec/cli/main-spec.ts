@@ -296,7 +296,8 @@ describe('the CLI as a child process', () => {
       let out = '';
       child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      for (let i = 0; i < 500 && !out.includes('denoise_latents'); i++) await new Promise((r) => setTimeout(r, 10));
+      // Up to 20 s for tsx to start the CLI and the run to reach the denoiser on a busy machine.
+      for (let i = 0; i < 2000 && !out.includes('denoise_latents'); i++) await new Promise((r) => setTimeout(r, 10));
       expect(out).toContain('denoise_latents');
       child.kill('SIGINT');
       expect(await exited).toBe(130);
@@ -333,7 +334,7 @@ describe('the CLI as a child process', () => {
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       // Plain lines end with their server's URL: both servers have an item denoising.
       const started = () => slow.filter((s) => out.split('\n').some((l) => l.includes('denoise_latents') && l.endsWith(`[${s.url}]`))).length;
-      for (let i = 0; i < 500 && started() < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 2000 && started() < 2; i++) await new Promise((r) => setTimeout(r, 10));
       expect(started()).toBe(2);
       child.kill('SIGINT');
       expect(await exited).toBe(130);

@@ -1,4 +1,4 @@
-import { bar, foldProgress, initialProgress, overallFraction, plainLine, renderBars } from '../../lib/cli/progress';
+import { bar, foldProgress, type CliRunEvent, initialProgress, overallFraction, plainLine, renderBars } from '../../lib/cli/progress';
 import type { RunEvent } from '../../lib/index';
 
 const events: RunEvent[] = [
@@ -30,6 +30,24 @@ describe('run progress', () => {
     expect(overallFraction(p)).toBeCloseTo(0.5);
     expect(renderBars(p)[0]).toMatch(/1\/2 items$/);
     expect(renderBars(p)).not.toContain('item 1');
+  });
+
+  it('keeps one entry per server and item, ordered by server then item, however the batches arrive', () => {
+    const server = (index: number) => ({ index, url: `http://s${index}` });
+    const batches: CliRunEvent[] = [
+      { type: 'enqueued', batchId: 'b1', itemIds: [7, 5], requested: 2, enqueued: 2, server: server(1) },
+      { type: 'enqueued', batchId: 'b0', itemIds: [6, 5], requested: 2, enqueued: 2, server: server(0) },
+      { type: 'status', itemId: 5, status: 'in_progress', server: server(1) },
+      { type: 'enqueued', batchId: 'b2', itemIds: [5, 8], requested: 2, enqueued: 2, server: server(1) },
+    ];
+    const p = batches.reduce(foldProgress, initialProgress(1));
+    expect(p.items.map((i) => [i.server, i.itemId, i.status])).toEqual([
+      [0, 5, 'pending'],
+      [0, 6, 'pending'],
+      [1, 5, 'in_progress'],
+      [1, 7, 'pending'],
+      [1, 8, 'pending'],
+    ]);
   });
 
   it('draws bars of the given width', () => {

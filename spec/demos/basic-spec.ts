@@ -1,16 +1,11 @@
 import { promises as fs } from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { runDemo } from './run-demo';
+import { demoOutDir, runDemo } from './run-demo';
 
-let out: string;
-beforeAll(async () => {
-  out = await fs.mkdtemp(path.join(os.tmpdir(), 'invokeai-rx-demo-'));
-});
-afterAll(() => fs.rm(out, { recursive: true, force: true }));
+const temp = demoOutDir();
 
 it('runs InvokeAI\'s SDXL text-to-image on the simulated server and writes the PNG where it says', async () => {
-  const r = await runDemo('basic.ts', { DEMO_OUT: out, DEMO_PROMPT: 'a test prompt' });
+  const r = await runDemo('basic.ts', { DEMO_OUT: temp.dir(), DEMO_PROMPT: 'a test prompt' });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout).toContain('Simulated InvokeAI at http://127.0.0.1:');
@@ -20,7 +15,7 @@ it('runs InvokeAI\'s SDXL text-to-image on the simulated server and writes the P
   expect(r.stdout).toMatch(/item 1: denoise_latents \(\S+\) started/);
   const written = /1 image written:\n\s+(\S+\.png)/.exec(r.stdout)?.[1];
   expect(written).toBeDefined();
-  expect(path.dirname(written!)).toBe(out);
+  expect(path.dirname(written!)).toBe(temp.dir());
   const bytes = await fs.readFile(written!);
   expect(bytes.subarray(1, 4).toString()).toBe('PNG');
   // The PNG has the size the demo set through the form (IHDR width and height).
@@ -31,7 +26,7 @@ it('runs against the server in INVOKEAI_URL instead, syncing the workflow\'s mod
   const { startMockServer } = await import('../../lib/testing');
   const server = await startMockServer({ stepMs: 1 });
   try {
-    const r = await runDemo('basic.ts', { DEMO_OUT: out, INVOKEAI_URL: server.url });
+    const r = await runDemo('basic.ts', { DEMO_OUT: temp.dir(), INVOKEAI_URL: server.url });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`InvokeAI at ${server.url}\n`);

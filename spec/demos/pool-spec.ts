@@ -1,16 +1,11 @@
 import { promises as fs } from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { runDemo } from './run-demo';
+import { demoOutDir, runDemo } from './run-demo';
 
-let out: string;
-beforeAll(async () => {
-  out = await fs.mkdtemp(path.join(os.tmpdir(), 'invokeai-rx-demo-'));
-});
-afterAll(() => fs.rm(out, { recursive: true, force: true }));
+const temp = demoOutDir();
 
 it('spreads the prompts over the pool, never sends SDXL to the server without SDXL, and survives killing the fast server: every prompt made exactly once', async () => {
-  const r = await runDemo('pool.ts', { DEMO_OUT: out });
+  const r = await runDemo('pool.ts', { DEMO_OUT: temp.dir() });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout).toContain('killing fast');
@@ -24,6 +19,6 @@ it('spreads the prompts over the pool, never sends SDXL to the server without SD
   const shares = Object.fromEntries([...r.stdout.matchAll(/^ {2}(\S+)\s+(\d+) image\(s\)$/gm)].map((m) => [m[1], Number(m[2])]));
   expect(shares['fast'] + shares['slow'] + shares['no-sdxl']).toBe(12);
   expect(shares['fast']).toBeGreaterThan(0);
-  const files = (await fs.readdir(path.join(out, 'pool'))).filter((f) => f.endsWith('.png')).sort();
+  const files = (await fs.readdir(path.join(temp.dir(), 'pool'))).filter((f) => f.endsWith('.png')).sort();
   expect(files).toEqual(Array.from({ length: 12 }, (_, i) => `prompt${i}-0.png`).sort());
 });

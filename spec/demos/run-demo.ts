@@ -1,5 +1,7 @@
 // Runs a demo as a user would (`tsx demos/<name>.ts`), fast: 1 ms steps, output to a temp folder.
 import { execFile } from 'child_process';
+import { promises as fs } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -22,3 +24,13 @@ export const runDemo = (file: string, env: Readonly<Record<string, string>>, std
     );
     child.stdin?.end(stdin ?? '');
   });
+
+/** A fresh output folder for the demos of one spec file, removed after it: `dir()` is its path. */
+export const demoOutDir = (): { readonly dir: () => string } => {
+  let out = '';
+  beforeAll(async () => {
+    out = await fs.mkdtemp(path.join(os.tmpdir(), 'invokeai-rx-demo-'));
+  });
+  afterAll(() => fs.rm(out, { recursive: true, force: true }));
+  return { dir: () => out };
+};

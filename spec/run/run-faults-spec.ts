@@ -7,7 +7,6 @@ import { createClient, InvokeAIClient, ClientOptions } from '../../lib/client/cl
 import type { FetchLike } from '../../lib/client/http';
 import type { WebSocketConstructor, WebSocketLike } from '../../lib/client/socket';
 import { ConnectionLostError, RunTimeoutError } from '../../lib/run/errors';
-import type { RunEvent } from '../../lib/run/events';
 import type { RunOptions } from '../../lib/run/run';
 import { MockServer, startMockServer } from '../../lib/testing';
 import { collect, Collected, eventually, imageWorkflow, runViolations } from './run-helpers';
@@ -100,19 +99,11 @@ describe('client.run under faults', () => {
   /** Runs `runs` items of the image workflow, calling `fault` once the first node has started. */
   const runWithFault = async (fault: () => void | Promise<void>, runs = 3): Promise<Collected> => {
     let fired = false;
-    const events: RunEvent[] = [];
-    return new Promise((resolve) => {
-      client.run(imageWorkflow(), { ...FAST, runs }).subscribe({
-        next: (event) => {
-          events.push(event);
-          if (!fired && event.type === 'node_started') {
-            fired = true;
-            void fault();
-          }
-        },
-        error: (error: unknown) => resolve({ events, error, completed: false }),
-        complete: () => resolve({ events, completed: true }),
-      });
+    return collect(client.run(imageWorkflow(), { ...FAST, runs }), (event) => {
+      if (!fired && event.type === 'node_started') {
+        fired = true;
+        void fault();
+      }
     });
   };
 
@@ -268,16 +259,8 @@ describe('client.run under faults', () => {
   it('a cleared queue ends the run: each item canceled with the reason', async () => {
     await start();
     server.faults.pauseProcessor();
-    const run = await new Promise<Collected>((resolve) => {
-      const events: RunEvent[] = [];
-      client.run(imageWorkflow(), { ...FAST, runs: 2 }).subscribe({
-        next: (event) => {
-          events.push(event);
-          if (event.type === 'enqueued') void api(server, 'PUT', '/api/v1/queue/default/clear');
-        },
-        error: (error: unknown) => resolve({ events, error, completed: false }),
-        complete: () => resolve({ events, completed: true }),
-      });
+    const run = await collect(client.run(imageWorkflow(), { ...FAST, runs: 2 }), (event) => {
+      if (event.type === 'enqueued') void api(server, 'PUT', '/api/v1/queue/default/clear');
     });
     expect(runViolations(run)).toEqual([]);
     const ends = run.events.filter((e) => e.type === 'canceled');
@@ -303,16 +286,8 @@ describe('client.run under faults', () => {
     await start();
     server.faults.pauseProcessor();
     server.faults.dropEvents(1);
-    const run = await new Promise<Collected>((resolve) => {
-      const events: RunEvent[] = [];
-      client.run(imageWorkflow(), { ...FAST }).subscribe({
-        next: (event) => {
-          events.push(event);
-          if (event.type === 'enqueued') setTimeout(() => void api(server, 'PUT', '/api/v1/queue/default/clear'), 20);
-        },
-        error: (error: unknown) => resolve({ events, error, completed: false }),
-        complete: () => resolve({ events, completed: true }),
-      });
+    const run = await collect(client.run(imageWorkflow(), { ...FAST }), (event) => {
+      if (event.type === 'enqueued') setTimeout(() => void api(server, 'PUT', '/api/v1/queue/default/clear'), 20);
     });
     expect(runViolations(run)).toEqual([]);
     expect(run.events[run.events.length - 1]).toMatchObject({ type: 'canceled', reason: 'deleted' });
@@ -321,16 +296,8 @@ describe('client.run under faults', () => {
   it('an item deleted by someone else ends as canceled', async () => {
     await start();
     server.faults.pauseProcessor();
-    const run = await new Promise<Collected>((resolve) => {
-      const events: RunEvent[] = [];
-      client.run(imageWorkflow(), { ...FAST }).subscribe({
-        next: (event) => {
-          events.push(event);
-          if (event.type === 'enqueued') void api(server, 'DELETE', `/api/v1/queue/default/i/${event.itemIds[0]}`);
-        },
-        error: (error: unknown) => resolve({ events, error, completed: false }),
-        complete: () => resolve({ events, completed: true }),
-      });
+    const run = await collect(client.run(imageWorkflow(), { ...FAST }), (event) => {
+      if (event.type === 'enqueued') void api(server, 'DELETE', `/api/v1/queue/default/i/${event.itemIds[0]}`);
     });
     expect(runViolations(run)).toEqual([]);
     expect(run.events[run.events.length - 1].type).toBe('canceled');
@@ -375,19 +342,11 @@ describe('client.run under faults', () => {
   it('errors with ConnectionLostError when the server is gone past the retry budget', async () => {
     await start({}, { retry: false });
     server.faults.pauseProcessor();
-    const run = await new Promise<Collected>((resolve) => {
-      const events: RunEvent[] = [];
-      client.run(imageWorkflow(), { ...FAST, maxReadFailures: 3 }).subscribe({
-        next: (event) => {
-          events.push(event);
-          if (event.type === 'enqueued') {
-            serverClosed = true;
-            void server.close();
-          }
-        },
-        error: (error: unknown) => resolve({ events, error, completed: false }),
-        complete: () => resolve({ events, completed: true }),
-      });
+    const run = await collect(client.run(imageWorkflow(), { ...FAST, maxReadFailures: 3 }), (event) => {
+      if (event.type === 'enqueued') {
+        serverClosed = true;
+        void server.close();
+      }
     });
     expect(run.error).toBeInstanceOf(ConnectionLostError);
     expect((run.error as ConnectionLostError).message).toContain('3 reads');

@@ -37,12 +37,15 @@ export interface Collected {
   readonly completed: boolean;
 }
 
-/** Subscribes and waits for the end (complete or error). */
-export const collect = (run$: Observable<RunEvent>): Promise<Collected> =>
+/** Subscribes and waits for the end (complete or error); `onEvent` sees each event as it arrives. */
+export const collect = (run$: Observable<RunEvent>, onEvent?: (event: RunEvent) => void): Promise<Collected> =>
   new Promise((resolve) => {
     const events: RunEvent[] = [];
     run$.subscribe({
-      next: (event) => events.push(event),
+      next: (event) => {
+        events.push(event);
+        onEvent?.(event);
+      },
       error: (error: unknown) => resolve({ events, error, completed: false }),
       complete: () => resolve({ events, completed: true }),
     });

@@ -4,6 +4,7 @@ import {
   isDone,
   itemsInDoubt,
   itemsNeedingSnapshot,
+  mayChangeReads,
   pendingItems,
   reduceRun,
   reduceRunAll,
@@ -628,6 +629,27 @@ describe('reduceRun property: any interleaving, duplication and reordering of a 
         expect(runResultOf(state).items.map((i) => i.itemId)).toEqual([...plans.map((p) => p.itemId)].sort((a, b) => a - b));
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('node starts, progress and completions never change which reads are owed (mayChangeReads)', () => {
+    const cleared: RunFact = { kind: 'queue_cleared' };
+    fc.assert(
+      fc.property(deliveryArb, fc.nat(), ({ delivered }, at) => {
+        // A clear somewhere in the history puts items in doubt, so both queries have something to say.
+        const facts = [...delivered.slice(0, at % (delivered.length + 1)), cleared, ...delivered.slice(at % (delivered.length + 1))];
+        let state = initialRunState(spec);
+        for (const fact of facts) {
+          const next = reduceRun(state, fact).state;
+          if (!mayChangeReads(fact)) {
+            expect(itemsNeedingSnapshot(next)).toEqual(itemsNeedingSnapshot(state));
+            expect(itemsInDoubt(next)).toEqual(itemsInDoubt(state));
+          }
+          state = next;
+        }
+        expect(facts.some((fact) => !mayChangeReads(fact))).toBe(true);
+      }),
+      { numRuns: 200 },
     );
   });
 });

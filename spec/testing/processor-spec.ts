@@ -178,10 +178,13 @@ describe('simulated processor', () => {
     const b = (await enqueue(server, { graph, runs: 1 })).json.item_ids[0];
     const c = await enqueue(server, { graph, runs: 1 }, true);
     expect(c.json.priority).toBe(1);
+    // a second prepend goes above the first: one more than the highest pending priority
+    const d = await enqueue(server, { graph, runs: 1 }, true);
+    expect(d.json.priority).toBe(2);
     server.faults.resumeProcessor();
-    await waitFor(() => [a, b, c.json.item_ids[0]].every((id) => terminal(server, id)()));
+    await waitFor(() => [a, b, c.json.item_ids[0], d.json.item_ids[0]].every((id) => terminal(server, id)()));
     const order = events.filter((e) => e.name === 'queue_item_status_changed' && e.payload.status === 'in_progress').map((e) => e.payload.item_id);
-    expect(order).toEqual([c.json.item_ids[0], a, b]);
+    expect(order).toEqual([d.json.item_ids[0], c.json.item_ids[0], a, b]);
   });
 
   it('fails at run time with RequiredConnectionException when a connection-only input is missing; failed precedes invocation_error', async () => {

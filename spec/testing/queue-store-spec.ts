@@ -37,7 +37,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 );
 
 describe('the simulator queue table', () => {
-  it('answers counts, current, next pending and batch items exactly as a scan of the table would, after any sequence of changes', () => {
+  it('answers counts, current, next pending, batch items and batch counts exactly as a scan of the table would, after any sequence of changes', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
         const store = new QueueStore();
@@ -54,10 +54,13 @@ describe('the simulator queue table', () => {
           expect(store.next(queueId)).toBe(scanned.find((i) => i.status === 'pending'));
           expect(store.pendingItems(queueId).sort((x, y) => x.item_id - y.item_id)).toEqual(scanned.filter((i) => i.status === 'pending').sort((x, y) => x.item_id - y.item_id));
           for (const batchId of ['b1', 'b2', 'b3']) {
-            expect(store.batchItems(queueId, batchId)).toEqual(scanned.filter((i) => i.batch_id === batchId).sort((x, y) => x.item_id - y.item_id));
+            const batch = scanned.filter((i) => i.batch_id === batchId).sort((x, y) => x.item_id - y.item_id);
+            expect(store.batchItems(queueId, batchId)).toEqual(batch);
+            expect(store.batchSummary(queueId, batchId)).toEqual({ first: batch[0], counts: countStatuses(batch) });
           }
         }
         expect(store.next()).toBe(store.list().find((i) => i.status === 'pending'));
+        expect(store.pendingCount()).toBe(store.list().filter((i) => i.status === 'pending').length);
       }),
       { numRuns: 300 },
     );

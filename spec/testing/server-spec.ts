@@ -232,6 +232,31 @@ describe('simulated server REST', () => {
   });
 
   describe('boards', () => {
+    it('counts each board\'s own images, assets and videos and shows its newest as cover, the same in a list as one by one; intermediates do not count', async () => {
+      const server = await env.start();
+      const a = server.addBoard('A');
+      const b = server.addBoard('B');
+      const empty = server.addBoard('C');
+      server.addImage({ boardId: a.board_id, category: 'mask' });
+      server.addImage({ boardId: a.board_id });
+      const coverA = server.addImage({ boardId: a.board_id });
+      server.addImage({ boardId: a.board_id, isIntermediate: true });
+      const coverB = server.addImage({ boardId: b.board_id, category: 'control' });
+      const videoB = server.addVideo({ boardId: b.board_id });
+      server.addVideo({ boardId: b.board_id, isIntermediate: true });
+      server.addImage();
+      const expected = {
+        [a.board_id]: { image_count: 2, asset_count: 1, video_count: 0, cover_image_name: coverA.image_name, cover_video_name: null },
+        [b.board_id]: { image_count: 0, asset_count: 1, video_count: 1, cover_image_name: coverB.image_name, cover_video_name: videoB.video_name },
+        [empty.board_id]: { image_count: 0, asset_count: 0, video_count: 0, cover_image_name: null, cover_video_name: null },
+      };
+      const listed = (await api(server, 'GET', '/api/v1/boards/?all=true')).json as Json[];
+      const paged = (await api(server, 'GET', '/api/v1/boards/?offset=1&limit=1')).json;
+      expect(paged).toMatchObject({ total: 3, items: [{ board_id: b.board_id }] });
+      for (const board of [...listed, ...paged.items, ...server.boards()]) expect(board).toMatchObject(expected[board.board_id]);
+      for (const id of Object.keys(expected)) expect((await api(server, 'GET', `/api/v1/boards/${id}`)).json).toMatchObject(expected[id]);
+    });
+
     it('create by query (201), list needs all or paging (400), get/patch(201)/delete, board_images (201)', async () => {
       const server = await env.start();
       const created = await api(server, 'POST', '/api/v1/boards/?board_name=Cats');

@@ -4,7 +4,8 @@ import { GeneratorError } from '../../lib/workflow/generators';
 import { buildGraph } from '../../lib/workflow/graph';
 import type { Workflow } from '../../lib/workflow/types';
 import { edge, invocation, makeWorkflowJson } from './builders';
-import { defaultWorkflow, fixtureText, workflowFromObject } from './workflow-fixtures';
+import { readFixture } from './helpers';
+import { defaultWorkflow, workflowFromObject } from './workflow-fixtures';
 
 const wfOf = (json: unknown): Workflow => workflowFromObject(json);
 const fixedId = { newId: () => 'graph-id' };
@@ -44,7 +45,7 @@ describe('buildBatch: the enqueue payload', () => {
     expect(Object.values(batch.graph.nodes).map((n) => n.type).sort()).toEqual(
       ['compel', 'compel', 'denoise_latents', 'iterate', 'l2i', 'main_model_loader', 'noise', 'prompt_from_file', 'rand_int'].sort(),
     );
-    expect(JSON.parse(fixtureText('default-workflows', 'Prompt from File.json')).nodes).toHaveLength(9);
+    expect(readFixture('default-workflows', 'Prompt from File.json').nodes).toHaveLength(9);
   });
 });
 

@@ -17,13 +17,7 @@ export const readFixtureText = (dir: string, name: string): string => fs.readFil
 export const readFixture = (dir: string, name: string): Record<string, unknown> => JSON.parse(readFixtureText(dir, name));
 
 /** Freezes a value and everything inside it. */
-export const deepFreeze = <T>(u: T): T => {
-  if (typeof u === 'object' && u !== null && !Object.isFrozen(u)) {
-    Object.freeze(u);
-    for (const v of Object.values(u)) deepFreeze(v);
-  }
-  return u;
-};
+export { deepFreeze } from '../../lib/workflow/record';
 
 const field = (name: string, kind: FieldTemplate['kind'], extra: Partial<FieldTemplate> = {}): FieldTemplate => ({
   name,
@@ -137,13 +131,16 @@ export const smallWorkflowAllFields = (): Record<string, unknown> => {
   return wf as Record<string, unknown>;
 };
 
-/** The `InputError` that `f` throws; any other outcome fails the test. */
-export const catchInputError = (f: () => unknown): InputError => {
+/** The error of class `type` that `f` throws; any other outcome fails the test. */
+export const catchError = <T extends Error>(type: new (...args: never[]) => T, f: () => unknown): T => {
   try {
     f();
   } catch (e) {
-    if (e instanceof InputError) return e;
+    if (e instanceof type) return e;
     throw e;
   }
-  throw new Error('expected an InputError');
+  throw new Error(`expected a ${type.name}`);
 };
+
+/** The `InputError` that `f` throws; any other outcome fails the test. */
+export const catchInputError = (f: () => unknown): InputError => catchError(InputError, f);

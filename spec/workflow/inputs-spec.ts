@@ -4,6 +4,7 @@ import { InputError } from '../../lib/workflow/errors';
 import { getInput, listInputs, setInput, setInputs, trySetInput } from '../../lib/workflow/inputs';
 import { Workflow } from '../../lib/workflow/workflow';
 import { catchInputError, deepFreeze, fixtureNames, readFixtureText, smallTemplates, smallWorkflow, smallWorkflowAllFields } from './helpers';
+import { defaultWorkflow, seedWorkflow } from './workflow-fixtures';
 
 const load = (obj: Record<string, unknown> = smallWorkflow()) => Workflow.fromObject(obj, { templates: smallTemplates });
 
@@ -234,7 +235,7 @@ const table = (wf: ReturnType<typeof Workflow.fromJson>): Row[] =>
 describe('listInputs on the seed workflows: the index tables of the Python client hold', () => {
   // NOTES.md §4 "Offline result for the shipped workflows": index → field, node type.
   it('sdxl-text-to-image.json', () => {
-    const wf = Workflow.fromJson(readFixtureText('seed-workflows', 'sdxl-text-to-image.json'));
+    const wf = seedWorkflow('sdxl-text-to-image');
     expect(table(wf)).toEqual([
       [0, 'sdxl_model_loader', 'model', 'model', 'Model'],
       [1, 'string', 'value', 'string', 'positive prompt'],
@@ -254,7 +255,7 @@ describe('listInputs on the seed workflows: the index tables of the Python clien
   });
 
   it('flux-image-to-image.json', () => {
-    const wf = Workflow.fromJson(readFixtureText('seed-workflows', 'flux-image-to-image.json'));
+    const wf = seedWorkflow('flux-image-to-image');
     expect(table(wf).map(([i, type, name, kind]) => [i, type, name, kind])).toEqual([
       [0, 'flux_model_loader', 'model', 'model'],
       [1, 'image', 'image', 'image'],
@@ -273,7 +274,7 @@ describe('listInputs on the seed workflows: the index tables of the Python clien
   });
 
   it('sdxl-flux-refine.json', () => {
-    const wf = Workflow.fromJson(readFixtureText('seed-workflows', 'sdxl-flux-refine.json'));
+    const wf = seedWorkflow('sdxl-flux-refine');
     expect(table(wf).map(([i, type, name]) => `${i} ${type}.${name}`)).toEqual([
       '0 string.value', '1 string.value', '2 integer.value', '3 integer.value',
       '4 sdxl_model_loader.model', '5 save_image.board', '6 denoise_latents_meta.scheduler', '7 denoise_latents_meta.steps',
@@ -289,18 +290,18 @@ describe('listInputs on the seed workflows: the index tables of the Python clien
   });
 
   it('copy-image.json and example-nodes.json', () => {
-    const copy = Workflow.fromJson(readFixtureText('seed-workflows', 'copy-image.json'));
+    const copy = seedWorkflow('copy-image');
     expect(table(copy).map(([i, type, name]) => [i, type, name])).toEqual([
       [0, 'save_image', 'image'],
       [1, 'save_image', 'board'],
     ]);
-    expect(listInputs(Workflow.fromJson(readFixtureText('seed-workflows', 'example-nodes.json')))).toEqual([]);
+    expect(listInputs(seedWorkflow('example-nodes'))).toEqual([]);
   });
 });
 
 describe('listInputs on default workflows (reviewed tables)', () => {
   it('Text to Image - SD1.5.json (3.0.0, no form: exposedFields order)', () => {
-    const wf = Workflow.fromJson(readFixtureText('default-workflows', 'Text to Image - SD1.5.json'));
+    const wf = defaultWorkflow('Text to Image - SD1.5');
     expect(table(wf)).toEqual([
       [0, 'main_model_loader', 'model', 'model', 'Model'],
       [1, 'compel', 'prompt', 'string', 'Positive Prompt'],
@@ -315,7 +316,7 @@ describe('listInputs on default workflows (reviewed tables)', () => {
   });
 
   it('CogView4_TextToImage.json (root element is not "root"; headings, text and dividers skipped)', () => {
-    const wf = Workflow.fromJson(readFixtureText('default-workflows', 'CogView4_TextToImage.json'));
+    const wf = defaultWorkflow('CogView4_TextToImage');
     expect(table(wf)).toEqual([
       [0, 'cogview4_text_encoder', 'prompt', 'string', 'Positive Prompt'],
       [1, 'cogview4_text_encoder', 'prompt', 'string', 'Negative Prompt'],
@@ -324,7 +325,7 @@ describe('listInputs on default workflows (reviewed tables)', () => {
   });
 
   it('Image to Video - Wan 2.2 TI2V-5B (Low Quality).json (nested containers, pre-order)', () => {
-    const wf = Workflow.fromJson(readFixtureText('default-workflows', 'Image to Video - Wan 2.2 TI2V-5B (Low Quality).json'));
+    const wf = defaultWorkflow('Image to Video - Wan 2.2 TI2V-5B (Low Quality)');
     expect(table(wf)).toEqual([
       [0, 'wan_text_encoder', 'prompt', 'string', 'Prompt'],
       [1, 'image', 'image', 'image', 'Initial Image'],

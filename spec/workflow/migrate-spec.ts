@@ -2,6 +2,7 @@ import { listInputs } from '../../lib/workflow/inputs';
 import { migrateWorkflow } from '../../lib/workflow/migrate';
 import { Workflow, workflowWarnings } from '../../lib/workflow/workflow';
 import { deepFreeze, readFixture, readFixtureText, smallTemplates, smallWorkflow } from './helpers';
+import { defaultWorkflow } from './workflow-fixtures';
 
 describe('schema 1.0.0 (hand-written fixture)', () => {
   const text = readFixtureText('workflows-legacy', 'v1-text-to-image.json');
@@ -87,7 +88,7 @@ describe('schema 2.0.0 (hand-written fixture)', () => {
 
 describe('schema 3.0.0 and 4.0.0', () => {
   it('keeps the form of a 3.0.0 file that has one (as zWorkflowV3 parses it)', () => {
-    const wf = Workflow.fromJson(readFixtureText('default-workflows', 'CogView4_TextToImage.json'));
+    const wf = defaultWorkflow('CogView4_TextToImage');
     expect(wf.json.form.rootElementId).toBe('container-XSINSu999B');
   });
 

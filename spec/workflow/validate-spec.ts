@@ -3,6 +3,7 @@ import { produce } from 'immer';
 import { validateWorkflow } from '../../lib/workflow/validate';
 import { Workflow } from '../../lib/workflow/workflow';
 import { readFixtureText, smallTemplates, smallWorkflow } from './helpers';
+import { defaultWorkflow } from './workflow-fixtures';
 
 const load = (f: (w: any) => void = () => undefined) => {
   const w: any = smallWorkflow();
@@ -85,7 +86,7 @@ describe('validateWorkflow', () => {
   });
 
   it('names the unset required model of a shipped workflow', () => {
-    const wf = Workflow.fromJson(readFixtureText('default-workflows', 'Text to Image - SD1.5.json'));
+    const wf = defaultWorkflow('Text to Image - SD1.5');
     const issues = issuesOf(wf);
     expect(issues.map((i) => i.code)).toEqual(['required-unset']);
     expect(issues[0].message).toContain('setInput(0');

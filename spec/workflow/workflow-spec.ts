@@ -3,18 +3,11 @@ import fc from 'fast-check';
 import { WorkflowDecodeError } from '../../lib/workflow/errors';
 import { listInputs, setInput } from '../../lib/workflow/inputs';
 import { Workflow, workflowWarnings } from '../../lib/workflow/workflow';
-import { deepFreeze, fixtureNames, readFixture, readFixtureText, smallTemplates, smallWorkflow } from './helpers';
+import { catchError, deepFreeze, fixtureNames, readFixture, readFixtureText, smallTemplates, smallWorkflow } from './helpers';
 import { pathsOf, setAt } from '../fuzz/mutate';
+import { defaultWorkflow, seedWorkflow } from './workflow-fixtures';
 
-const decodeError = (f: () => unknown): WorkflowDecodeError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof WorkflowDecodeError) return e;
-    throw e;
-  }
-  throw new Error('expected a WorkflowDecodeError');
-};
+const decodeError = (f: () => unknown): WorkflowDecodeError => catchError(WorkflowDecodeError, f);
 const values = (wf: WorkflowValue) => listInputs(wf).map((i) => [i.nodeId, i.fieldName, i.value]);
 type WorkflowValue = ReturnType<typeof Workflow.fromJson>;
 
@@ -48,10 +41,10 @@ describe('Workflow.fromJson on real files', () => {
   });
 
   it('normalises what real files contain: value null, missing description and nodePack, hidden and collapsed edges', () => {
-    const wf = Workflow.fromJson(readFixtureText('default-workflows', 'Image to Video - Wan 2.2 TI2V-5B (Low Quality).json'));
+    const wf = defaultWorkflow('Image to Video - Wan 2.2 TI2V-5B (Low Quality)');
     const loader = wf.json.nodes.find((n) => n.type === 'invocation' && n.data.type === 'wan_model_loader');
     expect(loader?.type === 'invocation' && 'value' in loader.data.inputs.model).toBe(false);
-    const sd15 = Workflow.fromJson(readFixtureText('default-workflows', 'Text to Image - SD1.5.json'));
+    const sd15 = defaultWorkflow('Text to Image - SD1.5');
     for (const n of sd15.json.nodes) {
       if (n.type !== 'invocation') continue;
       for (const i of Object.values(n.data.inputs)) expect(typeof i.description).toBe('string');
@@ -63,14 +56,14 @@ describe('Workflow.fromJson on real files', () => {
   });
 
   it('keeps unknown top-level keys through a round trip', () => {
-    const refine = Workflow.fromJson(readFixtureText('seed-workflows', 'sdxl-flux-refine.json'));
+    const refine = seedWorkflow('sdxl-flux-refine');
     expect(Workflow.toObject(refine).is_published).toBe(JSON.parse(readFixtureText('seed-workflows', 'sdxl-flux-refine.json')).is_published);
     const small = Workflow.fromObject(smallWorkflow(), { templates: smallTemplates });
     expect(JSON.parse(Workflow.toJson(small)).custom_top_level).toEqual({ kept: [1, 2] });
   });
 
   it('exports the current values, loadable again', () => {
-    const wf = setInput('Positive Prompt', 'a lighthouse')(Workflow.fromJson(readFixtureText('default-workflows', 'Text to Image - SD1.5.json')));
+    const wf = setInput('Positive Prompt', 'a lighthouse')(defaultWorkflow('Text to Image - SD1.5'));
     const text = Workflow.toJson(wf);
     expect(text).toContain('"a lighthouse"');
     expect(listInputs(Workflow.fromJson(text))[1].value).toBe('a lighthouse');

@@ -4,7 +4,7 @@
 import * as path from 'path';
 import { fork } from 'child_process';
 import { BenchContext, Figure, FigureModule, exactly } from '../harness';
-import { forkServer } from '../servers/child';
+import { forkMockServer } from '../servers/child';
 
 interface HeapReport {
   readonly baseline: number;
@@ -23,7 +23,7 @@ export const heapAfterRuns: FigureModule = {
   measure: async (ctx: BenchContext): Promise<readonly Figure[]> => {
     const target = ctx.quick ? 1000 : 10000;
     const budgetMs = ctx.quick ? 30000 : 150000;
-    const server = await forkServer<{ url: string }>(path.join(__dirname, '..', 'servers', 'mock-server.ts'), [JSON.stringify({ stepMs: 0 })]);
+    const server = await forkMockServer({ stepMs: 0 });
     try {
       ctx.log(`  heap: ${target} sequential runs (budget ${budgetMs / 1000} s)`);
       const child = fork(path.join(__dirname, '..', 'servers', 'heap-client.ts'), [server.ready.url, String(target), String(budgetMs)], {

@@ -3,13 +3,12 @@
 // the same servers' clients at the same total concurrency, so it prices the pool's bookkeeping;
 // the time per run at the large size against a small one shows whether that bookkeeping grows with
 // the number of waiting runs (it once re-checked every waiting run on every event).
-import * as path from 'path';
 import { performance } from 'node:perf_hooks';
 import { lastValueFrom } from 'rxjs';
 import { createClient } from '../../../lib/client/client';
 import { createPool } from '../../../lib/pool/pool';
 import { BenchContext, Figure, FigureModule, spread } from '../harness';
-import { Child, forkServer } from '../servers/child';
+import { Child, forkMockServer } from '../servers/child';
 import { singleNodeWorkflow } from '../workflows';
 import { prune } from './run-throughput';
 
@@ -57,7 +56,7 @@ export const poolScaleFigure: FigureModule = {
     const servers: Child<{ url: string }>[] = [];
     try {
       for (let i = 0; i < SERVERS; i++) {
-        servers.push(await forkServer<{ url: string }>(path.join(__dirname, '..', 'servers', 'mock-server.ts'), [JSON.stringify({ stepMs: 0 })]));
+        servers.push(await forkMockServer({ stepMs: 0 }));
       }
       const urls = servers.map((s) => s.ready.url);
       const timed = async (label: string, fn: () => Promise<number>): Promise<number> => {

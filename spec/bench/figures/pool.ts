@@ -1,12 +1,11 @@
 // Issue 9's figure: 600 runs through a pool of three simulated servers of different speeds (each in
 // its own process), against the same runs through each server alone (a pool of one, so the client
 // path is the same). Reports the time ratios and the share of runs each server took in the pool.
-import * as path from 'path';
 import { performance } from 'node:perf_hooks';
 import { createPool } from '../../../lib/pool/pool';
 import type { PoolRunResult } from '../../../lib/pool/events';
 import { BenchContext, Figure, FigureModule, spread } from '../harness';
-import { Child, forkServer } from '../servers/child';
+import { Child, forkMockServer } from '../servers/child';
 import { imageWorkflow } from '../workflows';
 import { prune } from './run-throughput';
 
@@ -46,7 +45,7 @@ export const poolFigure: FigureModule = {
     const servers: Child<{ url: string }>[] = [];
     try {
       for (const stepMs of STEP_MS) {
-        servers.push(await forkServer<{ url: string }>(path.join(__dirname, '..', 'servers', 'mock-server.ts'), [JSON.stringify({ stepMs, steps: STEPS })]));
+        servers.push(await forkMockServer({ stepMs, steps: STEPS }));
       }
       const urls = servers.map((s) => s.ready.url);
       const measure = async (which: readonly string[], label: string) => {

@@ -1,13 +1,12 @@
 // Runs per second through `client.run`: 1,000 single-node runs at concurrency 16 on the simulated
 // server (zero-time nodes, its own process), against a minimal hand-written client (raw fetch
 // enqueue + raw socket.io-client listening for the terminal status).
-import * as path from 'path';
 import { performance } from 'node:perf_hooks';
 import { lastValueFrom } from 'rxjs';
 import { createClient } from '../../../lib/client/client';
 import { buildBatch } from '../../../lib/workflow/batch';
 import { BenchContext, Figure, FigureModule, compareAsync } from '../harness';
-import { forkServer } from '../servers/child';
+import { forkMockServer } from '../servers/child';
 import { MinimalClient } from '../baselines';
 import { singleNodeWorkflow } from '../workflows';
 
@@ -36,7 +35,7 @@ export const runThroughput: FigureModule = {
   measure: async (ctx: BenchContext): Promise<readonly Figure[]> => {
     const total = ctx.quick ? 200 : 1000;
     const concurrency = 16;
-    const server = await forkServer<{ url: string }>(path.join(__dirname, '..', 'servers', 'mock-server.ts'), [JSON.stringify({ stepMs: 0 })]);
+    const server = await forkMockServer({ stepMs: 0 });
     const url = server.ready.url;
     const wf = singleNodeWorkflow();
     const batch = buildBatch(wf, { origin: 'bench' });

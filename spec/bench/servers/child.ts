@@ -1,6 +1,7 @@
 // Forks a TypeScript server script of the bench into its own process (through tsx) and speaks to
 // it over IPC: the bench measures clients, so servers must not share the client's event loop.
 import { ChildProcess, fork } from 'child_process';
+import * as path from 'path';
 
 /** A forked server process and its first message. */
 export interface Child<Ready> {
@@ -50,3 +51,7 @@ export const forkServer = async <Ready>(script: string, args: readonly string[] 
     },
   };
 };
+
+/** The simulated server (`startMockServer(options)`) in its own process; `ready.url` is its URL. */
+export const forkMockServer = (options: Readonly<Record<string, unknown>>): Promise<Child<{ url: string }>> =>
+  forkServer<{ url: string }>(path.join(__dirname, 'mock-server.ts'), [JSON.stringify(options)]);
