@@ -105,7 +105,8 @@ export type { RequestIssue } from './client/errors';
 
 // --- Server events ---------------------------------------------------------------------------
 export { decodeServerEvent, isKnownServerEventName } from './protocol/events';
-export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent } from './protocol/events';
+export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent, EventDecodeIssue } from './protocol/events';
+export type { PathIssue } from './protocol/issues';
 
 // --- Server resources ------------------------------------------------------------------------
 export type { ClientResources } from './client/resources';

@@ -384,17 +384,17 @@ export type ServerEvent = KnownServerEvent | UnknownServerEvent;
 export type ServerEventOf<K extends ServerEvent['type']> = Extract<ServerEvent, { type: K }>;
 
 /** A known event whose payload did not decode: the event name, each problem by path, and the raw payload. */
-export interface DecodeIssue {
+export interface EventDecodeIssue {
   readonly name: string;
   readonly issues: ReadonlyArray<PathIssue>;
   readonly payload: unknown;
 }
 
-/** True if the name is one of the events of API.md §5.5. */
+/** True if the name is one of the socket events InvokeAI sends that this library decodes. */
 export const isKnownServerEventName = (name: string): name is KnownServerEventName =>
   Object.prototype.hasOwnProperty.call(serverEventCodecs, name);
 
-const decodeEvent = (name: string, payload: unknown, tag: EventTagger): Either<DecodeIssue, ServerEvent> => {
+const decodeEvent = (name: string, payload: unknown, tag: EventTagger): Either<EventDecodeIssue, ServerEvent> => {
   // The hot events (all known names) first meet a hand-written check that accepts exactly what
   // their codec accepts; those codecs never transform, so an accepted payload is its own value.
   const hot = decodeHotEvent(name, payload, tag);
@@ -409,19 +409,19 @@ const decodeEvent = (name: string, payload: unknown, tag: EventTagger): Either<D
 
 /**
  * Decodes one socket event (name and first argument) into a `ServerEvent`. Unknown names pass
- * through as `{type: 'unknown'}`; a known name with a payload that does not fit is a `DecodeIssue`.
+ * through as `{type: 'unknown'}`; a known name with a payload that does not fit is a `EventDecodeIssue`.
  *
  * @example
  * import { decodeServerEvent } from 'invokeai-rx';
  * const decoded = decodeServerEvent('queue_cleared', { timestamp: 1, queue_id: 'default', user_id: null });
  * // right({ type: 'queue_cleared', timestamp: 1, queue_id: 'default', user_id: null })
  */
-export const decodeServerEvent = (name: string, payload: unknown): Either<DecodeIssue, ServerEvent> =>
+export const decodeServerEvent = (name: string, payload: unknown): Either<EventDecodeIssue, ServerEvent> =>
   decodeEvent(name, payload, withEventType);
 
 /**
  * `decodeServerEvent` for a payload its caller has just parsed from a frame and hands over: a
  * decoded event is that object with `type` set, not a copy. The socket connection uses it.
  */
-export const decodeParsedServerEvent = (name: string, payload: unknown): Either<DecodeIssue, ServerEvent> =>
+export const decodeParsedServerEvent = (name: string, payload: unknown): Either<EventDecodeIssue, ServerEvent> =>
   decodeEvent(name, payload, tagInPlace);
