@@ -11,4 +11,5 @@ export type { VideoDTO } from './videos';
 export type { BoardDTO } from './boards';
 export type { EventLogEntry } from './events';
 export { OpenApiNotFoundError } from './openapi';
+export { MissingPeerError } from './optional-peers';
 export type { OpenApiDocument } from './openapi';

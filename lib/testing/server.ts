@@ -14,6 +14,7 @@ import { FaultState, MockFaults } from './faults';
 import { ImageChange, ImageDTO, ImageStore, StoredImage } from './images';
 import { ModelConfig, ModelSpec, defaultModels, filterModels, modelConfig } from './models';
 import { OpenApiDocument, SchemaIndex, indexSchemas, loadDefaultOpenApi } from './openapi';
+import { pngjs, socketIo } from './optional-peers';
 import { imageSize, renderPng, resizeImage } from './png';
 import { Processor } from './processor';
 import { QueueItemRecord, QueueStore, REDACTED_OWNER_FIELDS, byQueueOrder, countStatuses, excludeNone, freshPending, isTerminal, itemOutcomeJson, itemToJson, redactItem } from './queue';
@@ -199,6 +200,9 @@ const expandDynamicPrompt = (prompt: string, max: number, combinatorial: boolean
  * await server.close();
  */
 export const startMockServer = async (options: MockServerOptions = {}): Promise<MockServer> => {
+  // Its optional peer dependencies, before anything starts: a missing one is a MissingPeerError.
+  socketIo();
+  pngjs();
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   const index: SchemaIndex = indexSchemas(options.openapi ?? loadDefaultOpenApi());
   const timers = new Timers();
