@@ -1,6 +1,9 @@
 // invokeai-rx: the public surface, named and grouped. Everything here runs in Node and in browsers.
 
 // --- Workflow values -------------------------------------------------------------------------
+// fp-ts's `pipe`, for chaining the setters: its own `fp-ts/function` import fails in plain Node
+// ESM (a directory import), and users need not depend on fp-ts to edit a workflow.
+export { pipe } from 'fp-ts/function';
 export { Workflow, workflowWarnings } from './workflow/workflow';
 export { listInputs, getInput, setInput, setInputs, trySetInput } from './workflow/inputs';
 export { exposeInput, tryExposeInput, hideInput } from './workflow/expose';

@@ -269,7 +269,7 @@ export interface LoadOptions {
 // that the type and the value are one declaration in the published .d.ts.
 export type { Workflow } from './workflow';
 
-/** Names a form input: its index (form order), its label, its field name, `nodeId.fieldName` or `nodeLabel.fieldName`. */
+/** Names a form input: its index (form order), its label, its field name, `nodeId.fieldName` or `nodeLabel.fieldName` (in any case when that names one input only). */
 export type InputRef = number | string;
 
 /** One input of the workflow's form. */
