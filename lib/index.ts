@@ -51,6 +51,7 @@ export { listOutputs } from './workflow/outputs';
 
 // --- Models: re-pointing a workflow at the models a server has -------------------------------
 export { syncModels } from './workflow/sync-models';
+export { findModel } from './workflow/model-refs';
 export type { ModelSync, ModelChange, UnresolvedModel, ModelRecord, ModelValue, ModelMatch, ModelFieldRef, SyncModelsOptions } from './workflow/sync-models';
 
 // --- Run events and operators ----------------------------------------------------------------

@@ -1,14 +1,14 @@
 // `invokeai-rx run <workflow.json>`: set inputs, sweep, run, show progress, save the images and videos.
 import * as path from 'path';
 import { Observable, Subscription } from 'rxjs';
-import { buildGraph, createClient, createPool, getInput, isTerminalRunEvent, setInput, validateWorkflow, type InvokeAIClient, type RunEvent, type RunEventOf, type RunOptions, type Workflow } from '../index';
+import { buildGraph, createClient, createPool, getInput, isTerminalRunEvent, setInput, validateWorkflow, type InvokeAIClient, type ModelRecord, type RunEvent, type RunEventOf, type RunOptions, type Workflow } from '../index';
 import { saveOutputs } from '../node';
 import { parseArgs } from './args';
 import { countOf } from './format';
 import { CliIo, UsageError } from './io';
 import { foldProgress, initialProgress, liveBlock, plainLine, renderBars, type CliRunEvent, type RunProgress } from './progress';
 import { serverUrls, tokenOptions } from './server-args';
-import { ModelChoice, parseInputValue, splitAssignment, toRef } from './values';
+import { parseInputValue, splitAssignment, toRef } from './values';
 import { readWorkflow, retypeForServer } from './workflow-file';
 
 /** Usage text of `run`. */
@@ -38,11 +38,10 @@ const wantsModels = (wf: Workflow, refs: readonly string[]): boolean =>
     }
   });
 
-const loadModels = async (client: InvokeAIClient): Promise<readonly ModelChoice[]> =>
-  (await client.models.list()).map((m) => ({ key: m.key, hash: m.hash ?? '', name: m.name, base: m.base, type: m.type }));
+const loadModels = (client: InvokeAIClient): Promise<readonly ModelRecord[]> => client.models.list();
 
 /** Applies `--set` in order; every message names the ref and what it accepts. */
-const applySets = (wf: Workflow, sets: readonly string[], models: readonly ModelChoice[] | undefined): Workflow =>
+const applySets = (wf: Workflow, sets: readonly string[], models: readonly ModelRecord[] | undefined): Workflow =>
   sets.reduce((acc, text) => {
     const { ref, value } = splitAssignment('--set', text);
     const input = getInput(acc, toRef(ref));
@@ -50,7 +49,7 @@ const applySets = (wf: Workflow, sets: readonly string[], models: readonly Model
   }, wf);
 
 /** `--sweep ref=a,b,c` → the run's sweep values (parsed by each input's kind). */
-const sweepValues = (wf: Workflow, sweeps: readonly string[], models: readonly ModelChoice[] | undefined): Record<string, unknown[]> => {
+const sweepValues = (wf: Workflow, sweeps: readonly string[], models: readonly ModelRecord[] | undefined): Record<string, unknown[]> => {
   const values: Record<string, unknown[]> = {};
   for (const text of sweeps) {
     const { ref, value } = splitAssignment('--sweep', text);

@@ -4,10 +4,13 @@
 // Every model field of every invocation node is considered, not only the form's inputs: a workflow
 // from another machine carries that machine's model keys in hidden fields too (a second loader, a
 // ControlNet), and the server rejects the run on any of them.
+import * as E from 'fp-ts/Either';
 import { connectedInputs, fieldKey, nodeDisplayLabel, withInputValues } from './inputs';
 import { makeWorkflow, workflowWarnings } from './workflow';
 import type { FieldConstraints, InvocationNode, Workflow, WorkflowJson } from './types';
 import { isRecord } from './record';
+import { findModel, modelFits } from './model-refs';
+import { isModelReference } from './values';
 
 /** The fields of an installed model the matcher reads (a server's model config fits). */
 export interface ModelRecord {
@@ -29,8 +32,8 @@ export interface ModelValue {
   readonly submodel_type?: string;
 }
 
-/** How a model was matched. */
-export type ModelMatch = 'hash' | 'name' | 'base';
+/** How a model was matched (`key`: a model input set by key with `setInput`). */
+export type ModelMatch = 'hash' | 'name' | 'base' | 'key';
 
 /** Options of `syncModels`. */
 export interface SyncModelsOptions {
@@ -96,11 +99,6 @@ const asModelValue = (v: unknown): ModelValue | null => {
     ...(typeof v['submodel_type'] === 'string' ? { submodel_type: v['submodel_type'] } : {}),
   };
 };
-
-const accepts = (c: FieldConstraints, m: ModelRecord): boolean =>
-  (!c.modelBase || c.modelBase.length === 0 || c.modelBase.includes(m.base)) &&
-  (!c.modelType || c.modelType.length === 0 || c.modelType.includes(m.type)) &&
-  (!c.modelFormat || c.modelFormat.length === 0 || m.format === undefined || c.modelFormat.includes(m.format));
 
 // A stable order that does not depend on the server's list order or the runtime's locale.
 const byNameThenKey = (a: ModelRecord, b: ModelRecord): number =>
@@ -209,8 +207,14 @@ export const syncModels = (wf: Workflow, models: ReadonlyArray<ModelRecord>, opt
     const { nodeIndex: _n, value: current, constraints, required: _r, ...ref } = field;
     if (current === null && !field.required) return { kind: 'skip' };
     if (onlyUnset && current !== null && installedKeys.has(current.key)) return { kind: 'keep', base: current.base };
+    // Set by name or key (setInput('Model', 'juggernautXL_v9')): that model, whatever the strategies.
+    if (current !== null && isModelReference(current)) {
+      const found = findModel(models, current.name, constraints);
+      if (E.isRight(found)) return { kind: 'match', model: found.right, by: found.right.key === current.name ? 'key' : 'name' };
+      return { kind: 'unresolved', entry: { ...ref, wanted: { name: current.name }, reason: found.left } };
+    }
 
-    const candidates = sorted.filter((m) => accepts(constraints, m));
+    const candidates = sorted.filter((m) => modelFits(constraints, m));
     const tried: string[] = [];
     if (current !== null && byHash && current.hash !== '') {
       tried.push(`hash ${current.hash}`);
