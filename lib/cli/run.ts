@@ -2,11 +2,10 @@
 import * as path from 'path';
 import { Observable, Subscription } from 'rxjs';
 import { buildGraph, createClient, createPool, getInput, isTerminalRunEvent, setInput, validateWorkflow, type InvokeAIClient, type ModelRecord, type RunEvent, type RunEventOf, type RunOptions, type Workflow } from '../index';
-import { saveOutputs } from '../node';
 import { parseArgs } from './args';
 import { countOf } from './format';
 import { CliIo, UsageError } from './io';
-import { foldProgress, initialProgress, liveBlock, plainLine, renderBars, type CliRunEvent, type RunProgress } from './progress';
+import { foldProgress, initialProgress, liveBlock, plainLine, renderBars, saveOutputs, type RunProgressEvent as CliRunEvent, type RunProgress } from '../node';
 import { serverUrls, tokenOptions } from './server-args';
 import { parseInputValue, splitAssignment, toRef } from './values';
 import { readWorkflow, retypeForServer } from './workflow-file';
@@ -142,9 +141,8 @@ const outputSaver = (clientOf: (event: CliRunEvent) => InvokeAIClient, outDir: s
   const saves: Promise<void>[] = [];
   const errors: unknown[] = [];
   const onCompleted = (event: RunEventOf<'completed'> & CliRunEvent): void => {
-    const result = { items: [{ itemId: event.itemId, status: 'completed' as const, outputs: event.outputs, fieldValues: [], queueItem: event.queueItem }] };
     saves.push(
-      saveOutputs(clientOf(event), result, outDir)
+      saveOutputs(clientOf(event), event, outDir)
         .then((files) => {
           for (const f of files) {
             if (printer.json) io.stdout.write(`${JSON.stringify({ type: 'saved', itemId: event.itemId, file: f })}\n`);
