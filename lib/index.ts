@@ -82,6 +82,7 @@ export type { RunOptions, RunManyOptions, RunManyEvent, RunRequest } from './run
 export type { PollPolicy } from './run/poll';
 
 // --- Server data shapes ----------------------------------------------------------------------
+export { ItemId, BatchId, NodeId, PreparedId } from './protocol/ids';
 export { isTerminalStatus, TERMINAL_STATUSES } from './protocol/dto';
 export type {
   QueueItem,
@@ -108,7 +109,7 @@ export type { RequestIssue } from './transport/errors';
 export { isKnownServerEventName } from './protocol/events';
 export { decodeServerEvent } from './protocol/events-decode';
 export type { EventDecodeIssue } from './protocol/events-decode';
-export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent } from './protocol/events';
+export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent, PreparedInvocation } from './protocol/events';
 
 // --- Server resources ------------------------------------------------------------------------
 export type { ClientResources } from './client/resources';
