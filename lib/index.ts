@@ -168,7 +168,9 @@ export type { QueueAndProcessorStatus } from './protocol/dto';
 
 // --- Several servers as one ------------------------------------------------------------------
 export { createPool } from './pool/pool';
-export type { InvokeAIPool, PoolOptions, PoolServer, PoolServerOptions, PoolStatus, PoolServerStatus, ServerHealth } from './pool/pool';
+export type { InvokeAIPool } from './pool/pool';
+export type { PoolOptions, PoolServer, PoolServerOptions } from './pool/options';
+export type { PoolStatus, PoolServerStatus, ServerHealth } from './pool/status';
 export { SERVER_LOST } from './pool/events';
 export type { PoolRunEvent, PoolEventOrigin, PoolServerRef, RetryRef, PoolRunResult, PoolRunItemResult, PoolRunManyEvent } from './pool/events';
 export { NoEligibleServerError, PoolClosedError } from './pool/errors';
