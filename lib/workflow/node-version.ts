@@ -14,7 +14,7 @@
 // may not update stays as it is, and the inputs its template no longer has block the run.
 
 import type { FieldTemplate, FieldInputInstance, InvocationNode, InvocationNodeData, NodeTemplate } from './types';
-import { isRecord } from './record';
+import { isRecord } from '../internal/record';
 
 /** How a node's version stands against its template's. */
 export type NodeVersionStatus =

@@ -6,7 +6,7 @@ import { issuesFromErrors, keySegment, MetaVersionCodec, WorkflowCodecV1, Workfl
 import { type DecodeIssue, type LoadWarning, WorkflowDecodeError } from './errors';
 import { migrateWorkflow, SUPPORTED_VERSIONS } from './migrate';
 import { repairWorkflow } from './repair';
-import { deepFreeze, isRecord } from './record';
+import { deepFreeze, isRecord } from '../internal/record';
 import { defaultTemplates } from './templates';
 import type { LoadOptions, NodeTemplates, Workflow as WorkflowValue, WorkflowJson } from './types';
 
