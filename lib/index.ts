@@ -6,9 +6,11 @@ export { listInputs, getInput, setInput, setInputs, trySetInput } from './workfl
 export { exposeInput, tryExposeInput, hideInput } from './workflow/expose';
 export type { NodeFieldRef, ExposeOptions } from './workflow/expose';
 export { validateWorkflow } from './workflow/validate';
+export { updateNodes } from './workflow/update-nodes';
+export type { NodeUpdate, NodeVersionChange, NodeNotUpdated } from './workflow/update-nodes';
 export { SUPPORTED_VERSIONS, CURRENT_VERSION } from './workflow/migrate';
 export { WorkflowDecodeError, InputError } from './workflow/errors';
-export type { InputIssue, DecodeIssue as WorkflowDecodeIssue } from './workflow/errors';
+export type { InputIssue, DecodeIssue as WorkflowDecodeIssue, LoadWarning, LoadWarningCode } from './workflow/errors';
 export type {
   WorkflowJson,
   WorkflowInput,
