@@ -22,6 +22,12 @@ export interface GeneratedModule {
   /** The exported handle, e.g. `textToImageSdxl` (also the default export). */
   readonly exportName: string;
   readonly code: string;
+  /** The keys of the inputs the module types (labels, or `nodeLabel.fieldName` where labels repeat). */
+  readonly inputs: readonly string[];
+  /** Those of them that are required and have no value yet. */
+  readonly required: readonly string[];
+  /** The keys of the output nodes. */
+  readonly outputs: readonly string[];
   /** Inputs typed loosely and why (node types the templates do not know, inputs fed by an edge). */
   readonly warnings: readonly string[];
 }
@@ -149,10 +155,8 @@ export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): 
     const gives = type.gives.length > 0 ? type.gives.join(' and ') : 'its board (no media)';
     return `  /** ${commentText(`Node "${o.label}" (${o.nodeType}, id ${o.nodeId}): ${gives}.`, 200)} */\n  readonly ${propertyKey(outKeys[n])}: ${type.text};`;
   });
-  const requiredUnion = unionText(
-    inputs.filter((i) => keys.has(i.index) && requiredUnset(i)).map((i) => quote(keys.get(i.index)!)),
-    '',
-  );
+  const required = inputs.filter((i) => keys.has(i.index) && requiredUnset(i)).map((i) => keys.get(i.index)!);
+  const requiredUnion = unionText(required.map(quote), '');
 
   const inputRows = inputs.map((i) => `    [${keys.has(i.index) ? quote(keys.get(i.index)!) : 'null'}, ${quote(`${i.nodeId}.${i.fieldName}`)}, ${quote(i.kind)}],`);
   const outputRows = outputs.map((o, n) => `    [${quote(outKeys[n])}, ${quote(o.nodeId)}],`);
@@ -206,5 +210,5 @@ export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): 
     `export default ${exportName};`,
     '',
   ].join('\n');
-  return { fileName: moduleFileName(source), exportName, code, warnings };
+  return { fileName: moduleFileName(source), exportName, code, inputs: [...keys.values()], required, outputs: outKeys, warnings };
 };

@@ -82,13 +82,13 @@ export interface TypedWorkflow<S extends WorkflowSpec, M extends keyof S['inputs
   ready(): TypedWorkflow<S, never>;
   /** `runner.run(workflow, options)` with a typed sweep; `completed` events carry `byOutput`. */
   run<Ev extends RunEvent, V extends SweepValues<S> = {}>(
-    this: TypedWorkflow<S, Extract<M, InputLabel<S, keyof V>>>,
+    this: TypedWorkflow<S, Extract<M, InputLabel<S, keyof NoInfer<V>>>>,
     runner: StreamRunner<Ev>,
     options?: TypedRunOptions<S, V>,
   ): Observable<WithOutputs<Ev, S['outputs']>>;
   /** `runner.submit(workflow, options)` with a typed sweep; each item carries `byOutput`. */
   submit<R extends RunResult, V extends SweepValues<S> = {}>(
-    this: TypedWorkflow<S, Extract<M, InputLabel<S, keyof V>>>,
+    this: TypedWorkflow<S, Extract<M, InputLabel<S, keyof NoInfer<V>>>>,
     runner: PromiseRunner<R>,
     options?: TypedRunOptions<S, V>,
   ): Promise<TypedRunResult<R, S['outputs']>>;
