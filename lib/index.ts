@@ -103,15 +103,18 @@ export type {
 
 // --- The client and its transport ------------------------------------------------------------
 export { createClient } from './client/client';
-export type { ClientOptions, InvokeAIClient } from './client/client';
-export type { ConnectionState, SocketDiagnostic, WebSocketConstructor, WebSocketLike } from './client/socket';
-export type { FetchLike, Logger } from './client/http';
-export type { RetryPolicy, BackoffPolicy } from './client/backoff';
-export { HttpError, AuthError, NetworkError, RequestTimeoutError, RequestAbortedError, DecodeError } from './client/errors';
-export type { RequestIssue } from './client/errors';
+export type { InvokeAIClient } from './client/client';
+export type { ClientOptions } from './transport/context';
+export type { ConnectionState, SocketDiagnostic, WebSocketConstructor, WebSocketLike } from './transport/socket';
+export type { FetchLike, Logger } from './transport/http';
+export type { RetryPolicy, BackoffPolicy } from './internal/backoff';
+export { HttpError, AuthError, NetworkError, RequestTimeoutError, RequestAbortedError, DecodeError } from './transport/errors';
+export type { RequestIssue } from './transport/errors';
 
 // --- Server events ---------------------------------------------------------------------------
-export { decodeServerEvent, isKnownServerEventName } from './protocol/events';
+export { isKnownServerEventName } from './protocol/events';
+export { decodeServerEvent } from './protocol/events-decode';
+export type { EventDecodeIssue } from './protocol/events-decode';
 export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent } from './protocol/events';
 
 // --- Server resources ------------------------------------------------------------------------

@@ -15,10 +15,9 @@ import {
   nullable,
   statusCounts,
 } from '../protocol/dto';
-import type { ClientContext } from './client';
-import { RequestOptions, apiPath } from './http';
+import { DEFAULT_POLL_INTERVAL_MS, type ClientContext } from '../transport/context';
+import { RequestOptions, apiPath } from '../transport/http';
 import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
-import { DEFAULT_POLL_POLICY } from '../run/poll';
 
 const Canceled = t.type({ canceled: t.number }, 'CancelResult');
 const Deleted = t.type({ deleted: t.number }, 'DeleteResult');
@@ -175,7 +174,7 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
       }),
     );
 
-  const pollIntervalMs = context.options.pollIntervalMs ?? DEFAULT_POLL_POLICY.pollIntervalMs;
+  const pollIntervalMs = context.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   // One read per interval, the next interval counted from the end of the read, so a server slower
   // than the interval still gets to answer.
   const poll$: Observable<SessionQueueStatus> = timer(pollIntervalMs, context.scheduler).pipe(

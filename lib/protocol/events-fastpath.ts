@@ -6,7 +6,7 @@
 // (spec/protocol/events-fastpath-spec.ts): change a codec, change its check.
 
 // `isRecord` mirrors `t.UnknownRecord` (io-ts's `is`): any non-null, non-array object.
-import { isRecord, type JsonRecord as Fields } from '../workflow/record';
+import { isRecord, type JsonRecord as Fields } from '../internal/record';
 import type {
   InvocationCompletePayload,
   InvocationProgressPayload,

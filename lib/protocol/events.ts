@@ -1,7 +1,6 @@
 // io-ts codecs of every server → client socket event of InvokeAI (API.md §5.5) and the
 // `ServerEvent` union the client streams. Pure: decoding never throws.
 import * as t from 'io-ts';
-import { Either, left, right, isLeft } from 'fp-ts/Either';
 import {
   BatchStatus,
   Invocation,
@@ -11,8 +10,6 @@ import {
   SessionQueueStatus,
   nullable,
 } from './dto';
-import { EventTagger, decodeHotEvent, tagInPlace, withEventType } from './events-fastpath';
-import { PathIssue, toPathIssues } from './issues';
 
 const timestamp = { timestamp: t.number };
 
@@ -383,45 +380,6 @@ export type ServerEvent = KnownServerEvent | UnknownServerEvent;
 /** The server event of one name, e.g. `ServerEventOf<'invocation_complete'>`. */
 export type ServerEventOf<K extends ServerEvent['type']> = Extract<ServerEvent, { type: K }>;
 
-/** A known event whose payload did not decode: the event name, each problem by path, and the raw payload. */
-export interface DecodeIssue {
-  readonly name: string;
-  readonly issues: ReadonlyArray<PathIssue>;
-  readonly payload: unknown;
-}
-
 /** True if the name is one of the events of API.md §5.5. */
 export const isKnownServerEventName = (name: string): name is KnownServerEventName =>
   Object.prototype.hasOwnProperty.call(serverEventCodecs, name);
-
-const decodeEvent = (name: string, payload: unknown, tag: EventTagger): Either<DecodeIssue, ServerEvent> => {
-  // The hot events (all known names) first meet a hand-written check that accepts exactly what
-  // their codec accepts; those codecs never transform, so an accepted payload is its own value.
-  const hot = decodeHotEvent(name, payload, tag);
-  if (hot !== undefined) return right(hot);
-  if (!isKnownServerEventName(name)) return right({ type: 'unknown', name, payload });
-  const codec: t.Decoder<unknown, object> = serverEventCodecs[name];
-  const result = codec.decode(payload);
-  if (isLeft(result)) return left({ name, issues: toPathIssues(result.left), payload });
-  // The codec for `name` produced the value, so the pair (name, value) is that member of the union.
-  return right(tag(result.right, name) as ServerEvent);
-};
-
-/**
- * Decodes one socket event (name and first argument) into a `ServerEvent`. Unknown names pass
- * through as `{type: 'unknown'}`; a known name with a payload that does not fit is a `DecodeIssue`.
- *
- * @example
- * import { decodeServerEvent } from 'invokeai-rx';
- * const decoded = decodeServerEvent('queue_cleared', { timestamp: 1, queue_id: 'default', user_id: null });
- * // right({ type: 'queue_cleared', timestamp: 1, queue_id: 'default', user_id: null })
- */
-export const decodeServerEvent = (name: string, payload: unknown): Either<DecodeIssue, ServerEvent> =>
-  decodeEvent(name, payload, withEventType);
-
-/**
- * `decodeServerEvent` for a payload its caller has just parsed from a frame and hands over: a
- * decoded event is that object with `type` set, not a copy. The socket connection uses it.
- */
-export const decodeParsedServerEvent = (name: string, payload: unknown): Either<DecodeIssue, ServerEvent> =>
-  decodeEvent(name, payload, tagInPlace);

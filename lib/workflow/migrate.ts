@@ -15,7 +15,7 @@ import type {
   WorkflowJson,
   WorkflowNode,
 } from './types';
-import { isRecord } from './record';
+import { isRecord } from '../internal/record';
 
 /** The schema versions this library reads. */
 export const SUPPORTED_VERSIONS = ['1.0.0', '2.0.0', '3.0.0', '4.0.0'] as const;

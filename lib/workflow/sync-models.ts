@@ -7,7 +7,7 @@
 import { connectedInputs, fieldKey, nodeDisplayLabel, withInputValues } from './inputs';
 import { makeWorkflow, workflowWarnings } from './workflow';
 import type { FieldConstraints, InvocationNode, Workflow, WorkflowJson } from './types';
-import { isRecord } from './record';
+import { isRecord } from '../internal/record';
 
 /** The fields of an installed model the matcher reads (a server's model config fits). */
 export interface ModelRecord {

@@ -4,7 +4,7 @@
 import * as E from 'fp-ts/Either';
 import type { InputIssue } from './errors';
 import type { FieldConstraints, FieldKind, FieldTemplate, WorkflowInput } from './types';
-import { isRecord } from './record';
+import { isRecord } from '../internal/record';
 
 /** A field that only an edge can feed (latents, conditioning, UNet...): it takes no value at all. */
 export const connectionOnly = (template: FieldTemplate | undefined): boolean => template?.input === 'connection' || template?.kind === 'connection';

@@ -5,7 +5,7 @@ import type * as t from 'io-ts';
 import { issuesFromErrors, keySegment, MetaVersionCodec, WorkflowCodecV1, WorkflowCodecV3 } from './codec';
 import { type DecodeIssue, WorkflowDecodeError } from './errors';
 import { migrateWorkflow, SUPPORTED_VERSIONS } from './migrate';
-import { deepFreeze, isRecord } from './record';
+import { deepFreeze, isRecord } from '../internal/record';
 import { defaultTemplates } from './templates';
 import type { LoadOptions, NodeTemplates, Workflow as WorkflowValue, WorkflowJson } from './types';
 

@@ -1,5 +1,6 @@
 import { isRight } from 'fp-ts/Either';
-import { decodeServerEvent, ServerEvent } from '../../lib/protocol/events';
+import type { ServerEvent } from '../../lib/protocol/events';
+import { decodeServerEvent } from '../../lib/protocol/events-decode';
 import { factOfEnqueueResult, factOfQueueItem, factOfServerEvent } from '../../lib/run/facts';
 import { initialRunState, itemsInDoubt, reduceRunAll, RunFact } from '../../lib/run/state';
 import { BATCH, queueItem, SAVE_OUTPUT } from './history';

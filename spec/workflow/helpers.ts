@@ -17,7 +17,7 @@ export const readFixtureText = (dir: string, name: string): string => fs.readFil
 export const readFixture = (dir: string, name: string): Record<string, unknown> => JSON.parse(readFixtureText(dir, name));
 
 /** Freezes a value and everything inside it. */
-export { deepFreeze } from '../../lib/workflow/record';
+export { deepFreeze } from '../../lib/internal/record';
 
 const field = (name: string, kind: FieldTemplate['kind'], extra: Partial<FieldTemplate> = {}): FieldTemplate => ({
   name,

@@ -1,6 +1,6 @@
 // A tiny scripted WebSocket for the virtual-time tests of the socket connection only. Real-server
 // behaviour is tested against the npm socket.io server and python-socketio (socket-peers-spec.ts).
-import { WebSocketConstructor, WebSocketLike } from '../../lib/client/socket';
+import { WebSocketConstructor, WebSocketLike } from '../../lib/transport/socket';
 
 /** A WebSocket whose server side the test drives by hand. */
 export class FakeWebSocket implements WebSocketLike {

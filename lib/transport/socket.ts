@@ -26,8 +26,9 @@ import {
 } from 'rxjs';
 import { isLeft } from 'fp-ts/Either';
 import { connectFrame, decodeFrame, emitFrame, pongFrame } from '../protocol/engineio';
-import { DecodeIssue, ServerEvent, decodeParsedServerEvent } from '../protocol/events';
-import { BackoffPolicy, DEFAULT_RECONNECT_POLICY, backoffDelay } from './backoff';
+import type { ServerEvent } from '../protocol/events';
+import { EventDecodeIssue, decodeParsedServerEvent } from '../protocol/events-decode';
+import { BackoffPolicy, DEFAULT_RECONNECT_POLICY, backoffDelay } from '../internal/backoff';
 import { AuthError, redactUrl } from './errors';
 import { Logger, normalizeBaseUrl } from './http';
 
@@ -65,7 +66,7 @@ export type ConnectionState =
 /** Something the connection met and set aside without stopping. */
 export type SocketDiagnostic =
   /** A known event whose payload did not decode. */
-  | { readonly type: 'undecodable_event'; readonly issue: DecodeIssue }
+  | { readonly type: 'undecodable_event'; readonly issue: EventDecodeIssue }
   /** A frame that was unknown, malformed, binary or unexpected. */
   | { readonly type: 'ignored_frame'; readonly frame: string; readonly reason: string };
 

@@ -1,8 +1,8 @@
 import { TestScheduler } from 'rxjs/testing';
 import { Subscription } from 'rxjs';
-import { createSocketConnection, ConnectionState, SocketConnectionOptions, SocketDiagnostic, socketUrl } from '../../lib/client/socket';
+import { createSocketConnection, ConnectionState, SocketConnectionOptions, SocketDiagnostic, socketUrl } from '../../lib/transport/socket';
 import { ServerEvent } from '../../lib/protocol/events';
-import { AuthError } from '../../lib/client/errors';
+import { AuthError } from '../../lib/transport/errors';
 import { FakeWebSocket } from './fake-websocket';
 import { samplePayloads } from '../protocol/event-samples';
 

@@ -1,7 +1,7 @@
 // Typed errors of the transport. Each has a stable `name`, carries its context as fields, and says
 // in its message what failed and what to try. None of them ever holds the auth token.
 import { PathIssue, formatPathIssues } from '../protocol/issues';
-import { isRecord } from '../workflow/record';
+import { isRecord } from '../internal/record';
 
 /** One readable problem from a FastAPI 422 answer: `loc` joined with dots, and FastAPI's `msg`. */
 export interface RequestIssue {

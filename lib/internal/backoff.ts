@@ -1,4 +1,4 @@
-// Pure backoff arithmetic shared by HTTP retries and socket reconnects.
+// Pure backoff arithmetic shared by HTTP retries, socket reconnects, run polls and pool probes.
 
 /** Capped exponential backoff with jitter. */
 export interface BackoffPolicy {

@@ -2,11 +2,11 @@
 // server's request log, POST never retried, FastAPI 422 details, and sliding token refresh.
 import { readFileSync } from 'fs';
 import * as t from 'io-ts';
-import { AuthError, HttpError } from '../../lib/client/errors';
+import { AuthError, HttpError } from '../../lib/transport/errors';
 import { buildBatch } from '../../lib/workflow/batch';
 import { Workflow } from '../../lib/workflow/workflow';
 import { createClient } from '../../lib/client/client';
-import { SimClient, requestsTo, startSim } from './sim-helpers';
+import { SimClient, requestsTo, startSim } from '../client/sim-helpers';
 
 describe('HTTP against the simulated server', () => {
   let sim: SimClient;

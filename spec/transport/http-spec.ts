@@ -3,9 +3,9 @@ import { AddressInfo } from 'net';
 import * as t from 'io-ts';
 import { TestScheduler } from 'rxjs/testing';
 import crossFetch from 'cross-fetch';
-import { apiPath, bytesCodec, createHttpClient, encodeQuery, FetchLike, HttpClientOptions, parseRetryAfter, tokenStore } from '../../lib/client/http';
-import { RetryPolicy } from '../../lib/client/backoff';
-import { AuthError, DecodeError, HttpError, NetworkError, RequestAbortedError, RequestTimeoutError } from '../../lib/client/errors';
+import { apiPath, bytesCodec, createHttpClient, encodeQuery, FetchLike, HttpClientOptions, parseRetryAfter, tokenStore } from '../../lib/transport/http';
+import { RetryPolicy } from '../../lib/internal/backoff';
+import { AuthError, DecodeError, HttpError, NetworkError, RequestAbortedError, RequestTimeoutError } from '../../lib/transport/errors';
 
 interface Recorded {
   method: string;

@@ -1,4 +1,4 @@
-import { isRecord } from '../../lib/workflow/record';
+import { isRecord } from '../../lib/internal/record';
 
 describe('isRecord', () => {
   it('accepts objects whose fields can be read', () => {

@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { backoffDelay, BackoffPolicy } from '../../lib/client/backoff';
+import { backoffDelay, BackoffPolicy } from '../../lib/internal/backoff';
 
 const noJitter: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: 0 };
 

@@ -2,8 +2,8 @@
 // python-socketio (what InvokeAI runs). Real sockets, real timers; no timing is asserted.
 import { Observable, filter, firstValueFrom, take, timeout, toArray } from 'rxjs';
 import { createClient, InvokeAIClient } from '../../lib/client/client';
-import { ConnectionState } from '../../lib/client/socket';
-import { AuthError } from '../../lib/client/errors';
+import { ConnectionState } from '../../lib/transport/socket';
+import { AuthError } from '../../lib/transport/errors';
 import { ServerEvent } from '../../lib/protocol/events';
 import { samplePayloads } from '../protocol/event-samples';
 import { PeerServer, PeerServerOptions, eventually, startBlackholeProxy, startNpmServer, startPythonServer } from '../peers/peer-servers';

@@ -5,7 +5,7 @@ import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
 import { Observable, SchedulerLike, asyncScheduler, defer, firstValueFrom, retry, throwError, timer } from 'rxjs';
 import { toPathIssues } from '../protocol/issues';
-import { BackoffPolicy, DEFAULT_RETRY_POLICY, RetryPolicy, backoffDelay } from './backoff';
+import { BackoffPolicy, DEFAULT_RETRY_POLICY, RetryPolicy, backoffDelay } from '../internal/backoff';
 import {
   AuthError,
   DecodeError,
