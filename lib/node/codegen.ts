@@ -5,7 +5,9 @@
 import { randomBytes } from 'crypto';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { createClient, templatesFromOpenApi, type NodeTemplates } from '../index';
+import { createClient } from '../client/client';
+import { templatesFromOpenApi } from '../workflow/templates';
+import type { NodeTemplates } from '../workflow/types';
 import { generateWorkflowModule, type GeneratedModule } from '../codegen/generate';
 import { loadWorkflowFile } from './files';
 
