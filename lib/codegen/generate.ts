@@ -146,7 +146,7 @@ export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): 
     type.uses.forEach((u) => uses.add(u));
     const optional = requiredUnset(input) ? '' : '?';
     inputMembers.push(`${docBlock(inputDoc(input, requiredUnset(input)), '  ')}\n  ${typed(`readonly ${propertyKey(key)}${optional}`, memberType(type.text, '  '))};`);
-    byIndexMembers.push(`  /** #${input.index}: ${quote(key)}. */\n  readonly ${input.index}${optional}: ${names.inputs}[${quote(key)}];`);
+    byIndexMembers.push(`  /** #${input.index}: "${commentText(key, 100)}". */\n  readonly ${input.index}${optional}: ${names.inputs}[${quote(key)}];`);
     labelMembers.push(`    readonly ${input.index}: ${quote(key)};`);
   }
   const outputMembers = outputs.map((o, n) => {

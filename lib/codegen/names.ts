@@ -7,8 +7,9 @@ const wordsOf = (fileName: string): readonly string[] => {
   return (
     base
       // Split camelCase words apart before lower-casing them.
-      .replace(/([a-z0-9])([A-Z][a-z])/g, '$1 $2')
+      .replace(/([a-z0-9])(?=[A-Z][a-z])/g, '$1 ')
       .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
       .toLowerCase()
       .split(/[^a-z0-9]+/)
       .filter((w) => w !== '')

@@ -32,17 +32,17 @@ export interface FluxImageToImageInputs {
 
 /** The same inputs by their index in the form. */
 export interface FluxImageToImageInputsByIndex {
-  /** #0: 'Model (dev variant recommended for Image-to-Image)'. */
+  /** #0: "Model (dev variant recommended for Image-to-Image)". */
   readonly 0: FluxImageToImageInputs['Model (dev variant recommended for Image-to-Image)'];
-  /** #1: 'T5 Encoder'. */
+  /** #1: "T5 Encoder". */
   readonly 1?: FluxImageToImageInputs['T5 Encoder'];
-  /** #2: 'CLIP Embed'. */
+  /** #2: "CLIP Embed". */
   readonly 2?: FluxImageToImageInputs['CLIP Embed'];
-  /** #3: 'VAE'. */
+  /** #3: "VAE". */
   readonly 3?: FluxImageToImageInputs['VAE'];
-  /** #4: 'Prompt'. */
+  /** #4: "Prompt". */
   readonly 4?: FluxImageToImageInputs['Prompt'];
-  /** #5: 'Image'. */
+  /** #5: "Image". */
   readonly 5: FluxImageToImageInputs['Image'];
 }
 

@@ -167,55 +167,55 @@ export interface SdxlFluxRefineInputs {
 
 /** The same inputs by their index in the form. */
 export interface SdxlFluxRefineInputsByIndex {
-  /** #0: 'Positive Prompt'. */
+  /** #0: "Positive Prompt". */
   readonly 0?: SdxlFluxRefineInputs['Positive Prompt'];
-  /** #1: 'Negative Prompt'. */
+  /** #1: "Negative Prompt". */
   readonly 1?: SdxlFluxRefineInputs['Negative Prompt'];
-  /** #2: 'Output Width'. */
+  /** #2: "Output Width". */
   readonly 2?: SdxlFluxRefineInputs['Output Width'];
-  /** #3: 'Output Height'. */
+  /** #3: "Output Height". */
   readonly 3?: SdxlFluxRefineInputs['Output Height'];
-  /** #4: 'SDXL Model'. */
+  /** #4: "SDXL Model". */
   readonly 4?: SdxlFluxRefineInputs['SDXL Model'];
-  /** #5: '4414d4b5-82c3-4513-8c3f-86d88c24aadc.board'. */
+  /** #5: "4414d4b5-82c3-4513-8c3f-86d88c24aadc.board". */
   readonly 5?: SdxlFluxRefineInputs['4414d4b5-82c3-4513-8c3f-86d88c24aadc.board'];
-  /** #6: 'Scheduler'. */
+  /** #6: "Scheduler". */
   readonly 6?: SdxlFluxRefineInputs['Scheduler'];
-  /** #7: 'Steps'. */
+  /** #7: "Steps". */
   readonly 7?: SdxlFluxRefineInputs['Steps'];
-  /** #8: 'CFG Scale'. */
+  /** #8: "CFG Scale". */
   readonly 8?: SdxlFluxRefineInputs['CFG Scale'];
-  /** #9: 'Positive Append'. */
+  /** #9: "Positive Append". */
   readonly 9?: SdxlFluxRefineInputs['Positive Append'];
-  /** #10: 'Negative Append'. */
+  /** #10: "Negative Append". */
   readonly 10?: SdxlFluxRefineInputs['Negative Append'];
-  /** #11: 'f8d9d7c8-9ed7-4bd7-9e42-ab0e89bfac90.model'. */
+  /** #11: "f8d9d7c8-9ed7-4bd7-9e42-ab0e89bfac90.model". */
   readonly 11?: SdxlFluxRefineInputs['f8d9d7c8-9ed7-4bd7-9e42-ab0e89bfac90.model'];
-  /** #12: 'T5 Encoder'. */
+  /** #12: "T5 Encoder". */
   readonly 12?: SdxlFluxRefineInputs['T5 Encoder'];
-  /** #13: 'CLIP Embed'. */
+  /** #13: "CLIP Embed". */
   readonly 13?: SdxlFluxRefineInputs['CLIP Embed'];
-  /** #14: 'VAE'. */
+  /** #14: "VAE". */
   readonly 14?: SdxlFluxRefineInputs['VAE'];
-  /** #15: 'Model'. */
+  /** #15: "Model". */
   readonly 15?: SdxlFluxRefineInputs['Model'];
-  /** #16: '67e997b2-2d56-43f4-8d2e-886c04e18d9f.board'. */
+  /** #16: "67e997b2-2d56-43f4-8d2e-886c04e18d9f.board". */
   readonly 16?: SdxlFluxRefineInputs['67e997b2-2d56-43f4-8d2e-886c04e18d9f.board'];
-  /** #17: '2ebc24ee-2e21-4d32-b3d3-9b7025cc2045.b'. */
+  /** #17: "2ebc24ee-2e21-4d32-b3d3-9b7025cc2045.b". */
   readonly 17?: SdxlFluxRefineInputs['2ebc24ee-2e21-4d32-b3d3-9b7025cc2045.b'];
-  /** #18: 'Flux Domain Transfer.num_steps'. */
+  /** #18: "Flux Domain Transfer.num_steps". */
   readonly 18?: SdxlFluxRefineInputs['Flux Domain Transfer.num_steps'];
-  /** #19: 'Control Weight'. */
+  /** #19: "Control Weight". */
   readonly 19?: SdxlFluxRefineInputs['Control Weight'];
-  /** #20: '55727cb5-6a2c-45ab-963d-ce9ed2e1471c.model'. */
+  /** #20: "55727cb5-6a2c-45ab-963d-ce9ed2e1471c.model". */
   readonly 20?: SdxlFluxRefineInputs['55727cb5-6a2c-45ab-963d-ce9ed2e1471c.model'];
-  /** #21: 'abc466fe-12eb-48a5-87d8-488c8bda180f.board'. */
+  /** #21: "abc466fe-12eb-48a5-87d8-488c8bda180f.board". */
   readonly 21?: SdxlFluxRefineInputs['abc466fe-12eb-48a5-87d8-488c8bda180f.board'];
-  /** #22: 'Flux Refinement.num_steps'. */
+  /** #22: "Flux Refinement.num_steps". */
   readonly 22?: SdxlFluxRefineInputs['Flux Refinement.num_steps'];
-  /** #23: 'Control'. */
+  /** #23: "Control". */
   readonly 23?: SdxlFluxRefineInputs['Control'];
-  /** #24: '2dbb5d27-e695-4e8d-8555-bff827d87173.b'. */
+  /** #24: "2dbb5d27-e695-4e8d-8555-bff827d87173.b". */
   readonly 24?: SdxlFluxRefineInputs['2dbb5d27-e695-4e8d-8555-bff827d87173.b'];
 }
 

@@ -33,15 +33,15 @@ export interface TextToImageSdxlInputs {
 
 /** The same inputs by their index in the form. */
 export interface TextToImageSdxlInputsByIndex {
-  /** #0: 'Positive Prompt'. */
+  /** #0: "Positive Prompt". */
   readonly 0?: TextToImageSdxlInputs['Positive Prompt'];
-  /** #1: 'Negative Prompt'. */
+  /** #1: "Negative Prompt". */
   readonly 1?: TextToImageSdxlInputs['Negative Prompt'];
-  /** #2: 'Model'. */
+  /** #2: "Model". */
   readonly 2: TextToImageSdxlInputs['Model'];
-  /** #3: 'VAE (use the FP16 model)'. */
+  /** #3: "VAE (use the FP16 model)". */
   readonly 3: TextToImageSdxlInputs['VAE (use the FP16 model)'];
-  /** #4: 'Board'. */
+  /** #4: "Board". */
   readonly 4?: TextToImageSdxlInputs['Board'];
 }
 

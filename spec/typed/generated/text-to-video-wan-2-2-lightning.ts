@@ -84,39 +84,39 @@ export interface TextToVideoWan22LightningInputs {
 
 /** The same inputs by their index in the form. */
 export interface TextToVideoWan22LightningInputsByIndex {
-  /** #0: 'Prompt'. */
+  /** #0: "Prompt". */
   readonly 0?: TextToVideoWan22LightningInputs['Prompt'];
-  /** #1: 'Width'. */
+  /** #1: "Width". */
   readonly 1?: TextToVideoWan22LightningInputs['Width'];
-  /** #2: 'Height'. */
+  /** #2: "Height". */
   readonly 2?: TextToVideoWan22LightningInputs['Height'];
-  /** #3: 'Steps'. */
+  /** #3: "Steps". */
   readonly 3?: TextToVideoWan22LightningInputs['Steps'];
-  /** #4: 'Frames'. */
+  /** #4: "Frames". */
   readonly 4?: TextToVideoWan22LightningInputs['Frames'];
-  /** #5: 'FPS'. */
+  /** #5: "FPS". */
   readonly 5?: TextToVideoWan22LightningInputs['FPS'];
-  /** #6: 'Transformer (High Noise)'. */
+  /** #6: "Transformer (High Noise)". */
   readonly 6: TextToVideoWan22LightningInputs['Transformer (High Noise)'];
-  /** #7: 'CFG (High Noise)'. */
+  /** #7: "CFG (High Noise)". */
   readonly 7?: TextToVideoWan22LightningInputs['CFG (High Noise)'];
-  /** #8: 'Transformer (Low Noise)'. */
+  /** #8: "Transformer (Low Noise)". */
   readonly 8?: TextToVideoWan22LightningInputs['Transformer (Low Noise)'];
-  /** #9: 'CFG (Low Noise)'. */
+  /** #9: "CFG (Low Noise)". */
   readonly 9?: TextToVideoWan22LightningInputs['CFG (Low Noise)'];
-  /** #10: 'Lightning LoRA (High Noise)'. */
+  /** #10: "Lightning LoRA (High Noise)". */
   readonly 10: TextToVideoWan22LightningInputs['Lightning LoRA (High Noise)'];
-  /** #11: 'Apply Lightning LoRA (High Noise).weight'. */
+  /** #11: "Apply Lightning LoRA (High Noise).weight". */
   readonly 11?: TextToVideoWan22LightningInputs['Apply Lightning LoRA (High Noise).weight'];
-  /** #12: 'Lightning LoRA (Low Noise)'. */
+  /** #12: "Lightning LoRA (Low Noise)". */
   readonly 12: TextToVideoWan22LightningInputs['Lightning LoRA (Low Noise)'];
-  /** #13: 'Apply LoRA - Wan 2.2.weight'. */
+  /** #13: "Apply LoRA - Wan 2.2.weight". */
   readonly 13?: TextToVideoWan22LightningInputs['Apply LoRA - Wan 2.2.weight'];
-  /** #14: 'Wan T5 Encoder'. */
+  /** #14: "Wan T5 Encoder". */
   readonly 14?: TextToVideoWan22LightningInputs['Wan T5 Encoder'];
-  /** #15: 'VAE'. */
+  /** #15: "VAE". */
   readonly 15?: TextToVideoWan22LightningInputs['VAE'];
-  /** #16: 'Component Source (Diffusers)'. */
+  /** #16: "Component Source (Diffusers)". */
   readonly 16?: TextToVideoWan22LightningInputs['Component Source (Diffusers)'];
 }
 
