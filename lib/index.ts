@@ -6,9 +6,11 @@ export { listInputs, getInput, setInput, setInputs, trySetInput } from './workfl
 export { exposeInput, tryExposeInput, hideInput } from './workflow/expose';
 export type { NodeFieldRef, ExposeOptions } from './workflow/expose';
 export { validateWorkflow } from './workflow/validate';
+export { updateNodes } from './workflow/update-nodes';
+export type { NodeUpdate, NodeVersionChange, NodeNotUpdated } from './workflow/update-nodes';
 export { SUPPORTED_VERSIONS, CURRENT_VERSION } from './workflow/migrate';
 export { WorkflowDecodeError, InputError } from './workflow/errors';
-export type { InputIssue, DecodeIssue as WorkflowDecodeIssue } from './workflow/errors';
+export type { InputIssue, DecodeIssue as WorkflowDecodeIssue, LoadWarning, LoadWarningCode } from './workflow/errors';
 export type {
   WorkflowJson,
   WorkflowInput,
@@ -34,6 +36,13 @@ export type {
   FieldIdentifier,
   FieldInputInstance,
 } from './workflow/types';
+
+// --- Typed workflows: the handle that modules made by `invokeai-rx codegen` export ------------
+export { typedWorkflow } from './typed/handle';
+export type { TypedWorkflow, RequiredInputsUnset, TypedRunOptions, TypedRunResult, WithOutputs, StreamRunner, PromiseRunner, ModelInputKey } from './typed/handle';
+export { TypedWorkflowError } from './typed/errors';
+export type { WorkflowSpec, WorkflowTable, InputRow, OutputRow, InputKey, InputValue, InputLabel, InputValues, RequiredInputs, SweepValues, TypedSweep } from './typed/spec';
+export type { ImageInput, VideoInput, BoardInput, ColorInput, ObjectInput, ModelConstraint, ModelInput, OutputBase, ImagesOutput, VideosOutput, ValuesOutput } from './typed/values';
 
 // --- Node templates --------------------------------------------------------------------------
 export { templatesFromOpenApi, defaultTemplates, TemplatesError } from './workflow/templates';
