@@ -13,14 +13,12 @@
 
 import type { LoadWarning } from './errors';
 import { completeForm, nodeDisplayLabel } from './form';
-import { isDynamicInput, nodeVersionStatus, updateNodeData } from './node-version';
+import { isDynamicInput, NODES_ACCEPTING_EXTRA_INPUTS, nodeVersionStatus, updateNodeData } from './node-version';
 import type { DefaultEdge, InvocationNode, NodeTemplate, NodeTemplates, WorkflowEdge, WorkflowJson, WorkflowNode } from './types';
 
 /** A connector's handles (`CONNECTOR_INPUT_HANDLE` / `CONNECTOR_OUTPUT_HANDLE` of the GUI). */
 const CONNECTOR_IN = 'in';
 const CONNECTOR_OUT = 'out';
-/** Only these nodes take inputs their template does not declare (the GUI's `NODES_ACCEPTING_EXTRA_INPUTS`). */
-export const NODES_ACCEPTING_EXTRA_INPUTS: ReadonlySet<string> = new Set(['core_metadata']);
 
 const nodeName = (node: InvocationNode, templates: NodeTemplates): string =>
   `"${nodeDisplayLabel(node, templates)}" (${node.id}, ${node.data.type} ${node.data.version})`;
