@@ -251,7 +251,9 @@ export const buildBatch = (wf: Workflow, options?: BatchOptions): Batch => {
     ...(options?.autoAddBoardId !== undefined ? { autoAddBoardId: options.autoAddBoardId } : {}),
     ...(options?.newId !== undefined ? { newId: options.newId } : {}),
   });
-  const data = [...batchNodeData(wf, options), ...(options?.sweep !== undefined ? sweepData(wf, options.sweep) : [])];
+  // The sweep is checked first: a mistake in what the caller asked for is reported before the workflow's own.
+  const swept = options?.sweep !== undefined ? sweepData(wf, options.sweep) : [];
+  const data = [...batchNodeData(wf, options), ...swept];
   // Embedded workflows carry no id (the GUI deletes it before enqueueing).
   const { id: _id, ...workflow } = wf.json;
   return {
