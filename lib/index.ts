@@ -37,6 +37,13 @@ export type {
   FieldInputInstance,
 } from './workflow/types';
 
+// --- Typed workflows: the handle that modules made by `invokeai-rx codegen` export ------------
+export { typedWorkflow } from './typed/handle';
+export type { TypedWorkflow, RequiredInputsUnset, TypedRunOptions, TypedRunResult, WithOutputs, StreamRunner, PromiseRunner, ModelInputKey } from './typed/handle';
+export { TypedWorkflowError } from './typed/errors';
+export type { WorkflowSpec, WorkflowTable, InputRow, OutputRow, InputKey, InputValue, InputLabel, InputValues, RequiredInputs, SweepValues, TypedSweep } from './typed/spec';
+export type { ImageInput, VideoInput, BoardInput, ColorInput, ObjectInput, ModelConstraint, ModelInput, OutputBase, ImagesOutput, VideosOutput, ValuesOutput } from './typed/values';
+
 // --- Node templates --------------------------------------------------------------------------
 export { templatesFromOpenApi, defaultTemplates, TemplatesError } from './workflow/templates';
 
@@ -84,6 +91,7 @@ export type { RunOptions, RunManyOptions, RunManyEvent, RunRequest } from './run
 export type { PollPolicy } from './run/poll';
 
 // --- Server data shapes ----------------------------------------------------------------------
+export { ItemId, BatchId, NodeId, PreparedId } from './protocol/ids';
 export { isTerminalStatus, TERMINAL_STATUSES } from './protocol/dto';
 export type {
   QueueItem,
@@ -110,7 +118,7 @@ export type { RequestIssue } from './transport/errors';
 export { isKnownServerEventName } from './protocol/events';
 export { decodeServerEvent } from './protocol/events-decode';
 export type { EventDecodeIssue } from './protocol/events-decode';
-export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent } from './protocol/events';
+export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent, PreparedInvocation } from './protocol/events';
 
 // --- Server resources ------------------------------------------------------------------------
 export type { ClientResources } from './client/resources';
