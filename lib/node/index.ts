@@ -6,3 +6,7 @@ export { saveEachCompleted } from './save-completed';
 export type { SavedOutputs } from './save-completed';
 export { showProgress, initialProgress, foldProgress, overallFraction, renderBars, plainLine, liveBlock, bar } from './progress';
 export type { RunProgress, RunProgressEvent, ItemProgress, NodeProgress, ShowProgressOptions, ProgressOutput } from './progress';
+export { codegen, CodegenError } from './codegen';
+export type { CodegenOptions, CodegenFile, CodegenErrorReason } from './codegen';
+export { generateWorkflowModule } from '../codegen/generate';
+export type { GenerateOptions, GeneratedModule } from '../codegen/generate';

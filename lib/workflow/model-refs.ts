@@ -5,48 +5,9 @@
 import * as E from 'fp-ts/Either';
 import type { InputIssue } from './errors';
 import { listInputs, setInput } from './inputs';
-import type { ModelRecord } from './sync-models';
-import type { FieldConstraints, Workflow, WorkflowInput } from './types';
+import { findModel, toModelValue, type ModelRecord } from './sync-models';
+import type { Workflow, WorkflowInput } from './types';
 import { isModelReference } from './values';
-
-/** Whether a model fits what a field accepts (its bases, types and formats). */
-export const modelFits = (c: FieldConstraints, m: ModelRecord): boolean =>
-  (!c.modelBase || c.modelBase.length === 0 || c.modelBase.includes(m.base)) &&
-  (!c.modelType || c.modelType.length === 0 || c.modelType.includes(m.type)) &&
-  (!c.modelFormat || c.modelFormat.length === 0 || m.format === undefined || c.modelFormat.includes(m.format));
-
-const describeModel = (m: ModelRecord): string => `${m.name} (${m.base} ${m.type}, key ${m.key})`;
-
-/**
- * The one installed model that `text` names, by key or by name, among those the field accepts; or
- * why there is none (nothing named so, or several of that name: give the key).
- */
-export const findModel = (models: ReadonlyArray<ModelRecord>, text: string, constraints: FieldConstraints): E.Either<string, ModelRecord> => {
-  const fitting = models.filter((m) => modelFits(constraints, m));
-  const byKey = fitting.filter((m) => m.key === text);
-  if (byKey.length === 1) return E.right(byKey[0]!);
-  const byName = fitting.filter((m) => m.name === text);
-  if (byName.length === 1) return E.right(byName[0]!);
-  if (byName.length > 1) {
-    return E.left(`${byName.length} installed models that fit are named "${text}"; give one's key instead:\n${byName.map((m) => `  ${describeModel(m)}`).join('\n')}`);
-  }
-  const elsewhere = models.filter((m) => m.key === text || m.name === text);
-  const fitList = fitting.length > 0 ? `Models that fit:\n${fitting.map((m) => `  ${describeModel(m)}`).join('\n')}` : 'No installed model fits it.';
-  return E.left(
-    elsewhere.length > 0
-      ? `"${text}" is ${describeModel(elsewhere[0]!)}, which this input does not take. ${fitList}`
-      : `the server has no model named or keyed "${text}". ${fitList}`,
-  );
-};
-
-/** The identifier a model field stores for an installed model. */
-export const toModelValue = (m: ModelRecord): { readonly key: string; readonly hash: string; readonly name: string; readonly base: string; readonly type: string } => ({
-  key: m.key,
-  hash: m.hash ?? '',
-  name: m.name,
-  base: m.base,
-  type: m.type,
-});
 
 /** The form's model inputs that hold a reference by name or key. */
 export const modelReferences = (wf: Workflow): readonly WorkflowInput[] => listInputs(wf).filter((i) => i.kind === 'model' && isModelReference(i.value));

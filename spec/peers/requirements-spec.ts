@@ -80,7 +80,7 @@ describe('the suites that need a peer, on a machine without any', () => {
   afterAll(() => fs.rm(empty, { recursive: true, force: true }));
 
   it('pass, each peer skipped with one line naming its install; the tests without a peer still run', async () => {
-    const run = await runJest(['spec/demos/browser-spec.ts', 'spec/testing/cors-browser-spec.ts', 'spec/client/socket-peers-spec.ts'], env);
+    const run = await runJest(['spec/demos/browser-spec.ts', 'spec/testing/cors-browser-spec.ts', 'spec/transport/socket-peers-spec.ts'], env);
     expect(run.output).toMatch(/Tests:.*skipped.*passed/);
     expect(run.code).toBe(0);
     const lines = run.output.split('\n').filter((l) => l.startsWith('skipped: '));
