@@ -48,7 +48,7 @@ export type { WorkflowSpec, WorkflowTable, InputRow, OutputRow, InputKey, InputV
 export type { ImageInput, VideoInput, BoardInput, ColorInput, ObjectInput, ModelConstraint, ModelInput, OutputBase, ImagesOutput, VideosOutput, ValuesOutput } from './typed/values';
 
 // --- Node templates --------------------------------------------------------------------------
-export { templatesFromOpenApi, defaultTemplates, TemplatesError } from './workflow/templates';
+export { templatesFromOpenApi, TemplatesError } from './workflow/templates';
 
 // --- Graphs, batches and outputs -------------------------------------------------------------
 export { buildGraph } from './workflow/graph';

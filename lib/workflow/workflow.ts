@@ -7,7 +7,7 @@ import { type DecodeIssue, type LoadWarning, WorkflowDecodeError } from './error
 import { migrateWorkflow, SUPPORTED_VERSIONS } from './migrate';
 import { repairWorkflow } from './repair';
 import { deepFreeze, isRecord } from '../internal/record';
-import { defaultTemplates } from './templates';
+import { defaultTemplates } from './default-templates';
 import type { LoadOptions, NodeTemplates, WorkflowJson } from './types';
 
 /**
@@ -91,6 +91,11 @@ const copyJsonData = (root: unknown, issues: DecodeIssue[]): unknown => {
   return copy(root, '$');
 };
 
+// Only a browser bundle has no default templates (default-templates.ts).
+const NO_TEMPLATES =
+  'no node templates to type the workflow with: a browser build ships none by default. Pass them as { templates }: ' +
+  "InvokeAI's own (offline) from `import { templates } from 'invokeai-rx/templates'`, or the server's (custom nodes included) from `await serverTemplates(client)`";
+
 const fail = (issues: readonly DecodeIssue[]): E.Either<WorkflowDecodeError, never> => E.left(new WorkflowDecodeError(issues));
 
 const isSupported = (v: string): v is (typeof SUPPORTED_VERSIONS)[number] => (SUPPORTED_VERSIONS as readonly string[]).includes(v);
@@ -98,6 +103,7 @@ const isSupported = (v: string): v is (typeof SUPPORTED_VERSIONS)[number] => (SU
 /** Decodes a value the library owns (already parsed or copied): it may be shared by the result. */
 const decodeOwned = (value: unknown, options: LoadOptions | undefined): E.Either<WorkflowDecodeError, Workflow> => {
   const templates = options?.templates ?? defaultTemplates;
+  if (templates === undefined) return fail([{ path: '$', message: NO_TEMPLATES }]);
   if (!isRecord(value)) {
     return fail([{ path: '$', message: `expected a workflow object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` }]);
   }
