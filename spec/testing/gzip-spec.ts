@@ -1,5 +1,5 @@
 // The simulated server gzips JSON and text answers of 1000 bytes or more for clients that accept it,
-// as InvokeAI's GZipMiddleware does; the library's client (cross-fetch) asks for and unpacks them.
+// as InvokeAI's GZipMiddleware does; the library's client (the platform's fetch) asks for and unpacks them.
 import * as http from 'http';
 import * as zlib from 'zlib';
 import crossFetch from 'cross-fetch';
