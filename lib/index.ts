@@ -49,7 +49,8 @@ export { templatesFromOpenApi, defaultTemplates, TemplatesError } from './workfl
 
 // --- Graphs, batches and outputs -------------------------------------------------------------
 export { buildGraph } from './workflow/graph';
-export type { Graph, GraphNode, GraphEdge, EdgeConnection, GraphOptions } from './workflow/graph';
+export type { GraphOptions } from './workflow/graph';
+export type { Graph, GraphNode, GraphEdge, EdgeConnection, EchoedGraph } from './protocol/graph';
 export { buildBatch, countBatchItems, BatchError } from './workflow/batch';
 export type { Batch, BatchDatum, BatchOptions, Sweep, BatchErrorReason } from './workflow/batch';
 export { GeneratorError, resolveFloatGenerator, resolveIntegerGenerator, resolveStringGenerator, resolveImageGenerator } from './workflow/generators';

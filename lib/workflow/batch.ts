@@ -3,7 +3,8 @@
 // data that batch nodes, generator nodes and sweeps turn into.
 
 import { resolveGenerator } from './generators';
-import { GENERATOR_NODE_TYPES, BATCH_NODE_TYPES, buildGraph, edgeIndex, resolveEdgeSource, type EdgeIndex, type Graph } from './graph';
+import type { Graph } from '../protocol/graph';
+import { GENERATOR_NODE_TYPES, BATCH_NODE_TYPES, buildGraph, edgeIndex, resolveEdgeSource, type EdgeIndex } from './graph';
 import * as E from 'fp-ts/Either';
 import { InputError } from './errors';
 import { getInput, nodeDisplayLabel, refOfKey } from './inputs';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { buildGraph, type Graph, type GraphNode } from '../../lib/workflow/graph';
+import type { Graph, GraphNode } from '../../lib/protocol/graph';
+import { buildGraph } from '../../lib/workflow/graph';
 import { editorDefault } from '../../lib/workflow/node-version';
 import { defaultTemplates } from '../../lib/workflow/templates';
 import type { Workflow } from '../../lib/workflow/types';
