@@ -1,4 +1,4 @@
-// `client.app`: the server's version, a health check built on it, and the auth mode (API.md §4.5, §7).
+// `client.app`: the server's version, a health check built on it, and the auth mode.
 import * as t from 'io-ts';
 import type { ClientContext } from '../transport/context';
 

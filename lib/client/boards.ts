@@ -1,4 +1,4 @@
-// `client.boards`: boards and which images they hold (API.md §4.3). The uncategorized "board" is
+// `client.boards`: boards and which images they hold. The uncategorized "board" is
 // `'none'`: it has no record, but its image names can be listed and images moved out of boards.
 import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';

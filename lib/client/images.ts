@@ -1,4 +1,4 @@
-// `client.images`: upload, read, download, star, delete and list gallery images (API.md §4.2).
+// `client.images`: upload, read, download, star, delete and list gallery images.
 import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';
 import type { ClientContext } from '../transport/context';

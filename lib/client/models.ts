@@ -1,4 +1,4 @@
-// `client.models`: the installed models (API.md §4.4). Base, type and format stay open strings:
+// `client.models`: the installed models. Base, type and format stay open strings:
 // a newer server's new values never fail a decode, and one odd record never hides the others.
 import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';

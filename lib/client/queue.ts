@@ -1,4 +1,4 @@
-// `client.queue`: the session queue of the client's `queueId` (API.md §4.1), and `status$`, its live
+// `client.queue`: the session queue of the client's `queueId`, and `status$`, its live
 // counts: taken from `queue_item_status_changed` events, re-read over REST whenever the socket
 // (re)connects or an event changes the counts without carrying them, and polled over REST while the
 // socket is down.

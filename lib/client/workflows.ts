@@ -1,4 +1,4 @@
-// `client.workflows`: the server's workflow library (API.md §4.6): `/api/v1/workflows/`, records under
+// `client.workflows`: the server's workflow library: `/api/v1/workflows/`, records under
 // `/i/{id}`, a paginated list, and bodies wrapped as `{ workflow }`.
 import * as t from 'io-ts';
 import { JsonObject, nullable } from '../protocol/dto';

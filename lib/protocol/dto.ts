@@ -1,4 +1,5 @@
-// io-ts codecs of the InvokeAI REST shapes the client reads (API.md §4.1); the graph's are in graph.ts.
+// io-ts codecs of the InvokeAI REST shapes the client reads (docs/server-contract.md, REST); the
+// graph's are in graph.ts.
 // Every codec tolerates unknown fields: a newer server adds fields, never breaks the client.
 // REST serializes queue items with `exclude_none`, so fields that may be null are also optional here.
 import * as t from 'io-ts';

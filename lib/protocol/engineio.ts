@@ -1,6 +1,7 @@
 // A pure codec for the frames of Engine.IO v4 carrying Socket.IO v5 packets, as sent over a
-// WebSocket-only session (PEERS.md Part 3). Decoding never throws: a frame it cannot read becomes
-// a `malformed` or `unknown` packet that names the reason, so the caller can report and go on.
+// WebSocket-only session (docs/server-contract.md, Socket transport). Decoding never throws: a
+// frame it cannot read becomes a `malformed` or `unknown` packet that names the reason, so the
+// caller can report and go on.
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
 import { isRecord } from '../internal/record';

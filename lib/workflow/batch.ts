@@ -1,6 +1,6 @@
 // Workflow → the `batch` of `POST /api/v1/queue/{queue_id}/enqueue_batch`, as the GUI's workflow
-// editor builds it (API.md §3.2): the graph, the workflow embedded without its id, and the batch
-// data that batch nodes, generator nodes and sweeps turn into.
+// editor builds it (docs/server-contract.md, The enqueue batch): the graph, the workflow embedded
+// without its id, and the batch data that batch nodes, generator nodes and sweeps turn into.
 
 import { resolveGenerator } from './generators';
 import type { Graph } from '../protocol/graph';
@@ -231,7 +231,7 @@ const refuseOutdatedNodes = (wf: Workflow): void => {
 };
 
 /**
- * Builds the `batch` of `enqueue_batch` for a workflow, as the GUI's workflow editor does (API.md §3.2).
+ * Builds the `batch` of `enqueue_batch` for a workflow, as the GUI's workflow editor does.
  *
  * @example
  * ```ts

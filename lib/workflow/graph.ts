@@ -1,4 +1,5 @@
-// Workflow → executable graph, following the GUI's `buildNodesGraph` (API.md §3.1) step by step.
+// Workflow → executable graph, following the GUI's `buildNodesGraph` step by step
+// (docs/server-contract.md, Graph building).
 // One deliberate difference: the GUI skips a node whose type its templates do not know (with a
 // warning); here such a node is kept with its inputs as they are, because the templates may be an
 // older snapshot than the server, and the server (with its custom node packs) is the judge.
@@ -131,7 +132,7 @@ const graphEdges = (json: WorkflowJson, index: EdgeIndex = edgeIndex(json)): Gra
 };
 
 /**
- * Builds the graph the GUI would submit for a workflow (API.md §3.1): executable invocation nodes
+ * Builds the graph the GUI would submit for a workflow: executable invocation nodes
  * only, inputs fed by an edge left out, board sentinels resolved, `call_saved_workflow` inputs folded.
  *
  * @example
