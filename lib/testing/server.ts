@@ -105,9 +105,11 @@ export interface MockServer {
   close(): Promise<void>;
 }
 
-/** Starts the simulated InvokeAI server.
+/**
+ * Starts the simulated InvokeAI server.
  *
  * @example
+ * import { startMockServer } from 'invokeai-rx/testing';
  * const server = await startMockServer({ stepMs: 1 });
  * const res = await fetch(`${server.url}/api/v1/app/version`);
  * await server.close();
