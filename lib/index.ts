@@ -37,7 +37,7 @@ export type {
   FieldInputInstance,
 } from './workflow/types';
 
-// --- Typed workflows: the handle that modules made by `invokeai-rx codegen` export ------------
+// --- Typed workflows (the handle of modules made by invokeai-rx codegen) -----------------------
 export { typedWorkflow } from './typed/handle';
 export type { TypedWorkflow, RequiredInputsUnset, TypedRunOptions, TypedRunResult, WithOutputs, StreamRunner, PromiseRunner, ModelInputKey } from './typed/handle';
 export { TypedWorkflowError } from './typed/errors';
@@ -56,7 +56,7 @@ export type { Batch, BatchDatum, BatchOptions, Sweep, BatchErrorReason } from '.
 export { GeneratorError, resolveFloatGenerator, resolveIntegerGenerator, resolveStringGenerator, resolveImageGenerator } from './workflow/generators';
 export { listOutputs } from './workflow/outputs';
 
-// --- Models: re-pointing a workflow at the models a server has -------------------------------
+// --- Models of a server ----------------------------------------------------------------------
 export { syncModels } from './workflow/sync-models';
 export type { ModelSync, ModelChange, UnresolvedModel, ModelRecord, ModelValue, ModelMatch, ModelFieldRef, SyncModelsOptions } from './workflow/sync-models';
 
