@@ -138,7 +138,7 @@ describe('invokeai-rx codegen', () => {
 
   it('takes at least one file, and known options only (exit 2 with the usage)', async () => {
     expect(await cli([])).toMatchObject({ code: 2, err: expect.stringContaining('codegen takes one or more workflow files.') });
-    expect(await cli([SDXL, '--output', 'x'])).toMatchObject({ code: 2, err: expect.stringContaining('Unknown option --output; this command takes --out, --templates, --token, --import, --check') });
+    expect(await cli([SDXL, '--output', 'x'])).toMatchObject({ code: 2, err: expect.stringContaining('Unknown option --output; this command takes --out, --templates, --token, --import-from, --check') });
     expect((await cli(['--help'])).out).toContain('Usage: invokeai-rx codegen <workflow.json...> [options]');
   });
 });
