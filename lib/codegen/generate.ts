@@ -201,7 +201,8 @@ export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): 
     `const templates: NodeTemplates = ${literal(usedTemplates(wf), '', { width: 100, flatDepth: 3 })};`,
     '',
     `/** "${title}" with typed inputs and outputs: \`${exportName}.set({ ... })\`, then \`client.run(handle.workflow)\` or \`handle.submit(client)\`. */`,
-    `export const ${exportName} = typedWorkflow<${names.spec}, ${names.required}>(Workflow.fromObject(workflowJson, { templates }), {`,
+    // The union written out, not its alias: tsc's errors then name the inputs that are missing.
+    `export const ${exportName} = typedWorkflow<${names.spec}, ${required.length === 0 ? 'never' : required.map(quote).join(' | ')}>(Workflow.fromObject(workflowJson, { templates }), {`,
     `  source: ${quote(source)},`,
     `  inputs: ${inputRows.length === 0 ? '[]' : `[\n${inputRows.join('\n')}\n  ]`},`,
     `  outputs: ${outputRows.length === 0 ? '[]' : `[\n${outputRows.join('\n')}\n  ]`},`,

@@ -64,7 +64,7 @@ describe('invokeai-rx codegen', () => {
     const copy = path.join(tmp, 'My Flow.json');
     await fs.copyFile(SDXL, copy);
     expect((await cli(['My Flow.json'])).code).toBe(0);
-    expect(await fs.readFile(path.join(tmp, 'my-flow.ts'), 'utf8')).toContain('export const myFlow = typedWorkflow<MyFlow, MyFlowRequired>(');
+    expect(await fs.readFile(path.join(tmp, 'my-flow.ts'), 'utf8')).toContain("export const myFlow = typedWorkflow<MyFlow, 'Model' | 'VAE (use the FP16 model)'>(");
   });
 
   it('--check writes nothing, and exits 1 naming each module that is missing or differs', async () => {
