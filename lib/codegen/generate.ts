@@ -28,7 +28,7 @@ export interface GeneratedModule {
   readonly required: readonly string[];
   /** The keys of the output nodes. */
   readonly outputs: readonly string[];
-  /** Inputs typed loosely and why (node types the templates do not know, inputs fed by an edge). */
+  /** Inputs typed loosely and why (node types the templates do not know, inputs fed by an edge); names from the file are JSON-quoted. */
   readonly warnings: readonly string[];
 }
 
@@ -138,10 +138,10 @@ export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): 
     const key = keys.get(input.index);
     if (key === undefined) {
       inputMembers.push(`  // #${input.index} "${commentText(input.label, 80)}" takes no value: ${input.connected ? 'an edge feeds it' : 'it is connection-only'}.`);
-      warnings.push(`input #${input.index} "${input.label}" takes no value (${input.connected ? 'an edge feeds it' : 'connection-only'}); it is left out of the types`);
+      warnings.push(`input #${input.index} ${JSON.stringify(input.label)} takes no value (${input.connected ? 'an edge feeds it' : 'connection-only'}); it is left out of the types`);
       continue;
     }
-    if (input.kind === 'unknown') warnings.push(`input #${input.index} "${input.label}" is typed unknown: the templates do not know node type "${input.nodeType}"`);
+    if (input.kind === 'unknown') warnings.push(`input #${input.index} ${JSON.stringify(input.label)} is typed unknown: the templates do not know node type ${JSON.stringify(input.nodeType)}`);
     const type = inputType(input);
     type.uses.forEach((u) => uses.add(u));
     const optional = requiredUnset(input) ? '' : '?';
