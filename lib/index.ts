@@ -1,14 +1,19 @@
 // invokeai-rx: the public surface, named and grouped. Everything here runs in Node and in browsers.
 
 // --- Workflow values -------------------------------------------------------------------------
+// fp-ts's `pipe`, for chaining the setters: its own `fp-ts/function` import fails in plain Node
+// ESM (a directory import), and users need not depend on fp-ts to edit a workflow.
+export { pipe } from 'fp-ts/function';
 export { Workflow, workflowWarnings } from './workflow/workflow';
 export { listInputs, getInput, setInput, setInputs, trySetInput } from './workflow/inputs';
 export { exposeInput, tryExposeInput, hideInput } from './workflow/expose';
 export type { NodeFieldRef, ExposeOptions } from './workflow/expose';
 export { validateWorkflow } from './workflow/validate';
+export { updateNodes } from './workflow/update-nodes';
+export type { NodeUpdate, NodeVersionChange, NodeNotUpdated } from './workflow/update-nodes';
 export { SUPPORTED_VERSIONS, CURRENT_VERSION } from './workflow/migrate';
 export { WorkflowDecodeError, InputError } from './workflow/errors';
-export type { InputIssue, DecodeIssue as WorkflowDecodeIssue } from './workflow/errors';
+export type { InputIssue, DecodeIssue as WorkflowDecodeIssue, LoadWarning, LoadWarningCode } from './workflow/errors';
 export type {
   WorkflowJson,
   WorkflowInput,
@@ -55,6 +60,7 @@ export { listOutputs } from './workflow/outputs';
 
 // --- Models: re-pointing a workflow at the models a server has -------------------------------
 export { syncModels } from './workflow/sync-models';
+export { findModel } from './workflow/sync-models';
 export type { ModelSync, ModelChange, UnresolvedModel, ModelRecord, ModelValue, ModelMatch, ModelFieldRef, SyncModelsOptions } from './workflow/sync-models';
 
 // --- Run events and operators ----------------------------------------------------------------
@@ -89,6 +95,7 @@ export type { RunOptions, RunManyOptions, RunManyEvent, RunRequest } from './run
 export type { PollPolicy } from './run/poll';
 
 // --- Server data shapes ----------------------------------------------------------------------
+export { ItemId, BatchId, NodeId, PreparedId } from './protocol/ids';
 export { isTerminalStatus, TERMINAL_STATUSES } from './protocol/dto';
 export type {
   QueueItem,
@@ -115,7 +122,8 @@ export type { RequestIssue } from './transport/errors';
 export { isKnownServerEventName } from './protocol/events';
 export { decodeServerEvent } from './protocol/events-decode';
 export type { EventDecodeIssue } from './protocol/events-decode';
-export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent } from './protocol/events';
+export type { PathIssue } from './protocol/issues';
+export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent, PreparedInvocation } from './protocol/events';
 
 // --- Server resources ------------------------------------------------------------------------
 export type { ClientResources } from './client/resources';
@@ -174,7 +182,9 @@ export type { QueueAndProcessorStatus } from './protocol/dto';
 
 // --- Several servers as one ------------------------------------------------------------------
 export { createPool } from './pool/pool';
-export type { InvokeAIPool, PoolOptions, PoolServer, PoolServerOptions, PoolStatus, PoolServerStatus, ServerHealth } from './pool/pool';
+export type { InvokeAIPool } from './pool/pool';
+export type { PoolOptions, PoolServer, PoolServerOptions } from './pool/options';
+export type { PoolStatus, PoolServerStatus, ServerHealth } from './pool/status';
 export { SERVER_LOST } from './pool/events';
 export type { PoolRunEvent, PoolEventOrigin, PoolServerRef, RetryRef, PoolRunResult, PoolRunItemResult, PoolRunManyEvent } from './pool/events';
 export { NoEligibleServerError, PoolClosedError } from './pool/errors';
