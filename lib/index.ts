@@ -1,6 +1,9 @@
 // invokeai-rx: the public surface, named and grouped. Everything here runs in Node and in browsers.
 
 // --- Workflow values -------------------------------------------------------------------------
+// fp-ts's `pipe`, for chaining the setters: its own `fp-ts/function` import fails in plain Node
+// ESM (a directory import), and users need not depend on fp-ts to edit a workflow.
+export { pipe } from 'fp-ts/function';
 export { Workflow, workflowWarnings } from './workflow/workflow';
 export { listInputs, getInput, setInput, setInputs, trySetInput } from './workflow/inputs';
 export { exposeInput, tryExposeInput, hideInput } from './workflow/expose';
@@ -58,6 +61,7 @@ export { listOutputs } from './workflow/outputs';
 
 // --- Models of a server ----------------------------------------------------------------------
 export { syncModels } from './workflow/sync-models';
+export { findModel } from './workflow/sync-models';
 export type { ModelSync, ModelChange, UnresolvedModel, ModelRecord, ModelValue, ModelMatch, ModelFieldRef, SyncModelsOptions } from './workflow/sync-models';
 
 // --- Run events and operators ----------------------------------------------------------------
@@ -119,6 +123,7 @@ export type { RequestIssue } from './transport/errors';
 export { isKnownServerEventName } from './protocol/events';
 export { decodeServerEvent } from './protocol/events-decode';
 export type { EventDecodeIssue } from './protocol/events-decode';
+export type { PathIssue } from './protocol/issues';
 export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent, PreparedInvocation } from './protocol/events';
 
 // --- Server resources ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ export type { EventLogEntry } from './events';
 export type { MockUser, TokenLifetime } from './auth';
 export type { CorsOptions } from './cors';
 export { OpenApiNotFoundError } from './openapi';
+export { MissingPeerError } from './optional-peers';
 export type { OpenApiDocument } from './openapi';
 
 // --- Faults ----------------------------------------------------------------------------------

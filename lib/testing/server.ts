@@ -12,6 +12,7 @@ import { createRouter, json } from './http';
 import { ImageStore, type MockImageDTO } from './images';
 import { MockModelConfig, ModelSpec, defaultModels, modelConfig } from './models';
 import { OpenApiDocument, SchemaIndex, indexSchemas, loadDefaultOpenApi } from './openapi';
+import { pngjs, socketIo } from './optional-peers';
 import { imageSize, renderPng } from './png';
 import { Processor } from './processor';
 import { QueueStore, itemToJson } from './queue';
@@ -115,6 +116,9 @@ export interface MockServer {
  * await server.close();
  */
 export const startMockServer = async (options: MockServerOptions = {}): Promise<MockServer> => {
+  // Its optional peer dependencies, before anything starts: a missing one is a MissingPeerError.
+  socketIo();
+  pngjs();
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   const index: SchemaIndex = indexSchemas(options.openapi ?? loadDefaultOpenApi());
   const timers = new Timers();

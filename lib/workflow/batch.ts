@@ -1,6 +1,7 @@
 // Workflow → the `batch` of `POST /api/v1/queue/{queue_id}/enqueue_batch`, as the GUI's workflow
-// editor builds it (docs/server-contract.md, The enqueue batch): the graph, the workflow embedded
-// without its id, and the batch data that batch nodes, generator nodes and sweeps turn into.
+// editor builds it (its `useEnqueueWorkflows`; docs/server-contract.md, The enqueue batch): the
+// graph, the workflow embedded without its id, and the batch data that batch nodes, generator nodes
+// and sweeps turn into.
 
 import { resolveGenerator } from './generators';
 import type { Graph } from '../protocol/graph';
@@ -231,7 +232,9 @@ const refuseOutdatedNodes = (wf: Workflow): void => {
 };
 
 /**
- * Builds the `batch` of `enqueue_batch` for a workflow, as the GUI's workflow editor does.
+ * Builds the `batch` of `enqueue_batch` for a workflow, as the GUI's workflow editor does. Throws
+ * `BatchError` for batch data that cannot be built, and (`OUTDATED_NODE`) for a node made for an older
+ * major version of its type, which the GUI never runs: `updateNodes` replaces such nodes.
  *
  * @example
  * ```ts
@@ -250,7 +253,9 @@ export const buildBatch = (wf: Workflow, options?: BatchOptions): Batch => {
     ...(options?.autoAddBoardId !== undefined ? { autoAddBoardId: options.autoAddBoardId } : {}),
     ...(options?.newId !== undefined ? { newId: options.newId } : {}),
   });
-  const data = [...batchNodeData(wf, options), ...(options?.sweep !== undefined ? sweepData(wf, options.sweep) : [])];
+  // The sweep is checked first: a mistake in what the caller asked for is reported before the workflow's own.
+  const swept = options?.sweep !== undefined ? sweepData(wf, options.sweep) : [];
+  const data = [...batchNodeData(wf, options), ...swept];
   // Embedded workflows carry no id (the GUI deletes it before enqueueing).
   const { id: _id, ...workflow } = wf.json;
   return {

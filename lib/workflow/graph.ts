@@ -1,11 +1,12 @@
-// Workflow → executable graph, following the GUI's `buildNodesGraph` step by step
-// (docs/server-contract.md, Graph building).
+// Workflow → executable graph, following the GUI's `buildNodesGraph` (its `features/nodes/util/graph/`)
+// step by step (docs/server-contract.md, Graph building).
 // One deliberate difference: the GUI skips a node whose type its templates do not know (with a
 // warning); here such a node is kept with its inputs as they are, because the templates may be an
 // older snapshot than the server, and the server (with its custom node packs) is the judge.
 
 import { uuidV4 } from '../internal/uuid';
 import type { Graph, GraphEdge, GraphNode } from '../protocol/graph';
+import { NODES_ACCEPTING_EXTRA_INPUTS, SAVED_WORKFLOW_INPUT_PREFIX } from './node-version';
 import type { DefaultEdge, InvocationNode, NodeTemplate, Workflow, WorkflowJson, WorkflowNode } from './types';
 
 /** Options of `buildGraph`. */
@@ -21,12 +22,7 @@ export const BATCH_NODE_TYPES: ReadonlySet<string> = new Set(['image_batch', 'st
 /** Generator nodes: resolved on the client into batch data, never graph nodes. */
 export const GENERATOR_NODE_TYPES: ReadonlySet<string> = new Set(['image_generator', 'string_generator', 'integer_generator', 'float_generator']);
 
-/** The prefix of `call_saved_workflow` dynamic inputs; they are folded into its `workflow_inputs`. */
-const SAVED_WORKFLOW_INPUT_PREFIX = 'saved_workflow_input::';
-
 const CALL_SAVED_WORKFLOW = 'call_saved_workflow';
-/** Only these nodes accept inputs their template does not declare (the GUI's `NODES_ACCEPTING_EXTRA_INPUTS`). */
-const NODES_ACCEPTING_EXTRA_INPUTS: ReadonlySet<string> = new Set(['core_metadata']);
 
 /** The node becomes a graph node: an invocation that is neither a batch nor a generator node. */
 export const isExecutableNode = (node: WorkflowNode): node is InvocationNode =>

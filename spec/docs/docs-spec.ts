@@ -1,9 +1,12 @@
 // Every ```ts block of the guides (docs/*.md) and of the README compiles against the library's
 // types: the blocks are written as modules into a temporary folder inside the project, where
 // `invokeai-rx`, `invokeai-rx/node` and `invokeai-rx/testing` map to lib/, and one `tsc --noEmit`
-// checks them all. `client`, `wf` and `text` are declared for the blocks, as the guides say.
+// checks them all. `client`, `wf` and `text` are declared for the blocks, as the guides say, and
+// `./workflows/*` are the modules `invokeai-rx codegen` makes of two default workflows.
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { Workflow } from '../../lib';
+import { generateWorkflowModule } from '../../lib/codegen/generate';
 import { tsBlocks, typeCheckBlocks } from './typecheck';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -31,5 +34,12 @@ it('type-checks every TypeScript block of docs/ and README.md', async () => {
   expect(blocks.length).toBeGreaterThan(30);
   expect(new Set(blocks.map((b) => b.file)).size).toBeGreaterThanOrEqual(10);
 
-  expect(await typeCheckBlocks(blocks, PRELUDE)).toEqual([]);
+  // What `npx invokeai-rx codegen ... --out workflows` writes, for the typed-workflow examples.
+  const workflows = await Promise.all(
+    ['Text to Image - SDXL.json', 'FLUX Image to Image.json'].map(async (file) => {
+      const m = generateWorkflowModule(Workflow.fromJson(await fs.readFile(path.join(ROOT, 'spec/fixtures/default-workflows', file), 'utf8')), { source: file });
+      return { path: path.join('workflows', m.fileName), code: m.code };
+    }),
+  );
+  expect(await typeCheckBlocks(blocks, PRELUDE, workflows)).toEqual([]);
 }, 120_000);

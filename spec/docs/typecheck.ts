@@ -30,12 +30,22 @@ export const tsBlocks = (file: string, markdown: string): CodeBlock[] => {
   return blocks;
 };
 
+/** A module the blocks may import, at its path relative to them (`./workflows/x` from `workflows/x.ts`). */
+export interface ModuleFile {
+  readonly path: string;
+  readonly code: string;
+}
+
 /** The problems `tsc` finds in the blocks, each at its place in the block's file (empty when all compile). */
-export const typeCheckBlocks = async (blocks: readonly CodeBlock[], prelude: string): Promise<string[]> => {
+export const typeCheckBlocks = async (blocks: readonly CodeBlock[], prelude: string, modules: readonly ModuleFile[] = []): Promise<string[]> => {
   const dir = await fs.mkdtemp(path.join(ROOT, 'spec/docs/.tmp-'));
   try {
     const names = new Map<string, CodeBlock>();
     await fs.writeFile(path.join(dir, 'prelude.d.ts'), prelude);
+    for (const m of modules) {
+      await fs.mkdir(path.dirname(path.join(dir, m.path)), { recursive: true });
+      await fs.writeFile(path.join(dir, m.path), m.code);
+    }
     await Promise.all(
       blocks.map((b, n) => {
         const name = `block${String(n).padStart(3, '0')}.ts`;
