@@ -12,7 +12,6 @@ import {
   ofType,
   syncModels,
   TypedWorkflowError,
-  updateNodes,
   type InvokeAIClient,
   type ModelConfig,
   type Workflow,
@@ -140,8 +139,7 @@ describe('what tsc accepts runs', () => {
 
   it('a sweep over a required input stands for its value: image-to-image over two uploads', async () => {
     const uploads = await Promise.all(['a', 'b'].map((k) => client.images.upload(renderPng(64, 64, k))));
-    // InvokeAI 6.14 ships this workflow with FLUX Denoise 3.0.0, which it cannot run: updateNodes replaces it.
-    const i2i = flux.map((wf) => updateNodes(wf).workflow).set({ 'Model (dev variant recommended for Image-to-Image)': flux.modelsFor(0, models)[0] });
+    const i2i = flux.set({ 'Model (dev variant recommended for Image-to-Image)': flux.modelsFor(0, models)[0] });
     const result = await i2i.submit(client, { sweep: { values: { Image: uploads.map((u) => u.image_name) } } });
     expect(result.items.map((i) => i.status)).toEqual(['completed', 'completed']);
     expect(result.items.every((i) => i.byOutput['Latents to Image - FLUX'].images.length === 1)).toBe(true);
