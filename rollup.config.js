@@ -19,7 +19,10 @@ const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.start
 // fp-ts 2 has no exports map: Node's ESM loader cannot resolve the `fp-ts/Either` directory form
 // that TypeScript and bundlers accept, so the ESM bundles name the file itself.
 const esmPaths = (id) => (/^fp-ts\/[A-Za-z]+$/.test(id) ? `fp-ts/lib/${id.slice('fp-ts/'.length)}.js` : id);
-const ts = () => typescript({ tsconfig: './tsconfig.json', module: 'esnext', include: ['lib/**/*.ts', 'lib/**/*.json'], sourceMap: false, declaration: false, removeComments: true });
+// Comments are stripped by `compact` below where it runs, which keeps the /*#__PURE__*/ marks that
+// let an app's bundler drop what it does not use; TypeScript's removeComments would strip those too.
+const ts = ({ keepAnnotations = false } = {}) =>
+  typescript({ tsconfig: './tsconfig.json', module: 'esnext', include: ['lib/**/*.ts', 'lib/**/*.json'], sourceMap: false, declaration: false, removeComments: !keepAnnotations });
 
 // The node, testing and CLI bundles import the core by its package name (Node resolves a package's
 // own name through its `exports`), so one process holds one copy of the core: a WorkflowDecodeError
@@ -112,7 +115,7 @@ module.exports = [
     {
       input,
       external,
-      plugins: [...entryImports(name), json({ preferConst: true, compact: true }), ts(), ...(name === 'testing' ? [writeNodeSchemas] : [])],
+      plugins: [...entryImports(name), json({ preferConst: true, compact: true }), ts({ keepAnnotations: true }), ...(name === 'testing' ? [writeNodeSchemas] : [])],
       output: [
         { file: `dist/${name}.mjs`, format: 'es', paths: outputPaths('mjs'), plugins: [compact()], ...(name === 'testing' ? { banner: esmNodeGlobals } : {}) },
         { file: `dist/${name}.cjs`, format: 'cjs', exports: 'named', paths: outputPaths('cjs'), plugins: [compact()] },
@@ -132,10 +135,10 @@ module.exports = [
   ].map(({ name, input }) => ({
     input,
     external,
-    plugins: [asDistFile(OFFLINE_TEMPLATES, 'templates'), ts()],
+    plugins: [asDistFile(OFFLINE_TEMPLATES, 'templates'), ts({ keepAnnotations: true })],
     output: [
-      { file: `dist/${name}.mjs`, format: 'es', paths: outputPaths('mjs') },
-      { file: `dist/${name}.cjs`, format: 'cjs', exports: 'named', paths: outputPaths('cjs') },
+      { file: `dist/${name}.mjs`, format: 'es', paths: outputPaths('mjs'), plugins: [compact()] },
+      { file: `dist/${name}.cjs`, format: 'cjs', exports: 'named', paths: outputPaths('cjs'), plugins: [compact()] },
     ],
   })),
   {

@@ -127,9 +127,17 @@ export type { PathIssue } from './protocol/issues';
 export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent, PreparedInvocation } from './protocol/events';
 
 // --- Server resources ------------------------------------------------------------------------
-export type { ClientResources } from './client/resources';
+// Each is a function of the client (`images(client).upload(bytes)`), so an app bundles only those it imports.
+export { app } from './client/app';
+export { images } from './client/images';
+export { videos } from './client/videos';
+export { boards } from './client/boards';
+export { models } from './client/models';
+export { queue } from './client/queue';
+export { workflows } from './client/workflows';
+export { serverTemplates } from './client/templates';
 export { NotFoundError } from './client/resource';
-export type { ResourceDiagnostic, ResourceKind } from './client/resource';
+export type { ResourceDiagnostic, ResourceKind, ResourceHost } from './client/resource';
 export type { AppResource, AppVersion, Health, HealthOptions, AuthStatus } from './client/app';
 export { sniffImageType } from './client/images';
 export type {

@@ -1,7 +1,7 @@
 // `invokeai-rx run <workflow.json>`: set inputs, sweep, run, show progress, save the images and videos.
 import * as path from 'path';
 import { Observable, Subscription } from 'rxjs';
-import { buildGraph, createClient, createPool, getInput, isTerminalRunEvent, setInput, validateWorkflow, type InvokeAIClient, type ModelRecord, type RunEvent, type RunEventOf, type RunOptions, type Workflow } from '../index';
+import { buildGraph, createClient, createPool, getInput, isTerminalRunEvent, models, queue, setInput, validateWorkflow, type InvokeAIClient, type ModelRecord, type RunEvent, type RunEventOf, type RunOptions, type Workflow } from '../index';
 import { parseArgs } from './args';
 import { countOf } from './format';
 import { CliIo, UsageError } from './io';
@@ -37,7 +37,7 @@ const wantsModels = (wf: Workflow, refs: readonly string[]): boolean =>
     }
   });
 
-const loadModels = (client: InvokeAIClient): Promise<readonly ModelRecord[]> => client.models.list();
+const loadModels = (client: InvokeAIClient): Promise<readonly ModelRecord[]> => models(client).list();
 
 /** Applies `--set` in order; every message names the ref and what it accepts. */
 const applySets = (wf: Workflow, sets: readonly string[], models: readonly ModelRecord[] | undefined): Workflow =>
@@ -194,7 +194,7 @@ const runToEnd = async (target: Target, prepared: PreparedRun, onEvent: (event: 
   const stop = (): void => {
     interrupted = true;
     report(`interrupted: canceling the batch${batches.size === 1 ? '' : 'es'} on the server${batches.size === 1 ? '' : 's'}…`);
-    const cancels = [...batches].map(([batchId, client]) => client.queue.cancelBatches([batchId]).catch(() => 0));
+    const cancels = [...batches].map(([batchId, client]) => queue(client).cancelBatches([batchId]).catch(() => 0));
     void Promise.all(cancels).then(() => {
       subscription?.unsubscribe();
       finish();

@@ -1,16 +1,21 @@
-// createClient: one InvokeAI server as a client object: its transport (`ClientContext`), its runs
-// (the run pipeline) and its server resources (`queue`, `images`, ...), which are separate modules.
-import { Observable } from 'rxjs';
+// createClient: one InvokeAI server as a client object: its transport (`ClientContext`) and its runs
+// (the run pipeline). Its server resources (`queue(client)`, `images(client)` ...) are reached
+// through accessors of their own, so that an app bundles only the resources it imports.
+import { Observable, defer } from 'rxjs';
 import type { ServerEvent } from '../protocol/events';
 import type { ConnectionState, SocketDiagnostic } from '../transport/socket';
 import { ClientContext, ClientOptions, createClientContext } from '../transport/context';
 import type { RunEvent, RunResult } from '../run/events';
 import type { Workflow } from '../workflow/types';
 import { RunManyEvent, RunManyOptions, RunOptions, RunRequest, runMany, runWorkflow, submitWorkflow } from '../run/run';
-import { ClientResources, createResources } from './resources';
+import { ResourceDiagnostic, diagnosticsOf } from './resource';
 
-/** The client: its transport, its runs and its server resources (`queue`, `images`, `videos`, `boards`, `models`, `workflows`, `app`). */
-export interface InvokeAIClient extends ClientResources {
+/**
+ * The client: its transport and its runs. Its server resources are functions of it, imported by
+ * name: `queue(client)`, `images(client)`, `videos(client)`, `boards(client)`, `models(client)`,
+ * `workflows(client)`, `app(client)`, `serverTemplates(client)`.
+ */
+export interface InvokeAIClient {
   /** Every decoded socket event, over one shared connection (opened while anyone listens). */
   readonly events$: Observable<ServerEvent>;
   /** The socket's connection state. */
@@ -27,6 +32,8 @@ export interface InvokeAIClient extends ClientResources {
   readonly submit: (wf: Workflow, options?: RunOptions) => Promise<RunResult>;
   /** Many runs, at most `concurrency` at once, their events tagged with the workflow's index. */
   readonly runMany: (workflows: Iterable<Workflow | RunRequest>, options?: RunManyOptions) => Observable<RunManyEvent>;
+  /** List records (models, boards, images, queue items, library entries) that did not decode and were left out of a resource's answer. */
+  readonly resourceDiagnostics$: Observable<ResourceDiagnostic>;
 }
 
 /**
@@ -52,6 +59,6 @@ export const createClient = (options: ClientOptions): InvokeAIClient => {
     run: (wf, runOptions) => runWorkflow(context, wf, runOptions),
     submit: (wf, runOptions) => submitWorkflow(context, wf, runOptions),
     runMany: (workflows, manyOptions) => runMany(context, workflows, manyOptions),
-    ...createResources(context),
+    resourceDiagnostics$: defer(() => diagnosticsOf(context).diagnostics$),
   };
 };

@@ -1,4 +1,4 @@
-// `client.queue`: the session queue of the client's `queueId`, and `status$`, its live
+// `queue(client)`: the session queue of the client's `queueId`, and `status$`, its live
 // counts: taken from `queue_item_status_changed` events, re-read over REST whenever the socket
 // (re)connects or an event changes the counts without carrying them, and polled over REST while the
 // socket is down.
@@ -18,23 +18,23 @@ import {
 import { BatchId, ItemId } from '../protocol/ids';
 import { DEFAULT_POLL_INTERVAL_MS, type ClientContext } from '../transport/context';
 import { RequestOptions, apiPath } from '../transport/http';
-import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
+import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404, resourceAccessor } from './resource';
 
-const Canceled = t.type({ canceled: t.number }, 'CancelResult');
-const Deleted = t.type({ deleted: t.number }, 'DeleteResult');
+const Canceled = /*#__PURE__*/ t.type({ canceled: t.number }, 'CancelResult');
+const Deleted = /*#__PURE__*/ t.type({ deleted: t.number }, 'DeleteResult');
 
 /** `PUT .../retry_items_by_id`: the ids of the new items made from the retried ones. */
-export const RetryItemsResult = t.type({ queue_id: t.string, retried_item_ids: t.array(ItemId) }, 'RetryItemsResult');
+export const RetryItemsResult = /*#__PURE__*/ t.type({ queue_id: t.string, retried_item_ids: t.array(ItemId) }, 'RetryItemsResult');
 /** The ids of the new items made from the retried ones. */
 export type RetryItemsResult = t.TypeOf<typeof RetryItemsResult>;
 
 /** `GET .../item_ids`: the ids of every item of the queue, and how many there are. */
-export const QueueItemIds = t.type({ item_ids: t.array(ItemId), total_count: t.number }, 'ItemIdsResult');
+export const QueueItemIds = /*#__PURE__*/ t.type({ item_ids: t.array(ItemId), total_count: t.number }, 'ItemIdsResult');
 /** The ids of every item of the queue, and how many there are. */
 export type QueueItemIds = t.TypeOf<typeof QueueItemIds>;
 
 /** A queue item without its session and workflow (`SessionQueueItemSummary`): cheap to read for many items. */
-export const QueueItemSummary = t.intersection(
+export const QueueItemSummary = /*#__PURE__*/ t.intersection(
   [
     t.type({ item_id: ItemId, status: QueueItemStatus, created_at: t.string }),
     t.partial({
@@ -57,7 +57,7 @@ export const QueueItemSummary = t.intersection(
 export type QueueItemSummary = t.TypeOf<typeof QueueItemSummary>;
 
 /** `GET .../counts_by_destination`: the item counts of one destination. `waiting` is absent on servers without workflow calls. */
-export const QueueCountsByDestination = t.intersection(
+export const QueueCountsByDestination = /*#__PURE__*/ t.intersection(
   [
     t.type({ queue_id: t.string, destination: t.string, ...statusCounts }),
     t.partial({ waiting: t.number }),
@@ -68,12 +68,12 @@ export const QueueCountsByDestination = t.intersection(
 export type QueueCountsByDestination = t.TypeOf<typeof QueueCountsByDestination>;
 
 /**
- * `client.queue`. `item`, `current` and `next` answer `null` when there is no such item; `cancel`/`delete` of an unknown id throw `NotFoundError`.
+ * `queue(client)`. `item`, `current` and `next` answer `null` when there is no such item; `cancel`/`delete` of an unknown id throw `NotFoundError`.
  *
  * @example
- * import { createClient } from 'invokeai-rx';
+ * import { createClient, queue } from 'invokeai-rx';
  * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * const sub = client.queue.status$.subscribe((s) => console.log(`${s.pending} pending, ${s.in_progress} running`));
+ * const sub = queue(client).status$.subscribe((s) => console.log(`${s.pending} pending, ${s.in_progress} running`));
  */
 export interface QueueResource {
   /** Item counts and the current item, and whether the processor runs. */
@@ -134,11 +134,11 @@ export interface QueueResource {
 }
 
 // Enqueueing, clearing, bulk-canceling and retrying change the counts, but their events do not carry them.
-const RECOUNT_EVENTS: ReadonlySet<string> = new Set(['batch_enqueued', 'queue_cleared', 'queue_items_canceled', 'queue_items_retried']);
+const RECOUNT_EVENTS: ReadonlySet<string> = /*#__PURE__*/ new Set(['batch_enqueued', 'queue_cleared', 'queue_items_canceled', 'queue_items_retried']);
 
 const ITEMS_PER_REQUEST = 1000;
 
-/** Builds `client.queue` (for `createResources`). @internal */
+/** Builds a client's queue resource (for `queue`). @internal */
 export const queueResource = (context: ClientContext, sink: DiagnosticSink): QueueResource => {
   const { http, queueId } = context;
   const queuePath = (suffix: string) => `${apiPath`/api/v1/queue/${queueId}`}${suffix}`;
@@ -252,3 +252,15 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
     status$,
   };
 };
+
+/**
+ * The queue of a client's server (the client's `queueId`): `await queue(client).status()`.
+ *
+ * @example
+ * ```ts
+ * import { createClient, queue } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const { queue: counts } = await queue(client).status();
+ * ```
+ */
+export const queue = /*#__PURE__*/ resourceAccessor('queue', queueResource);

@@ -8,8 +8,9 @@ import { Workflow } from '../workflow/workflow';
 import { WorkflowDecodeError } from '../workflow/errors';
 import type { LoadOptions } from '../workflow/types';
 import type { ImageDTO, ImagesResource, UploadOptions } from '../client/images';
-import { sniffImageType } from '../client/images';
-import type { VideosResource } from '../client/videos';
+import { images, sniffImageType } from '../client/images';
+import type { ResourceHost } from '../client/resource';
+import { videos as videosOfClient, type VideosResource } from '../client/videos';
 import type { CompletedEvent, RunResult } from '../run/events';
 
 /** Why a file could not be used. */
@@ -89,14 +90,15 @@ export const loadWorkflowFile = async (file: string, options?: LoadOptions): Pro
  * const wf2 = setInput('Image', { image_name: image.image_name })(wf);
  */
 export const uploadImageFile = async (
-  client: { readonly images: Pick<ImagesResource, 'upload'> },
+  client: ResourceHost | { readonly images: Pick<ImagesResource, 'upload'> },
   file: string,
   options: UploadOptions = {},
 ): Promise<ImageDTO> => {
   const bytes = new Uint8Array(await readFileOrFail(file));
   const contentType = options.contentType ?? sniffImageType(bytes);
   if (contentType === undefined) throw new FileError(file, 'not_an_image', undefined);
-  return client.images.upload(bytes, { ...options, contentType, filename: options.filename ?? path.basename(file) });
+  const uploader = 'context' in client ? images(client) : client.images;
+  return uploader.upload(bytes, { ...options, contentType, filename: options.filename ?? path.basename(file) });
 };
 
 /**
@@ -152,12 +154,12 @@ export class SaveOutputsError extends Error {
   }
 }
 
-/** `saveOutputs` was given a result with videos and a client without `videos`; nothing was written. */
+/** `saveOutputs` was given a result with videos and, instead of a client, an object without `videos`; nothing was written. */
 export class VideosResourceMissingError extends Error {
   override readonly name = 'VideosResourceMissingError';
   constructor(readonly videoNames: ReadonlyArray<string>) {
     super(
-      `The run result has ${videoNames.length} video(s) (${videoNames.slice(0, 3).join(', ')}${videoNames.length > 3 ? ', ...' : ''}) but the client given to saveOutputs has no \`videos\`; nothing was saved.\nPass the client from createClient (it has client.videos), or an object with videos.download.`,
+      `The run result has ${videoNames.length} video(s) (${videoNames.slice(0, 3).join(', ')}${videoNames.length > 3 ? ', ...' : ''}) but what was given to saveOutputs has no \`videos\`; nothing was saved.\nPass the client from createClient, or an object with videos.download.`,
     );
   }
 }
@@ -221,17 +223,19 @@ const writeNew = async (dir: string, name: string, bytes: Uint8Array, taken: Set
  * streamed run gives it) into `dir` (created if needed) and answers the paths, in item and output
  * order, each output's images before its videos. Each file is written
  * whole or not at all; no name is used twice and no existing file is overwritten. A failure throws
- * `SaveOutputsError` listing what was saved. Videos need `client.videos` (a result with videos and a
- * client without it throws `VideosResourceMissingError` before anything is written).
+ * `SaveOutputsError` listing what was saved. `client` is the client, or (in tests) an object with
+ * `images.download` and `videos.download`: a result with videos and such an object without `videos`
+ * throws `VideosResourceMissingError` before anything is written.
  *
  * @example
+ * import { ofType } from 'invokeai-rx';
  * import { saveOutputs } from 'invokeai-rx/node';
  * const result = await client.submit(wf);
  * const paths = await saveOutputs(client, result, './out', { naming: (i) => `${i.label}-${i.itemId}-${i.index}${i.extension}` });
  * client.run(wf).pipe(ofType('completed')).subscribe((done) => void saveOutputs(client, done, './out'));
  */
 export const saveOutputs = async (
-  client: { readonly images: Pick<ImagesResource, 'download'>; readonly videos?: Pick<VideosResource, 'download'> },
+  client: ResourceHost | { readonly images: Pick<ImagesResource, 'download'>; readonly videos?: Pick<VideosResource, 'download'> },
   resultOrCompleted: Pick<RunResult, 'items'> | Pick<CompletedEvent, 'type' | 'itemId' | 'outputs'>,
   dir: string,
   options: SaveOutputsOptions = {},
@@ -240,7 +244,8 @@ export const saveOutputs = async (
   // Outputs built before videos existed may lack `videos`.
   const videosOf = (output: RunResult['items'][number]['outputs'][number]) => output.videos ?? [];
   const videoNames = result.items.flatMap((item) => item.outputs.flatMap((o) => videosOf(o).map((v) => v.videoName)));
-  const videos = client.videos;
+  const downloads = 'context' in client ? { images: images(client), videos: videosOfClient(client) } : client;
+  const videos = downloads.videos;
   if (videoNames.length > 0 && videos === undefined) throw new VideosResourceMissingError(videoNames);
   const thumbnail = options.thumbnail === true;
   await fs.mkdir(dir, { recursive: true });
@@ -272,7 +277,7 @@ export const saveOutputs = async (
   for (const item of result.items) {
     for (const output of item.outputs) {
       const base = { itemId: item.itemId, nodeId: output.nodeId, label: output.label };
-      await saveEach(base, 'image', output.images.map((image) => image.imageName), (name) => client.images.download(name, { thumbnail }));
+      await saveEach(base, 'image', output.images.map((image) => image.imageName), (name) => downloads.images.download(name, { thumbnail }));
       // Without `videos` there are no videos here: that case threw above.
       if (videos !== undefined) await saveEach(base, 'video', videosOf(output).map((video) => video.videoName), (name) => videos.download(name, { thumbnail }));
     }

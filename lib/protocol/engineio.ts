@@ -8,7 +8,7 @@ import { isRecord } from '../internal/record';
 import { formatPathIssues, toPathIssues } from './issues';
 
 /** The Engine.IO open packet's handshake data. Old python-engineio omits `maxPayload`. */
-export const Handshake = t.intersection(
+export const Handshake = /*#__PURE__*/ t.intersection(
   [
     t.type({ sid: t.string, pingInterval: t.number, pingTimeout: t.number }),
     t.partial({ upgrades: t.array(t.string), maxPayload: t.number }),

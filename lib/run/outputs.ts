@@ -153,7 +153,8 @@ const invocationOf = (session: SessionState, preparedId: string, nodeId: string)
  * the order of `outputs`, its images (videos, values) from every prepared copy in iteration order.
  *
  * @example
- * const outputs = outputsOfQueueItem(listOutputs(wf), await client.queue.getItem(itemId));
+ * import { queue } from 'invokeai-rx';
+ * const outputs = outputsOfQueueItem(listOutputs(wf), await queue(client).getItem(itemId));
  * outputs.flatMap((o) => o.images.map((i) => i.imageName));
  */
 export const outputsOfQueueItem = (outputs: readonly WorkflowOutput[], item: QueueItem): readonly RunOutput[] => {

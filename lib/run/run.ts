@@ -105,7 +105,7 @@ const DEFAULT_CONCURRENCY = 4;
 const ITEMS_PER_READ = 1000;
 const ENQUEUE_BACKOFF = { initialDelayMs: 500, maxDelayMs: 5000, factor: 2, jitter: 0.5 };
 
-const QueueItems = t.array(QueueItem);
+const QueueItems = /*#__PURE__*/ t.array(QueueItem);
 
 /** True when a request may have reached the server without its answer reaching us. */
 const answerLost = (error: unknown): boolean =>

@@ -126,7 +126,7 @@ export interface HttpClientOptions {
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60000;
 
 /** A codec that accepts the bytes of a `responseType: 'bytes'` answer. */
-export const bytesCodec = new t.Type<Uint8Array, Uint8Array, unknown>(
+export const bytesCodec = /*#__PURE__*/ new t.Type<Uint8Array, Uint8Array, unknown>(
   'Uint8Array',
   (u): u is Uint8Array => u instanceof Uint8Array,
   (u, c) => (u instanceof Uint8Array ? t.success(u) : t.failure(u, c)),

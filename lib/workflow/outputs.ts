@@ -9,7 +9,7 @@ import { isRecord } from '../internal/record';
 import type { InvocationNode, NodeTemplate, Workflow, WorkflowJson, WorkflowOutput } from './types';
 
 /** Node types whose image output only passes an existing image through (never a new result). */
-const PASS_THROUGH_TYPES: ReadonlySet<string> = new Set(['image', 'video', 'load_image']);
+const PASS_THROUGH_TYPES: ReadonlySet<string> = /*#__PURE__*/ new Set(['image', 'video', 'load_image']);
 
 const isMediaKind = (kind: string | undefined): boolean => kind === 'image' || kind === 'video';
 

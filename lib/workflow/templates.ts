@@ -45,7 +45,7 @@ const VALUE_TYPE_KINDS: Readonly<Record<string, FieldKind>> = {
  * Every other structured type (latents, conditioning, UNet, CLIP, VAE ...) is connection-only,
  * unless the schema marks the field `input: "direct"`.
  */
-const OBJECT_VALUE_TYPES: ReadonlySet<string> = new Set([
+const OBJECT_VALUE_TYPES: ReadonlySet<string> = /*#__PURE__*/ new Set([
   'LoRAField',
   'StylePresetField',
   'SystemPromptField',

@@ -20,7 +20,7 @@ export interface Workflow {
   readonly templates: NodeTemplates;
 }
 
-const warningsOf = new WeakMap<Workflow, readonly LoadWarning[]>();
+const warningsOf = /*#__PURE__*/ new WeakMap<Workflow, readonly LoadWarning[]>();
 
 /**
  * The repairs made while loading, as InvokeAI's GUI makes them when it opens the file: nodes updated

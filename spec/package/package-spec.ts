@@ -9,6 +9,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { bundleForBrowser } from '../tools/browser-bundle';
+import { models } from '../../lib/client/models';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ENTRIES = [
@@ -247,7 +248,7 @@ it('codegen with the installed bin: the module compiles against the bundled .d.t
       'async function main(): Promise<void> {',
       '  const server = await startMockServer({ stepMs: 1 });',
       '  const client = createClient({ baseUrl: server.url });',
-      '  const models = await client.models.list();',
+      '  const models = await models(client).list();',
       "  // @ts-expect-error: a label the workflow does not have",
       "  const typo = () => t2i.set({ 'Positive Promt': 'a fox' });",
       "  // @ts-expect-error: the models are required and have no value yet",
