@@ -15,8 +15,10 @@ const shims = {
 
 const browserResolve = {
   name: 'browser-resolve',
-  resolveId(id) {
+  resolveId(id, importer) {
     if (id in shims) return `\0shim:${id}`;
+    // What the package's `browser` field does for a browser bundle: no default node templates.
+    if (id === './default-templates' && importer && importer.endsWith(path.join('lib', 'workflow', 'workflow.ts'))) return path.join(root, 'lib', 'workflow', 'no-default-templates.ts');
     if (id === 'rxjs') return nm('rxjs/dist/esm5/index.js');
     if (id === 'rxjs/operators') return nm('rxjs/dist/esm5/operators/index.js');
     if (id === 'immer') return nm('immer/dist/immer.mjs');
