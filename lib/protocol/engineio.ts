@@ -187,6 +187,27 @@ export const decodeFrame = (frame: unknown): DecodedFrame => {
   }
 };
 
+/**
+ * Reads the frame that carries most of a session's traffic, a plain Socket.IO EVENT (`42[...]`: the
+ * default namespace, no ack id), and hands `onEvent` its name and first argument: `decodeFrame`'s
+ * answer for it without the packet object around them. Answers false, and calls nothing, for any
+ * other frame, and for one whose JSON does not parse or whose array does not start with a name:
+ * `decodeFrame` reads and reports those.
+ */
+export const readEventFrame = (frame: unknown, onEvent: (name: string, payload: unknown) => void): boolean => {
+  // '4' (Engine.IO message), '2' (Socket.IO EVENT), '[' (no namespace, no ack id before the JSON).
+  if (typeof frame !== 'string' || frame.charCodeAt(0) !== 52 || frame.charCodeAt(1) !== 50 || frame.charCodeAt(2) !== 91) return false;
+  let items: unknown;
+  try {
+    items = JSON.parse(frame.slice(2));
+  } catch {
+    return false;
+  }
+  if (!Array.isArray(items) || typeof items[0] !== 'string') return false;
+  onEvent(items[0], items[1]);
+  return true;
+};
+
 const namespacePrefix = (namespace: string): string => (namespace === DEFAULT_NAMESPACE ? '' : `${namespace},`);
 
 /**

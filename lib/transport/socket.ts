@@ -25,7 +25,7 @@ import {
   timer,
 } from 'rxjs';
 import { isLeft } from 'fp-ts/Either';
-import { connectFrame, decodeFrame, emitFrame, pongFrame } from '../protocol/engineio';
+import { connectFrame, decodeFrame, emitFrame, pongFrame, readEventFrame } from '../protocol/engineio';
 import type { ServerEvent } from '../protocol/events';
 import { EventDecodeIssue, decodeParsedServerEvent } from '../protocol/events-decode';
 import { BackoffPolicy, DEFAULT_RECONNECT_POLICY, backoffDelay } from '../internal/backoff';
@@ -246,9 +246,21 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
         return () => release(true);
       }
 
+      // An event's payload was parsed from its frame and goes nowhere else: decoded without a copy.
+      const onEvent = (name: string, payload: unknown): void => {
+        const decoded = decodeParsedServerEvent(name, payload);
+        if (isLeft(decoded)) {
+          options.logger?.warn?.(`socket event ${name} did not decode`, { issues: decoded.left.issues });
+          subscriber.next({ kind: 'diagnostic', diagnostic: { type: 'undecodable_event', issue: decoded.left } });
+        } else {
+          decodedEvents.next(decoded.right);
+        }
+      };
       const onFrame = (frame: unknown): void => {
         if (done) return;
         if (silenceLimitMs !== undefined) lastHeardAt = scheduler.now();
+        // Events, thousands a second, are read without building the packet; every other frame is decoded whole.
+        if (readEventFrame(frame, onEvent)) return;
         const packet = decodeFrame(frame);
         switch (packet.type) {
           case 'open':
@@ -286,17 +298,10 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
             subscriber.error(error);
             return;
           }
-          case 'event': {
-            // The payload was parsed from this frame and goes nowhere else: decoded without a copy.
-            const decoded = decodeParsedServerEvent(packet.name, packet.args[0]);
-            if (isLeft(decoded)) {
-              options.logger?.warn?.(`socket event ${packet.name} did not decode`, { issues: decoded.left.issues });
-              subscriber.next({ kind: 'diagnostic', diagnostic: { type: 'undecodable_event', issue: decoded.left } });
-            } else {
-              decodedEvents.next(decoded.right);
-            }
+          case 'event':
+            // An event with a namespace or an ack id (readEventFrame takes the others).
+            onEvent(packet.name, packet.args[0]);
             return;
-          }
           case 'disconnect':
             lose('the server disconnected this client');
             return;

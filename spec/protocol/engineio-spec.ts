@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { decodeFrame, encodePacket, connectFrame, emitFrame, pongFrame, DecodedFrame, OutgoingPacket } from '../../lib/protocol/engineio';
+import { decodeFrame, encodePacket, connectFrame, emitFrame, pongFrame, readEventFrame, DecodedFrame, OutgoingPacket } from '../../lib/protocol/engineio';
 
 const handshake = { sid: 'l5Tr', upgrades: [], pingInterval: 300, pingTimeout: 200, maxPayload: 1000000 };
 
@@ -141,5 +141,54 @@ describe('decodeFrame never throws', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('readEventFrame (the socket\'s path for plain events)', () => {
+  const read = (frame: unknown): { taken: boolean; seen: Array<[string, unknown]> } => {
+    const seen: Array<[string, unknown]> = [];
+    const taken = readEventFrame(frame, (name, payload) => seen.push([name, payload]));
+    return { taken, seen };
+  };
+
+  it('hands over the name and first argument of a plain EVENT', () => {
+    expect(read('42["queue_cleared",{"queue_id":"default"}]')).toEqual({ taken: true, seen: [['queue_cleared', { queue_id: 'default' }]] });
+    expect(read('42["ping_me"]')).toEqual({ taken: true, seen: [['ping_me', undefined]] });
+  });
+
+  it.each([
+    ['a namespace', '42/admin,["x",{}]'],
+    ['an ack id', '421["x",{}]'],
+    ['JSON that does not parse', '42["x",'],
+    ['an array without a name', '42[1,{}]'],
+    ['an object', '42{"x":1}'],
+    ['a ping', '2'],
+    ['binary', new Uint8Array([52, 50, 91])],
+  ])('leaves a frame with %s to decodeFrame, calling nothing', (_label, frame) => {
+    expect(read(frame)).toEqual({ taken: false, seen: [] });
+  });
+
+  it('takes exactly the frames decodeFrame reads as default-namespace events without an ack id, with the same name and payload', () => {
+    const frames = fc.oneof(
+      fc.string(),
+      fc.tuple(fc.constantFrom('42', '421', '42/x,', '43', '4'), fc.jsonValue()).map(([a, b]) => a + JSON.stringify(b)),
+      fc.tuple(fc.constantFrom('42', '42/x,'), fc.string(), fc.array(fc.jsonValue(), { maxLength: 3 })).map(([a, name, args]) => a + JSON.stringify([name, ...args])),
+    );
+    let taken = 0;
+    fc.assert(
+      fc.property(frames, (frame) => {
+        const fast = read(frame);
+        const decoded = decodeFrame(frame);
+        const plain = decoded.type === 'event' && decoded.namespace === '/' && decoded.ackId === null;
+        expect(fast.taken).toBe(plain);
+        if (plain) {
+          taken += 1;
+          expect(fast.seen).toEqual([[decoded.name, decoded.args[0]]]);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    // Both sides of the property were exercised.
+    expect(taken).toBeGreaterThan(100);
   });
 });

@@ -132,6 +132,52 @@ const shares = (chunk: BrowserChunk): Record<string, string> => {
 const kB = (bytes: number): number => Math.round(bytes / 100) / 10;
 const notOurs = (id: string): boolean => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('invokeai-rx');
 
+/** The TypeScript plugin of the repository's build, for bundling apps against lib/ itself. */
+const sourcePlugins = (): unknown[] => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const typescript = require('@rollup/plugin-typescript') as (o: unknown) => unknown;
+  // What the package's browser field does for the built core: no default templates.
+  const noDefaultTemplates = {
+    name: 'no-default-templates',
+    resolveId: (source: string, importer?: string) => (importer && source === './default-templates' ? path.join(ROOT, 'lib', 'workflow', 'no-default-templates.ts') : null),
+  };
+  return [noDefaultTemplates, typescript({ tsconfig: './tsconfig.json', module: 'esnext', include: ['lib/**/*.ts', 'lib/**/*.json', path.join(WORK, '*.ts')], sourceMap: false, declaration: false, noEmitOnError: false })];
+};
+
+/**
+ * What everything the typical app does not import (the pool, the other resources, the editing and
+ * typing functions ...) costs it: the app bundled from the sources against the whole core entry,
+ * and against an entry that exports only the five names it imports, both min+gz with every
+ * dependency. Equal sizes mean that what it does not use is tree-shaken away.
+ */
+const unusedExportsCost = async (): Promise<{ whole: number; lean: number }> => {
+  const lib = (file: string): string => JSON.stringify(path.join(ROOT, 'lib', file));
+  const lean = path.join(WORK, 'lean-entry.ts');
+  fs.writeFileSync(
+    lean,
+    [
+      `export { Workflow } from ${lib('workflow/workflow')};`,
+      `export { setInput } from ${lib('workflow/inputs')};`,
+      `export { createClient } from ${lib('client/client')};`,
+      `export { serverTemplates } from ${lib('client/templates')};`,
+      `export { progressOf } from ${lib('run/operators')};`,
+    ].join('\n'),
+  );
+  const cwd = process.cwd();
+  process.chdir(ROOT);
+  try {
+    const sizeAgainst = async (name: string, entry: string): Promise<number> => {
+      const file = path.join(WORK, `${name}.mjs`);
+      fs.writeFileSync(file, TYPICAL_APP.split("'invokeai-rx'").join(JSON.stringify(entry)));
+      const [chunk] = await bundleForBrowser(file, sourcePlugins());
+      return (await minGzip(chunk.code)).gzipped;
+    };
+    return { whole: await sizeAgainst('typical-app-whole-core', path.join(ROOT, 'lib', 'index.ts')), lean: await sizeAgainst('typical-app-lean-core', lean) };
+  } finally {
+    process.chdir(cwd);
+  }
+};
+
 /** The bundle-size figure module. */
 export const bundleSize: FigureModule = {
   id: 'bundle',
@@ -146,6 +192,8 @@ export const bundleSize: FigureModule = {
     const typicalOwn = await minGzip((await bundleApp('typical-app-own', TYPICAL_APP, notOurs)).entry.code);
     const lazy = await Promise.all(typical.lazy.map(async (c) => `${c.fileName} ${(await minGzip(c.code)).gzipped} bytes`));
     const offline = await minGzip((await bundleApp('offline-app', OFFLINE_APP)).entry.code);
+    ctx.log('  bundle: the typical app from the sources, against the whole core and against only what it imports');
+    const unused = await unusedExportsCost();
     ctx.log('  bundle: @comfyorg/sdk, its typical app with its dependencies and its whole package without');
     const comfyApp = await minGzip((await bundleApp('comfy-app', COMFY_APP)).entry.code);
     // Its whole package, as our core entry is measured whole: every export kept, dependencies left out.
@@ -166,6 +214,15 @@ export const bundleSize: FigureModule = {
           'lazy chunks (fetched only where the platform has no fetch)': lazy.join('; ') || 'none',
           ...shares(typical.entry),
         },
+      },
+      {
+        name: 'what the exports the typical app does not import (the pool, the other resources ...) cost it, min+gz',
+        baseline: 'the same app bundled from the sources against an entry of only its five imports',
+        value: exactly(unused.whole - unused.lean),
+        unit: 'bytes',
+        goal: '< 1 kB (the pool may stay in the core)',
+        met: unused.whole - unused.lean < KB,
+        info: { 'against the whole core (min+gz)': unused.whole, 'against its five imports (min+gz)': unused.lean },
       },
       {
         name: "the same app against @comfyorg/sdk's typical app (load, setInput, run), both with their dependencies",
