@@ -9,7 +9,10 @@ import { FetchLike, HttpClient, Logger, TokenStore, createHttpClient, normalizeB
 import { ConnectionState, SocketConnection, SocketDiagnostic, WebSocketConstructor, createSocketConnection } from './socket';
 import type { RunEvent, RunResult } from '../run/events';
 import type { Workflow } from '../workflow/types';
-import { RunManyEvent, RunManyOptions, RunOptions, RunRequest, runMany, runWorkflow, submitWorkflow } from '../run/run';
+import { runMany, submitWorkflow } from '../run/many';
+import type { RunManyEvent, RunManyOptions, RunOptions, RunRequest } from '../run/options';
+import { runWorkflow } from '../run/run';
+import { closeClientRuns } from '../run/dispatcher';
 import { ClientResources, createResources } from './resources';
 
 /** Options of `createClient`. Only `baseUrl` is required. */
@@ -67,8 +70,12 @@ export interface InvokeAIClient extends ClientResources {
   readonly connection$: Observable<ConnectionState>;
   /** Socket payloads that did not decode, frames that were ignored. */
   readonly diagnostics$: Observable<SocketDiagnostic>;
-  /** Releases the socket and its timers; the streams complete. */
-  readonly close: () => void;
+  /**
+   * Releases the socket and its timers; the streams complete, and each run still going errors with
+   * `ConnectionLostError` after canceling what it left on the server (unless `cancelOnUnsubscribe:
+   * false`), as when its subscriber leaves. Resolves once those cancels were answered; never rejects.
+   */
+  readonly close: () => Promise<void>;
   /** The transport, for resource modules and the run pipeline. */
   readonly context: ClientContext;
   /** Runs a workflow: cold; subscribing enqueues; unsubscribing before the end cancels (see `RunOptions`). */
@@ -128,7 +135,7 @@ export const createClient = (options: ClientOptions): InvokeAIClient => {
     events$: context.socket.events$,
     connection$: context.socket.connection$,
     diagnostics$: context.socket.diagnostics$,
-    close: context.socket.close,
+    close: () => closeClientRuns(context.socket, context.scheduler),
     context,
     run: (wf, runOptions) => runWorkflow(context, wf, runOptions),
     submit: (wf, runOptions) => submitWorkflow(context, wf, runOptions),

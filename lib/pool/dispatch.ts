@@ -4,7 +4,7 @@
 // order so that any subset of them can be sent again as a zipped sweep.
 import type { Sweep } from '../workflow/batch';
 import type { Workflow } from '../workflow/types';
-import type { RunOptions } from '../run/run';
+import type { RunOptions } from '../run/options';
 
 /** What the pool knows of one server when it chooses where a run goes. */
 export interface ServerLoad {

@@ -5,7 +5,7 @@
 // - authoritative: the completed queue item (`outputsOfQueueItem`), read once at the end.
 import type { InvocationOutput, QueueItem, SessionState } from '../protocol/dto';
 import type { WorkflowOutput } from '../workflow/types';
-import { isRecord } from '../workflow/record';
+import { isRecord, ownValue } from '../workflow/record';
 import type { ImageRef, RunOutput, VideoRef } from './events';
 
 type Loose = Readonly<Record<string, unknown>>;
@@ -93,11 +93,11 @@ export const runOutputOf = (output: WorkflowOutput, result: InvocationOutput, in
 
 /** The prepared ids of a workflow node in a session (both mappings are consulted; either may be missing). */
 export const preparedIdsOf = (session: SessionState, nodeId: string): readonly string[] => {
-  const fromSource = session.source_prepared_mapping?.[nodeId] ?? [];
+  const fromSource = ownValue(session.source_prepared_mapping, nodeId);
   const fromPrepared = Object.entries(session.prepared_source_mapping ?? {})
     .filter(([, source]) => source === nodeId)
     .map(([prepared]) => prepared);
-  return [...new Set([...fromSource, ...fromPrepared])];
+  return [...new Set([...(Array.isArray(fromSource) ? fromSource : []), ...fromPrepared])];
 };
 
 const comparePaths = (a: readonly number[], b: readonly number[]): number => {
@@ -128,8 +128,8 @@ export const sortPreparedIds = (session: SessionState, preparedIds: readonly str
   const resultPositions = positions(resultOrder);
   const rank = (list: ReadonlyMap<string, number>, id: string): number => list.get(id) ?? Number.MAX_SAFE_INTEGER;
   return [...preparedIds].sort((a, b) => {
-    const pathA = paths[a];
-    const pathB = paths[b];
+    const pathA = ownValue(paths, a);
+    const pathB = ownValue(paths, b);
     if (pathA !== undefined && pathB !== undefined) {
       const byPath = comparePaths(pathA, pathB);
       if (byPath !== 0) return byPath;
@@ -146,7 +146,7 @@ export const sortPreparedIds = (session: SessionState, preparedIds: readonly str
 
 /** The node the server ran for a prepared id (the execution graph's copy, else the source graph's node). */
 const invocationOf = (session: SessionState, preparedId: string, nodeId: string): Loose | undefined =>
-  session.execution_graph?.nodes?.[preparedId] ?? session.graph?.nodes?.[nodeId];
+  ownValue(session.execution_graph?.nodes, preparedId) ?? ownValue(session.graph?.nodes, nodeId);
 
 /**
  * The authoritative outputs of a queue item: one `RunOutput` per output node that has results, in
@@ -158,15 +158,17 @@ const invocationOf = (session: SessionState, preparedId: string, nodeId: string)
  */
 export const outputsOfQueueItem = (outputs: readonly WorkflowOutput[], item: QueueItem): readonly RunOutput[] => {
   const session = item.session;
-  const results = session.results ?? {};
+  const results = session.results;
   const runOutputs: RunOutput[] = [];
   for (const output of outputs) {
-    const prepared = sortPreparedIds(
-      session,
-      preparedIdsOf(session, output.nodeId).filter((id) => results[id] !== undefined),
-    );
-    if (prepared.length === 0) continue;
-    const parts = prepared.map((id) => runOutputOf(output, results[id], invocationOf(session, id, output.nodeId)));
+    const found = preparedIdsOf(session, output.nodeId).flatMap((id) => {
+      const result = ownValue(results, id);
+      return result === undefined ? [] : [{ id, result }];
+    });
+    if (found.length === 0) continue;
+    const resultOf = new Map(found.map(({ id, result }) => [id, result] as const));
+    const prepared = sortPreparedIds(session, [...resultOf.keys()]);
+    const parts = prepared.map((id) => runOutputOf(output, resultOf.get(id) as InvocationOutput, invocationOf(session, id, output.nodeId)));
     runOutputs.push({
       ...parts[0],
       images: parts.flatMap((part) => part.images),
