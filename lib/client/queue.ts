@@ -5,8 +5,9 @@
 import * as t from 'io-ts';
 import { EMPTY, Observable, catchError, concatMap, distinctUntilChanged, filter, map, merge, of, repeat, shareReplay, switchMap, timer } from 'rxjs';
 import { BatchStatus, QueueAndProcessorStatus, QueueItem, SessionProcessorStatus, SessionQueueStatus } from '../protocol/dto';
-import type { ClientContext } from './client';
-import type { RequestOptions } from './http';
+import type { ClientContext } from '../transport/context';
+import { DEFAULT_POLL_INTERVAL_MS } from '../transport/context';
+import type { RequestOptions } from '../transport/http';
 import {
   QueueCountsByDestination,
   QueueItemIds,
@@ -14,11 +15,10 @@ import {
   RetryItemsResult,
   chunkIds,
   queueEndpoints,
-} from './queue-endpoints';
+} from '../transport/queue-endpoints';
 import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
-import { DEFAULT_POLL_POLICY } from '../run/poll';
 
-export { QueueCountsByDestination, QueueItemIds, QueueItemSummary, RetryItemsResult } from './queue-endpoints';
+export { QueueCountsByDestination, QueueItemIds, QueueItemSummary, RetryItemsResult } from '../transport/queue-endpoints';
 
 /** `client.queue`. `item`, `current` and `next` answer `null` when there is no such item; `cancel`/`delete` of an unknown id throw `NotFoundError`. */
 export interface QueueResource {
@@ -118,7 +118,7 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
       }),
     );
 
-  const pollIntervalMs = context.options.pollIntervalMs ?? DEFAULT_POLL_POLICY.pollIntervalMs;
+  const pollIntervalMs = context.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   // One read per interval, the next interval counted from the end of the read, so a server slower
   // than the interval still gets to answer.
   const poll$: Observable<SessionQueueStatus> = timer(pollIntervalMs, context.scheduler).pipe(

@@ -23,17 +23,18 @@ import {
   defer,
   from,
 } from 'rxjs';
-import { BackoffPolicy } from '../client/backoff';
-import { ClientOptions, InvokeAIClient, createClient } from '../client/client';
-import type { Logger } from '../client/http';
-import type { ConnectionState } from '../client/socket';
+import { BackoffPolicy } from '../internal/backoff';
+import { InvokeAIClient, createClient } from '../client/client';
+import type { ClientOptions } from '../transport/context';
+import type { Logger } from '../transport/http';
+import type { ConnectionState } from '../transport/socket';
 import type { SessionQueueStatus } from '../protocol/dto';
 import { ConnectionLostError, describeError } from '../run/errors';
 import { isTerminalRunEvent, type EnqueuedEvent, type RunEvent } from '../run/events';
 import { fanOutRuns, settleRun } from '../run/many';
 import type { RunManyOptions, RunOptions, RunRequest } from '../run/options';
 import { batchNodeData } from '../workflow/batch';
-import { uuidV4 } from '../workflow/graph';
+import { uuidV4 } from '../internal/uuid';
 import { ModelRecord, ModelSync, SyncModelsOptions, UnresolvedModel, syncModels } from '../workflow/sync-models';
 import type { Workflow } from '../workflow/types';
 import { DispatchStrategy, ServerLoad, SweepItem, chooseServer, expandSweep, freeCapacity, itemsAsRun, learnedWeights, nextMsPerItem, shareByCapacity } from './dispatch';

@@ -5,7 +5,7 @@
 // item the processor took last (a run whose item seems to run learns that the processor moved on),
 // and the cancels runs left running in the background, so that `client.close()` can wait for them.
 import type { SchedulerLike, Subscription } from 'rxjs';
-import type { ConnectionState, SocketConnection } from '../client/socket';
+import type { ConnectionState, SocketConnection } from '../transport/socket';
 import type { ServerEvent } from '../protocol/events';
 
 /** What a run hears from its client's dispatcher. */

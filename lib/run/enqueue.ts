@@ -15,10 +15,10 @@
 // after the pipeline canceled the id (in case it lands meanwhile).
 import * as t from 'io-ts';
 import type { SchedulerLike, Subscription } from 'rxjs';
-import { backoffDelay } from '../client/backoff';
-import { AuthError, HttpError, NetworkError } from '../client/errors';
-import type { HttpClient, Logger } from '../client/http';
-import { QueueEndpoints, QueueItemSummary, chunkIds } from '../client/queue-endpoints';
+import { backoffDelay } from '../internal/backoff';
+import { AuthError, HttpError, NetworkError } from '../transport/errors';
+import type { HttpClient, Logger } from '../transport/http';
+import { QueueEndpoints, QueueItemSummary, chunkIds } from '../transport/queue-endpoints';
 import type { BatchStatus } from '../protocol/dto';
 import type { Batch } from '../workflow/batch';
 import { ConnectionLostError, describeError } from './errors';

@@ -2,7 +2,7 @@
 // Promise of its result (`submitWorkflow`, `settleRun`). The client's and the pool's versions share
 // `fanOutRuns` and `settleRun`.
 import { Observable, from, map, mergeMap } from 'rxjs';
-import type { ClientContext } from '../client/client';
+import type { ClientContext } from '../transport/context';
 import type { Workflow } from '../workflow/types';
 import type { RunResult } from './events';
 import type { RunManyEvent, RunManyOptions, RunOptions, RunRequest } from './options';

@@ -1,5 +1,5 @@
 // The options of a run and of many runs, and how they become the pipeline's settings.
-import type { ClientContext } from '../client/client';
+import type { ClientContext } from '../transport/context';
 import type { Sweep } from '../workflow/batch';
 import type { Workflow } from '../workflow/types';
 import type { RunEvent } from './events';

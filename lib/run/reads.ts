@@ -7,9 +7,9 @@
 // Reads go one request at a time; what is asked meanwhile is read together next, up to the
 // server's limit per request. Whatever it tracks is kept in sets updated per item, so a fact costs
 // O(1) however many items the run has.
-import { AuthError, HttpError } from '../client/errors';
-import type { HttpClient, Logger } from '../client/http';
-import { MAX_IDS_PER_REQUEST, QueueEndpoints } from '../client/queue-endpoints';
+import { AuthError, HttpError } from '../transport/errors';
+import type { HttpClient, Logger } from '../transport/http';
+import { MAX_IDS_PER_REQUEST, QueueEndpoints } from '../transport/queue-endpoints';
 import { QueueItem } from '../protocol/dto';
 import * as t from 'io-ts';
 import { ConnectionLostError } from './errors';

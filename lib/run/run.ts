@@ -18,11 +18,11 @@
 // each reconnect, every item at its terminal status, and by polling whenever the socket is down,
 // silent or a read is owed) are the truth.
 import { Observable, Subscription } from 'rxjs';
-import type { ClientContext } from '../client/client';
-import { queueEndpoints } from '../client/queue-endpoints';
+import type { ClientContext } from '../transport/context';
+import { queueEndpoints } from '../transport/queue-endpoints';
 import type { ServerEvent } from '../protocol/events';
 import { buildBatch, countBatchItems, type Batch } from '../workflow/batch';
-import { uuidV4 } from '../workflow/graph';
+import { uuidV4 } from '../internal/uuid';
 import { listOutputs } from '../workflow/outputs';
 import type { Workflow, WorkflowOutput } from '../workflow/types';
 import { dispatcherOf, type RunRoute } from './dispatcher';

@@ -30,7 +30,7 @@
 //   doubt, a 404 (`item_gone`) ends the item with the reason `queue_cleared`.
 import { isTerminalStatus, type QueueItem, type QueueItemStatus } from '../protocol/dto';
 import type { WorkflowOutput } from '../workflow/types';
-import { ownValue } from '../workflow/record';
+import { ownValue } from '../internal/record';
 import type { RunEvent, RunItemError, RunItemResult, RunOutput, RunResult } from './events';
 import type { NodeFact, RunFact } from './facts';
 import { outputsOfQueueItem, runOutputOf } from './outputs';

@@ -3,7 +3,8 @@
 // warning); here such a node is kept with its inputs as they are, because the templates may be an
 // older snapshot than the server, and the server (with its custom node packs) is the judge.
 
-import { ownValue } from './record';
+import { ownValue } from '../internal/record';
+import { uuidV4 } from '../internal/uuid';
 import type { DefaultEdge, InvocationNode, NodeTemplate, Workflow, WorkflowJson, WorkflowNode } from './types';
 
 /** A node of the server graph: `{ id, type, ...inputs, use_cache, is_intermediate }`. */
@@ -55,19 +56,6 @@ const NODES_ACCEPTING_EXTRA_INPUTS: ReadonlySet<string> = new Set(['core_metadat
 /** The node becomes a graph node: an invocation that is neither a batch nor a generator node. */
 export const isExecutableNode = (node: WorkflowNode): node is InvocationNode =>
   node.type === 'invocation' && !BATCH_NODE_TYPES.has(node.data.type) && !GENERATOR_NODE_TYPES.has(node.data.type);
-
-/** A fresh uuid v4: `crypto.randomUUID` where the platform has it, else built from `crypto.getRandomValues` or `Math.random`. */
-export const uuidV4 = (): string => {
-  const c = (globalThis as { crypto?: { randomUUID?: () => string; getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
-  if (typeof c?.randomUUID === 'function') return c.randomUUID();
-  const bytes = new Uint8Array(16);
-  if (typeof c?.getRandomValues === 'function') c.getRandomValues(bytes);
-  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-};
 
 /** The value a board input sends: `{board_id}` passes, `auto`/unset means the auto-add board, `none` means nothing. */
 const boardValue = (value: unknown, autoAddBoardId: string | undefined): unknown => {
