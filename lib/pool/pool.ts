@@ -29,6 +29,7 @@ import type { ClientOptions } from '../transport/context';
 import type { Logger } from '../transport/http';
 import type { ConnectionState } from '../transport/socket';
 import type { SessionQueueStatus } from '../protocol/dto';
+import type { BatchId, ItemId } from '../protocol/ids';
 import { ConnectionLostError, describeError } from '../run/errors';
 import { isTerminalRunEvent, type EnqueuedEvent, type RunEvent } from '../run/events';
 import { fanOutRuns, settleRun } from '../run/many';
@@ -181,7 +182,7 @@ interface Handle {
   readonly complete: (result: PoolRunResult) => void;
   readonly attempts: Set<Attempt>;
   readonly slots: Map<number, PoolRunItemResult>;
-  readonly batches: Array<{ readonly batchId: string; readonly server: PoolServerRef }>;
+  readonly batches: Array<{ readonly batchId: BatchId; readonly server: PoolServerRef }>;
   readonly needsModels: boolean;
   /** The run's items in server order, or `null` when they cannot be expressed as a sweep (batch nodes). Computed when first needed. */
   expansion: SweepItem[] | null | undefined;
@@ -203,7 +204,7 @@ interface Attempt {
   sub: Subscription | undefined;
   enqueued: EnqueuedEvent | null;
   /** Its items that have not ended, each with its position in the run (its key in `slots`; -1: none). */
-  readonly open: Map<number, number>;
+  readonly open: Map<ItemId, number>;
   /** No more events of it count (ended, lost, or its run ended). */
   done: boolean;
   /** How often this batch was moved to another server before it was enqueued. */
@@ -897,7 +898,8 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
     handle.ended = true;
     handles.delete(handle);
     const items = [...handle.slots.entries()].sort((a, b) => a[0] - b[0]).map(([, item]) => item);
-    handle.complete({ batchId: handle.batches[0]?.batchId ?? handle.options.batchId ?? '', items, batches: handle.batches });
+    // A run that completes enqueued at least one batch: the fallback only satisfies the type.
+    handle.complete({ batchId: handle.batches[0]?.batchId ?? ((handle.options.batchId ?? '') as BatchId), items, batches: handle.batches });
   }
 
   /** Ends a run's batches; their client runs cancel what is left on the server (unless `cancelOnUnsubscribe: false`). */
@@ -958,7 +960,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
   const run = (wf: Workflow, runOptions: RunOptions = {}): Observable<PoolRunEvent> => runPool(wf, runOptions, () => undefined);
 
   const submit = (wf: Workflow, runOptions: RunOptions = {}): Promise<PoolRunResult> =>
-    settleRun<PoolRunResult>((onResult) => runPool(wf, runOptions, onResult), { batchId: runOptions.batchId ?? '', items: [], batches: [] });
+    settleRun<PoolRunResult>((onResult) => runPool(wf, runOptions, onResult));
 
   // Unbounded by default: the servers' slots already bound what runs at once.
   const runMany = (workflows: Iterable<Workflow | RunRequest>, manyOptions: RunManyOptions = {}): Observable<PoolRunManyEvent> =>

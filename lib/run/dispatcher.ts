@@ -7,17 +7,18 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { ConnectionState, SocketConnection } from '../transport/socket';
 import type { ServerEvent } from '../protocol/events';
+import type { BatchId, ItemId } from '../protocol/ids';
 
 /** What a run hears from its client's dispatcher. */
 export interface RunChannel {
   /** The batch id the run follows (chosen before the enqueue, so early events find it). */
-  readonly batchId: string;
+  readonly batchId: BatchId;
   /** An event that names this batch. */
   readonly onBatchEvent: (event: ServerEvent) => void;
   /** An event about the whole queue: `queue_cleared`, `queue_items_canceled`. */
   readonly onQueueEvent: (event: ServerEvent) => void;
   /** Another queue item started running; sent only while the run says it has items that seem to run. */
-  readonly onProcessorMoved: (runningItemId: number) => void;
+  readonly onProcessorMoved: (runningItemId: ItemId) => void;
   readonly onConnection: (state: ConnectionState) => void;
   /** The socket stream ended: the client was closed (no error) or the server refused it. */
   readonly onSocketEnd: (error?: unknown) => void;
@@ -52,7 +53,7 @@ export interface RunDispatcher {
 const QUEUE_WIDE_EVENTS: ReadonlySet<string> = new Set(['queue_cleared', 'queue_items_canceled']);
 
 /** The item an event says started running, if it says so. */
-const startedItemOf = (event: ServerEvent): number | null =>
+const startedItemOf = (event: ServerEvent): ItemId | null =>
   event.type === 'invocation_started' || (event.type === 'queue_item_status_changed' && event.status === 'in_progress') ? event.item_id : null;
 
 /** The batch id an event names, if any. */
@@ -70,7 +71,7 @@ const createDispatcher = (socket: SocketConnection, scheduler: SchedulerLike): R
   let subscriptions: Subscription[] = [];
   let state: ConnectionState | undefined;
   let lastEventAt = Number.NEGATIVE_INFINITY;
-  let lastStartedItem: number | null = null;
+  let lastStartedItem: ItemId | null = null;
 
   const everyRun = (tell: (channel: RunChannel) => void): void => {
     // A run may leave (or join) while being told: tell those present at the start.

@@ -20,6 +20,7 @@ import { AuthError, HttpError, NetworkError } from '../transport/errors';
 import type { HttpClient, Logger } from '../transport/http';
 import { QueueEndpoints, QueueItemSummary, chunkIds } from '../transport/queue-endpoints';
 import type { BatchStatus } from '../protocol/dto';
+import type { BatchId, ItemId } from '../protocol/ids';
 import type { Batch } from '../workflow/batch';
 import { ConnectionLostError, describeError } from './errors';
 import { factOfEnqueueResult, type RunFact } from './facts';
@@ -35,7 +36,7 @@ export interface LocatedBatch {
    * The batch's own items, ascending: `call_saved_workflow` children share their parent's batch id
    * and are left out. Empty when the batch was there but its items were deleted before the list.
    */
-  readonly itemIds: readonly number[];
+  readonly itemIds: readonly ItemId[];
 }
 
 /**
@@ -47,11 +48,11 @@ export interface LocatedBatch {
  * const found = await locateBatch(http, queueEndpoints('default'), batchId);
  * if (found !== null) console.log(found.itemIds);
  */
-export const locateBatch = async (http: HttpClient, endpoints: QueueEndpoints, batchId: string, signal?: AbortSignal): Promise<LocatedBatch | null> => {
+export const locateBatch = async (http: HttpClient, endpoints: QueueEndpoints, batchId: BatchId, signal?: AbortSignal): Promise<LocatedBatch | null> => {
   const status = await http.request({ ...endpoints.batchStatus(batchId), signal });
   if (status.total === 0) return null;
   const { item_ids: all } = await http.request({ ...endpoints.itemIds('DESC'), signal });
-  const own: number[] = [];
+  const own: ItemId[] = [];
   let seen = 0;
   for (const chunk of chunkIds(all)) {
     const summaries = await http.request({ ...endpoints.itemSummariesByIds(chunk, QueueItemSummaries), signal });
@@ -122,7 +123,7 @@ export interface EnqueueOnceDeps {
   /** Aborts the step's reads when the run stops (the POST itself is never aborted). */
   readonly signal: AbortSignal;
   readonly batch: Batch;
-  readonly batchId: string;
+  readonly batchId: BatchId;
   readonly prepend: boolean;
   /** How many items the batch asks for (for the `enqueued` fact of a batch found by its id). */
   readonly requested: number;

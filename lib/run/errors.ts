@@ -1,6 +1,7 @@
 // The errors a run stream ends with when the run as a whole cannot go on. Item failures are
 // `failed` events, never these. Enqueue rejections (`HttpError` with the 422 issues) and
 // `AuthError` come from the transport unchanged.
+import type { BatchId } from '../protocol/ids';
 
 /** How canceling a run's batch on the server went (it goes on in the background of the error). */
 export type CancelOutcome =
@@ -18,7 +19,7 @@ export type CancelOutcome =
 export class RunTimeoutError extends Error {
   override readonly name = 'RunTimeoutError';
   constructor(
-    readonly batchId: string,
+    readonly batchId: BatchId,
     readonly timeoutMs: number,
     /** Settles once the background cancel of the batch was answered; never rejects. */
     readonly cancellation: Promise<CancelOutcome>,
@@ -35,7 +36,7 @@ export class RunTimeoutError extends Error {
 export class ConnectionLostError extends Error {
   override readonly name = 'ConnectionLostError';
   constructor(
-    readonly batchId: string,
+    readonly batchId: BatchId,
     /** What was being done and how often it failed. */
     readonly reason: string,
     /** The last transport error. */
@@ -58,7 +59,7 @@ export class ConnectionLostError extends Error {
 export class EnqueueUnconfirmedError extends Error {
   override readonly name = 'EnqueueUnconfirmedError';
   constructor(
-    readonly batchId: string,
+    readonly batchId: BatchId,
     /** What was seen. */
     readonly reason: string,
     /** How canceling the batch id went (settled when the error is raised). */

@@ -2,16 +2,17 @@
 // events, the enqueue answer and REST reads all become `RunFact`s for the run store. Pure.
 import type { EnqueueBatchResult, InvocationOutput, QueueItem, QueueItemStatus } from '../protocol/dto';
 import type { ServerEvent } from '../protocol/events';
+import type { BatchId, ItemId, NodeId, PreparedId } from '../protocol/ids';
 import type { ProgressImage, RunItemError } from './events';
 
 /** The fields every fact about one node of one item carries. */
 interface NodeFactBase {
-  readonly itemId: number;
-  readonly batchId: string;
+  readonly itemId: ItemId;
+  readonly batchId: BatchId;
   /** The server's prepared copy id (`invocation.id`). */
-  readonly preparedId: string;
+  readonly preparedId: PreparedId;
   /** The workflow node id (`invocation_source_id`). */
-  readonly sourceNodeId: string;
+  readonly sourceNodeId: NodeId;
   readonly nodeType: string;
 }
 
@@ -23,16 +24,16 @@ export type RunFact =
   /** The enqueue answer (`EnqueueBatchResult`), or its equivalent recovered from the server. */
   | {
       readonly kind: 'enqueued';
-      readonly batchId: string;
-      readonly itemIds: readonly number[];
+      readonly batchId: BatchId;
+      readonly itemIds: readonly ItemId[];
       readonly requested: number;
       readonly enqueued: number;
     }
   /** A status of one item: `queue_item_status_changed`, or a summary read from REST. */
   | {
       readonly kind: 'status';
-      readonly itemId: number;
-      readonly batchId: string;
+      readonly itemId: ItemId;
+      readonly batchId: BatchId;
       readonly status: QueueItemStatus;
       /** `status_sequence`; `null` when the server does not send it. */
       readonly sequence: number | null;
@@ -60,14 +61,14 @@ export type RunFact =
   /** An authoritative read of one item (`GET .../i/{id}` or `items_by_ids`), terminal or not. */
   | { readonly kind: 'snapshot'; readonly item: QueueItem }
   /** The item is no longer on the server (404): deleted or cleared by someone else. */
-  | { readonly kind: 'item_gone'; readonly itemId: number; readonly reason: string }
+  | { readonly kind: 'item_gone'; readonly itemId: ItemId; readonly reason: string }
   /**
    * `queue_cleared`: every item the queue had when it was cleared was canceled and deleted. Whether
    * that was before or after our enqueue is unknown, so it only asks for a read of the open items.
    */
   | { readonly kind: 'queue_cleared' }
   /** `queue_items_canceled`: a bulk cancel, after which the server sends no per-item status. */
-  | { readonly kind: 'items_canceled'; readonly itemIds: readonly number[] };
+  | { readonly kind: 'items_canceled'; readonly itemIds: readonly ItemId[] };
 
 /** A fact about one node of one item. */
 export type NodeFact = Extract<RunFact, { kind: 'node_started' | 'node_progress' | 'node_completed' | 'node_error' }>;

@@ -15,14 +15,17 @@ const DEFAULT_CONCURRENCY = 4;
  * result; it rejects where the stream errors. Shared by the client's and the pool's `submit`.
  *
  * @example
- * const result = await settleRun((onResult) => runPipeline(context, wf, {}, onResult), { batchId: '', items: [] });
+ * const result = await settleRun((onResult) => runPipeline(context, wf, {}, onResult));
  */
-export const settleRun = <R>(start: (onResult: (result: R) => void) => Observable<unknown>, empty: R): Promise<R> =>
+export const settleRun = <R>(start: (onResult: (result: R) => void) => Observable<unknown>, empty?: R): Promise<R> =>
   new Promise<R>((resolve, reject) => {
     let result = empty;
     start((settled) => {
       result = settled;
-    }).subscribe({ error: reject, complete: () => resolve(result) });
+    }).subscribe({
+      error: reject,
+      complete: () => (result === undefined ? reject(new Error('The run completed without handing over its result.')) : resolve(result)),
+    });
   });
 
 /**
@@ -34,7 +37,7 @@ export const settleRun = <R>(start: (onResult: (result: R) => void) => Observabl
  * for (const item of result.items) console.log(item.itemId, item.status, item.outputs);
  */
 export const submitWorkflow = (context: ClientContext, wf: Workflow, options: RunOptions = {}): Promise<RunResult> =>
-  settleRun<RunResult>((onResult) => runPipeline(context, wf, options, onResult), { batchId: options.batchId ?? '', items: [] });
+  settleRun<RunResult>((onResult) => runPipeline(context, wf, options, onResult));
 
 /** Whether an input of `runMany` is a `RunRequest` (a `Workflow` value has a `_tag`). */
 export const isRunRequest = (input: Workflow | RunRequest): input is RunRequest => !('_tag' in input) && 'workflow' in input;

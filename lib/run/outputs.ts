@@ -4,11 +4,18 @@
 // - incremental: one `invocation_complete` of an output node (`runOutputOf`), as soon as it happens;
 // - authoritative: the completed queue item (`outputsOfQueueItem`), read once at the end.
 import type { InvocationOutput, QueueItem, SessionState } from '../protocol/dto';
+import { NodeId } from '../protocol/ids';
 import type { WorkflowOutput } from '../workflow/types';
 import { isRecord, ownValue } from '../internal/record';
 import type { ImageRef, RunOutput, VideoRef } from './events';
 
 type Loose = Readonly<Record<string, unknown>>;
+
+/** An output node of a workflow whose id can be on the server (every node id but an empty one). */
+export type OutputNode = WorkflowOutput & { readonly nodeId: NodeId };
+
+/** Whether an output's node id is one the server's graph and events can carry. */
+export const isOutputNode = (output: WorkflowOutput): output is OutputNode => NodeId.is(output.nodeId);
 
 const numberOr0 = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
@@ -81,7 +88,7 @@ export const boardIdOf = (invocation: Loose | undefined, output: WorkflowOutput)
  * The `RunOutput` of one prepared copy of an output node: what an `output` event carries when
  * `invocation_complete` arrives (`invocation` is the event's prepared node, for its board).
  */
-export const runOutputOf = (output: WorkflowOutput, result: InvocationOutput, invocation?: Loose): RunOutput => ({
+export const runOutputOf = (output: OutputNode, result: InvocationOutput, invocation?: Loose): RunOutput => ({
   nodeId: output.nodeId,
   nodeType: output.nodeType,
   label: output.label,
@@ -161,14 +168,17 @@ export const outputsOfQueueItem = (outputs: readonly WorkflowOutput[], item: Que
   const results = session.results;
   const runOutputs: RunOutput[] = [];
   for (const output of outputs) {
-    const found = preparedIdsOf(session, output.nodeId).flatMap((id) => {
+    if (!isOutputNode(output)) continue;
+    const resultOf = new Map<string, InvocationOutput>();
+    for (const id of preparedIdsOf(session, output.nodeId)) {
       const result = ownValue(results, id);
-      return result === undefined ? [] : [{ id, result }];
+      if (result !== undefined) resultOf.set(id, result);
+    }
+    if (resultOf.size === 0) continue;
+    const parts = sortPreparedIds(session, [...resultOf.keys()]).flatMap((id) => {
+      const result = resultOf.get(id);
+      return result === undefined ? [] : [runOutputOf(output, result, invocationOf(session, id, output.nodeId))];
     });
-    if (found.length === 0) continue;
-    const resultOf = new Map(found.map(({ id, result }) => [id, result] as const));
-    const prepared = sortPreparedIds(session, [...resultOf.keys()]);
-    const parts = prepared.map((id) => runOutputOf(output, resultOf.get(id) as InvocationOutput, invocationOf(session, id, output.nodeId)));
     runOutputs.push({
       ...parts[0],
       images: parts.flatMap((part) => part.images),

@@ -11,6 +11,7 @@ import { AuthError, HttpError } from '../transport/errors';
 import type { HttpClient, Logger } from '../transport/http';
 import { MAX_IDS_PER_REQUEST, QueueEndpoints } from '../transport/queue-endpoints';
 import { QueueItem } from '../protocol/dto';
+import type { BatchId, ItemId } from '../protocol/ids';
 import * as t from 'io-ts';
 import { ConnectionLostError } from './errors';
 import { factOfQueueItem, type RunFact } from './facts';
@@ -23,7 +24,7 @@ export interface RunReadsDeps {
   readonly http: HttpClient;
   readonly endpoints: QueueEndpoints;
   readonly store: RunStore;
-  readonly batchId: string;
+  readonly batchId: BatchId;
   /** Aborts the reads in flight when the run stops. */
   readonly signal: AbortSignal;
   /** Consecutive failed reads after which the run errors with `ConnectionLostError`. */
@@ -44,19 +45,19 @@ export interface RunReadsDeps {
 /** The read scheduler of one run. */
 export interface RunReads {
   /** The store's listener: an item's terminal status is known; read it once. */
-  readonly needsSnapshot: (itemId: number) => void;
+  readonly needsSnapshot: (itemId: ItemId) => void;
   /** The store's listener: an item ended; nothing of it is read any more. */
-  readonly ended: (itemId: number) => void;
+  readonly ended: (itemId: ItemId) => void;
   /** Reads every open item (the start, a reconnect, each poll). */
   readonly readOpen: () => void;
   /** Reads the items a queue clear may have deleted, even if a read of them is in flight (it may predate the clear). */
   readonly readInDoubt: () => void;
   /** Another item started while `now` is the scheduler's time: ours that seem to run are read (rate-limited). */
-  readonly processorMoved: (runningItemId: number, now: number) => void;
+  readonly processorMoved: (runningItemId: ItemId, now: number) => void;
   /** Sends what is wanted (the pipeline calls this after applying facts). */
   readonly flush: () => void;
   /** Items being read right now. */
-  readonly reading: ReadonlySet<number>;
+  readonly reading: ReadonlySet<ItemId>;
 }
 
 /**
@@ -69,10 +70,10 @@ export interface RunReads {
 export const createRunReads = (deps: RunReadsDeps): RunReads => {
   const { http, endpoints, store, signal } = deps;
   /** Items to read next, in the order asked. */
-  const wanted = new Set<number>();
-  const reading = new Set<number>();
+  const wanted = new Set<ItemId>();
+  const reading = new Set<ItemId>();
   /** Unsettled items whose last read failed or was stale: left to the poll loop, with backoff. */
-  const owed = new Set<number>();
+  const owed = new Set<ItemId>();
   /** The last read failed: the poll loop reads again with backoff, whatever it was about. */
   let lastReadFailed = false;
   let failures = 0;
@@ -86,16 +87,16 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
     deps.setOwed(now);
   };
 
-  const want = (itemId: number): void => {
+  const want = (itemId: ItemId): void => {
     owed.delete(itemId);
     if (!reading.has(itemId)) wanted.add(itemId);
   };
 
   /** An item whose terminal event or doubt still waits after a read of it. */
-  const unsettled = (itemId: number): boolean => store.needingSnapshot.has(itemId) || store.inDoubt.has(itemId);
+  const unsettled = (itemId: ItemId): boolean => store.needingSnapshot.has(itemId) || store.inDoubt.has(itemId);
 
   /** Reads items: one by `GET .../i/{id}`, several by `items_by_ids`; a missing item is gone. */
-  const readItems = async (ids: readonly number[]): Promise<RunFact[]> => {
+  const readItems = async (ids: readonly ItemId[]): Promise<RunFact[]> => {
     if (ids.length === 1) {
       const itemId = ids[0];
       try {
@@ -116,7 +117,7 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
     return facts;
   };
 
-  const settleRead = deps.guard((ids: readonly number[], facts: readonly RunFact[]): void => {
+  const settleRead = deps.guard((ids: readonly ItemId[], facts: readonly RunFact[]): void => {
     for (const id of ids) reading.delete(id);
     if (deps.isStopped()) return;
     failures = 0;
@@ -128,7 +129,7 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
     pump();
   });
 
-  const failRead = deps.guard((ids: readonly number[], error: unknown): void => {
+  const failRead = deps.guard((ids: readonly ItemId[], error: unknown): void => {
     for (const id of ids) reading.delete(id);
     if (deps.isStopped()) return;
     if (error instanceof AuthError) return deps.fail(error);
@@ -147,7 +148,7 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
   /** Sends the next read when none is in flight. */
   const pump = (): void => {
     if (deps.isStopped() || reading.size > 0 || wanted.size === 0) return;
-    const ids: number[] = [];
+    const ids: ItemId[] = [];
     for (const id of wanted) {
       wanted.delete(id);
       if (!store.open.has(id)) continue;

@@ -21,6 +21,7 @@ import { Observable, Subscription } from 'rxjs';
 import type { ClientContext } from '../transport/context';
 import { queueEndpoints } from '../transport/queue-endpoints';
 import type { ServerEvent } from '../protocol/events';
+import { BatchId, type ItemId } from '../protocol/ids';
 import { buildBatch, countBatchItems, type Batch } from '../workflow/batch';
 import { uuidV4 } from '../internal/uuid';
 import { listOutputs } from '../workflow/outputs';
@@ -52,6 +53,10 @@ export const runPipeline = (
     const { http, socket, scheduler, queueId, random } = context;
     const logger = context.options.logger;
     const batchId = options.batchId ?? uuidV4();
+    if (!BatchId.is(batchId)) {
+      subscriber.error(new TypeError('RunOptions.batchId must be a non-empty string (leave it out for a fresh uuid).'));
+      return;
+    }
     let batch: Batch;
     let outputs: readonly WorkflowOutput[];
     try {
@@ -258,7 +263,7 @@ export const runPipeline = (
         const fact = factOfServerEvent(event, queueId);
         if (fact !== null) feed([fact]);
       }),
-      onProcessorMoved: guard((itemId: number) => {
+      onProcessorMoved: guard((itemId: ItemId) => {
         if (!ended && phase === 'enqueued') reads.processorMoved(itemId, scheduler.now());
       }),
       onConnection: guard((connection) => {

@@ -4,6 +4,7 @@
 // and copying it out again: O(items) per step, which suits tests, tools and replays. The run
 // pipeline keeps a `RunStore` itself, at O(1) per fact.
 import type { QueueItem, QueueItemStatus } from '../protocol/dto';
+import type { BatchId, ItemId, PreparedId } from '../protocol/ids';
 import type { RunEvent, RunItemError, RunItemResult, RunResult } from './events';
 import type { RunFact } from './facts';
 import { ItemRecord, NodeFailure, RunSpec, RunStore } from './store';
@@ -14,7 +15,7 @@ export type { NodeFailure, RunSpec } from './store';
 
 /** What is known about one item of the run. */
 export interface ItemState {
-  readonly itemId: number;
+  readonly itemId: ItemId;
   /** The last accepted status (`pending` until the server says otherwise). */
   readonly status: QueueItemStatus;
   readonly sequence: number | null;
@@ -26,8 +27,8 @@ export interface ItemState {
   /** Why the item may no longer be on the server (`queue_cleared`), until a read says. */
   readonly doubt: string | null;
   /** Prepared ids that started / completed. */
-  readonly started: ReadonlySet<string>;
-  readonly completed: ReadonlySet<string>;
+  readonly started: ReadonlySet<PreparedId>;
+  readonly completed: ReadonlySet<PreparedId>;
   /** Set when the terminal event was emitted; nothing of the item is emitted after that. */
   readonly outcome: RunItemResult | null;
 }
@@ -38,9 +39,9 @@ export interface RunState {
   /** `null` until the `enqueued` fact. */
   readonly enqueue: { readonly requested: number; readonly enqueued: number } | null;
   /** Ascending. */
-  readonly itemIds: readonly number[];
+  readonly itemIds: readonly ItemId[];
   /** By queue item id. */
-  readonly items: ReadonlyMap<number, ItemState>;
+  readonly items: ReadonlyMap<ItemId, ItemState>;
   /** Facts of this batch that arrived before `enqueued`, in arrival order. */
   readonly buffered: readonly RunFact[];
   /** How many items have not had their terminal event. */
@@ -53,7 +54,7 @@ export interface RunStep {
   readonly emit: readonly RunEvent[];
 }
 
-const EMPTY_SET: ReadonlySet<string> = new Set();
+const EMPTY_SET: ReadonlySet<PreparedId> = new Set();
 
 /** The state of a run before anything is known. */
 export const initialRunState = (spec: RunSpec): RunState => ({ spec, enqueue: null, itemIds: [], items: new Map(), buffered: [], open: 0 });
@@ -126,27 +127,27 @@ export const reduceRunAll = (state: RunState, facts: Iterable<RunFact>): RunStep
 /** True once the batch is enqueued and every item has had its terminal event. */
 export const isDone = (state: RunState): boolean => state.enqueue !== null && state.open === 0;
 
-const itemsWhere = (state: RunState, keep: (item: ItemState) => boolean): readonly number[] =>
+const itemsWhere = (state: RunState, keep: (item: ItemState) => boolean): readonly ItemId[] =>
   state.itemIds.filter((id) => {
     const item = state.items.get(id);
     return item !== undefined && keep(item);
   });
 
 /** The items that have not had their terminal event yet (ascending). */
-export const pendingItems = (state: RunState): readonly number[] => itemsWhere(state, (item) => item.outcome === null);
+export const pendingItems = (state: RunState): readonly ItemId[] => itemsWhere(state, (item) => item.outcome === null);
 
 /**
  * The items whose terminal status is known but whose terminal event waits for an authoritative
  * read: the pipeline reads each of them (`GET .../i/{id}`) and feeds the `snapshot`.
  */
-export const itemsNeedingSnapshot = (state: RunState): readonly number[] =>
+export const itemsNeedingSnapshot = (state: RunState): readonly ItemId[] =>
   itemsWhere(state, (item) => item.outcome === null && (item.status === 'completed' || item.status === 'failed'));
 
 /**
  * The open items that a `queue_cleared` may have deleted (ascending): the pipeline reads each of
  * them at once and feeds the `snapshot` (the item is still there) or `item_gone` (a 404).
  */
-export const itemsInDoubt = (state: RunState): readonly number[] => itemsWhere(state, (item) => item.outcome === null && item.doubt !== null);
+export const itemsInDoubt = (state: RunState): readonly ItemId[] => itemsWhere(state, (item) => item.outcome === null && item.doubt !== null);
 
 /** The result of the run so far: every item that has ended, ascending item id. */
 export const runResultOf = (state: RunState): RunResult => ({

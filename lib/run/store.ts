@@ -29,30 +29,31 @@
 //   every open item in doubt (`inDoubt`): the pipeline reads them at once; a snapshot lifts the
 //   doubt, a 404 (`item_gone`) ends the item with the reason `queue_cleared`.
 import { isTerminalStatus, type QueueItem, type QueueItemStatus } from '../protocol/dto';
+import type { BatchId, ItemId, NodeId, PreparedId } from '../protocol/ids';
 import type { WorkflowOutput } from '../workflow/types';
 import { ownValue } from '../internal/record';
 import type { RunEvent, RunItemError, RunItemResult, RunOutput, RunResult } from './events';
 import type { NodeFact, RunFact } from './facts';
-import { outputsOfQueueItem, runOutputOf } from './outputs';
+import { OutputNode, isOutputNode, outputsOfQueueItem, runOutputOf } from './outputs';
 
 /** What a run is set up with. */
 export interface RunSpec {
   /** The batch id the client chose before enqueueing; facts of other batches are ignored. */
-  readonly batchId: string;
+  readonly batchId: BatchId;
   /** The workflow's output nodes (`listOutputs(wf)`): their results become `output` events and `outputs`. */
   readonly outputs: readonly WorkflowOutput[];
 }
 
 /** The node error that `invocation_error` reported for an item. */
 export interface NodeFailure {
-  readonly nodeId: string;
-  readonly preparedId: string;
+  readonly nodeId: NodeId;
+  readonly preparedId: PreparedId;
   readonly error: RunItemError;
 }
 
 /** One item as the store keeps it: changed in place, never handed out. */
 export interface ItemRecord {
-  readonly itemId: number;
+  readonly itemId: ItemId;
   /** The last accepted status (`pending` until the server says otherwise). */
   status: QueueItemStatus;
   sequence: number | null;
@@ -64,8 +65,8 @@ export interface ItemRecord {
   /** Why the item may no longer be on the server (`queue_cleared`), until a read says. */
   doubt: string | null;
   /** Prepared ids that started / completed (sets made on first use). */
-  started: Set<string> | null;
-  completed: Set<string> | null;
+  started: Set<PreparedId> | null;
+  completed: Set<PreparedId> | null;
   /** Set when the terminal event was emitted (kept only with `keepResults`). */
   outcome: RunItemResult | null;
   /** The terminal event was emitted: nothing of the item is emitted after that. */
@@ -75,9 +76,9 @@ export interface ItemRecord {
 /** Told when an item enters or leaves an index the pipeline acts on. */
 export interface StoreListener {
   /** The item's terminal status is known and its terminal event waits for a read. */
-  readonly needsSnapshot: (itemId: number) => void;
+  readonly needsSnapshot: (itemId: ItemId) => void;
   /** The item had its terminal event. */
-  readonly ended: (itemId: number) => void;
+  readonly ended: (itemId: ItemId) => void;
 }
 
 /** Options of a `RunStore`. */
@@ -108,7 +109,7 @@ export const orderOf = (item: Pick<ItemRecord, 'status' | 'sequence'>, status: Q
 };
 
 /** A fresh item record: pending, nothing known. */
-export const newItemRecord = (itemId: number): ItemRecord => ({
+export const newItemRecord = (itemId: ItemId): ItemRecord => ({
   itemId,
   status: 'pending',
   sequence: null,
@@ -128,14 +129,15 @@ const errorOfItem = (item: QueueItem): RunItemError | null =>
     : null;
 
 /** The first node error of a session, mapped to the workflow node: `session.errors` holds `"<Type>: <message>"`. */
-const sessionFailureOf = (item: QueueItem): { nodeId: string; error: RunItemError } | null => {
+const sessionFailureOf = (item: QueueItem): { nodeId: NodeId | undefined; error: RunItemError } | null => {
   const errors = item.session.errors ?? {};
   const preparedId = Object.keys(errors)[0];
   if (preparedId === undefined) return null;
   const text = String(ownValue(errors, preparedId));
   const colon = text.indexOf(': ');
   const mapped = ownValue(item.session.prepared_source_mapping, preparedId);
-  const nodeId = typeof mapped === 'string' ? mapped : preparedId;
+  // Without a mapping the node is unknown: better no node than a prepared id posing as one.
+  const nodeId = typeof mapped === 'string' ? mapped : undefined;
   return {
     nodeId,
     error: colon > 0 ? { type: text.slice(0, colon), message: text.slice(colon + 2), traceback: '' } : { type: 'Error', message: text, traceback: '' },
@@ -165,28 +167,29 @@ export class RunStore {
   /** `null` until the `enqueued` fact. */
   enqueue: { readonly requested: number; readonly enqueued: number } | null = null;
   /** The batch's item ids, ascending (set by `enqueued`). */
-  itemIds: readonly number[] = [];
+  itemIds: readonly ItemId[] = [];
   /** Items that have not had their terminal event, in ascending id order. */
-  readonly open = new Set<number>();
+  readonly open = new Set<ItemId>();
   /** Open items that seem to run: `in_progress`, or `pending` with started nodes (their `in_progress` was lost). */
-  readonly running = new Set<number>();
+  readonly running = new Set<ItemId>();
   /** Open items whose terminal status is known and whose terminal event waits for a read. */
-  readonly needingSnapshot = new Set<number>();
+  readonly needingSnapshot = new Set<ItemId>();
   /** Open items a `queue_cleared` may have deleted, until a read says. */
-  readonly inDoubt = new Set<number>();
+  readonly inDoubt = new Set<ItemId>();
 
+  /** By item id (a server's number: the lookup of a snapshot's `item_id` needs no brand). */
   private readonly items = new Map<number, ItemRecord>();
   /** Facts of this batch that arrived before `enqueued`, in arrival order (appended, never copied). */
   private buffered: RunFact[] = [];
   private clearBuffered = false;
-  private readonly outputsByNode: ReadonlyMap<string, WorkflowOutput>;
+  private readonly outputsByNode: ReadonlyMap<string, OutputNode>;
 
   constructor(
     readonly spec: RunSpec,
     private readonly options: RunStoreOptions,
   ) {
-    const outputsByNode = new Map<string, WorkflowOutput>();
-    for (const output of spec.outputs) if (!outputsByNode.has(output.nodeId)) outputsByNode.set(output.nodeId, output);
+    const outputsByNode = new Map<string, OutputNode>();
+    for (const output of spec.outputs) if (isOutputNode(output) && !outputsByNode.has(output.nodeId)) outputsByNode.set(output.nodeId, output);
     this.outputsByNode = outputsByNode;
   }
 
@@ -245,7 +248,7 @@ export class RunStore {
    */
   restore(parts: {
     readonly enqueue: RunStore['enqueue'];
-    readonly itemIds: readonly number[];
+    readonly itemIds: readonly ItemId[];
     readonly items: Iterable<ItemRecord>;
     readonly buffered: readonly RunFact[];
   }): void {
@@ -471,7 +474,7 @@ export class RunStore {
     );
   }
 
-  private finishFailed(item: ItemRecord, error: RunItemError, nodeId: string | undefined, out: RunEvent[]): void {
+  private finishFailed(item: ItemRecord, error: RunItemError, nodeId: NodeId | undefined, out: RunEvent[]): void {
     const snapshot = item.snapshot;
     this.finish(
       item,

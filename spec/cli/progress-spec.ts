@@ -1,13 +1,14 @@
 import { bar, foldProgress, type CliRunEvent, initialProgress, overallFraction, plainLine, renderBars } from '../../lib/cli/progress';
 import type { RunEvent } from '../../lib/index';
+import * as ids from '../run/ids';
 
 const events: RunEvent[] = [
-  { type: 'enqueued', batchId: 'b', itemIds: [1, 2], requested: 2, enqueued: 2 },
-  { type: 'status', itemId: 1, status: 'in_progress' },
-  { type: 'node_started', itemId: 1, nodeId: 'n1', preparedId: 'p1', nodeType: 'noise' },
-  { type: 'node_completed', itemId: 1, nodeId: 'n1', preparedId: 'p1', nodeType: 'noise', result: { type: 'noise_output' } as never },
-  { type: 'node_started', itemId: 1, nodeId: 'n2', preparedId: 'p2', nodeType: 'denoise_latents' },
-  { type: 'node_progress', itemId: 1, nodeId: 'n2', preparedId: 'p2', percentage: 0.5, message: 'step 5/10', image: null },
+  { type: 'enqueued', batchId: ids.batchId('b'), itemIds: ids.itemIds([1, 2]), requested: 2, enqueued: 2 },
+  { type: 'status', itemId: ids.itemId(1), status: 'in_progress' },
+  { type: 'node_started', itemId: ids.itemId(1), nodeId: ids.nodeId('n1'), preparedId: ids.preparedId('p1'), nodeType: 'noise' },
+  { type: 'node_completed', itemId: ids.itemId(1), nodeId: ids.nodeId('n1'), preparedId: ids.preparedId('p1'), nodeType: 'noise', result: { type: 'noise_output' } as never },
+  { type: 'node_started', itemId: ids.itemId(1), nodeId: ids.nodeId('n2'), preparedId: ids.preparedId('p2'), nodeType: 'denoise_latents' },
+  { type: 'node_progress', itemId: ids.itemId(1), nodeId: ids.nodeId('n2'), preparedId: ids.preparedId('p2'), percentage: 0.5, message: 'step 5/10', image: null },
 ];
 
 const fold = (es: readonly RunEvent[]) => es.reduce(foldProgress, initialProgress(2));
@@ -26,7 +27,7 @@ describe('run progress', () => {
   });
 
   it('counts a terminal item as whole, whatever its nodes did', () => {
-    const p = fold([...events, { type: 'failed', itemId: 1, error: { type: 'E', message: 'boom', traceback: '' } }]);
+    const p = fold([...events, { type: 'failed', itemId: ids.itemId(1), error: { type: 'E', message: 'boom', traceback: '' } }]);
     expect(overallFraction(p)).toBeCloseTo(0.5);
     expect(renderBars(p)[0]).toMatch(/1\/2 items$/);
     expect(renderBars(p)).not.toContain('item 1');
@@ -35,10 +36,10 @@ describe('run progress', () => {
   it('keeps one entry per server and item, ordered by server then item, however the batches arrive', () => {
     const server = (index: number) => ({ index, url: `http://s${index}` });
     const batches: CliRunEvent[] = [
-      { type: 'enqueued', batchId: 'b1', itemIds: [7, 5], requested: 2, enqueued: 2, server: server(1) },
-      { type: 'enqueued', batchId: 'b0', itemIds: [6, 5], requested: 2, enqueued: 2, server: server(0) },
-      { type: 'status', itemId: 5, status: 'in_progress', server: server(1) },
-      { type: 'enqueued', batchId: 'b2', itemIds: [5, 8], requested: 2, enqueued: 2, server: server(1) },
+      { type: 'enqueued', batchId: ids.batchId('b1'), itemIds: ids.itemIds([7, 5]), requested: 2, enqueued: 2, server: server(1) },
+      { type: 'enqueued', batchId: ids.batchId('b0'), itemIds: ids.itemIds([6, 5]), requested: 2, enqueued: 2, server: server(0) },
+      { type: 'status', itemId: ids.itemId(5), status: 'in_progress', server: server(1) },
+      { type: 'enqueued', batchId: ids.batchId('b2'), itemIds: ids.itemIds([5, 8]), requested: 2, enqueued: 2, server: server(1) },
     ];
     const p = batches.reduce(foldProgress, initialProgress(1));
     expect(p.items.map((i) => [i.server, i.itemId, i.status])).toEqual([
@@ -59,8 +60,8 @@ describe('run progress', () => {
   it('has a plain line for each notable event and none for progress steps or terminal statuses', () => {
     expect(plainLine(events[0])).toBe('enqueued batch b: 2 items (1, 2)');
     expect(plainLine(events[5])).toBeUndefined();
-    expect(plainLine({ type: 'status', itemId: 1, status: 'completed' })).toBeUndefined();
-    expect(plainLine({ type: 'failed', itemId: 2, nodeId: 'n2', error: { type: 'OutOfMemoryError', message: 'CUDA', traceback: '' } })).toBe('item 2: failed at node n2: OutOfMemoryError: CUDA');
-    expect(plainLine({ type: 'canceled', itemId: 2, reason: 'queue_cleared' })).toBe('item 2: canceled (queue_cleared)');
+    expect(plainLine({ type: 'status', itemId: ids.itemId(1), status: 'completed' })).toBeUndefined();
+    expect(plainLine({ type: 'failed', itemId: ids.itemId(2), nodeId: ids.nodeId('n2'), error: { type: 'OutOfMemoryError', message: 'CUDA', traceback: '' } })).toBe('item 2: failed at node n2: OutOfMemoryError: CUDA');
+    expect(plainLine({ type: 'canceled', itemId: ids.itemId(2), reason: 'queue_cleared' })).toBe('item 2: canceled (queue_cleared)');
   });
 });

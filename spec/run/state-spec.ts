@@ -26,6 +26,7 @@ import {
   started,
   status,
 } from './history';
+import * as ids from './ids';
 
 const spec = { batchId: BATCH, outputs: [SAVE_OUTPUT] };
 const run = (facts: RunFact[], from: RunState = initialRunState(spec)) => reduceRunAll(from, facts);
@@ -197,7 +198,7 @@ describe('reduceRun: ordering, duplicates and stale facts', () => {
         status(1, 'in_progress', 3),
         status(1, 'failed', 4, { error: boom }),
         snapshot(completedItem(1, 5)),
-        { kind: 'item_gone', itemId: 1, reason: 'deleted' },
+        { kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' },
         { kind: 'queue_cleared' },
       ],
       done.state,
@@ -327,7 +328,7 @@ describe('reduceRun: events that beat the enqueue answer', () => {
   });
 
   it('reports the item ids ascending (the server answers them descending) and a partial enqueue as is', () => {
-    const { emit } = run([{ kind: 'enqueued', batchId: BATCH, itemIds: [12, 11, 10], requested: 5, enqueued: 3 }]);
+    const { emit } = run([{ kind: 'enqueued', batchId: BATCH, itemIds: ids.itemIds([12, 11, 10]), requested: 5, enqueued: 3 }]);
     expect(emit).toEqual([{ type: 'enqueued', batchId: BATCH, itemIds: [10, 11, 12], requested: 5, enqueued: 3 }]);
   });
 
@@ -361,19 +362,19 @@ describe('reduceRun: facts of other jobs are never applied to ours', () => {
 
 describe('reduceRun: items removed by someone else', () => {
   it('an open item that is gone ends as canceled with the reason', () => {
-    const { emit, state } = run([enqueued([1]), status(1, 'in_progress', 1), { kind: 'item_gone', itemId: 1, reason: 'deleted' }]);
+    const { emit, state } = run([enqueued([1]), status(1, 'in_progress', 1), { kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' }]);
     expect(brief(emit).slice(-2)).toEqual(['1 status canceled', '1 canceled (deleted)']);
     expect(isDone(state)).toBe(true);
   });
 
   it('a completed item whose results can no longer be read ends as failed, saying so', () => {
-    const { emit } = run([enqueued([1]), status(1, 'completed', 2), { kind: 'item_gone', itemId: 1, reason: 'deleted' }]);
+    const { emit } = run([enqueued([1]), status(1, 'completed', 2), { kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' }]);
     const last = emit[emit.length - 1];
     expect(last).toEqual(expect.objectContaining({ type: 'failed', itemId: 1, error: expect.objectContaining({ type: 'QueueItemGone' }) }));
   });
 
   it('a failed item that is gone before its error arrived keeps the error of its status', () => {
-    const { emit } = run([enqueued([1]), status(1, 'failed', 2, { error: boom }), { kind: 'item_gone', itemId: 1, reason: 'deleted' }]);
+    const { emit } = run([enqueued([1]), status(1, 'failed', 2, { error: boom }), { kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' }]);
     expect(emit[emit.length - 1]).toEqual({ type: 'failed', itemId: 1, error: boom });
   });
 
@@ -405,10 +406,10 @@ describe('reduceRun: items removed by someone else', () => {
       enqueued([1, 2]),
       status(1, 'in_progress', 1),
       { kind: 'queue_cleared' },
-      { kind: 'item_gone', itemId: 1, reason: 'deleted' },
+      { kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' },
       snapshot(queueItem(2, 'pending', 0)),
       // Deleted later, not by the clear that the read above answered.
-      { kind: 'item_gone', itemId: 2, reason: 'deleted' },
+      { kind: 'item_gone', itemId: ids.itemId(2), reason: 'deleted' },
     ]);
     expect(brief(emit)).toEqual([
       'enqueued 1,2',
@@ -426,7 +427,7 @@ describe('reduceRun: items removed by someone else', () => {
       enqueued([1]),
       status(1, 'completed', 2),
       { kind: 'queue_cleared' },
-      { kind: 'item_gone', itemId: 1, reason: 'deleted' },
+      { kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' },
     ]);
     const last = emit[emit.length - 1];
     expect(last).toEqual(expect.objectContaining({ type: 'failed', itemId: 1, error: expect.objectContaining({ type: 'QueueItemGone' }) }));
@@ -436,7 +437,7 @@ describe('reduceRun: items removed by someone else', () => {
   it('item_gone before the enqueue answer is dropped; queue_cleared is kept and puts the items in doubt', () => {
     const { emit, state } = run([
       { kind: 'queue_cleared' },
-      { kind: 'item_gone', itemId: 1, reason: 'deleted' },
+      { kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' },
       { kind: 'queue_cleared' },
       enqueued([1]),
     ]);

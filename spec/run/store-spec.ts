@@ -4,6 +4,7 @@ import type { RunEvent } from '../../lib/run/events';
 import type { RunFact } from '../../lib/run/facts';
 import { RunStore, newItemRecord, orderOf } from '../../lib/run/store';
 import { BATCH, completedNode, enqueued, imageResult, progress, queueItem, SAVE_OUTPUT, snapshot, started, status } from './history';
+import * as ids from './ids';
 
 const spec = { batchId: BATCH, outputs: [SAVE_OUTPUT] };
 
@@ -16,7 +17,7 @@ const apply = (store: RunStore, facts: readonly RunFact[]): RunEvent[] => {
 const boom = { type: 'RuntimeError', message: 'CUDA out of memory', traceback: '' };
 
 describe('orderOf: where a reported status stands', () => {
-  const at = (statusValue: Parameters<typeof orderOf>[1], sequence: number | null) => ({ ...newItemRecord(1), status: statusValue, sequence });
+  const at = (statusValue: Parameters<typeof orderOf>[1], sequence: number | null) => ({ ...newItemRecord(ids.itemId(1)), status: statusValue, sequence });
 
   it('by sequence when both have one: an equal sequence is the same status, whatever it says', () => {
     expect(orderOf(at('in_progress', 3), 'completed', 4)).toBe('newer');
@@ -40,7 +41,7 @@ describe('RunStore: equal sequences are dropped', () => {
     expect(events).toEqual([]);
     expect(store.item(1)?.status).toBe('in_progress');
     expect(store.needingSnapshot.size).toBe(0);
-    expect(store.open.has(1)).toBe(true);
+    expect(store.open.has(ids.itemId(1))).toBe(true);
   });
 
   it('a duplicate of a failed status still fills in the error the first one lacked', () => {
@@ -50,7 +51,7 @@ describe('RunStore: equal sequences are dropped', () => {
     apply(store, [status(1, 'failed', 2, { error: boom })]);
     expect(store.item(1)?.statusError).toEqual(boom);
     // Still waiting for the node error or a read; then the error of the status is the one reported.
-    const events = apply(store, [{ kind: 'item_gone', itemId: 1, reason: 'deleted' }]);
+    const events = apply(store, [{ kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' }]);
     expect(events).toEqual([
       { type: 'status', itemId: 1, status: 'failed' },
       { type: 'failed', itemId: 1, error: boom },
