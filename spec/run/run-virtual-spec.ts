@@ -15,6 +15,9 @@ import { imageWorkflow } from './run-helpers';
 
 type Handler = (request: RequestOptions<unknown>, now: number) => unknown;
 
+/** What a handler answers for a request that never gets an answer (a silent server). */
+const NO_ANSWER = Symbol('no answer');
+
 interface Fake {
   readonly context: ClientContext;
   readonly scheduler: TestScheduler;
@@ -40,6 +43,7 @@ const fakeContext = (connection$: Observable<ConnectionState>, handle: Handler, 
     const now = scheduler.now();
     log.push(`${options.method} ${options.path} @${now}`);
     const raw = handle(options as RequestOptions<unknown>, now);
+    if (raw === NO_ANSWER) return new Promise<A>(() => undefined);
     const decoded = options.decode.decode(raw);
     if (isLeft(decoded)) throw new Error(`fake answer of ${options.path} does not decode`);
     return decoded.right;
@@ -314,5 +318,65 @@ describe('runWorkflow in virtual time', () => {
     expect(seen.events[0]).toMatchObject({ type: 'enqueued', itemIds: [21], enqueued: 1 });
     expect(seen.completed).toBe(true);
     expect(seen.events.filter((e) => e.type === 'completed').map((e) => (e as { itemId: number }).itemId)).toEqual([21]);
+  });
+
+  it.each([
+    ['the socket never connects', NEVER as Observable<ConnectionState>],
+    ['the enqueue POST never gets an answer', connected$],
+  ])('timeoutMs is a hard bound when %s: the stream errors at 3,000 ms exactly, and nothing is emitted after', async (_case, connection$) => {
+    const fake = fakeContext(connection$, (request) => {
+      if (request.path.endsWith('/enqueue_batch')) return NO_ANSWER;
+      if (request.path.endsWith('/cancel_by_batch_ids')) return NO_ANSWER;
+      throw new Error(`unexpected ${request.path}`);
+    });
+    const { seen } = subscribe(fake, { batchId: BATCH, timeoutMs: 3000, connectWaitMs: 5000 });
+    await fake.advanceTo(2999);
+    expect(seen.error).toBeUndefined();
+    await fake.advanceTo(3000);
+    expect(seen.error).toBeInstanceOf(RunTimeoutError);
+    expect(fake.scheduler.now()).toBe(3000);
+    expect(seen.events).toEqual([]);
+    // The cancel waits for the POST in the background: the error did not.
+    const count = fake.log.length;
+    await fake.advanceTo(60000);
+    expect(fake.log).toHaveLength(count);
+  });
+
+  it('while an item of ours seems to run, another item starting reads it, at most once per pollIntervalMs (the processor-hint rate limit)', async () => {
+    const fake = fakeContext(connected$, (request) => {
+      if (request.path.endsWith('/enqueue_batch')) return enqueueAnswer(request, [7]);
+      if (request.path.endsWith('/i/7')) return { ...pendingItem(7, BATCH), status: 'in_progress', status_sequence: 1 };
+      throw new Error(`unexpected ${request.path}`);
+    });
+    const { subscription } = subscribe(fake, { batchId: BATCH, pollIntervalMs: 1000 });
+    const started = (itemId: number, batchId: string): ServerEvent =>
+      ({
+        type: 'invocation_started',
+        queue_id: 'default',
+        item_id: itemId,
+        batch_id: batchId,
+        origin: null,
+        destination: null,
+        user_id: 'system',
+        session_id: `s${itemId}`,
+        invocation: { id: `p${itemId}`, type: 'integer' },
+        invocation_source_id: 'int',
+        timestamp: 0,
+      }) as unknown as ServerEvent;
+    await fake.advanceTo(50);
+    fake.events.next(statusChanged(7, 'in_progress', 1));
+    for (const [at, itemId] of [[100, 50], [500, 51], [900, 52], [1200, 53], [1300, 54]]) {
+      await fake.advanceTo(at);
+      fake.events.next(started(itemId, 'theirs'));
+    }
+    await fake.advanceTo(1400);
+    // A start of the same item again is no news; one of ours is not a hint about ours.
+    fake.events.next(started(54, 'theirs'));
+    fake.events.next(started(7, BATCH));
+    await fake.advanceTo(2500);
+    const reads = fake.log.filter((l) => l.startsWith('GET')).map((l) => Number(l.split('@')[1]));
+    // The initial read, then one at the first hint (100) and one at the first hint a second later (1200).
+    expect(reads).toEqual([0, 100, 1200]);
+    subscription.unsubscribe();
   });
 });
