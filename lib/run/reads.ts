@@ -50,7 +50,7 @@ export interface RunReads {
   readonly ended: (itemId: ItemId) => void;
   /** Reads every open item (the start, a reconnect, each poll). */
   readonly readOpen: () => void;
-  /** Reads the items a queue clear may have deleted, even if a read of them is in flight (it may predate the clear). */
+  /** Reads the items a queue clear may have deleted. */
   readonly readInDoubt: () => void;
   /** Another item started while `now` is the scheduler's time: ours that seem to run are read (rate-limited). */
   readonly processorMoved: (runningItemId: ItemId, now: number) => void;
@@ -87,9 +87,11 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
     deps.setOwed(now);
   };
 
+  // Wanted even while a read of it is in flight: that read may predate what made it wanted (a
+  // terminal status, a clear), so it is read again once that one is back.
   const want = (itemId: ItemId): void => {
     owed.delete(itemId);
-    if (!reading.has(itemId)) wanted.add(itemId);
+    wanted.add(itemId);
   };
 
   /** An item whose terminal event or doubt still waits after a read of it. */
@@ -176,10 +178,7 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
       pump();
     },
     readInDoubt: () => {
-      for (const id of store.inDoubt) {
-        owed.delete(id);
-        wanted.add(id);
-      }
+      for (const id of store.inDoubt) want(id);
       sayOwed();
       pump();
     },
