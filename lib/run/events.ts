@@ -1,4 +1,4 @@
-// The events of one run (PUBLIC-API.md §3) and the values they carry.
+// The events of one run and the values they carry.
 // One run is one enqueued batch; every event names its queue item. Item failures are events, never
 // stream errors. Nothing of an item follows its terminal event (`completed`, `failed`, `canceled`).
 import type { InvocationOutput, NodeFieldValue, QueueItem, QueueItemStatus } from '../protocol/dto';
@@ -87,7 +87,7 @@ export interface NodeProgressEvent {
   readonly percentage: number | null;
   readonly message: string;
   readonly image: ProgressImage | null;
-  /** Added to PUBLIC-API §3: the prepared copy the progress is about (several per node when iterating). */
+  /** The prepared copy the progress is about (several per node when iterating). */
   readonly preparedId: PreparedId;
 }
 
@@ -128,7 +128,7 @@ export interface FailedEvent {
 export interface CanceledEvent {
   readonly type: 'canceled';
   readonly itemId: ItemId;
-  /** Added to PUBLIC-API §3: why, when it was not a plain cancel, e.g. `deleted` or `queue_cleared`. */
+  /** Why, when it was not a plain cancel, e.g. `deleted` or `queue_cleared`. */
   readonly reason?: string;
 }
 

@@ -1,4 +1,4 @@
-// Mapping server results back to the workflow's output nodes (API.md §6), purely.
+// Mapping server results back to the workflow's output nodes, purely.
 // The server keys `session.results` by prepared copy ids (one per iteration); the workflow knows
 // only its own node ids. Two routes lead to the same `RunOutput`s and must agree:
 // - incremental: one `invocation_complete` of an output node (`runOutputOf`), as soon as it happens;

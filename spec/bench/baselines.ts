@@ -20,6 +20,18 @@ export const rawEnqueue = async (url: string, batch: Batch, batchId = randomUUID
   return { batchId, itemIds: body.item_ids as number[] };
 };
 
+/** One socket.io-client connection to the server's socket path, subscribed to the default queue. */
+const connectQueueSocket = async (url: string): Promise<Socket> => {
+  const base = new URL(url);
+  const socket = io(`${base.protocol}//${base.host}`, { path: `${base.pathname.replace(/\/$/, '')}/ws/socket.io`, transports: ['websocket'], forceNew: true, reconnection: false });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  socket.emit('subscribe_queue', { queue_id: 'default' });
+  return socket;
+};
+
 /**
  * A minimal socket client: one socket.io-client connection subscribed to the queue; `run` enqueues
  * and resolves when every item of its batch reported a terminal status. No REST reads, no retries,
@@ -43,14 +55,7 @@ export class MinimalClient {
 
   /** Connects and subscribes to the default queue. */
   static async connect(url: string): Promise<MinimalClient> {
-    const base = new URL(url);
-    const socket = io(`${base.protocol}//${base.host}`, { path: `${base.pathname.replace(/\/$/, '')}/ws/socket.io`, transports: ['websocket'], forceNew: true, reconnection: false });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
-    socket.emit('subscribe_queue', { queue_id: 'default' });
-    return new MinimalClient(socket);
+    return new MinimalClient(await connectQueueSocket(url));
   }
 
   /** Enqueues one batch of `items` items and waits for their terminal statuses. */
@@ -107,14 +112,7 @@ export class RawReadingClient {
 
   /** Connects and subscribes to the default queue. */
   static async connect(url: string): Promise<RawReadingClient> {
-    const base = new URL(url);
-    const socket = io(`${base.protocol}//${base.host}`, { path: `${base.pathname.replace(/\/$/, '')}/ws/socket.io`, transports: ['websocket'], forceNew: true, reconnection: false });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
-    socket.emit('subscribe_queue', { queue_id: 'default' });
-    return new RawReadingClient(socket, url);
+    return new RawReadingClient(await connectQueueSocket(url), url);
   }
 
   /** Enqueues `batch` (of `items` items) and resolves once each item ended and was read once. */
