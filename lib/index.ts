@@ -1,6 +1,9 @@
 // invokeai-rx: the public surface, named and grouped. Everything here runs in Node and in browsers.
 
 // --- Workflow values -------------------------------------------------------------------------
+// fp-ts's `pipe`, for chaining the setters: its own `fp-ts/function` import fails in plain Node
+// ESM (a directory import), and users need not depend on fp-ts to edit a workflow.
+export { pipe } from 'fp-ts/function';
 export { Workflow, workflowWarnings } from './workflow/workflow';
 export { listInputs, getInput, setInput, setInputs, trySetInput } from './workflow/inputs';
 export { exposeInput, tryExposeInput, hideInput } from './workflow/expose';
@@ -57,6 +60,7 @@ export { listOutputs } from './workflow/outputs';
 
 // --- Models: re-pointing a workflow at the models a server has -------------------------------
 export { syncModels } from './workflow/sync-models';
+export { findModel } from './workflow/sync-models';
 export type { ModelSync, ModelChange, UnresolvedModel, ModelRecord, ModelValue, ModelMatch, ModelFieldRef, SyncModelsOptions } from './workflow/sync-models';
 
 // --- Run events and operators ----------------------------------------------------------------
@@ -119,6 +123,7 @@ export type { RequestIssue } from './transport/errors';
 export { isKnownServerEventName } from './protocol/events';
 export { decodeServerEvent } from './protocol/events-decode';
 export type { EventDecodeIssue } from './protocol/events-decode';
+export type { PathIssue } from './protocol/issues';
 export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent, PreparedInvocation } from './protocol/events';
 
 // --- Server resources ------------------------------------------------------------------------
@@ -178,7 +183,9 @@ export type { QueueAndProcessorStatus } from './protocol/dto';
 
 // --- Several servers as one ------------------------------------------------------------------
 export { createPool } from './pool/pool';
-export type { InvokeAIPool, PoolOptions, PoolServer, PoolServerOptions, PoolStatus, PoolServerStatus, ServerHealth } from './pool/pool';
+export type { InvokeAIPool } from './pool/pool';
+export type { PoolOptions, PoolServer, PoolServerOptions } from './pool/options';
+export type { PoolStatus, PoolServerStatus, ServerHealth } from './pool/status';
 export { SERVER_LOST } from './pool/events';
 export type { PoolRunEvent, PoolEventOrigin, PoolServerRef, RetryRef, PoolRunResult, PoolRunItemResult, PoolRunManyEvent } from './pool/events';
 export { NoEligibleServerError, PoolClosedError } from './pool/errors';

@@ -6,10 +6,11 @@ import type { ConnectionState, SocketDiagnostic } from '../transport/socket';
 import { ClientContext, ClientOptions, createClientContext } from '../transport/context';
 import type { RunEvent, RunResult } from '../run/events';
 import type { Workflow } from '../workflow/types';
-import { runMany, submitWorkflow } from '../run/many';
+import { runMany, settleRun } from '../run/many';
 import type { RunManyEvent, RunManyOptions, RunOptions, RunRequest } from '../run/options';
-import { runWorkflow } from '../run/run';
+import { runPipeline } from '../run/run';
 import { closeClientRuns } from '../run/dispatcher';
+import { withModelsResolved } from './model-references';
 import { ClientResources, createResources } from './resources';
 
 /** The client: its transport, its runs and its server resources (`queue`, `images`, `videos`, `boards`, `models`, `workflows`, `app`). */
@@ -50,15 +51,21 @@ export interface InvokeAIClient extends ClientResources {
  */
 export const createClient = (options: ClientOptions): InvokeAIClient => {
   const context = createClientContext(options);
+  const resources = createResources(context);
+  // Model inputs set by name or key are resolved against the server's models before the run starts.
+  const listModels = () => resources.models.list();
+  const run = (wf: Workflow, runOptions: RunOptions = {}): Observable<RunEvent> =>
+    withModelsResolved(listModels, wf, runOptions, (w, o) => runPipeline(context, w, o));
   return {
     events$: context.socket.events$,
     connection$: context.socket.connection$,
     diagnostics$: context.socket.diagnostics$,
     close: () => closeClientRuns(context.socket, context.scheduler),
     context,
-    run: (wf, runOptions) => runWorkflow(context, wf, runOptions),
-    submit: (wf, runOptions) => submitWorkflow(context, wf, runOptions),
-    runMany: (workflows, manyOptions) => runMany(context, workflows, manyOptions),
-    ...createResources(context),
+    run,
+    submit: (wf, runOptions = {}) =>
+      settleRun<RunResult>((onResult) => withModelsResolved(listModels, wf, runOptions, (w, o) => runPipeline(context, w, o, onResult))),
+    runMany: (workflows, manyOptions) => runMany(run, workflows, manyOptions),
+    ...resources,
   };
 };

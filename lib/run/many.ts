@@ -1,12 +1,9 @@
 // Runs taken as a whole: many at once as one stream (`runMany`, `fanOutRuns`), and one as a
-// Promise of its result (`submitWorkflow`, `settleRun`). The client's and the pool's versions share
-// `fanOutRuns` and `settleRun`.
+// Promise of its result (`settleRun`). The client's and the pool's versions share them.
 import { Observable, from, map, mergeMap } from 'rxjs';
-import type { ClientContext } from '../transport/context';
 import type { Workflow } from '../workflow/types';
-import type { RunResult } from './events';
+import type { RunEvent } from './events';
 import type { RunManyEvent, RunManyOptions, RunOptions, RunRequest } from './options';
-import { runPipeline, runWorkflow } from './run';
 
 const DEFAULT_CONCURRENCY = 4;
 
@@ -15,7 +12,7 @@ const DEFAULT_CONCURRENCY = 4;
  * result; it rejects where the stream errors. Shared by the client's and the pool's `submit`.
  *
  * @example
- * const result = await settleRun((onResult) => runPipeline(context, wf, {}, onResult));
+ * const result = await settleRun<RunResult>((onResult) => runPipeline(context, wf, {}, onResult));
  */
 export const settleRun = <R>(start: (onResult: (result: R) => void) => Observable<unknown>, empty?: R): Promise<R> =>
   new Promise<R>((resolve, reject) => {
@@ -27,17 +24,6 @@ export const settleRun = <R>(start: (onResult: (result: R) => void) => Observabl
       complete: () => (result === undefined ? reject(new Error('The run completed without handing over its result.')) : resolve(result)),
     });
   });
-
-/**
- * Runs a workflow to the end: resolves with every item's outcome (item failures are results, not
- * rejections); rejects only where `runWorkflow` errors.
- *
- * @example
- * const result = await client.submit(wf);
- * for (const item of result.items) console.log(item.itemId, item.status, item.outputs);
- */
-export const submitWorkflow = (context: ClientContext, wf: Workflow, options: RunOptions = {}): Promise<RunResult> =>
-  settleRun<RunResult>((onResult) => runPipeline(context, wf, options, onResult));
 
 /** Whether an input of `runMany` is a `RunRequest` (a `Workflow` value has a `_tag`). */
 export const isRunRequest = (input: Workflow | RunRequest): input is RunRequest => !('_tag' in input) && 'workflow' in input;
@@ -66,11 +52,15 @@ export const fanOutRuns = <E>(
 };
 
 /**
- * Runs many workflows, at most `concurrency` at once, as one stream of their events tagged with
- * the workflow's index. A run that errors errors the whole stream (the others are canceled).
+ * Runs many workflows with `run` (the client's), at most `concurrency` at once (default 4), as one
+ * stream of their events tagged with the workflow's index. A run that errors errors the whole
+ * stream (the others are canceled).
  *
  * @example
- * client.runMany(workflows, { concurrency: 2 }).subscribe(({ index, event }) => console.log(index, event.type));
+ * runMany((wf, options) => client.run(wf, options), workflows, { concurrency: 2 }).subscribe(({ index, event }) => console.log(index, event.type));
  */
-export const runMany = (context: ClientContext, workflows: Iterable<Workflow | RunRequest>, options: RunManyOptions = {}): Observable<RunManyEvent> =>
-  fanOutRuns(workflows, options, DEFAULT_CONCURRENCY, (wf, runOptions) => runWorkflow(context, wf, runOptions));
+export const runMany = (
+  run: (wf: Workflow, options: RunOptions) => Observable<RunEvent>,
+  workflows: Iterable<Workflow | RunRequest>,
+  options: RunManyOptions = {},
+): Observable<RunManyEvent> => fanOutRuns(workflows, options, DEFAULT_CONCURRENCY, run);

@@ -1,5 +1,5 @@
 // Workflow → the `batch` of `POST /api/v1/queue/{queue_id}/enqueue_batch`, as the GUI's workflow
-// editor builds it (API.md §3.2): the graph, the workflow embedded without its id, and the batch
+// editor builds it (`useEnqueueWorkflows`): the graph, the workflow embedded without its id, and the batch
 // data that batch nodes, generator nodes and sweeps turn into.
 
 import { resolveGenerator } from './generators';
@@ -230,7 +230,9 @@ const refuseOutdatedNodes = (wf: Workflow): void => {
 };
 
 /**
- * Builds the `batch` of `enqueue_batch` for a workflow, as the GUI's workflow editor does (API.md §3.2).
+ * Builds the `batch` of `enqueue_batch` for a workflow, as the GUI's workflow editor does. Throws
+ * `BatchError` for batch data that cannot be built, and (`OUTDATED_NODE`) for a node made for an older
+ * major version of its type, which the GUI never runs: `updateNodes` replaces such nodes.
  *
  * @example
  * ```ts
@@ -249,7 +251,9 @@ export const buildBatch = (wf: Workflow, options?: BatchOptions): Batch => {
     ...(options?.autoAddBoardId !== undefined ? { autoAddBoardId: options.autoAddBoardId } : {}),
     ...(options?.newId !== undefined ? { newId: options.newId } : {}),
   });
-  const data = [...batchNodeData(wf, options), ...(options?.sweep !== undefined ? sweepData(wf, options.sweep) : [])];
+  // The sweep is checked first: a mistake in what the caller asked for is reported before the workflow's own.
+  const swept = options?.sweep !== undefined ? sweepData(wf, options.sweep) : [];
+  const data = [...batchNodeData(wf, options), ...swept];
   // Embedded workflows carry no id (the GUI deletes it before enqueueing).
   const { id: _id, ...workflow } = wf.json;
   return {

@@ -120,8 +120,14 @@ const fillDefaults = (target: unknown, source: unknown): unknown => {
   return out;
 };
 
-/** The prefix of `call_saved_workflow` inputs made from the called workflow's form: they are the node's own, not the template's. */
+/**
+ * The prefix of `call_saved_workflow` inputs made from the called workflow's form: they are the
+ * node's own, not the template's, and the graph folds them into its `workflow_inputs`.
+ */
 export const SAVED_WORKFLOW_INPUT_PREFIX = 'saved_workflow_input::';
+
+/** Only these nodes take inputs their template does not declare (the GUI's `NODES_ACCEPTING_EXTRA_INPUTS`). */
+export const NODES_ACCEPTING_EXTRA_INPUTS: ReadonlySet<string> = new Set(['core_metadata']);
 
 /** Inputs the node keeps whatever its template says: the dynamic inputs of a `call_saved_workflow` node. */
 export const isDynamicInput = (data: InvocationNodeData, name: string): boolean =>

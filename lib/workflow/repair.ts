@@ -13,14 +13,12 @@
 
 import type { LoadWarning } from './errors';
 import { completeForm, nodeDisplayLabel } from './form';
-import { isDynamicInput, nodeVersionStatus, updateNodeData } from './node-version';
+import { isDynamicInput, NODES_ACCEPTING_EXTRA_INPUTS, nodeVersionStatus, updateNodeData } from './node-version';
 import type { DefaultEdge, InvocationNode, NodeTemplate, NodeTemplates, WorkflowEdge, WorkflowJson, WorkflowNode } from './types';
 
 /** A connector's handles (`CONNECTOR_INPUT_HANDLE` / `CONNECTOR_OUTPUT_HANDLE` of the GUI). */
 const CONNECTOR_IN = 'in';
 const CONNECTOR_OUT = 'out';
-/** Only these nodes take inputs their template does not declare (the GUI's `NODES_ACCEPTING_EXTRA_INPUTS`). */
-export const NODES_ACCEPTING_EXTRA_INPUTS: ReadonlySet<string> = new Set(['core_metadata']);
 
 const nodeName = (node: InvocationNode, templates: NodeTemplates): string =>
   `"${nodeDisplayLabel(node, templates)}" (${node.id}, ${node.data.type} ${node.data.version})`;
@@ -31,13 +29,25 @@ export const unknownInputs = (node: InvocationNode, template: NodeTemplate): rea
     ? []
     : Object.keys(node.data.inputs).filter((name) => !(name in template.inputs) && !isDynamicInput(node.data, name));
 
-/** The names of the node's inputs an edge feeds. */
-const connectedTo = (nodeId: string, edges: readonly WorkflowEdge[]): ReadonlySet<string> =>
-  new Set(edges.flatMap((e) => (e.type === 'default' && e.target === nodeId ? [e.targetHandle] : [])));
+/** The names of each node's inputs an edge feeds, by node id. */
+export const connectedInputNames = (edges: readonly WorkflowEdge[]): ReadonlyMap<string, ReadonlySet<string>> => {
+  const byNode = new Map<string, Set<string>>();
+  for (const e of edges) {
+    if (e.type !== 'default') continue;
+    let names = byNode.get(e.target);
+    if (names === undefined) byNode.set(e.target, (names = new Set()));
+    names.add(e.targetHandle);
+  }
+  return byNode;
+};
+
+const NONE: ReadonlySet<string> = new Set();
 
 /** Step 1: nodes updated within their major version; the others reported. */
-const repairNodes = (json: WorkflowJson, templates: NodeTemplates, warnings: LoadWarning[]): readonly WorkflowNode[] =>
-  json.nodes.map((node, i) => {
+const repairNodes = (json: WorkflowJson, templates: NodeTemplates, warnings: LoadWarning[]): readonly WorkflowNode[] => {
+  let connected: ReadonlyMap<string, ReadonlySet<string>> | undefined;
+  const connectedTo = (nodeId: string): ReadonlySet<string> => (connected ??= connectedInputNames(json.edges)).get(nodeId) ?? NONE;
+  return json.nodes.map((node, i) => {
     if (node.type !== 'invocation') return node;
     const path = `$.nodes[${i}]`;
     const template = templates[node.data.type];
@@ -48,7 +58,7 @@ const repairNodes = (json: WorkflowJson, templates: NodeTemplates, warnings: Loa
     const status = nodeVersionStatus(node.data, template);
     if (status === 'updatable') {
       // The GUI updates silently; an update that takes inputs away (and their values) is worth a word.
-      const { node: updated, change } = updateNodeData(node, template, connectedTo(node.id, json.edges));
+      const { node: updated, change } = updateNodeData(node, template, connectedTo(node.id));
       if (change.removedInputs.length > 0) {
         warnings.push({
           code: 'node-updated',
@@ -78,6 +88,7 @@ const repairNodes = (json: WorkflowJson, templates: NodeTemplates, warnings: Loa
     }
     return node;
   });
+};
 
 /** Why an edge end is invalid, or `undefined`. `handle` is undefined for a collapsed edge. */
 const endProblem = (

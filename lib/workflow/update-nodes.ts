@@ -10,7 +10,7 @@ import * as E from 'fp-ts/Either';
 import type { LoadWarning } from './errors';
 import { completeForm, nodeDisplayLabel } from './form';
 import { nodeVersionStatus, replaceNodeData, updateNodeData, type NodeUpdateChange } from './node-version';
-import { repairEdges } from './repair';
+import { connectedInputNames, repairEdges } from './repair';
 import type { FieldTemplate, InvocationNode, Workflow, WorkflowInput, WorkflowNode } from './types';
 import { checkValue } from './values';
 import { makeWorkflow, workflowWarnings } from './workflow';
@@ -86,6 +86,7 @@ export const updateNodes = (wf: Workflow): NodeUpdate => {
   const { json, templates } = wf;
   const updated: NodeVersionChange[] = [];
   const notUpdated: NodeNotUpdated[] = [];
+  let connected: ReadonlyMap<string, ReadonlySet<string>> | undefined;
   const nodes: WorkflowNode[] = json.nodes.map((node) => {
     if (node.type !== 'invocation') return node;
     const template = templates[node.data.type];
@@ -99,8 +100,7 @@ export const updateNodes = (wf: Workflow): NodeUpdate => {
       case 'current':
         return node;
       case 'updatable': {
-        const connected = new Set(json.edges.flatMap((e) => (e.type === 'default' && e.target === node.id ? [e.targetHandle] : [])));
-        const r = updateNodeData(node, template, connected);
+        const r = updateNodeData(node, template, (connected ??= connectedInputNames(json.edges)).get(node.id) ?? new Set());
         updated.push({ ...r.change, label, how: 'updated', resetInputs: [] });
         return r.node;
       }

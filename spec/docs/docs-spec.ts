@@ -1,10 +1,13 @@
 // Every ```ts block of the guides (docs/*.md) and of the README compiles against the library's
 // types: the blocks are written as modules into a temporary folder inside the project, where
 // `invokeai-rx`, `invokeai-rx/node` and `invokeai-rx/testing` map to lib/, and one `tsc --noEmit`
-// checks them all. `client`, `wf` and `text` are declared for the blocks, as the guides say.
+// checks them all. `client`, `wf` and `text` are declared for the blocks, as the guides say, and
+// `./workflows/*` are the modules `invokeai-rx codegen` makes of two default workflows.
 import { execFile } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { Workflow } from '../../lib';
+import { generateWorkflowModule } from '../../lib/codegen/generate';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -57,6 +60,12 @@ it('type-checks every TypeScript block of docs/ and README.md', async () => {
   try {
     const names = new Map<string, CodeBlock>();
     await fs.writeFile(path.join(dir, 'prelude.d.ts'), PRELUDE);
+    // What `npx invokeai-rx codegen ... --out workflows` writes, for the typed-workflow examples.
+    await fs.mkdir(path.join(dir, 'workflows'));
+    for (const file of ['Text to Image - SDXL.json', 'FLUX Image to Image.json']) {
+      const m = generateWorkflowModule(Workflow.fromJson(await fs.readFile(path.join(ROOT, 'spec/fixtures/default-workflows', file), 'utf8')), { source: file });
+      await fs.writeFile(path.join(dir, 'workflows', m.fileName), m.code);
+    }
     await Promise.all(
       blocks.map((b, n) => {
         const name = `block${String(n).padStart(3, '0')}.ts`;
