@@ -113,31 +113,140 @@ export const verdictOfPost = (error: unknown): PostVerdict => {
   return 'unknown';
 };
 
-/** What the enqueue step needs. */
-export interface EnqueueOnceDeps {
+/** What following a batch by its id needs. */
+export interface BatchFollowerDeps {
   readonly http: HttpClient;
   readonly endpoints: QueueEndpoints;
   readonly scheduler: SchedulerLike;
   readonly random: () => number;
   readonly logger?: Logger;
-  /** Aborts the step's reads when the run stops (the POST itself is never aborted). */
+  /** Aborts the looks in flight when the run stops. */
   readonly signal: AbortSignal;
-  readonly batch: Batch;
   readonly batchId: BatchId;
+  /** How long to look before giving up (0: one look). */
+  readonly followMs: number;
+  /** The timing of the looks: from `pollIntervalMs` doubling to `maxPollIntervalMs`. */
+  readonly policy: PollPolicy;
+  /** Consecutive failed looks after which the follower fails with `ConnectionLostError`. */
+  readonly maxReadFailures: number;
+  /** Why the batch is followed, for the error messages (e.g. "the enqueue got no answer (...)"). */
+  readonly why: () => string;
+  readonly guard: <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => void;
+  /** The batch is on the server (`itemIds` empty when its items were deleted before they could be listed). */
+  readonly onFound: (located: LocatedBatch) => void;
+  /** It did not show up within `followMs`. */
+  readonly onAbsent: () => void;
+  readonly onFailed: (error: unknown) => void;
+}
+
+/** Follows one batch id. */
+export interface BatchFollower {
+  /** Looks at once, then with backoff, until the batch shows up or `followMs` has passed. */
+  readonly start: () => void;
+  /** Something says the batch may be there now (an event of it, the socket back): look at once. */
+  readonly nudge: () => void;
+  readonly stop: () => void;
+}
+
+/**
+ * Creates a follower of a batch id: it looks the batch up (`locateBatch`) at once, again from
+ * `pollIntervalMs` doubling to `maxPollIntervalMs` and whenever nudged, and a last time at
+ * `followMs`. A run whose enqueue may have landed follows its batch this way; a run that attaches to
+ * a batch enqueued earlier can too.
+ *
+ * @example
+ * const follower = createBatchFollower({ ...deps, onFound: (found) => start(found.itemIds), onAbsent: giveUp, onFailed: fail });
+ * follower.start();
+ * events$.subscribe(() => follower.nudge());
+ */
+export const createBatchFollower = (deps: BatchFollowerDeps): BatchFollower => {
+  const { scheduler, batchId } = deps;
+  let active = false;
+  let looking = false;
+  let lookAgain = false;
+  let deadline = 0;
+  let attempt = 0;
+  let failures = 0;
+  let timer: Subscription | undefined;
+
+  const stop = (): void => {
+    active = false;
+    timer?.unsubscribe();
+  };
+
+  const look = (): void => {
+    if (!active) return;
+    if (looking) {
+      lookAgain = true;
+      return;
+    }
+    looking = true;
+    timer?.unsubscribe();
+    locateBatch(deps.http, deps.endpoints, batchId, deps.signal).then(
+      deps.guard((located: LocatedBatch | null) => {
+        looking = false;
+        if (!active) return;
+        failures = 0;
+        if (located === null) return next();
+        stop();
+        deps.onFound(located);
+      }),
+      deps.guard((error: unknown) => {
+        looking = false;
+        if (!active) return;
+        if (error instanceof AuthError) {
+          stop();
+          return deps.onFailed(error);
+        }
+        failures += 1;
+        deps.logger?.warn?.(`run ${batchId}: looking for its batch failed (${failures} in a row)`, { error });
+        if (failures >= deps.maxReadFailures) {
+          stop();
+          return deps.onFailed(new ConnectionLostError(batchId, `${deps.why()} and ${failures} reads of the batch failed in a row`, error));
+        }
+        next();
+      }),
+    );
+  };
+
+  /** The next look: at once if nudged meanwhile, else with backoff, and a last one at the deadline. */
+  const next = (): void => {
+    if (lookAgain) {
+      lookAgain = false;
+      return look();
+    }
+    const now = scheduler.now();
+    if (now >= deadline) {
+      stop();
+      return deps.onAbsent();
+    }
+    attempt += 1;
+    timer = scheduler.schedule(deps.guard(look), Math.max(0, Math.min(pollDelay(attempt, deps.policy, deps.random()), deadline - now)));
+  };
+
+  return {
+    start: () => {
+      active = true;
+      deadline = scheduler.now() + deps.followMs;
+      look();
+    },
+    nudge: () => {
+      if (active) look();
+    },
+    stop,
+  };
+};
+
+/** What the enqueue step needs. */
+export interface EnqueueOnceDeps extends Omit<BatchFollowerDeps, 'why' | 'onFound' | 'onAbsent' | 'onFailed'> {
+  readonly batch: Batch;
   readonly prepend: boolean;
   /** How many items the batch asks for (for the `enqueued` fact of a batch found by its id). */
   readonly requested: number;
   /** POSTs at most, counting the first, while each is proven not taken. */
   readonly attempts: number;
-  /** How long to follow the batch id after a POST that may have landed. */
-  readonly followMs: number;
-  /** The timing of the reads while following (from `pollIntervalMs` doubling to `maxPollIntervalMs`). */
-  readonly policy: PollPolicy;
-  /** Consecutive failed reads while following after which the run errors with `ConnectionLostError`. */
-  readonly maxReadFailures: number;
-  readonly guard: <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => void;
-  /** The batch is on the server: these facts start the run (the `enqueued` fact). */
-  readonly onEnqueued: (facts: readonly RunFact[]) => void;
+  /** The batch is on the server: these facts start the run (the `enqueued` fact); `answered` when the POST's answer said so (else it was found by its id). */
+  readonly onEnqueued: (facts: readonly RunFact[], answered: boolean) => void;
   /** The run cannot go on. */
   readonly onFailed: (error: unknown) => void;
   /** The batch did not show up within `followMs` (`cause`: what the POST met). */
@@ -172,83 +281,25 @@ export const createEnqueueOnce = (deps: EnqueueOnceDeps): EnqueueOnce => {
   /** A POST was sent and not refused. */
   let mayExist = false;
   let inFlight: Promise<void> = Promise.resolve();
-  let timer: Subscription | undefined;
-  let following = false;
-  let looking = false;
-  let lookAgain = false;
-  let followDeadline = 0;
-  let followAttempt = 0;
-  let readFailures = 0;
+  let retry: Subscription | undefined;
   let postError: unknown;
-
-  const later = (fn: () => void, delayMs: number): void => {
-    timer?.unsubscribe();
-    timer = scheduler.schedule(deps.guard(fn), Math.max(0, delayMs));
-  };
+  const why = (): string => `the enqueue got no answer (${describeError(postError)})`;
 
   const found = (located: LocatedBatch): void => {
-    following = false;
-    timer?.unsubscribe();
     if (located.itemIds.length === 0) {
       deps.onUnconfirmed('the batch was on the server, but its items were deleted before they could be listed', postError);
       return;
     }
-    deps.onEnqueued([{ kind: 'enqueued', batchId, itemIds: located.itemIds, requested: deps.requested, enqueued: located.itemIds.length }]);
+    deps.onEnqueued([{ kind: 'enqueued', batchId, itemIds: located.itemIds, requested: deps.requested, enqueued: located.itemIds.length }], false);
   };
 
-  /** Follows the batch id until it shows up or `followMs` has passed. */
-  const look = (): void => {
-    if (stopped || !following) return;
-    if (looking) {
-      lookAgain = true;
-      return;
-    }
-    looking = true;
-    timer?.unsubscribe();
-    locateBatch(http, endpoints, batchId, deps.signal).then(
-      deps.guard((located: LocatedBatch | null) => {
-        looking = false;
-        if (stopped || !following) return;
-        readFailures = 0;
-        if (located !== null) return found(located);
-        next();
-      }),
-      deps.guard((error: unknown) => {
-        looking = false;
-        if (stopped || !following) return;
-        if (error instanceof AuthError) return deps.onFailed(error);
-        readFailures += 1;
-        deps.logger?.warn?.(`run ${batchId}: looking for its batch failed (${readFailures} in a row)`, { error });
-        if (readFailures >= deps.maxReadFailures) {
-          return deps.onFailed(
-            new ConnectionLostError(batchId, `the enqueue got no answer (${describeError(postError)}) and ${readFailures} reads of the batch failed in a row`, error),
-          );
-        }
-        next();
-      }),
-    );
-  };
-
-  /** The next look: at once if asked meanwhile, else with backoff, and a last one at the deadline. */
-  const next = (): void => {
-    if (lookAgain) {
-      lookAgain = false;
-      return look();
-    }
-    const now = scheduler.now();
-    if (now >= followDeadline) {
-      following = false;
-      return deps.onUnconfirmed(`the enqueue got no answer (${describeError(postError)}) and the batch did not show up on the server within ${deps.followMs} ms`, postError);
-    }
-    followAttempt += 1;
-    later(look, Math.min(pollDelay(followAttempt, deps.policy, deps.random()), followDeadline - now));
-  };
-
-  const follow = (): void => {
-    following = true;
-    followDeadline = scheduler.now() + deps.followMs;
-    look();
-  };
+  const follower = createBatchFollower({
+    ...deps,
+    why,
+    onFound: found,
+    onAbsent: () => deps.onUnconfirmed(`${why()} and the batch did not show up on the server within ${deps.followMs} ms`, postError),
+    onFailed: deps.onFailed,
+  });
 
   /** After a 503-like answer or a 500: one read says whether the batch is there. */
   const checkOnce = (then: () => void): void => {
@@ -262,7 +313,7 @@ export const createEnqueueOnce = (deps: EnqueueOnceDeps): EnqueueOnce => {
         if (stopped) return;
         if (error instanceof AuthError) return deps.onFailed(error);
         // Whether it is there could not be read: follow it like any POST that may have landed.
-        follow();
+        follower.start();
       }),
     );
   };
@@ -278,7 +329,7 @@ export const createEnqueueOnce = (deps: EnqueueOnceDeps): EnqueueOnce => {
     answer.then(
       deps.guard((result) => {
         if (stopped) return;
-        deps.onEnqueued([factOfEnqueueResult(result)]);
+        deps.onEnqueued([factOfEnqueueResult(result)], true);
       }),
       deps.guard((error: unknown) => {
         const verdict = verdictOfPost(error);
@@ -291,7 +342,7 @@ export const createEnqueueOnce = (deps: EnqueueOnceDeps): EnqueueOnce => {
             return deps.onFailed(new ConnectionLostError(batchId, `the enqueue was not taken ${attempt} time(s)`, error));
           }
           const retryAfterMs = error instanceof HttpError ? error.retryAfterMs : undefined;
-          later(() => post(attempt + 1), Math.max(retryAfterMs ?? 0, backoffDelay(attempt, ENQUEUE_BACKOFF, deps.random())));
+          retry = scheduler.schedule(deps.guard(() => post(attempt + 1)), Math.max(retryAfterMs ?? 0, backoffDelay(attempt, ENQUEUE_BACKOFF, deps.random())));
         };
         switch (verdict) {
           case 'refused':
@@ -306,7 +357,7 @@ export const createEnqueueOnce = (deps: EnqueueOnceDeps): EnqueueOnce => {
               deps.onFailed(error);
             });
           case 'unknown':
-            return follow();
+            return follower.start();
         }
       }),
     );
@@ -314,15 +365,13 @@ export const createEnqueueOnce = (deps: EnqueueOnceDeps): EnqueueOnce => {
 
   return {
     start: () => post(1),
-    nudge: () => {
-      if (following) look();
-    },
+    nudge: follower.nudge,
     mayExist: () => mayExist,
     posted: () => inFlight,
     stop: () => {
       stopped = true;
-      following = false;
-      timer?.unsubscribe();
+      follower.stop();
+      retry?.unsubscribe();
     },
   };
 };

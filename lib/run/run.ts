@@ -14,8 +14,8 @@
 //
 // Correlation comes first: the batch id is chosen here and the run joins the dispatcher under it
 // (and waits up to `connectWaitMs` for the socket) before the POST, so that events which beat the
-// answer are kept. Socket events are the fast path; REST reads (every open item at the start and on
-// each reconnect, every item at its terminal status, and by polling whenever the socket is down,
+// answer are kept. Socket events are the fast path; REST reads (every open item at the start unless
+// the socket was connected all along, on each reconnect, every item at its terminal status, and by polling whenever the socket is down,
 // silent or a read is owed) are the truth.
 import { Observable, Subscription } from 'rxjs';
 import type { ClientContext } from '../transport/context';
@@ -88,6 +88,8 @@ export const runPipeline = (
     let told = false;
     let phase: 'waiting' | 'enqueueing' | 'enqueued' = 'waiting';
     let socketConnected = false;
+    /** The socket stayed connected from before the POST to its answer: every event of the batch arrived (and was kept). */
+    let heardThroughPost = false;
     /** Whether any event of this batch arrived (then only its own events count as socket activity). */
     let heardFromBatch = false;
     let loop: PollLoop | undefined;
@@ -223,7 +225,7 @@ export const runPipeline = (
       policy: settings.policy,
       maxReadFailures: settings.maxReadFailures,
       guard,
-      onEnqueued: (facts) => {
+      onEnqueued: (facts, answered) => {
         if (ended) return;
         phase = 'enqueued';
         loop = createPollLoop({
@@ -236,8 +238,10 @@ export const runPipeline = (
           sharedActivityAt: () => (heardFromBatch || route === undefined ? Number.NEGATIVE_INFINITY : route.lastEventAt()),
         });
         feed(facts);
-        // Events between the POST and the socket's connect may be lost: read what is open.
-        if (!ended) reads.readOpen();
+        // Events of the batch that beat the answer were kept, so with the socket connected all along
+        // nothing is missing. Otherwise (no socket yet, a reconnect, a batch found by its id) read
+        // what is open.
+        if (!ended && !(answered && heardThroughPost)) reads.readOpen();
       },
       onFailed: fail,
       onUnconfirmed: (reason, cause) => failAfterCancel((canceling) => new EnqueueUnconfirmedError(batchId, reason, canceling, cause)),
@@ -246,6 +250,7 @@ export const runPipeline = (
     const startEnqueue = (): void => {
       if (phase !== 'waiting' || ended) return;
       phase = 'enqueueing';
+      heardThroughPost = socketConnected;
       enqueue.start();
     };
 
@@ -280,6 +285,7 @@ export const runPipeline = (
         } else if (connection.type === 'reconnecting' || connection.type === 'disconnected') {
           if (socketConnected) loop?.disconnected();
           socketConnected = false;
+          heardThroughPost = false;
           if (connection.type === 'disconnected' && connection.error !== undefined) fail(connection.error);
         }
       }),

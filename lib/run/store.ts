@@ -17,9 +17,9 @@
 //   is in `needingSnapshot`: the pipeline reads it from REST and feeds the `snapshot`.
 // - node events carry the workflow's node id; a prepared copy starts and completes once.
 // - facts about items that are not in this run are ignored, unless the run's `enqueued` answer is
-//   not known yet: then facts whose batch id is the run's (and `queue_cleared`) are kept, in
-//   arrival order, in an append-only buffer, and replayed once `enqueued` arrives (events can beat
-//   the HTTP response).
+//   not known yet: then facts whose batch id is the run's (and `queue_cleared`, and bulk cancels,
+//   which name items but no batch) are kept, in arrival order, in an append-only buffer, and
+//   replayed once `enqueued` arrives (events can beat the HTTP response).
 // - an item deleted by someone else (`item_gone`) or a bulk cancel (`items_canceled`, which has no
 //   per-item status events) ends each open item it touches, so a run never hangs on an item that no
 //   longer exists. A deleted item whose `completed` was still waiting for its read ends as `failed`
@@ -229,6 +229,11 @@ export class RunStore {
       case 'enqueued':
         return this.applyEnqueued(fact, out);
       case 'items_canceled':
+        // Before the answer it may name items of ours: kept, like the events of our batch.
+        if (this.enqueue === null) {
+          this.buffered.push(fact);
+          return;
+        }
         // Items whose terminal status is already known ended before the bulk cancel reached them.
         for (const itemId of new Set(fact.itemIds)) {
           const item = this.items.get(itemId);

@@ -145,3 +145,13 @@ describe('RunStore as a stream', () => {
     expect(apply(store, [status(1, 'in_progress', 5)])).toEqual([]);
   });
 });
+
+describe('RunStore: a bulk cancel that beats the enqueue answer', () => {
+  it('is kept and ends the items of ours it names once the answer arrives', () => {
+    const store = new RunStore(spec, { keepResults: false });
+    apply(store, [{ kind: 'items_canceled', itemIds: ids.itemIds([2, 99]) }]);
+    const events = apply(store, [enqueued([1, 2])]);
+    expect(events.map((e) => (e.type === 'enqueued' ? 'enqueued' : `${e.itemId} ${e.type}`))).toEqual(['enqueued', '2 status', '2 canceled']);
+    expect([...store.open]).toEqual([1]);
+  });
+});
