@@ -62,7 +62,7 @@ it('type-checks every TypeScript block of docs/ and README.md', async () => {
     await fs.writeFile(path.join(dir, 'prelude.d.ts'), PRELUDE);
     // What `npx invokeai-rx codegen ... --out workflows` writes, for the typed-workflow examples.
     await fs.mkdir(path.join(dir, 'workflows'));
-    for (const file of ['Text to Image - SDXL.json', 'FLUX Image to Image.json']) {
+    for (const file of ['Text to Image - SDXL.json', 'Wan 2.2 Image to Image.json']) {
       const m = generateWorkflowModule(Workflow.fromJson(await fs.readFile(path.join(ROOT, 'spec/fixtures/default-workflows', file), 'utf8')), { source: file });
       await fs.writeFile(path.join(dir, 'workflows', m.fileName), m.code);
     }
