@@ -83,8 +83,9 @@ export const loadWorkflowFile = async (file: string, options?: LoadOptions): Pro
  * `FileError` (`not_an_image`) before anything is sent, unless `options.contentType` says otherwise.
  *
  * @example
+ * import { setInput } from 'invokeai-rx';
  * import { uploadImageFile } from 'invokeai-rx/node';
- * const image = await uploadImageFile(client, 'photos/cat.jpg', { board: boardId });
+ * const image = await uploadImageFile(client, 'photos/cat.jpg', { board: 'my-board-id' });
  * const wf2 = setInput('Image', { image_name: image.image_name })(wf);
  */
 export const uploadImageFile = async (
