@@ -5,12 +5,12 @@ import type { ServerEvent } from '../protocol/events';
 import type { ConnectionState, SocketDiagnostic } from '../transport/socket';
 import { ClientContext, ClientOptions, createClientContext } from '../transport/context';
 import type { RunEvent, RunResult } from '../run/events';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import { runMany, settleRun } from '../run/many';
 import type { RunManyEvent, RunManyOptions, RunOptions, RunRequest } from '../run/options';
 import { runPipeline } from '../run/run';
 import { closeClientRuns } from '../run/dispatcher';
-import { withModelsResolved } from './model-references';
+import { withModelsResolved } from '../run/model-references';
 import { ClientResources, createResources } from './resources';
 
 /** The client: its transport, its runs and its server resources (`queue`, `images`, `videos`, `boards`, `models`, `workflows`, `app`). */

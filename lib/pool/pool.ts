@@ -5,7 +5,7 @@ import type { Observable } from 'rxjs';
 import type { InvokeAIClient } from '../client/client';
 import { fanOutRuns, settleRun } from '../run/many';
 import type { RunManyOptions, RunOptions, RunRequest } from '../run/options';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import { createPoolEngine } from './engine';
 import type { PoolRunEvent, PoolRunManyEvent, PoolRunResult } from './events';
 import { createMembers } from './members';

@@ -1,7 +1,7 @@
 // Runs taken as a whole: many at once as one stream (`runMany`, `fanOutRuns`), and one as a
 // Promise of its result (`settleRun`). The client's and the pool's versions share them.
 import { Observable, from, map, mergeMap } from 'rxjs';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import type { RunEvent } from './events';
 import type { RunManyEvent, RunManyOptions, RunOptions, RunRequest } from './options';
 

@@ -1,7 +1,7 @@
 // The options of a run and of many runs, and how they become the pipeline's settings.
 import type { ClientContext } from '../transport/context';
 import type { Sweep } from '../workflow/batch';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import type { RunEvent } from './events';
 import { DEFAULT_POLL_POLICY, type PollPolicy } from './poll';
 

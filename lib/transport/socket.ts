@@ -152,6 +152,7 @@ const connectionErrorMessage = (data: unknown): unknown =>
  * const socket = createSocketConnection({ baseUrl: 'http://127.0.0.1:9090', WebSocket, token: () => undefined, queueId: 'default' });
  * const sub = socket.events$.subscribe((event) => console.log(event.type));
  * sub.unsubscribe(); // the last subscriber leaving closes the WebSocket
+ * @internal
  */
 export const createSocketConnection = (options: SocketConnectionOptions): SocketConnection => {
   const scheduler = options.scheduler ?? asyncScheduler;
