@@ -7,7 +7,8 @@
 import { uuidV4 } from '../internal/uuid';
 import type { Graph, GraphEdge, GraphNode } from '../protocol/graph';
 import { NODES_ACCEPTING_EXTRA_INPUTS, SAVED_WORKFLOW_INPUT_PREFIX } from './node-version';
-import type { DefaultEdge, InvocationNode, NodeTemplate, Workflow, WorkflowJson, WorkflowNode } from './types';
+import type { DefaultEdge, InvocationNode, NodeTemplate, WorkflowJson, WorkflowNode } from './types';
+import type { Workflow } from './workflow';
 
 /** Options of `buildGraph`. */
 export interface GraphOptions {

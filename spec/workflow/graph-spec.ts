@@ -4,7 +4,7 @@ import type { Graph, GraphNode } from '../../lib/protocol/graph';
 import { buildGraph } from '../../lib/workflow/graph';
 import { editorDefault } from '../../lib/workflow/node-version';
 import { defaultTemplates } from '../../lib/workflow/templates';
-import type { Workflow } from '../../lib/workflow/types';
+import type { Workflow } from '../../lib/workflow/workflow';
 import { apiCall, defaultWorkflow, defaultWorkflowNames, workflowFromObject } from './workflow-fixtures';
 import { edge, invocation, makeWorkflowJson } from './builders';
 
