@@ -12,6 +12,7 @@ const ENTRIES = [
   { spec: 'invokeai-rx', names: ['Workflow', 'listInputs', 'setInput', 'createClient', 'ofType', 'buildBatch'] },
   { spec: 'invokeai-rx/node', names: ['loadWorkflowFile', 'saveOutputs', 'uploadImageFile'] },
   { spec: 'invokeai-rx/testing', names: ['startMockServer'] },
+  { spec: 'invokeai-rx/bullmq', names: ['createRunWorker', 'runJobProcessor', 'runJobEvents', 'runJobData'] },
 ] as const;
 
 interface Exec {
@@ -56,7 +57,8 @@ beforeAll(async () => {
   // A real install, as a user's: the npm cache first, the registry for what it lacks. Only when the
   // registry cannot be reached, unpack the tarball and borrow this project's node_modules instead
   // (the dependency declarations are then checked by a test of their own).
-  const install = await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tgz], app);
+  // bullmq (and its Redis driver) is an optional peer: an app that imports invokeai-rx/bullmq installs it.
+  const install = await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tgz, 'bullmq', 'ioredis'], app);
   installLog = `${install.stdout}\n${install.stderr}`;
   if (install.code !== 0) {
     const pkg = path.join(app, 'node_modules/invokeai-rx');
@@ -75,7 +77,9 @@ afterAll(async () => {
 it('ships dist only, with the bin and the simulator data', async () => {
   const pkg = path.join(app, 'node_modules/invokeai-rx');
   const files = await fs.readdir(path.join(pkg, 'dist'));
-  expect(files).toEqual(expect.arrayContaining(['index.mjs', 'index.cjs', 'index.d.ts', 'node.mjs', 'node.cjs', 'node.d.ts', 'testing.mjs', 'testing.cjs', 'testing.d.ts', 'cli.cjs', 'data']));
+  expect(files).toEqual(
+    expect.arrayContaining(['index.mjs', 'index.cjs', 'index.d.ts', 'node.mjs', 'node.cjs', 'node.d.ts', 'testing.mjs', 'testing.cjs', 'testing.d.ts', 'bullmq.mjs', 'bullmq.cjs', 'bullmq.d.ts', 'cli.cjs', 'data']),
+  );
   expect(await fs.readdir(pkg)).not.toContain('lib');
   const manifest = JSON.parse(await fs.readFile(path.join(pkg, 'package.json'), 'utf8')) as { bin: Record<string, string> };
   const cli = await node([path.join(pkg, manifest.bin['invokeai-rx']), '--help'], app);
@@ -98,7 +102,7 @@ describe.each(ENTRIES)('$spec', ({ spec, names }) => {
   });
 });
 
-it('compiles TypeScript against the bundled .d.ts of all three entry points', async () => {
+it('compiles TypeScript against the bundled .d.ts of every entry point', async () => {
   const src = path.join(app, 'src');
   await fs.mkdir(src, { recursive: true });
   await fs.writeFile(
@@ -107,6 +111,7 @@ it('compiles TypeScript against the bundled .d.ts of all three entry points', as
       "import { Workflow, listInputs, setInput, createClient, ofType, type RunEvent, type WorkflowInput, type InvokeAIClient } from 'invokeai-rx';",
       "import { loadWorkflowFile, saveOutputs } from 'invokeai-rx/node';",
       "import { startMockServer, type MockServer } from 'invokeai-rx/testing';",
+      "import { createRunWorker, runJobData, type RunJobResult } from 'invokeai-rx/bullmq';",
       'export async function use(): Promise<number> {',
       '  const server: MockServer = await startMockServer({ stepMs: 1 });',
       '  const client: InvokeAIClient = createClient({ baseUrl: server.url });',
@@ -119,8 +124,12 @@ it('compiles TypeScript against the bundled .d.ts of all three entry points', as
       '  const ev: RunEvent | undefined = undefined;',
       '  // @ts-expect-error: a Workflow is immutable',
       '  wf.json = wf.json;',
+      "  const worker = createRunWorker('images', { runner: client, worker: { connection: { host: '127.0.0.1', port: 6379 }, autorun: false } });",
+      "  const data = runJobData(wf, { options: { runs: 2 } });",
+      '  const done: RunJobResult | undefined = undefined;',
+      '  await worker.close();',
       '  await server.close();',
-      '  return inputs.length + files.length + roundTrip.length + (ev === undefined ? 0 : 1);',
+      '  return (done === undefined ? 0 : 1) + data.toString().length + inputs.length + files.length + roundTrip.length + (ev === undefined ? 0 : 1);',
       '}',
     ].join('\n'),
   );
@@ -149,7 +158,7 @@ it('declares every package its bundles import as a dependency', async () => {
   const pkg = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
   const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
   const missing: string[] = [];
-  for (const file of ['index.mjs', 'node.mjs', 'testing.mjs', 'cli.cjs']) {
+  for (const file of ['index.mjs', 'node.mjs', 'testing.mjs', 'bullmq.mjs', 'cli.cjs']) {
     const code = await fs.readFile(path.join(ROOT, 'dist', file), 'utf8');
     // Doc comments name the package itself in their examples.
     for (const spec of importedSpecifiers(code).filter((s) => !isNodeBuiltin(s) && !s.startsWith('.') && !s.startsWith('invokeai-rx'))) {
