@@ -1,4 +1,5 @@
 // The `invokeai-rx` command line: one module per command, built on the library's public API only.
+import { codegenCommand, codegenUsage } from './codegen';
 import { inputsCommand, inputsUsage } from './inputs';
 import { CliIo, UsageError, processIo } from './io';
 import { modelsCommand, modelsUsage } from './models';
@@ -14,6 +15,7 @@ Commands:
   models [<url>]                    list the server's installed models
   queue [<url>]                     show the server's queue
   sim [--port P] [--step-ms N]      run the simulated InvokeAI server (sim --help)
+  codegen <workflow.json...>        write a typed TypeScript module per workflow (codegen --help)
 
 The server URL defaults to $INVOKEAI_URL, the token to $INVOKEAI_TOKEN.
 `;
@@ -25,6 +27,7 @@ const commands: Readonly<Record<string, Command>> = {
   models: { run: modelsCommand, usage: modelsUsage },
   queue: { run: queueCommand, usage: queueUsage },
   sim: { run: simCommand, usage: simUsage },
+  codegen: { run: codegenCommand, usage: codegenUsage },
 };
 
 /**

@@ -3,13 +3,13 @@
 import * as t from 'io-ts';
 import {
   BatchStatus,
-  Invocation,
   InvocationOutput,
   JsonObject,
   QueueItemStatus,
   SessionQueueStatus,
   nullable,
 } from './dto';
+import { BatchId, ItemId, NodeId, PreparedId } from './ids';
 
 const timestamp = { timestamp: t.number };
 
@@ -22,8 +22,8 @@ export const QueueItemEventBase = t.intersection(
     t.type({
       ...timestamp,
       queue_id: t.string,
-      item_id: t.number,
-      batch_id: t.string,
+      item_id: ItemId,
+      batch_id: BatchId,
       origin: nullable(t.string),
       destination: nullable(t.string),
     }),
@@ -32,9 +32,14 @@ export const QueueItemEventBase = t.intersection(
   'QueueItemEventBase',
 );
 
+/** The node an invocation event is about, as the server prepared it: `{id, type, ...fields}`, `id` its prepared id. */
+export const PreparedInvocation = t.intersection([t.type({ id: PreparedId, type: t.string }), JsonObject], 'PreparedInvocation');
+/** The node an invocation event is about, as the server prepared it. */
+export type PreparedInvocation = t.TypeOf<typeof PreparedInvocation>;
+
 /** Fields every invocation event carries: `invocation.id` is the prepared id, `invocation_source_id` the workflow node id. */
 export const InvocationEventBase = t.intersection(
-  [QueueItemEventBase, t.type({ session_id: t.string, invocation: Invocation, invocation_source_id: t.string })],
+  [QueueItemEventBase, t.type({ session_id: t.string, invocation: PreparedInvocation, invocation_source_id: NodeId })],
   'InvocationEventBase',
 );
 
@@ -106,7 +111,7 @@ export const BatchEnqueuedPayload = t.intersection(
     t.type({
       ...timestamp,
       queue_id: t.string,
-      batch_id: t.string,
+      batch_id: BatchId,
       enqueued: t.number,
       requested: t.number,
       priority: t.number,
@@ -127,13 +132,13 @@ export const QueueClearedPayload = t.intersection(
 /** `queue_cleared`. */
 export type QueueClearedPayload = t.TypeOf<typeof QueueClearedPayload>;
 
-const idsByUser = t.record(t.string, t.array(t.number));
+const idsByUser = t.record(t.string, t.array(ItemId));
 
 /** `queue_items_retried`. */
 export const QueueItemsRetriedPayload = t.intersection(
   [
     QueueEventBase,
-    t.type({ retried_item_ids: t.array(t.number) }),
+    t.type({ retried_item_ids: t.array(ItemId) }),
     t.partial({ user_ids: t.array(t.string), retried_item_ids_by_user: idsByUser }),
   ],
   'QueueItemsRetriedPayload',
@@ -145,7 +150,7 @@ export type QueueItemsRetriedPayload = t.TypeOf<typeof QueueItemsRetriedPayload>
 export const QueueItemsCanceledPayload = t.intersection(
   [
     QueueEventBase,
-    t.type({ canceled_item_ids: t.array(t.number) }),
+    t.type({ canceled_item_ids: t.array(ItemId) }),
     t.partial({ user_ids: t.array(t.string), canceled_item_ids_by_user: idsByUser }),
   ],
   'QueueItemsCanceledPayload',

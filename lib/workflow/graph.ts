@@ -1,9 +1,10 @@
-// Workflow → executable graph, following the GUI's `buildNodesGraph` (API.md §3.1) step by step.
+// Workflow → executable graph, following the GUI's `buildNodesGraph` (its `features/nodes/util/graph/`) step by step.
 // One deliberate difference: the GUI skips a node whose type its templates do not know (with a
 // warning); here such a node is kept with its inputs as they are, because the templates may be an
 // older snapshot than the server, and the server (with its custom node packs) is the judge.
 
 import { uuidV4 } from '../internal/uuid';
+import { NODES_ACCEPTING_EXTRA_INPUTS, SAVED_WORKFLOW_INPUT_PREFIX } from './node-version';
 import type { DefaultEdge, InvocationNode, NodeTemplate, Workflow, WorkflowJson, WorkflowNode } from './types';
 
 /** A node of the server graph: `{ id, type, ...inputs, use_cache, is_intermediate }`. */
@@ -45,12 +46,7 @@ export const BATCH_NODE_TYPES: ReadonlySet<string> = new Set(['image_batch', 'st
 /** Generator nodes: resolved on the client into batch data, never graph nodes. */
 export const GENERATOR_NODE_TYPES: ReadonlySet<string> = new Set(['image_generator', 'string_generator', 'integer_generator', 'float_generator']);
 
-/** The prefix of `call_saved_workflow` dynamic inputs; they are folded into its `workflow_inputs`. */
-const SAVED_WORKFLOW_INPUT_PREFIX = 'saved_workflow_input::';
-
 const CALL_SAVED_WORKFLOW = 'call_saved_workflow';
-/** Only these nodes accept inputs their template does not declare (the GUI's `NODES_ACCEPTING_EXTRA_INPUTS`). */
-const NODES_ACCEPTING_EXTRA_INPUTS: ReadonlySet<string> = new Set(['core_metadata']);
 
 /** The node becomes a graph node: an invocation that is neither a batch nor a generator node. */
 export const isExecutableNode = (node: WorkflowNode): node is InvocationNode =>
@@ -156,7 +152,7 @@ const graphEdges = (json: WorkflowJson, index: EdgeIndex = edgeIndex(json)): Gra
 };
 
 /**
- * Builds the graph the GUI would submit for a workflow (API.md §3.1): executable invocation nodes
+ * Builds the graph the GUI would submit for a workflow: executable invocation nodes
  * only, inputs fed by an edge left out, board sentinels resolved, `call_saved_workflow` inputs folded.
  *
  * @example

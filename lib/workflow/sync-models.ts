@@ -97,7 +97,8 @@ const asModelValue = (v: unknown): ModelValue | null => {
   };
 };
 
-const accepts = (c: FieldConstraints, m: ModelRecord): boolean =>
+/** The model fits a model field's constraints (base, type, and format when the model says it). */
+export const accepts = (c: FieldConstraints, m: ModelRecord): boolean =>
   (!c.modelBase || c.modelBase.length === 0 || c.modelBase.includes(m.base)) &&
   (!c.modelType || c.modelType.length === 0 || c.modelType.includes(m.type)) &&
   (!c.modelFormat || c.modelFormat.length === 0 || m.format === undefined || c.modelFormat.includes(m.format));

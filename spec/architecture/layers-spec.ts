@@ -18,8 +18,12 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   run: ['internal', 'protocol', 'workflow', 'transport'],
   client: ['internal', 'protocol', 'workflow', 'transport', 'run'],
   pool: ['internal', 'protocol', 'workflow', 'transport', 'run', 'client'],
-  node: ['internal', 'protocol', 'workflow', 'transport', 'run', 'client'],
-  'index.ts': ['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool'],
+  // The typed handle of generated workflow modules: workflow functions, run types, model identifiers.
+  typed: ['internal', 'protocol', 'workflow', 'run', 'client'],
+  // The module generator uses the public workflow API only (it is bundled into invokeai-rx/node).
+  codegen: ['index.ts'],
+  node: ['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'codegen'],
+  'index.ts': ['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'typed'],
   // The simulator shares no code with the client, so that it can never agree with it by construction.
   testing: [],
   // The CLI is a user of the three package entries, nothing else.
@@ -29,7 +33,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Layers whose code also runs in browsers: no Node built-in module. */
-const BROWSER_LAYERS: ReadonlySet<string> = new Set(['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'index.ts']);
+const BROWSER_LAYERS: ReadonlySet<string> = new Set(['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'typed', 'codegen', 'index.ts']);
 
 const NODE_BUILTINS: ReadonlySet<string> = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
