@@ -25,7 +25,10 @@ export interface RunJobProgress {
   readonly failed: number;
   readonly canceled: number;
   readonly current: RunJobNode | null;
-  /** How much of the run is done, 0..1: ended items, plus the running node's share of its item. */
+  /**
+   * How much of the run is done, 0..1: ended items, plus the share of the node that reported last.
+   * It never goes back, but when a pool runs the items of a lost server again.
+   */
   readonly fraction: number;
 }
 
@@ -63,11 +66,15 @@ const fractionOf = (p: Omit<RunJobProgress, 'fraction'>): number => {
 export const nextProgress = (progress: RunJobProgress, event: JobRunEvent): RunJobProgress => {
   const server = serverOf(event);
   let next: Omit<RunJobProgress, 'fraction'>;
+  // A node that starts has done nothing yet, and another item's node may report after a further one:
+  // the bar does not move back for that.
+  let floor = progress.fraction;
   switch (event.type) {
     case 'enqueued': {
       const retryOf = 'retryOf' in event ? event.retryOf : undefined;
       // The items a retry runs again were counted as failed with their lost server: they count once, as the retry ends.
       const rerun = retryOf?.itemIds.length ?? 0;
+      if (rerun > 0) floor = 0;
       next = {
         ...progress,
         batchIds: [...progress.batchIds, event.batchId],
@@ -94,5 +101,5 @@ export const nextProgress = (progress: RunJobProgress, event: JobRunEvent): RunJ
     default:
       return progress;
   }
-  return { ...next, fraction: fractionOf(next) };
+  return { ...next, fraction: Math.max(floor, fractionOf(next)) };
 };

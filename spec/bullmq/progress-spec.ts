@@ -59,6 +59,22 @@ describe('nextProgress', () => {
     expect(nextProgress(running, { type: 'completed', itemId: 3, outputs: [], queueItem: {} as never, server: gpu2 })).toMatchObject({ completed: 2, failed: 0, fraction: 1 });
   });
 
+  it('never moves back when another node or item reports less, but does when lost items run again', () => {
+    const p = fold([
+      { type: 'enqueued', batchId: 'b', itemIds: [1, 2], requested: 2, enqueued: 2 },
+      { type: 'node_progress', itemId: 1, nodeId: 'denoise', percentage: 0.8, message: '', image: null, preparedId: 'p' },
+      { type: 'node_started', itemId: 1, nodeId: 'l2i', preparedId: 'q', nodeType: 'l2i' },
+    ]);
+    expect(p.fraction).toBe(0.4);
+    const lost = fold([
+      { type: 'enqueued', batchId: 'b', itemIds: [1, 2], requested: 2, enqueued: 2, server: gpu1 },
+      { type: 'failed', itemId: 1, error: { type: 'server_lost', message: '', traceback: '' }, server: gpu1 },
+      { type: 'failed', itemId: 2, error: { type: 'server_lost', message: '', traceback: '' }, server: gpu1 },
+      { type: 'enqueued', batchId: 'c', itemIds: [9, 10], requested: 2, enqueued: 2, server: gpu2, retryOf: { batchId: 'b', server: gpu1, itemIds: [1, 2], attempt: 1 } },
+    ]);
+    expect(lost).toMatchObject({ items: 2, failed: 0, fraction: 0 });
+  });
+
   it('stays within 0..1 and is 0 before the enqueue', () => {
     expect(initialProgress.fraction).toBe(0);
     const p = fold([
