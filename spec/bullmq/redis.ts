@@ -2,7 +2,7 @@
 // afterAll), and a fresh queue name per test so that tests never see each other's jobs. On a machine
 // without redis-server the tests skip with one line naming the install; under CI=true they never skip.
 import { spawnSync } from 'child_process';
-import { startRedis, REDIS_INSTALL, type RedisServer } from '../peers/redis-server';
+import { startRedis, REDIS_INSTALL, type RedisServer } from '../../demos/lib/redis';
 
 let counter = 0;
 /** A queue name no other test of this process uses. */

@@ -23,6 +23,14 @@ export interface RedisServer {
 /** The install line printed when `redis-server` is missing. */
 export const REDIS_INSTALL = 'apt-get install redis-server';
 
+/** `redis-server` is not on PATH. */
+export class RedisNotInstalledError extends Error {
+  override readonly name = 'RedisNotInstalledError';
+  constructor(readonly binary: string) {
+    super(`${binary} was not found on PATH. Install Redis: ${REDIS_INSTALL} (Debian, Ubuntu), brew install redis (macOS), or use any Redis 6.2+ and set REDIS_URL=redis://host:6379.`);
+  }
+}
+
 const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 10_000;
 
@@ -68,9 +76,9 @@ const startOn = (port: number, dir: string, binary: string): Promise<ChildProces
     child.stderr?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    child.once('error', (error) => {
+    child.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(error);
+      reject(error.code === 'ENOENT' ? new RedisNotInstalledError(binary) : error);
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
@@ -91,6 +99,7 @@ export const startRedis = async (binary = 'redis-server'): Promise<RedisServer> 
     } catch (error) {
       lastError = error;
       if (String(error).includes('Address already in use')) continue;
+      // No such program: no port will help.
       break;
     }
     let stopped: Promise<void> | undefined;
