@@ -28,7 +28,7 @@ export interface GeneratedModule {
   readonly required: readonly string[];
   /** The keys of the output nodes. */
   readonly outputs: readonly string[];
-  /** Inputs typed loosely and why (node types the templates do not know, inputs fed by an edge). */
+  /** Inputs typed loosely and why (node types the templates do not know, inputs fed by an edge); names from the file are JSON-quoted. */
   readonly warnings: readonly string[];
 }
 
@@ -138,10 +138,10 @@ export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): 
     const key = keys.get(input.index);
     if (key === undefined) {
       inputMembers.push(`  // #${input.index} "${commentText(input.label, 80)}" takes no value: ${input.connected ? 'an edge feeds it' : 'it is connection-only'}.`);
-      warnings.push(`input #${input.index} "${input.label}" takes no value (${input.connected ? 'an edge feeds it' : 'connection-only'}); it is left out of the types`);
+      warnings.push(`input #${input.index} ${JSON.stringify(input.label)} takes no value (${input.connected ? 'an edge feeds it' : 'connection-only'}); it is left out of the types`);
       continue;
     }
-    if (input.kind === 'unknown') warnings.push(`input #${input.index} "${input.label}" is typed unknown: the templates do not know node type "${input.nodeType}"`);
+    if (input.kind === 'unknown') warnings.push(`input #${input.index} ${JSON.stringify(input.label)} is typed unknown: the templates do not know node type ${JSON.stringify(input.nodeType)}`);
     const type = inputType(input);
     type.uses.forEach((u) => uses.add(u));
     const optional = requiredUnset(input) ? '' : '?';
@@ -201,7 +201,8 @@ export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): 
     `const templates: NodeTemplates = ${literal(usedTemplates(wf), '', { width: 100, flatDepth: 3 })};`,
     '',
     `/** "${title}" with typed inputs and outputs: \`${exportName}.set({ ... })\`, then \`client.run(handle.workflow)\` or \`handle.submit(client)\`. */`,
-    `export const ${exportName} = typedWorkflow<${names.spec}, ${names.required}>(Workflow.fromObject(workflowJson, { templates }), {`,
+    // The union written out, not its alias: tsc's errors then name the inputs that are missing.
+    `export const ${exportName} = typedWorkflow<${names.spec}, ${required.length === 0 ? 'never' : required.map(quote).join(' | ')}>(Workflow.fromObject(workflowJson, { templates }), {`,
     `  source: ${quote(source)},`,
     `  inputs: ${inputRows.length === 0 ? '[]' : `[\n${inputRows.join('\n')}\n  ]`},`,
     `  outputs: ${outputRows.length === 0 ? '[]' : `[\n${outputRows.join('\n')}\n  ]`},`,

@@ -10,7 +10,7 @@ import type { LoadOptions } from '../workflow/types';
 import type { ImageDTO, ImagesResource, UploadOptions } from '../client/images';
 import { sniffImageType } from '../client/images';
 import type { VideosResource } from '../client/videos';
-import type { RunResult } from '../run/events';
+import type { CompletedEvent, RunResult } from '../run/events';
 
 /** Why a file could not be used. */
 export type FileErrorReason = 'missing' | 'unreadable' | 'invalid_json' | 'invalid_workflow' | 'not_an_image';
@@ -83,8 +83,9 @@ export const loadWorkflowFile = async (file: string, options?: LoadOptions): Pro
  * `FileError` (`not_an_image`) before anything is sent, unless `options.contentType` says otherwise.
  *
  * @example
+ * import { setInput } from 'invokeai-rx';
  * import { uploadImageFile } from 'invokeai-rx/node';
- * const image = await uploadImageFile(client, 'photos/cat.jpg', { board: boardId });
+ * const image = await uploadImageFile(client, 'photos/cat.jpg', { board: 'my-board-id' });
  * const wf2 = setInput('Image', { image_name: image.image_name })(wf);
  */
 export const uploadImageFile = async (
@@ -216,8 +217,9 @@ const writeNew = async (dir: string, name: string, bytes: Uint8Array, taken: Set
 };
 
 /**
- * Downloads every image and video of a run's results into `dir` (created if needed) and answers the
- * paths, in item and output order, each output's images before its videos. Each file is written
+ * Downloads every image and video of a run's results (or of one item's `completed` event, as a
+ * streamed run gives it) into `dir` (created if needed) and answers the paths, in item and output
+ * order, each output's images before its videos. Each file is written
  * whole or not at all; no name is used twice and no existing file is overwritten. A failure throws
  * `SaveOutputsError` listing what was saved. Videos need `client.videos` (a result with videos and a
  * client without it throws `VideosResourceMissingError` before anything is written).
@@ -226,13 +228,15 @@ const writeNew = async (dir: string, name: string, bytes: Uint8Array, taken: Set
  * import { saveOutputs } from 'invokeai-rx/node';
  * const result = await client.submit(wf);
  * const paths = await saveOutputs(client, result, './out', { naming: (i) => `${i.label}-${i.itemId}-${i.index}${i.extension}` });
+ * client.run(wf).pipe(ofType('completed')).subscribe((done) => void saveOutputs(client, done, './out'));
  */
 export const saveOutputs = async (
   client: { readonly images: Pick<ImagesResource, 'download'>; readonly videos?: Pick<VideosResource, 'download'> },
-  result: Pick<RunResult, 'items'>,
+  resultOrCompleted: Pick<RunResult, 'items'> | Pick<CompletedEvent, 'type' | 'itemId' | 'outputs'>,
   dir: string,
   options: SaveOutputsOptions = {},
 ): Promise<ReadonlyArray<string>> => {
+  const result = 'type' in resultOrCompleted ? { items: [{ itemId: resultOrCompleted.itemId, outputs: resultOrCompleted.outputs }] } : resultOrCompleted;
   // Outputs built before videos existed may lack `videos`.
   const videosOf = (output: RunResult['items'][number]['outputs'][number]) => output.videos ?? [];
   const videoNames = result.items.flatMap((item) => item.outputs.flatMap((o) => videosOf(o).map((v) => v.videoName)));

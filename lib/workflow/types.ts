@@ -265,17 +265,11 @@ export interface LoadOptions {
 // ---------------------------------------------------------------------------------------------
 // The value users hold
 
-/**
- * An immutable, validated workflow: the migrated GUI JSON carrying the current input values, and
- * the templates it was typed with. Deeply frozen; change it only with the pure setters.
- */
-export interface Workflow {
-  readonly _tag: 'Workflow';
-  readonly json: WorkflowJson;
-  readonly templates: NodeTemplates;
-}
+// `Workflow` is declared beside its companion object (`Workflow.fromJson` ...) in workflow.ts, so
+// that the type and the value are one declaration in the published .d.ts.
+export type { Workflow } from './workflow';
 
-/** Names a form input: its index (form order), its label, its field name, `nodeId.fieldName` or `nodeLabel.fieldName`. */
+/** Names a form input: its index (form order), its label, its field name, `nodeId.fieldName` or `nodeLabel.fieldName` (in any case when that names one input only). */
 export type InputRef = number | string;
 
 /** One input of the workflow's form. */

@@ -49,7 +49,7 @@ describe('buildBatch: the enqueue payload', () => {
   });
 });
 
-describe('buildBatch: batch nodes become batch data (API.md §3.2)', () => {
+describe('buildBatch: batch nodes become batch data (server contract, The enqueue batch)', () => {
   it('an ungrouped batch node: one inner list with a datum per outgoing edge; the node and its edges leave the graph', () => {
     const nodes = [...consumers(), invocation('b', 'integer_batch', { batch_group_id: 'None', integers: [1, 2, 3] })];
     const wf = wfOf(makeWorkflowJson(nodes, [edge('b', 'value', 'noise', 'seed'), edge('b', 'value', 'noise', 'width')]));

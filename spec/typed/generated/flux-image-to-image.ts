@@ -550,7 +550,7 @@ const templates: NodeTemplates = {
 };
 
 /** "Image to Image - FLUX" with typed inputs and outputs: `fluxImageToImage.set({ ... })`, then `client.run(handle.workflow)` or `handle.submit(client)`. */
-export const fluxImageToImage = typedWorkflow<FluxImageToImage, FluxImageToImageRequired>(Workflow.fromObject(workflowJson, { templates }), {
+export const fluxImageToImage = typedWorkflow<FluxImageToImage, 'Model (dev variant recommended for Image-to-Image)' | 'Image'>(Workflow.fromObject(workflowJson, { templates }), {
   source: 'FLUX Image to Image.json',
   inputs: [
     ['Model (dev variant recommended for Image-to-Image)', 'f8d9d7c8-9ed7-4bd7-9e42-ab0e89bfac90.model', 'model'],

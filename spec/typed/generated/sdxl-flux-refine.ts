@@ -2641,7 +2641,7 @@ const templates: NodeTemplates = {
 };
 
 /** "sdxl-then-flux" with typed inputs and outputs: `sdxlFluxRefine.set({ ... })`, then `client.run(handle.workflow)` or `handle.submit(client)`. */
-export const sdxlFluxRefine = typedWorkflow<SdxlFluxRefine, SdxlFluxRefineRequired>(Workflow.fromObject(workflowJson, { templates }), {
+export const sdxlFluxRefine = typedWorkflow<SdxlFluxRefine, never>(Workflow.fromObject(workflowJson, { templates }), {
   source: 'sdxl-flux-refine.json',
   inputs: [
     ['Positive Prompt', '0a167316-ba62-4218-9fcf-b3cff7963df8.value', 'string'],

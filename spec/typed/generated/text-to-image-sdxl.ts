@@ -763,7 +763,7 @@ const templates: NodeTemplates = {
 };
 
 /** "Text to Image - SDXL" with typed inputs and outputs: `textToImageSdxl.set({ ... })`, then `client.run(handle.workflow)` or `handle.submit(client)`. */
-export const textToImageSdxl = typedWorkflow<TextToImageSdxl, TextToImageSdxlRequired>(Workflow.fromObject(workflowJson, { templates }), {
+export const textToImageSdxl = typedWorkflow<TextToImageSdxl, 'Model' | 'VAE (use the FP16 model)'>(Workflow.fromObject(workflowJson, { templates }), {
   source: 'Text to Image - SDXL.json',
   inputs: [
     ['Positive Prompt', 'ade2c0d3-0384-4157-b39b-29ce429cfa15.value', 'string'],

@@ -856,7 +856,7 @@ const templates: NodeTemplates = {
 };
 
 /** "Text to Video - Wan 2.2 Lightning" with typed inputs and outputs: `textToVideoWan22Lightning.set({ ... })`, then `client.run(handle.workflow)` or `handle.submit(client)`. */
-export const textToVideoWan22Lightning = typedWorkflow<TextToVideoWan22Lightning, TextToVideoWan22LightningRequired>(Workflow.fromObject(workflowJson, { templates }), {
+export const textToVideoWan22Lightning = typedWorkflow<TextToVideoWan22Lightning, 'Transformer (High Noise)' | 'Lightning LoRA (High Noise)' | 'Lightning LoRA (Low Noise)'>(Workflow.fromObject(workflowJson, { templates }), {
   source: 'Text to Video - Wan 2.2 Lightning.json',
   inputs: [
     ['Prompt', '2b1f7d8c-ae3f-5c4d-9f2b-3a4e5d6c7b8f.prompt', 'string'],
