@@ -15,7 +15,7 @@ export type { RunJobProgress, RunJobNode } from './progress';
 export { RunJobResultCodec } from './result';
 export type { RunJobResult, RunJobItem, RunJobOutput, RunJobBatch, JobRunEvent } from './result';
 
-// --- Front ends: a queue's events, typed -----------------------------------------------------
+// --- Front ends: the events of a queue, typed -------------------------------------------
 export { runJobEvents } from './job-events';
 export type {
   RunJobEvent,
