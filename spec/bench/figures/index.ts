@@ -19,4 +19,5 @@ export const FIGURES: readonly FigureEntry[] = [
   { id: 'bundle', load: async () => (await import('./bundle-size')).bundleSize },
   { id: 'pool', load: async () => (await import('./pool')).poolFigure },
   { id: 'pool-scale', load: async () => (await import('./pool-scale')).poolScaleFigure },
+  { id: 'workers', load: async () => (await import('./workers')).workersFigure },
 ];
