@@ -1,19 +1,19 @@
 import * as E from 'fp-ts/Either';
-import type { PoolRunEvent, RunEvent } from '../../lib/index';
 import { RunJobProgressCodec, initialProgress, nextProgress } from '../../lib/bullmq/progress';
-import type { JobRunEvent } from '../../lib/bullmq/result';
 
-const fold = (events: readonly JobRunEvent[]) => events.reduce(nextProgress, initialProgress);
+import { asEvent, asEvents } from './events';
+
+const fold = (events: readonly object[]) => asEvents(events).reduce(nextProgress, initialProgress);
 const gpu1 = { index: 0, url: 'http://gpu1:9090' };
 const gpu2 = { index: 1, url: 'http://gpu2:9090' };
 
 describe('nextProgress', () => {
   it('counts the items as they end, and the fraction adds the running node’s share of its item', () => {
-    const events: RunEvent[] = [
+    const events = asEvents([
       { type: 'enqueued', batchId: 'b', itemIds: [1, 2, 3, 4], requested: 4, enqueued: 4 },
       { type: 'node_started', itemId: 1, nodeId: 'denoise', preparedId: 'p', nodeType: 'denoise_latents' },
       { type: 'node_progress', itemId: 1, nodeId: 'denoise', percentage: 0.5, message: '', image: null, preparedId: 'p' },
-    ];
+    ]);
     expect(fold(events)).toEqual({
       batchIds: ['b'],
       items: 4,
@@ -34,12 +34,12 @@ describe('nextProgress', () => {
 
   it('returns the same progress for events a user does not see (so no update is sent)', () => {
     const p = fold([{ type: 'enqueued', batchId: 'b', itemIds: [1], requested: 1, enqueued: 1 }]);
-    expect(nextProgress(p, { type: 'status', itemId: 1, status: 'in_progress' })).toBe(p);
-    expect(nextProgress(p, { type: 'node_completed', itemId: 1, nodeId: 'n', preparedId: 'p', nodeType: 't', result: { type: 'integer_output' } as never })).toBe(p);
+    expect(nextProgress(p, asEvent({ type: 'status', itemId: 1, status: 'in_progress' }))).toBe(p);
+    expect(nextProgress(p, asEvent({ type: 'node_completed', itemId: 1, nodeId: 'n', preparedId: 'p', nodeType: 't', result: { type: 'integer_output' } as never }))).toBe(p);
   });
 
   it('counts an item lost with its server once, as its retry ends, and names the server of the running node', () => {
-    const events: PoolRunEvent[] = [
+    const events = asEvents([
       { type: 'enqueued', batchId: 'b1', itemIds: [7, 8], requested: 2, enqueued: 2, server: gpu1 },
       { type: 'completed', itemId: 7, outputs: [], queueItem: {} as never, server: gpu1 },
       { type: 'failed', itemId: 8, error: { type: 'server_lost', message: '', traceback: '' }, server: gpu1 },
@@ -52,11 +52,11 @@ describe('nextProgress', () => {
         server: gpu2,
         retryOf: { batchId: 'b1', server: gpu1, itemIds: [8], attempt: 1 },
       },
-    ];
+    ]);
     expect(fold(events)).toMatchObject({ batchIds: ['b1', 'b2'], items: 2, completed: 1, failed: 0, fraction: 0.5 });
-    const running = nextProgress(fold(events), { type: 'node_started', itemId: 3, nodeId: 'n', preparedId: 'p', nodeType: 't', server: gpu2 });
+    const running = nextProgress(fold(events), asEvent({ type: 'node_started', itemId: 3, nodeId: 'n', preparedId: 'p', nodeType: 't', server: gpu2 }));
     expect(running.current).toEqual({ itemId: 3, nodeId: 'n', percentage: null, server: gpu2 });
-    expect(nextProgress(running, { type: 'completed', itemId: 3, outputs: [], queueItem: {} as never, server: gpu2 })).toMatchObject({ completed: 2, failed: 0, fraction: 1 });
+    expect(nextProgress(running, asEvent({ type: 'completed', itemId: 3, outputs: [], queueItem: {} as never, server: gpu2 }))).toMatchObject({ completed: 2, failed: 0, fraction: 1 });
   });
 
   it('never moves back when another node or item reports less, but does when lost items run again', () => {
