@@ -7,7 +7,7 @@ import { asEvent, asEvents } from './events';
 const gpu1 = { index: 0, url: 'http://gpu1:9090' };
 const gpu2 = { index: 1, url: 'http://gpu2:9090' };
 const output = (name: string): RunOutput => ({
-  nodeId: 'save',
+  nodeId: 'save' as RunOutput['nodeId'],
   nodeType: 'save_image',
   label: 'Save',
   boardId: null,
