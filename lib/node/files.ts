@@ -225,6 +225,7 @@ const writeNew = async (dir: string, name: string, bytes: Uint8Array, taken: Set
  * client without it throws `VideosResourceMissingError` before anything is written).
  *
  * @example
+ * import { ofType } from 'invokeai-rx';
  * import { saveOutputs } from 'invokeai-rx/node';
  * const result = await client.submit(wf);
  * const paths = await saveOutputs(client, result, './out', { naming: (i) => `${i.label}-${i.itemId}-${i.index}${i.extension}` });

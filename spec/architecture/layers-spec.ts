@@ -22,7 +22,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   typed: ['internal', 'protocol', 'workflow', 'run', 'client'],
   // The module generator uses the public workflow API only (it is bundled into invokeai-rx/node).
   codegen: ['index.ts'],
-  node: ['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'codegen'],
+  // Node-only helpers over everything the core offers (a pool run's progress included).
+  node: ['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'codegen'],
   'index.ts': ['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'typed'],
   // The simulator shares no code with the client, so that it can never agree with it by construction.
   testing: [],
@@ -31,6 +32,13 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // invokeai-rx/bullmq builds on the public core only (its bundle imports it as 'invokeai-rx').
   bullmq: ['index.ts'],
 };
+
+/**
+ * Outward imports that exist and are owed a mend, each `from -> to` (none today: the client resolves
+ * model references before it starts the run pipeline). The list only shrinks: a mended import is
+ * taken off (the test says so), a new one fails.
+ */
+const OWED: ReadonlySet<string> = new Set<string>([]);
 
 /** Layers whose code also runs in browsers: no Node built-in module. */
 const BROWSER_LAYERS: ReadonlySet<string> = new Set(['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'typed', 'codegen', 'index.ts']);
@@ -156,10 +164,13 @@ describe('the layers of lib/', () => {
   });
 
   it('imports only from the layers below', () => {
-    const outward = imports
-      .filter((i) => i.local && !allows(layerOf(i.from), i.to))
-      .map((i) => `${i.from} imports ${i.to}, but ${layerOf(i.from)} may import only: ${(MAY_IMPORT[layerOf(i.from)] ?? []).join(', ') || 'nothing of lib/'}`);
-    expect(outward).toEqual([]);
+    const outward = imports.filter((i) => i.local && !allows(layerOf(i.from), i.to));
+    expect(
+      outward
+        .filter((i) => !OWED.has(`${i.from} -> ${i.to}`))
+        .map((i) => `${i.from} imports ${i.to}, but ${layerOf(i.from)} may import only: ${(MAY_IMPORT[layerOf(i.from)] ?? []).join(', ') || 'nothing of lib/'}`),
+    ).toEqual([]);
+    expect([...OWED].filter((owed) => !outward.some((i) => `${i.from} -> ${i.to}` === owed))).toEqual([]);
   });
 
   it('has no import cycle between files, type imports included', () => {
