@@ -29,6 +29,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   testing: [],
   // The CLI is a user of the three package entries, nothing else.
   cli: ['index.ts', 'node/index.ts', 'testing/index.ts'],
+  // invokeai-rx/bullmq builds on the public core only (its bundle imports it as 'invokeai-rx').
+  bullmq: ['index.ts'],
 };
 
 /**

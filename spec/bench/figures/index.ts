@@ -23,4 +23,5 @@ export const FIGURES: readonly FigureEntry[] = [
   { id: 'batch', load: async () => (await import('./batch-cost')).batchCost },
   { id: 'fanout', load: async () => (await import('./frame-cost')).frameCost },
   { id: 'early', load: async () => (await import('./early-events')).earlyEvents },
+  { id: 'workers', load: async () => (await import('./workers')).workersFigure },
 ];
