@@ -71,6 +71,11 @@ export interface PollLoopOptions {
   readonly connected: boolean;
   /** The source of jitter, 0..1 (default `Math.random`). */
   readonly random?: () => number;
+  /**
+   * Activity the loop did not see itself, as a `scheduler.now()` time (e.g. the last socket event
+   * of any batch, while the run has not heard from its own): the later of this and `activity()` counts.
+   */
+  readonly sharedActivityAt?: () => number;
 }
 
 /**
@@ -87,7 +92,8 @@ export const createPollLoop = (options: PollLoopOptions): PollLoop => {
   const { policy, scheduler } = options;
   const random = options.random ?? Math.random;
   let connected = options.connected;
-  let lastActivityAt = scheduler.now();
+  let ownActivityAt = scheduler.now();
+  const activityAt = (): number => Math.max(ownActivityAt, options.sharedActivityAt?.() ?? Number.NEGATIVE_INFINITY);
   let readOwed = false;
   let attempt = 0;
   let timer: Subscription | undefined;
@@ -101,6 +107,7 @@ export const createPollLoop = (options: PollLoopOptions): PollLoop => {
   function tick(): void {
     if (stopped) return;
     const now = scheduler.now();
+    const lastActivityAt = activityAt();
     if (socketHealthy({ connected, lastActivityAt, readOwed }, now, policy)) {
       attempt = 0;
       schedule(lastActivityAt + policy.silenceMs - now);
@@ -115,11 +122,11 @@ export const createPollLoop = (options: PollLoopOptions): PollLoop => {
   schedule(connected ? policy.silenceMs : pollDelay(1, policy, random()));
   return {
     activity: () => {
-      lastActivityAt = scheduler.now();
+      ownActivityAt = scheduler.now();
     },
     connected: () => {
       connected = true;
-      lastActivityAt = scheduler.now();
+      ownActivityAt = scheduler.now();
       if (!readOwed) {
         attempt = 0;
         schedule(policy.silenceMs);
@@ -137,7 +144,7 @@ export const createPollLoop = (options: PollLoopOptions): PollLoop => {
       if (owed) schedule(pollDelay(attempt + 1, policy, random()));
       else if (connected) {
         attempt = 0;
-        schedule(Math.max(0, lastActivityAt + policy.silenceMs - scheduler.now()));
+        schedule(Math.max(0, activityAt() + policy.silenceMs - scheduler.now()));
       }
     },
     stop: () => {

@@ -26,7 +26,7 @@ const sourcesUnder = async (dir: string): Promise<string[]> => {
   const nested = await Promise.all(
     entries.map(async (e) => {
       const rel = path.join(dir, e.name);
-      if (e.isDirectory()) return e.name === 'fixtures' || e.name === 'generated' || e.name === 'data' || e.name.startsWith('.') ? [] : sourcesUnder(rel);
+      if (e.isDirectory()) return e.name === 'fixtures' || e.name === 'generated' || e.name === 'data' || e.name === 'dist' || e.name.startsWith('.') ? [] : sourcesUnder(rel);
       return /\.(ts|js)$/.test(e.name) ? [rel] : [];
     }),
   );
