@@ -42,10 +42,10 @@ export type {
 
 // --- Typed workflows (the handle of modules made by invokeai-rx codegen) -----------------------
 export { typedWorkflow } from './typed/handle';
-export type { TypedWorkflow, RequiredInputsUnset, TypedRunOptions, TypedRunResult, WithOutputs, StreamRunner, PromiseRunner, ModelInputKey } from './typed/handle';
+export type { TypedWorkflow, RequiredInputsUnset, TypedRunOptions, TypedRunResult, WithOutputs, StreamRunner, PromiseRunner, ModelInputKey, ModelIdentifierOf } from './typed/handle';
 export { TypedWorkflowError } from './typed/errors';
 export type { WorkflowSpec, WorkflowTable, InputRow, OutputRow, InputKey, InputValue, InputLabel, InputValues, RequiredInputs, SweepValues, TypedSweep } from './typed/spec';
-export type { ImageInput, VideoInput, BoardInput, ColorInput, ObjectInput, ModelConstraint, ModelInput, OutputBase, ImagesOutput, VideosOutput, ValuesOutput } from './typed/values';
+export type { ImageInput, VideoInput, BoardInput, ColorInput, ObjectInput, ModelConstraint, ModelInput, ModelName, OutputBase, ImagesOutput, VideosOutput, ValuesOutput } from './typed/values';
 
 // --- Node templates --------------------------------------------------------------------------
 export { templatesFromOpenApi, TemplatesError } from './workflow/templates';
@@ -91,8 +91,9 @@ export type {
 } from './run/events';
 export { ofType, progressOf, outputsOf, collectOutputs } from './run/operators';
 export { outputsOfQueueItem } from './run/outputs';
-export { RunTimeoutError, ConnectionLostError } from './run/errors';
-export type { RunOptions, RunManyOptions, RunManyEvent, RunRequest } from './run/run';
+export { RunTimeoutError, ConnectionLostError, EnqueueUnconfirmedError } from './run/errors';
+export type { CancelOutcome } from './run/errors';
+export type { RunOptions, RunManyOptions, RunManyEvent, RunRequest } from './run/options';
 export type { PollPolicy } from './run/poll';
 
 // --- Server data shapes ----------------------------------------------------------------------

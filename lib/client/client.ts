@@ -6,8 +6,13 @@ import type { ServerEvent } from '../protocol/events';
 import type { ConnectionState, SocketDiagnostic } from '../transport/socket';
 import { ClientContext, ClientOptions, createClientContext } from '../transport/context';
 import type { RunEvent, RunResult } from '../run/events';
-import type { Workflow } from '../workflow/types';
-import { RunManyEvent, RunManyOptions, RunOptions, RunRequest, runMany, runWorkflow, submitWorkflow } from '../run/run';
+import type { Workflow } from '../workflow/workflow';
+import { runMany, settleRun } from '../run/many';
+import type { RunManyEvent, RunManyOptions, RunOptions, RunRequest } from '../run/options';
+import { runPipeline } from '../run/run';
+import { closeClientRuns } from '../run/dispatcher';
+import { withModelsResolved } from '../run/model-references';
+import { modelsResource } from './models';
 import { ResourceDiagnostic, diagnosticsOf } from './resource';
 
 /**
@@ -22,8 +27,12 @@ export interface InvokeAIClient {
   readonly connection$: Observable<ConnectionState>;
   /** Socket payloads that did not decode, frames that were ignored. */
   readonly diagnostics$: Observable<SocketDiagnostic>;
-  /** Releases the socket and its timers; the streams complete. */
-  readonly close: () => void;
+  /**
+   * Releases the socket and its timers; the streams complete, and each run still going errors with
+   * `ConnectionLostError` after canceling what it left on the server (unless `cancelOnUnsubscribe:
+   * false`), as when its subscriber leaves. Resolves once those cancels were answered; never rejects.
+   */
+  readonly close: () => Promise<void>;
   /** The transport, for resource modules and the run pipeline. */
   readonly context: ClientContext;
   /** Runs a workflow: cold; subscribing enqueues; unsubscribing before the end cancels (see `RunOptions`). */
@@ -50,15 +59,20 @@ export interface InvokeAIClient {
  */
 export const createClient = (options: ClientOptions): InvokeAIClient => {
   const context = createClientContext(options);
+  // Model inputs set by name or key are resolved against the server's models before the run starts.
+  const listModels = () => modelsResource(context, diagnosticsOf(context)).list();
+  const run = (wf: Workflow, runOptions: RunOptions = {}): Observable<RunEvent> =>
+    withModelsResolved(listModels, wf, runOptions, (w, o) => runPipeline(context, w, o));
   return {
     events$: context.socket.events$,
     connection$: context.socket.connection$,
     diagnostics$: context.socket.diagnostics$,
-    close: context.socket.close,
+    close: () => closeClientRuns(context.socket, context.scheduler),
     context,
-    run: (wf, runOptions) => runWorkflow(context, wf, runOptions),
-    submit: (wf, runOptions) => submitWorkflow(context, wf, runOptions),
-    runMany: (workflows, manyOptions) => runMany(context, workflows, manyOptions),
+    run,
+    submit: (wf, runOptions = {}) =>
+      settleRun<RunResult>((onResult) => withModelsResolved(listModels, wf, runOptions, (w, o) => runPipeline(context, w, o, onResult))),
+    runMany: (workflows, manyOptions) => runMany(run, workflows, manyOptions),
     resourceDiagnostics$: defer(() => diagnosticsOf(context).diagnostics$),
   };
 };

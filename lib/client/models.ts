@@ -6,7 +6,7 @@ import type { ClientContext } from '../transport/context';
 import { apiPath } from '../transport/http';
 import { DiagnosticSink, OpenString, UnknownArray, decodeItems, nullOn404, resourceAccessor } from './resource';
 import { ModelSync, SyncModelsOptions, syncModels } from '../workflow/sync-models';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 
 /** Model bases of InvokeAI 6.14; any other string a server sends is kept as it is. */
 export type ModelBase = OpenString<

@@ -2,8 +2,8 @@
 // out. Pure and deterministic (the same workflow and templates give the same text, byte for byte),
 // built on the public workflow API only, so that the module's types describe exactly what
 // `listInputs` and `listOutputs` report.
-import { getInput, listInputs, listOutputs, validateWorkflow, Workflow, type NodeTemplates, type WorkflowInput, type WorkflowOutput } from '../index';
-import { inputDoc, inputType, outputType, type ValueTypeName } from './input-types';
+import { getInput, listInputs, listOutputs, validateWorkflow, Workflow, type InputIssue, type InvocationNode, type NodeTemplates, type WorkflowInput, type WorkflowOutput } from '../index';
+import { inputDoc, inputType, outputType, type TypeText, type ValueTypeName } from './input-types';
 import { commentText, literal, propertyKey, quote } from './literal';
 import { moduleFileName, typeNameOf, valueNameOf } from './names';
 
@@ -68,6 +68,21 @@ const outputKeys = (outputs: readonly WorkflowOutput[]): readonly string[] => {
   return outputs.map((o) => (count.get(o.label) === 1 ? o.label : o.nodeId));
 };
 
+/** What stops the workflow from running whatever its inputs: node types the templates lack, nodes of an older major version. */
+const nodeWarnings = (wf: Workflow, issues: readonly InputIssue[]): string[] =>
+  issues.flatMap((issue) => {
+    const node = wf.json.nodes.find((n): n is InvocationNode => n.type === 'invocation' && n.id === issue.ref);
+    if (node === undefined) return [];
+    const name = `node ${JSON.stringify(node.data.label || wf.templates[node.data.type]?.title || node.id)} (type ${JSON.stringify(node.data.type)}, version ${JSON.stringify(node.data.version)})`;
+    if (issue.code === 'unknown-node-type') {
+      return [`${name}: the templates do not know its type, so its inputs are typed unknown and a server without that node rejects the workflow (--templates with the server's URL types it as that server does)`];
+    }
+    if (issue.code === 'node-version') {
+      return [`${name}: made for an older major version than the templates' ${JSON.stringify(wf.templates[node.data.type]?.version)}, so the workflow cannot run until the node is replaced in InvokeAI's editor`];
+    }
+    return [];
+  });
+
 /** The templates of the node types the workflow uses, by type name in sorted order, descriptions left out. */
 const usedTemplates = (wf: Workflow): NodeTemplates => {
   const types = [...new Set(wf.json.nodes.flatMap((n) => (n.type === 'invocation' ? [n.data.type] : [])))].sort();
@@ -81,6 +96,27 @@ const usedTemplates = (wf: Workflow): NodeTemplates => {
   return out as NodeTemplates;
 };
 
+/** The names a module declares or imports itself, which its own exports must not take. */
+const TAKEN: ReadonlySet<string> = new Set<string>([
+  'Workflow',
+  'typedWorkflow',
+  'NodeTemplates',
+  'templates',
+  'workflowJson',
+  ...(['ImageInput', 'VideoInput', 'BoardInput', 'ColorInput', 'ObjectInput', 'ModelInput', 'ModelName', 'OutputBase', 'ImagesOutput', 'VideosOutput', 'ValuesOutput'] satisfies ValueTypeName[]),
+]);
+
+const namesOf = (base: string) => ({ inputs: `${base}Inputs`, byIndex: `${base}InputsByIndex`, outputs: `${base}Outputs`, required: `${base}Required`, spec: base });
+
+/** The base of the type names and the handle's name, `Workflow` appended until neither meets a name the module uses. */
+const moduleNames = (source: string): { readonly base: string; readonly exportName: string } => {
+  let base = typeNameOf(source);
+  let exportName = valueNameOf(source);
+  while (Object.values(namesOf(base)).some((n) => TAKEN.has(n))) base = `${base}Workflow`;
+  while (TAKEN.has(exportName)) exportName = `${exportName}Workflow`;
+  return { base, exportName };
+};
+
 const docBlock = (lines: readonly string[], indent: string): string =>
   lines.length === 1 ? `${indent}/** ${lines[0]} */` : [`${indent}/**`, ...lines.map((l) => `${indent} * ${l}`), `${indent} */`].join('\n');
 
@@ -92,10 +128,7 @@ const unionText = (members: readonly string[], indent: string): string => {
 };
 
 /** A property's type, wrapped like `unionText` when it is a long union of literals. */
-const memberType = (text: string, indent: string): string => {
-  if (text.length <= 100 || !text.includes(' | ')) return text;
-  return unionText(text.split(' | '), indent);
-};
+const memberType = (type: TypeText, indent: string): string => (type.members !== undefined ? unionText(type.members, indent) : type.text);
 
 /** `name: type`, the type on the next lines when it was wrapped. */
 const typed = (name: string, type: string): string => (type.startsWith('\n') ? `${name}:${type}` : `${name}: ${type}`);
@@ -116,9 +149,8 @@ const typed = (name: string, type: string): string => (type.startsWith('\n') ? `
 export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): GeneratedModule => {
   const source = options.source.replace(/^.*[\\/]/, '');
   const importFrom = options.importFrom ?? 'invokeai-rx';
-  const base = typeNameOf(source);
-  const exportName = valueNameOf(source);
-  const names = { inputs: `${base}Inputs`, byIndex: `${base}InputsByIndex`, outputs: `${base}Outputs`, required: `${base}Required`, spec: base };
+  const { base, exportName } = moduleNames(source);
+  const names = namesOf(base);
   const title = commentText(wf.json.name !== '' ? wf.json.name : source, 100);
 
   const inputs = listInputs(wf);
@@ -130,7 +162,7 @@ export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): 
   const outKeys = outputKeys(outputs);
 
   const uses = new Set<ValueTypeName>();
-  const warnings: string[] = [];
+  const warnings: string[] = nodeWarnings(wf, validation._tag === 'Left' ? validation.left : []);
   const inputMembers: string[] = [];
   const byIndexMembers: string[] = [];
   const labelMembers: string[] = [];
@@ -141,11 +173,10 @@ export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): 
       warnings.push(`input #${input.index} ${JSON.stringify(input.label)} takes no value (${input.connected ? 'an edge feeds it' : 'connection-only'}); it is left out of the types`);
       continue;
     }
-    if (input.kind === 'unknown') warnings.push(`input #${input.index} ${JSON.stringify(input.label)} is typed unknown: the templates do not know node type ${JSON.stringify(input.nodeType)}`);
     const type = inputType(input);
     type.uses.forEach((u) => uses.add(u));
     const optional = requiredUnset(input) ? '' : '?';
-    inputMembers.push(`${docBlock(inputDoc(input, requiredUnset(input)), '  ')}\n  ${typed(`readonly ${propertyKey(key)}${optional}`, memberType(type.text, '  '))};`);
+    inputMembers.push(`${docBlock(inputDoc(input, requiredUnset(input)), '  ')}\n  ${typed(`readonly ${propertyKey(key)}${optional}`, memberType(type, '  '))};`);
     byIndexMembers.push(`  /** #${input.index}: "${commentText(key, 100)}". */\n  readonly ${input.index}${optional}: ${names.inputs}[${quote(key)}];`);
     labelMembers.push(`    readonly ${input.index}: ${quote(key)};`);
   }

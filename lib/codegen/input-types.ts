@@ -4,12 +4,13 @@ import type { FieldConstraints, FieldKind, OutputFieldTemplate, WorkflowInput, W
 import { commentText, quote } from './literal';
 
 /** The names of the library's value types a generated module may use (imported only when used). */
-export type ValueTypeName = 'ImageInput' | 'VideoInput' | 'BoardInput' | 'ColorInput' | 'ObjectInput' | 'ModelInput' | 'OutputBase' | 'ImagesOutput' | 'VideosOutput' | 'ValuesOutput';
+export type ValueTypeName = 'ImageInput' | 'VideoInput' | 'BoardInput' | 'ColorInput' | 'ObjectInput' | 'ModelInput' | 'ModelName' | 'OutputBase' | 'ImagesOutput' | 'VideosOutput' | 'ValuesOutput';
 
-/** A type's text and the library types it names. */
+/** A type's text and the library types it names; a union of literals also lists its members, for wrapping. */
 export interface TypeText {
   readonly text: string;
   readonly uses: readonly ValueTypeName[];
+  readonly members?: readonly string[];
 }
 
 const plain = (text: string): TypeText => ({ text, uses: [] });
@@ -24,7 +25,8 @@ const modelType = (c: FieldConstraints): TypeText => {
     ...(c.modelBase !== undefined && c.modelBase.length > 0 ? [`base: ${union(c.modelBase.map(quote))}`] : []),
     ...(c.modelType !== undefined && c.modelType.length > 0 ? [`type: ${union(c.modelType.map(quote))}`] : []),
   ];
-  return named('ModelInput', bounds.length === 0 ? 'ModelInput' : `ModelInput<{ ${bounds.join('; ')} }>`);
+  const identifier = bounds.length === 0 ? 'ModelInput' : `ModelInput<{ ${bounds.join('; ')} }>`;
+  return { text: `${identifier} | ModelName`, uses: ['ModelInput', 'ModelName'] };
 };
 
 /** The type of one value of a kind (an item of a collection, or the whole value). */
@@ -37,8 +39,11 @@ const singleType = (kind: FieldKind, c: FieldConstraints): TypeText => {
       return plain('number');
     case 'boolean':
       return plain('boolean');
-    case 'enum':
-      return c.options !== undefined && c.options.length > 0 ? plain(union([...new Set(c.options)].map(optionLiteral))) : plain('string | number');
+    case 'enum': {
+      if (c.options === undefined || c.options.length === 0) return plain('string | number');
+      const members = [...new Set(c.options)].map(optionLiteral);
+      return { text: union(members), uses: [], members };
+    }
     case 'image':
       return named('ImageInput');
     case 'video':
@@ -79,7 +84,7 @@ const KIND_WORDS: Readonly<Record<FieldKind, string>> = {
   image: 'an image name',
   video: 'a video name',
   board: "a board id, 'auto' or 'none'",
-  model: 'a model',
+  model: 'a model (an identifier, or a name or key looked up when the run starts)',
   color: 'a color',
   collection: 'a list',
   object: 'an object',

@@ -1,7 +1,7 @@
 // The pool's dispatch decisions, as pure functions of a snapshot of the servers: which server takes
 // the next run (least loaded, round-robin or the user's function), and how a sweep's items are
 // shared out in proportion to free capacity.
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import type { RunOptions } from '../run/run';
 
 /** What the pool knows of one server when it chooses where a run goes. */

@@ -1,7 +1,7 @@
 // Speed learning, as pure functions: a server's time per item of a workflow, learned from the items
 // it completes (the first one a warm-up), and the relative speeds that weigh dispatch and sweep
 // shares, the median server counting 1.
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 
 /** A server's learned time per item for one workflow. */
 export interface LearnedSpeed {

@@ -11,7 +11,8 @@ import { InputError } from './errors';
 import { getInput, nodeDisplayLabel, refOfKey } from './inputs';
 import { nodeVersionStatus } from './node-version';
 import { checkValue } from './values';
-import type { DefaultEdge, InvocationNode, Workflow, WorkflowJson } from './types';
+import type { DefaultEdge, InvocationNode, WorkflowJson } from './types';
+import type { Workflow } from './workflow';
 
 /** One swept field: the server runs the graph once per item, setting `node_path.field_name` to it. */
 export interface BatchDatum {

@@ -8,11 +8,13 @@ import type { CliIo } from '../../lib/cli/io';
 import { main } from '../../lib/cli/main';
 import { generateWorkflowModule } from '../../lib/codegen/generate';
 import { startMockServer } from '../../lib/testing';
+import { loadDefaultOpenApi } from '../../lib/testing/openapi';
 
 const ROOT = path.resolve(__dirname, '../..');
 const DEFAULTS = path.join(ROOT, 'spec/fixtures/default-workflows');
 const SDXL = path.join(DEFAULTS, 'Text to Image - SDXL.json');
 const FLUX = path.join(DEFAULTS, 'FLUX Image to Image.json');
+const WAN_I2I = path.join(DEFAULTS, 'Wan 2.2 Image to Image.json');
 const SEED_FLUX = path.join(ROOT, 'spec/fixtures/seed-workflows/flux-image-to-image.json');
 const OPENAPI = path.join(ROOT, 'lib/testing/data/openapi.json');
 
@@ -32,16 +34,23 @@ const cli = async (argv: readonly string[], env: Record<string, string> = {}) =>
   return { code, out, err };
 };
 
+/** SDXL's text to image with its VAE loader turned into a custom node type, as `custom.json` in the working folder. */
+const writeCustom = async (): Promise<void> => {
+  const json = JSON.parse(await fs.readFile(SDXL, 'utf8')) as { nodes: { data: { type: string } }[] };
+  json.nodes.find((n) => n.data.type === 'vae_loader')!.data.type = 'my_vae_loader';
+  await fs.writeFile(path.join(tmp, 'custom.json'), JSON.stringify(json));
+};
+
 const generated = async (file: string, source: string) => generateWorkflowModule(Workflow.fromJson(await fs.readFile(file, 'utf8')), { source: path.basename(source) }).code;
 
 describe('invokeai-rx codegen', () => {
   it('writes one module per workflow into --out and says what each types', async () => {
-    const r = await cli([SDXL, FLUX, '--out', 'src/workflows']);
+    const r = await cli([SDXL, WAN_I2I, '--out', 'src/workflows']);
     expect(r).toEqual({
       code: 0,
       out:
         'wrote src/workflows/text-to-image-sdxl.ts (textToImageSdxl: 5 inputs, 2 required without a value: "Model", "VAE (use the FP16 model)"; 1 output node)\n' +
-        'wrote src/workflows/flux-image-to-image.ts (fluxImageToImage: 6 inputs, 2 required without a value: "Model (dev variant recommended for Image-to-Image)", "Image"; 1 output node)\n',
+        'wrote src/workflows/wan-2-2-image-to-image.ts (wan22ImageToImage: 13 inputs, 2 required without a value: "Transformer", "Reference Image"; 1 output node)\n',
       err: '',
     });
     expect(await fs.readFile(path.join(tmp, 'src/workflows/text-to-image-sdxl.ts'), 'utf8')).toBe(await generated(SDXL, SDXL));
@@ -73,12 +82,12 @@ describe('invokeai-rx codegen', () => {
     expect(missing.out).toMatch(/^stale gen\/text-to-image-sdxl\.ts /);
     expect(missing.err).toBe('1 module out of date: run invokeai-rx codegen without --check to regenerate.\n');
     await expect(fs.readdir(path.join(tmp, 'gen'))).rejects.toThrow(/ENOENT/);
-    await cli([SDXL, FLUX, '--out', 'gen']);
-    expect(await cli([SDXL, FLUX, '--out', 'gen', '--check'])).toMatchObject({ code: 0, err: '' });
-    await fs.appendFile(path.join(tmp, 'gen/flux-image-to-image.ts'), '\n');
-    const stale = await cli([SDXL, FLUX, '--out', 'gen', '--check']);
+    await cli([SDXL, WAN_I2I, '--out', 'gen']);
+    expect(await cli([SDXL, WAN_I2I, '--out', 'gen', '--check'])).toMatchObject({ code: 0, err: '' });
+    await fs.appendFile(path.join(tmp, 'gen/wan-2-2-image-to-image.ts'), '\n');
+    const stale = await cli([SDXL, WAN_I2I, '--out', 'gen', '--check']);
     expect(stale.code).toBe(1);
-    expect(stale.out).toMatch(/^unchanged gen\/text-to-image-sdxl\.ts .*\nstale gen\/flux-image-to-image\.ts /);
+    expect(stale.out).toMatch(/^unchanged gen\/text-to-image-sdxl\.ts .*\nstale gen\/wan-2-2-image-to-image\.ts /);
   });
 
   it('writes nothing when one file is no workflow, and says which and what to do (exit 2)', async () => {
@@ -100,15 +109,28 @@ describe('invokeai-rx codegen', () => {
     await expect(fs.readdir(path.join(tmp, 'gen'))).rejects.toThrow(/ENOENT/);
   });
 
-  it('types with a server’s templates, from its URL or its openapi.json saved to a file', async () => {
+  it('types with a server’s templates, from its openapi.json saved to a file or its URL (custom nodes included)', async () => {
     const fromFile = await cli([SDXL, '--out', 'a', '--templates', OPENAPI]);
     expect(fromFile.code).toBe(0);
-    // The server's templates carry descriptions; the shipped ones do not.
+    // The whole document carries descriptions; the templates that ship with the library do not.
     expect(await fs.readFile(path.join(tmp, 'a/text-to-image-sdxl.ts'), 'utf8')).toContain('   * The string value\n   * In the workflow: "photograph".');
-    const server = await startMockServer();
+
+    // A server with a node pack: its `my_vae_loader` is InvokeAI's VAE loader under another name.
+    const document = loadDefaultOpenApi();
+    const schemas = document.components.schemas;
+    const vae = schemas['VAELoaderInvocation']!;
+    const properties = vae['properties'] as Record<string, Record<string, unknown>>;
+    const custom = { ...vae, title: 'My VAE Loader', properties: { ...properties, type: { ...properties['type'], const: 'my_vae_loader', default: 'my_vae_loader' } } };
+    const server = await startMockServer({ openapi: { ...document, components: { schemas: { ...schemas, MyVaeLoaderInvocation: custom } } } });
     try {
-      expect((await cli([SDXL, '--out', 'b', '--templates', server.url])).code).toBe(0);
-      expect(await fs.readFile(path.join(tmp, 'b/text-to-image-sdxl.ts'), 'utf8')).toBe(await fs.readFile(path.join(tmp, 'a/text-to-image-sdxl.ts'), 'utf8'));
+      await writeCustom();
+      const plain = await cli(['custom.json', '--out', 'b']);
+      expect(plain.err).toContain('(type "my_vae_loader", version "1.0.3"): the templates do not know its type');
+      const typed = await cli(['custom.json', '--out', 'c', '--templates', server.url]);
+      expect(typed).toMatchObject({ code: 0, err: '' });
+      expect(await fs.readFile(path.join(tmp, 'c/custom.ts'), 'utf8')).toContain(
+        "readonly 'VAE (use the FP16 model)': ModelInput<{ base: 'sd-1' | 'sd-2' | 'sdxl' | 'sd-3' | 'flux' | 'flux2'; type: 'vae' }> | ModelName;",
+      );
     } finally {
       await server.close();
     }
@@ -125,15 +147,17 @@ describe('invokeai-rx codegen', () => {
     expect(unreachable.err).toMatch(/^NetworkError: /);
   }, 60_000);
 
-  it('warns about inputs it cannot type and still writes the module', async () => {
-    const json = JSON.parse(await fs.readFile(SDXL, 'utf8')) as { nodes: { data: { type: string; label: string } }[] };
-    const vae = json.nodes.find((n) => n.data.type === 'vae_loader')!;
-    vae.data.type = 'my_vae_loader';
-    await fs.writeFile(path.join(tmp, 'custom.json'), JSON.stringify(json));
-    const r = await cli(['custom.json']);
+  it('warns about what it cannot type or what cannot run, and still writes the module', async () => {
+    await writeCustom();
+    await fs.copyFile(FLUX, path.join(tmp, 'FLUX Image to Image.json'));
+    const r = await cli(['custom.json', 'FLUX Image to Image.json']);
     expect(r.code).toBe(0);
-    expect(r.err).toBe('custom.json: input #3 "VAE (use the FP16 model)" is typed unknown: the templates do not know node type "my_vae_loader"\n');
+    expect(r.err).toBe(
+      'custom.json: node "0093692f-9cf4-454d-a5b8-62f0e3eb3bb8" (type "my_vae_loader", version "1.0.3"): the templates do not know its type, so its inputs are typed unknown and a server without that node rejects the workflow (--templates with the server\'s URL types it as that server does)\n' +
+        `FLUX Image to Image.json: node "FLUX Denoise" (type "flux_denoise", version "3.0.0"): made for an older major version than the templates' "4.6.0", so the workflow cannot run until the node is replaced in InvokeAI's editor\n`,
+    );
     expect(await fs.readFile(path.join(tmp, 'custom.ts'), 'utf8')).toContain("readonly 'VAE (use the FP16 model)'?: unknown;");
+    expect(r.out).toMatch(/\nwrote flux-image-to-image\.ts /);
   });
 
   it('takes at least one file, and known options only (exit 2 with the usage)', async () => {

@@ -36,7 +36,7 @@ it('type-checks every TypeScript block of docs/ and README.md', async () => {
 
   // What `npx invokeai-rx codegen ... --out workflows` writes, for the typed-workflow examples.
   const workflows = await Promise.all(
-    ['Text to Image - SDXL.json', 'FLUX Image to Image.json'].map(async (file) => {
+    ['Text to Image - SDXL.json', 'Wan 2.2 Image to Image.json'].map(async (file) => {
       const m = generateWorkflowModule(Workflow.fromJson(await fs.readFile(path.join(ROOT, 'spec/fixtures/default-workflows', file), 'utf8')), { source: file });
       return { path: path.join('workflows', m.fileName), code: m.code };
     }),

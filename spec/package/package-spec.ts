@@ -21,7 +21,10 @@ const ENTRIES = [
 /** The exports that are values, not functions. */
 const OBJECTS: ReadonlySet<string> = new Set(['Workflow', 'templates']);
 /** The dist names of the entry points. */
-const ENTRY_FILES = ['index', 'templates', 'node', 'testing'];
+const ENTRY_FILES = ['index', 'templates', 'node', 'testing', 'bullmq'];
+/** The entry of run workers on Redis, which needs the optional peer bullmq (and its Redis driver). */
+const BULLMQ_ENTRY = { spec: 'invokeai-rx/bullmq', names: ['createRunWorker', 'runJobProcessor', 'runJobEvents', 'runJobData'] } as const;
+const BULLMQ_PEERS = ['bullmq', 'ioredis'];
 
 interface Exec {
   readonly code: number;
@@ -134,15 +137,15 @@ it('installs rxjs as a peer and nothing of the simulator (socket.io, pngjs, @typ
     peerDependencies: Record<string, string>;
     peerDependenciesMeta: Record<string, { optional?: boolean }>;
   };
-  expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['pngjs', 'rxjs', 'socket.io']);
-  expect(manifest.peerDependenciesMeta).toEqual({ 'socket.io': { optional: true }, pngjs: { optional: true } });
-  for (const name of ['rxjs', ...TESTING_PEERS]) expect(manifest.dependencies).not.toHaveProperty(name);
+  expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['bullmq', 'pngjs', 'rxjs', 'socket.io']);
+  expect(manifest.peerDependenciesMeta).toEqual({ 'socket.io': { optional: true }, pngjs: { optional: true }, bullmq: { optional: true } });
+  for (const name of ['rxjs', ...TESTING_PEERS, ...BULLMQ_PEERS]) expect(manifest.dependencies).not.toHaveProperty(name);
   const installed = (p: string) => fs.access(path.join(app, 'node_modules', p)).then(() => true, () => false);
   if (installMode === 'npm install') {
     expect(await installed('rxjs')).toBe(true);
     expect(await installed('@types/node')).toBe(false);
   }
-  for (const name of TESTING_PEERS) expect(await installed(name)).toBe(false);
+  for (const name of [...TESTING_PEERS, ...BULLMQ_PEERS]) expect(await installed(name)).toBe(false);
 });
 
 it('without the simulator\'s peers, invokeai-rx/testing still imports, and starting a server says in one line what to install', async () => {
@@ -161,8 +164,8 @@ it('has types that resolve under node10, node16 (from CJS and from ESM) and bund
   const report = JSON.parse(r.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }> } };
   expect(report.analysis.problems).toEqual([]);
   const entrypoints = report.analysis.entrypoints;
-  expect(Object.keys(entrypoints)).toEqual(['.', './templates', './node', './testing', './package.json']);
-  for (const name of ['.', './templates', './node', './testing']) {
+  expect(Object.keys(entrypoints)).toEqual(['.', './templates', './node', './testing', './bullmq', './package.json']);
+  for (const name of ['.', './templates', './node', './testing', './bullmq']) {
     const resolutions = entrypoints[name].resolutions;
     expect(Object.keys(resolutions).sort()).toEqual(['bundler', 'node10', 'node16-cjs', 'node16-esm']);
     for (const kind of Object.keys(resolutions)) expect(resolutions[kind].resolution?.fileName).toMatch(/\.d\.[cm]ts$/);
@@ -234,6 +237,8 @@ it('compiles TypeScript against the bundled .d.ts of all three entry points', as
 }, 120_000);
 
 it('codegen with the installed bin: the module compiles against the bundled .d.ts, tsc refuses a typo, and it runs', async () => {
+  // It runs against the simulated server, as an app's tests would.
+  await installTestingPeers();
   const pkg = path.join(app, 'node_modules/invokeai-rx');
   await fs.copyFile(path.join(ROOT, 'spec/fixtures/default-workflows/Text to Image - SDXL.json'), path.join(app, 'Text to Image - SDXL.json'));
   const gen = await node([path.join(pkg, 'dist/cli.cjs'), 'codegen', 'Text to Image - SDXL.json', '--out', 'typed/workflows'], app);
@@ -368,4 +373,55 @@ describe('a browser bundle of an app (the package\'s browser condition and field
     expect(Number(cjs.stdout)).toBeGreaterThan(0);
     expect(mjs.stdout).toBe(cjs.stdout);
   });
+});
+
+describe('invokeai-rx/bullmq, once the app installs bullmq', () => {
+  beforeAll(async () => {
+    if (installMode === 'npm install') {
+      const r = await npm(['install', '--prefer-offline', ...BULLMQ_PEERS], app);
+      if (r.code !== 0) throw new Error(`npm install ${BULLMQ_PEERS.join(' ')} failed:\n${r.stderr}`);
+    }
+    // Unpacked: the project's packages, bullmq among them, are linked already.
+  }, 300_000);
+
+  it('imports as an ES module and requires as CommonJS', async () => {
+    const { spec, names } = BULLMQ_ENTRY;
+    const esm = await node(['--input-type=module', '-e', `import * as m from '${spec}'; console.log(JSON.stringify(${JSON.stringify(names)}.map((n) => typeof m[n])));`], app);
+    const cjs = await node(['-e', `const m = require('${spec}'); console.log(JSON.stringify(${JSON.stringify(names)}.map((n) => typeof m[n])));`], app);
+    for (const r of [esm, cjs]) {
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual(names.map(() => 'function'));
+    }
+  });
+
+  it('compiles TypeScript against its bundled .d.ts, with the core and bullmq types', async () => {
+    await fs.mkdir(path.join(app, 'workers'), { recursive: true });
+    await fs.writeFile(
+      path.join(app, 'workers/worker.ts'),
+      [
+        "import { QueueEvents } from 'bullmq';",
+        "import { createClient, type Workflow } from 'invokeai-rx';",
+        "import { createRunWorker, runJobData, runJobEvents, type RunJobResult } from 'invokeai-rx/bullmq';",
+        'export function start(wf: Workflow): () => Promise<void> {',
+        "  const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });",
+        "  const connection = { host: '127.0.0.1', port: 6379 };",
+        "  const worker = createRunWorker('images', { runner: client, worker: { connection, autorun: false } });",
+        "  const data = runJobData(wf, { options: { runs: 2 } });",
+        "  const events = new QueueEvents('images', { connection, autorun: false });",
+        "  runJobEvents(events).subscribe((e) => { if (e.type === 'completed') { const r: RunJobResult = e.result; console.log(r.items.length, data.options?.runs); } });",
+        '  return async () => { await worker.close(); await events.close(); client.close(); };',
+        '}',
+      ].join('\n'),
+    );
+    await fs.writeFile(
+      path.join(app, 'tsconfig.workers.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, target: 'ES2020', module: 'node16', moduleResolution: 'node16', lib: ['ES2020', 'DOM'], types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], skipLibCheck: true },
+        include: ['workers'],
+      }),
+    );
+    const r = await node([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.workers.json'], app);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  }, 120_000);
 });

@@ -2,7 +2,7 @@ import { BatchError, buildBatch, countBatchItems } from '../../lib/workflow/batc
 import { InputError } from '../../lib/workflow/errors';
 import { GeneratorError } from '../../lib/workflow/generators';
 import { buildGraph } from '../../lib/workflow/graph';
-import type { Workflow } from '../../lib/workflow/types';
+import type { Workflow } from '../../lib/workflow/workflow';
 import { edge, invocation, makeWorkflowJson } from './builders';
 import { catchError, readFixture } from './helpers';
 import { defaultWorkflow, workflowFromObject } from './workflow-fixtures';
