@@ -98,10 +98,12 @@ export type {
 export { createClient } from './client/client';
 export type { ClientOptions, InvokeAIClient } from './client/client';
 export type { ConnectionState, SocketDiagnostic, WebSocketConstructor, WebSocketLike } from './client/socket';
-export type { FetchLike, Logger } from './client/http';
+export type { FetchLike, Logger, TransportLimits } from './client/http';
+export { DEFAULT_LIMITS } from './client/http';
+export { redactText, redactUrl } from './client/redact';
 export type { RetryPolicy, BackoffPolicy } from './client/backoff';
-export { HttpError, AuthError, NetworkError, RequestTimeoutError, RequestAbortedError, DecodeError } from './client/errors';
-export type { RequestIssue } from './client/errors';
+export { HttpError, AuthError, NetworkError, RequestTimeoutError, RequestAbortedError, DecodeError, ResponseTooLargeError, UnsafePathError } from './client/errors';
+export type { RequestIssue, ResponseLimitKind } from './client/errors';
 
 // --- Server events ---------------------------------------------------------------------------
 export { decodeServerEvent, isKnownServerEventName } from './protocol/events';
@@ -126,7 +128,7 @@ export type {
   StarResult,
 } from './client/images';
 export type { ImageNames, ImageNamesOptions } from './client/images';
-export type { MediaFilters, MediaListOptions, MediaPage, MediaWorkflow, MediaResource, MediaUploadOptions } from './client/media';
+export type { MediaFilters, MediaListOptions, MediaPage, MediaWorkflow, MediaResource, MediaUploadOptions, MediaStreamOptions } from './client/media';
 export { sniffVideoType } from './client/videos';
 export type {
   VideosResource,

@@ -18,3 +18,31 @@ export const deepFreeze = <T>(u: T): T => {
   }
   return u;
 };
+
+/**
+ * The most levels of arrays and objects the library accepts in JSON from a file or a server. Real
+ * workflows and answers stay far below it; much deeper data breaks code that walks it recursively
+ * (JSON.stringify, deep copies) with a stack overflow.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** True when `value` nests arrays and objects more than `maxDepth` levels deep (checked without recursion). */
+export const exceedsDepth = (value: unknown, maxDepth: number): boolean => {
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: unknown[] = [value];
+  const depths: number[] = [1];
+  const visit = (child: unknown, depth: number): void => {
+    if (typeof child === 'object' && child !== null) {
+      stack.push(child);
+      depths.push(depth);
+    }
+  };
+  while (stack.length > 0) {
+    const current = stack.pop() as Record<string, unknown> | unknown[];
+    const depth = depths.pop() as number;
+    if (depth > maxDepth) return true;
+    if (Array.isArray(current)) for (let i = 0; i < current.length; i++) visit(current[i], depth + 1);
+    else for (const key in current) visit(current[key], depth + 1);
+  }
+  return false;
+};
