@@ -1,3 +1,3 @@
-// invokeai-rx/node: file helpers for Node (load a workflow file, upload an image file, save a run's images and videos).
-export { loadWorkflowFile, uploadImageFile, saveOutputs, FileError, SaveOutputsError, VideosResourceMissingError } from './files';
-export type { FileErrorReason, OutputImageInfo, SaveOutputsOptions } from './files';
+// invokeai-rx/node: file helpers for Node (load a workflow file, upload an image file, save a run's images and videos, download one to a file).
+export { loadWorkflowFile, uploadImageFile, saveOutputs, downloadTo, FileError, SaveOutputsError, VideosResourceMissingError, MAX_WORKFLOW_FILE_BYTES } from './files';
+export type { FileErrorReason, OutputImageInfo, SaveOutputsOptions, MediaDownloader } from './files';
