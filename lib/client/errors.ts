@@ -3,7 +3,7 @@
 // one redaction rule (redact.ts), so none of them holds a credential or token.
 import { PathIssue, formatPathIssues } from '../protocol/issues';
 import { isRecord } from '../workflow/record';
-import { redactError, redactText, redactUrl, redactValue } from './redact';
+import { isError, redactError, redactText, redactUrl, redactValue } from './redact';
 
 export { redactUrl } from './redact';
 
@@ -99,8 +99,8 @@ export class NetworkError extends Error {
     url: string,
     cause: unknown,
   ) {
-    const safeCause = cause instanceof Error ? redactError(cause) : typeof cause === 'string' ? redactText(cause) : redactValue(cause);
-    const reason = safeCause instanceof Error ? safeCause.message : String(safeCause);
+    const safeCause = isError(cause) ? redactError(cause) : typeof cause === 'string' ? redactText(cause) : redactValue(cause);
+    const reason = isError(safeCause) ? safeCause.message : String(safeCause);
     super(
       redactText(`${method} ${redactUrl(url)} got no answer (${reason}).\nCheck that InvokeAI is running and that baseUrl is right, including any path prefix.`),
     );

@@ -20,7 +20,7 @@ import {
   ResponseTooLargeError,
   UnsafePathError,
 } from './errors';
-import { redactError, redactUrl, redactingLogger } from './redact';
+import { isError, redactError, redactUrl, redactingLogger } from './redact';
 
 /** HTTP methods the InvokeAI API uses. */
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -473,7 +473,7 @@ export const createHttpClient = (options: HttpClientOptions): HttpClient => {
           // Whatever is left of the answer (past a byte limit, after a failed decode) is not read: drop the connection.
           controller.abort();
           // A body read that the abort broke is still a network failure.
-          fail(error instanceof Error && error.name === 'AbortError' ? new NetworkError(request.method, target, error) : error);
+          fail(isError(error) && error.name === 'AbortError' ? new NetworkError(request.method, target, error) : error);
         },
       );
 

@@ -20,6 +20,9 @@ const JSON_SECRET = new RegExp(`("[^"\\\\]*(?:${SECRET_WORDS})[^"\\\\]*"\\s*:\\s
 const AUTH_SCHEME = /\b(Bearer|Basic)(\s+)[A-Za-z0-9\-._~+/]+=*/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
 
+/** True for an Error of any realm (an `instanceof Error` check misses errors made by Node's internals under a test runner's or a page's other realm). */
+export const isError = (value: unknown): value is Error => value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
+
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -84,7 +87,7 @@ const MAX_CAUSE_DEPTH = 4;
  * A cause that is no `Error` is replaced by its redacted text. Answers the same error.
  */
 export const redactError = <E>(error: E, secrets: ReadonlyArray<string> = [], depth = 0): E => {
-  if (!(error instanceof Error)) return error;
+  if (!isError(error)) return error;
   const fields = error as unknown as Record<string, unknown>;
   for (const key of Object.getOwnPropertyNames(error)) {
     const value = fields[key];
@@ -94,7 +97,7 @@ export const redactError = <E>(error: E, secrets: ReadonlyArray<string> = [], de
         fields[key] =
           depth >= MAX_CAUSE_DEPTH
             ? undefined
-            : value instanceof Error
+            : isError(value)
               ? redactError(value, secrets, depth + 1)
               : typeof value === 'object' && value !== null
                 ? redactValue(value, secrets)
@@ -128,7 +131,7 @@ export const redactingLogger = (logger: Logger | undefined, secrets: () => Reado
 const redactContext = (context: Readonly<Record<string, unknown>>, secrets: ReadonlyArray<string>): Readonly<Record<string, unknown>> => {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(context)) {
-    out[key] = value instanceof Error ? redactError(value, secrets) : redactValue(value, secrets);
+    out[key] = isError(value) ? redactError(value, secrets) : redactValue(value, secrets);
   }
   return out;
 };
