@@ -146,9 +146,11 @@ export class DecodeError extends Error {
     readonly endpoint: string,
     readonly issues: ReadonlyArray<PathIssue>,
   ) {
+    // The first problem is on the first line too: that line is what logs and wrapping errors show.
+    const first = issues.length === 0 ? '' : ` (${issues[0].path}: ${issues[0].message.split('\n')[0]}${issues.length > 1 ? `, and ${issues.length - 1} more` : ''})`;
     super(
       redactText(
-        `The answer of ${endpoint} does not have the expected shape:\n${formatPathIssues(issues)}\nThe server may be a different InvokeAI version than this library supports; report it with the server version.`,
+        `The answer of ${endpoint} does not have the expected shape${first}:\n${formatPathIssues(issues)}\nThe server may be a different InvokeAI version than this library supports; report it with the server version.`,
       ),
     );
   }

@@ -2,10 +2,13 @@
 // WebSocket endpoint at InvokeAI's socket path that speaks Engine.IO / Socket.IO frame by frame, so
 // a test can send what no well-behaved server would: frames of any size (streamed, never built in
 // memory), handshakes with absurd timings, redirects to another port, endless and gzip-bomb bodies.
+// It can also stand in front of a real server (the simulator) and pass everything on, changing
+// only the answers a test picks (`forward` with a transform, `proxySocketsTo`).
 // The WebSocket side is written out here (RFC 6455 framing) rather than taken from `ws`, because
 // `ws` refuses to send what these tests need to send.
 import { createHash } from 'crypto';
 import * as http from 'http';
+import * as net from 'net';
 import type { AddressInfo, Socket } from 'net';
 import { Readable } from 'stream';
 import * as zlib from 'zlib';
@@ -15,6 +18,7 @@ export interface RecordedRequest {
   readonly method: string;
   readonly url: string;
   readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
 }
 
 /** Answers one HTTP request; the request body has been read. */
@@ -51,6 +55,8 @@ export interface HostileServer {
   onHttp(script: HttpScript): void;
   /** What happens in each new WebSocket session (default: nothing). */
   onSocket(script: (socket: HostileSocket) => void | Promise<void>): void;
+  /** Passes every WebSocket upgrade on to the server at `baseUrl`, untouched (instead of `onSocket`). */
+  proxySocketsTo(baseUrl: string): void;
   close(): Promise<void>;
 }
 
@@ -178,16 +184,31 @@ export const startHostileServer = async (): Promise<HostileServer> => {
   const sockets: HostileSocket[] = [];
   let httpScript: HttpScript = (_req, res) => json(res, 404, { detail: 'Not Found' });
   let socketScript: (socket: HostileSocket) => void | Promise<void> = () => undefined;
+  let socketTarget: URL | undefined;
   const server = http.createServer((req, res) => {
-    req.on('data', () => undefined);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers };
+      const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
       requests.push(recorded);
       res.on('error', () => undefined);
       Promise.resolve(httpScript(recorded, res)).catch(() => res.destroy());
     });
   });
-  server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => {
+  server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+    if (socketTarget !== undefined) {
+      const upstream = net.connect(Number(socketTarget.port), socketTarget.hostname, () => {
+        const lines = [`${req.method} ${req.url} HTTP/1.1`, ...Object.entries(req.headers).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`)];
+        upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+        upstream.write(head);
+        upstream.pipe(socket);
+        socket.pipe(upstream);
+      });
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+      socket.on('close', () => upstream.destroy());
+      return;
+    }
     const key = req.headers['sec-websocket-key'];
     if (typeof key !== 'string' || !(req.url ?? '').includes('/ws/socket.io/')) {
       socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
@@ -216,6 +237,9 @@ export const startHostileServer = async (): Promise<HostileServer> => {
     },
     onSocket: (script) => {
       socketScript = script;
+    },
+    proxySocketsTo: (baseUrl) => {
+      socketTarget = new URL(baseUrl);
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -287,3 +311,47 @@ export const hugeImage = (res: http.ServerResponse, size: number, withLength = t
   res.write(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
   return streamTo(res, repeated(Buffer.alloc(1024 * 1024, 7), size - 8));
 };
+
+/**
+ * Sends the request on to the server at `baseUrl` and answers with its answer; `transform` may
+ * rewrite a JSON answer: it gets the body parsed and answers the JSON text to send instead.
+ */
+export const forward = (
+  baseUrl: string,
+  req: RecordedRequest,
+  res: http.ServerResponse,
+  transform?: (body: unknown) => string,
+): Promise<void> =>
+  new Promise((resolve) => {
+    const target = new URL(req.url, baseUrl);
+    const headers = { ...req.headers, host: target.host };
+    // A transformed answer is read as plain JSON.
+    if (transform !== undefined) delete headers['accept-encoding'];
+    const upstream = http.request(target, { method: req.method, headers }, (answer) => {
+      const chunks: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      answer.on('end', () => {
+        let body = Buffer.concat(chunks);
+        const outHeaders = { ...answer.headers };
+        if (transform !== undefined && String(answer.headers['content-type']).includes('json') && body.length > 0) {
+          body = Buffer.from(transform(JSON.parse(body.toString('utf8')) as unknown));
+          delete outHeaders['content-encoding'];
+          outHeaders['content-length'] = String(body.length);
+        }
+        res.writeHead(answer.statusCode ?? 502, outHeaders);
+        res.end(body);
+        resolve();
+      });
+    });
+    upstream.on('error', () => {
+      res.destroy();
+      resolve();
+    });
+    upstream.end(req.body);
+  });
+
+/** The JSON text of arrays nested `depth` levels deep around a 0 (JSON.stringify could not write it: its recursion overflows the stack). */
+export const nestedJson = (depth: number): string => `${'['.repeat(depth)}0${']'.repeat(depth)}`;
+
+/** The JSON text of `value` (an object) with one more field, `field`, holding the JSON text `json`. */
+export const withField = (value: unknown, field: string, json: string): string => JSON.stringify(value).replace(/}$/, `,${JSON.stringify(field)}:${json}}`);
