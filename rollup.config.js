@@ -28,7 +28,8 @@ const corePackageImports = (ownDir) => ({
     const top = path.relative(lib, resolved).split(path.sep)[0];
     if (top === 'node') return { id: 'invokeai-rx/node', external: true };
     if (top === 'testing') return { id: 'invokeai-rx/testing', external: true };
-    if (top === 'cli') return null;
+    // The CLI and the module generator (used by the node entry only) are bundled where they are used.
+    if (top === 'cli' || top === 'codegen') return null;
     return { id: 'invokeai-rx', external: true };
   },
 });

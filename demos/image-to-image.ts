@@ -4,7 +4,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { pipe } from 'fp-ts/function';
 import { PNG } from 'pngjs';
-import { setInput } from '../lib/index';
+import { setInput, updateNodes } from '../lib/index';
 import { loadWorkflowFile, saveOutputs, uploadImageFile } from '../lib/node';
 import { demoWorkflow, outDir, startDemoServer } from './lib/setup';
 
@@ -40,8 +40,13 @@ const main = async (): Promise<void> => {
     console.log(`uploaded ${source} as ${uploaded.image_name} (${uploaded.width}×${uploaded.height})`);
 
     const loaded = await loadWorkflowFile(demoWorkflow('FLUX Image to Image.json'));
+    // InvokeAI 6.14 ships this workflow with a FLUX Denoise node of version 3, and its node is now
+    // version 4: the GUI will not run it until the node is replaced. updateNodes replaces it, keeping
+    // its connections and the values version 4 still takes, and says what it changed.
+    const update = updateNodes(loaded);
+    for (const u of update.updated) console.log(`node ${u.label}: ${u.nodeType} ${u.from} → ${u.to} (${u.how}; inputs removed: ${u.removedInputs.join(', ') || 'none'})`);
     // Models: what the workflow names, matched on this server; empty ones by the main model's base.
-    const sync = await client.syncModels(loaded, { byBase: true });
+    const sync = await client.syncModels(update.workflow, { byBase: true });
     for (const c of sync.changes) console.log(`model ${c.label}: ${c.to.name} (${c.to.base} ${c.to.type}, matched by ${c.by})`);
     for (const u of sync.unresolved) console.log(`model ${u.label}: not set, ${u.reason}`);
     const wf = pipe(

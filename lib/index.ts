@@ -6,9 +6,11 @@ export { listInputs, getInput, setInput, setInputs, trySetInput } from './workfl
 export { exposeInput, tryExposeInput, hideInput } from './workflow/expose';
 export type { NodeFieldRef, ExposeOptions } from './workflow/expose';
 export { validateWorkflow } from './workflow/validate';
+export { updateNodes } from './workflow/update-nodes';
+export type { NodeUpdate, NodeVersionChange, NodeNotUpdated } from './workflow/update-nodes';
 export { SUPPORTED_VERSIONS, CURRENT_VERSION } from './workflow/migrate';
 export { WorkflowDecodeError, InputError } from './workflow/errors';
-export type { InputIssue, DecodeIssue as WorkflowDecodeIssue } from './workflow/errors';
+export type { InputIssue, DecodeIssue as WorkflowDecodeIssue, LoadWarning, LoadWarningCode } from './workflow/errors';
 export type {
   WorkflowJson,
   WorkflowInput,
@@ -34,6 +36,13 @@ export type {
   FieldIdentifier,
   FieldInputInstance,
 } from './workflow/types';
+
+// --- Typed workflows: the handle that modules made by `invokeai-rx codegen` export ------------
+export { typedWorkflow } from './typed/handle';
+export type { TypedWorkflow, RequiredInputsUnset, TypedRunOptions, TypedRunResult, WithOutputs, StreamRunner, PromiseRunner, ModelInputKey } from './typed/handle';
+export { TypedWorkflowError } from './typed/errors';
+export type { WorkflowSpec, WorkflowTable, InputRow, OutputRow, InputKey, InputValue, InputLabel, InputValues, RequiredInputs, SweepValues, TypedSweep } from './typed/spec';
+export type { ImageInput, VideoInput, BoardInput, ColorInput, ObjectInput, ModelConstraint, ModelInput, OutputBase, ImagesOutput, VideosOutput, ValuesOutput } from './typed/values';
 
 // --- Node templates --------------------------------------------------------------------------
 export { templatesFromOpenApi, defaultTemplates, TemplatesError } from './workflow/templates';
@@ -82,6 +91,7 @@ export type { RunOptions, RunManyOptions, RunManyEvent, RunRequest } from './run
 export type { PollPolicy } from './run/poll';
 
 // --- Server data shapes ----------------------------------------------------------------------
+export { ItemId, BatchId, NodeId, PreparedId } from './protocol/ids';
 export { isTerminalStatus, TERMINAL_STATUSES } from './protocol/dto';
 export type {
   QueueItem,
@@ -96,18 +106,21 @@ export type {
 
 // --- The client and its transport ------------------------------------------------------------
 export { createClient } from './client/client';
-export type { ClientOptions, InvokeAIClient } from './client/client';
-export type { ConnectionState, SocketDiagnostic, WebSocketConstructor, WebSocketLike } from './client/socket';
-export type { FetchLike, Logger, TransportLimits } from './client/http';
-export { DEFAULT_LIMITS } from './client/http';
-export { redactText, redactUrl } from './client/redact';
-export type { RetryPolicy, BackoffPolicy } from './client/backoff';
-export { HttpError, AuthError, NetworkError, RequestTimeoutError, RequestAbortedError, DecodeError, ResponseTooLargeError, UnsafePathError } from './client/errors';
-export type { RequestIssue, ResponseLimitKind } from './client/errors';
+export type { InvokeAIClient } from './client/client';
+export type { ClientOptions } from './transport/context';
+export type { ConnectionState, SocketDiagnostic, WebSocketConstructor, WebSocketLike } from './transport/socket';
+export type { FetchLike, Logger, TransportLimits } from './transport/http';
+export { DEFAULT_LIMITS } from './transport/http';
+export { redactText, redactUrl } from './transport/redact';
+export type { RetryPolicy, BackoffPolicy } from './internal/backoff';
+export { HttpError, AuthError, NetworkError, RequestTimeoutError, RequestAbortedError, DecodeError, ResponseTooLargeError, UnsafePathError } from './transport/errors';
+export type { RequestIssue, ResponseLimitKind } from './transport/errors';
 
 // --- Server events ---------------------------------------------------------------------------
-export { decodeServerEvent, isKnownServerEventName } from './protocol/events';
-export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent } from './protocol/events';
+export { isKnownServerEventName } from './protocol/events';
+export { decodeServerEvent } from './protocol/events-decode';
+export type { EventDecodeIssue } from './protocol/events-decode';
+export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent, PreparedInvocation } from './protocol/events';
 
 // --- Server resources ------------------------------------------------------------------------
 export type { ClientResources } from './client/resources';
@@ -166,7 +179,9 @@ export type { QueueAndProcessorStatus } from './protocol/dto';
 
 // --- Several servers as one ------------------------------------------------------------------
 export { createPool } from './pool/pool';
-export type { InvokeAIPool, PoolOptions, PoolServer, PoolServerOptions, PoolStatus, PoolServerStatus, ServerHealth } from './pool/pool';
+export type { InvokeAIPool } from './pool/pool';
+export type { PoolOptions, PoolServer, PoolServerOptions } from './pool/options';
+export type { PoolStatus, PoolServerStatus, ServerHealth } from './pool/status';
 export { SERVER_LOST } from './pool/events';
 export type { PoolRunEvent, PoolEventOrigin, PoolServerRef, RetryRef, PoolRunResult, PoolRunItemResult, PoolRunManyEvent } from './pool/events';
 export { NoEligibleServerError, PoolClosedError } from './pool/errors';

@@ -1,5 +1,6 @@
 // The `invokeai-rx` command line: one module per command, built on the library's public API only.
-import { redactText } from '../client/redact';
+import { redactText } from '../index';
+import { codegenCommand, codegenUsage } from './codegen';
 import { printable } from './format';
 import { inputsCommand, inputsUsage } from './inputs';
 import { CliIo, UsageError, processIo } from './io';
@@ -16,6 +17,7 @@ Commands:
   models [<url>]                    list the server's installed models
   queue [<url>]                     show the server's queue
   sim [--port P] [--step-ms N]      run the simulated InvokeAI server (sim --help)
+  codegen <workflow.json...>        write a typed TypeScript module per workflow (codegen --help)
 
 The server URL defaults to $INVOKEAI_URL, the token to $INVOKEAI_TOKEN.
 `;
@@ -33,6 +35,7 @@ const commands: Readonly<Record<string, Command>> = {
   models: { run: modelsCommand, usage: modelsUsage },
   queue: { run: queueCommand, usage: queueUsage },
   sim: { run: simCommand, usage: simUsage },
+  codegen: { run: codegenCommand, usage: codegenUsage },
 };
 
 /**

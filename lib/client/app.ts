@@ -1,6 +1,6 @@
 // `client.app`: the server's version, a health check built on it, and the auth mode (API.md §4.5, §7).
 import * as t from 'io-ts';
-import type { ClientContext } from './client';
+import type { ClientContext } from '../transport/context';
 
 /** `GET /api/v1/app/version`. */
 export const AppVersion = t.type({ version: t.string }, 'AppVersion');

@@ -2,8 +2,8 @@
 // `'none'`: it has no record, but its image names can be listed and images moved out of boards.
 import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';
-import type { ClientContext } from './client';
-import { apiPath } from './http';
+import type { ClientContext } from '../transport/context';
+import { apiPath } from '../transport/http';
 import { DiagnosticSink, OpenString, UnknownArray, decodeItems, notFoundAs, nullOn404, toNames } from './resource';
 import type { ImageCategory } from './images';
 

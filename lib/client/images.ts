@@ -1,7 +1,7 @@
 // `client.images`: upload, read, download, star, delete and list gallery images (API.md §4.2).
 import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';
-import type { ClientContext } from './client';
+import type { ClientContext } from '../transport/context';
 import { MEDIA_RECORD_PROPS, MediaFilters, MediaListOptions, MediaPage, MediaResource, MediaUploadOptions, MediaWorkflow, mediaCalls, startsWith } from './media';
 import { DiagnosticSink, OpenString, UnknownArray, decodeItems, notFoundAs, toNames } from './resource';
 

@@ -5,8 +5,8 @@ import * as t from 'io-ts';
 import { Workflow } from '../workflow/workflow';
 import type { LoadOptions } from '../workflow/types';
 import { JsonObject, nullable } from '../protocol/dto';
-import { DecodeError } from './errors';
-import { HttpClient, MultipartPart, QueryValue, apiPath, bytesCodec } from './http';
+import { DecodeError } from '../transport/errors';
+import { HttpClient, MultipartPart, QueryValue, apiPath, bytesCodec } from '../transport/http';
 import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
 
 /** The two kinds of gallery media; the word is the one of their routes and fields. */

@@ -2,8 +2,8 @@
 // a newer server's new values never fail a decode, and one odd record never hides the others.
 import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';
-import type { ClientContext } from './client';
-import { apiPath } from './http';
+import type { ClientContext } from '../transport/context';
+import { apiPath } from '../transport/http';
 import { DiagnosticSink, OpenString, UnknownArray, decodeItems, nullOn404 } from './resource';
 
 /** Model bases of InvokeAI 6.14; any other string a server sends is kept as it is. */

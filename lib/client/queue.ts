@@ -15,30 +15,30 @@ import {
   nullable,
   statusCounts,
 } from '../protocol/dto';
-import type { ClientContext } from './client';
-import { RequestOptions, apiPath } from './http';
+import { BatchId, ItemId } from '../protocol/ids';
+import { DEFAULT_POLL_INTERVAL_MS, type ClientContext } from '../transport/context';
+import { RequestOptions, apiPath } from '../transport/http';
 import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
-import { DEFAULT_POLL_POLICY } from '../run/poll';
 
 const Canceled = t.type({ canceled: t.number }, 'CancelResult');
 const Deleted = t.type({ deleted: t.number }, 'DeleteResult');
 
 /** `PUT .../retry_items_by_id`: the ids of the new items made from the retried ones. */
-export const RetryItemsResult = t.type({ queue_id: t.string, retried_item_ids: t.array(t.number) }, 'RetryItemsResult');
+export const RetryItemsResult = t.type({ queue_id: t.string, retried_item_ids: t.array(ItemId) }, 'RetryItemsResult');
 /** The ids of the new items made from the retried ones. */
 export type RetryItemsResult = t.TypeOf<typeof RetryItemsResult>;
 
 /** `GET .../item_ids`: the ids of every item of the queue, and how many there are. */
-export const QueueItemIds = t.type({ item_ids: t.array(t.number), total_count: t.number }, 'ItemIdsResult');
+export const QueueItemIds = t.type({ item_ids: t.array(ItemId), total_count: t.number }, 'ItemIdsResult');
 /** The ids of every item of the queue, and how many there are. */
 export type QueueItemIds = t.TypeOf<typeof QueueItemIds>;
 
 /** A queue item without its session and workflow (`SessionQueueItemSummary`): cheap to read for many items. */
 export const QueueItemSummary = t.intersection(
   [
-    t.type({ item_id: t.number, status: QueueItemStatus, created_at: t.string }),
+    t.type({ item_id: ItemId, status: QueueItemStatus, created_at: t.string }),
     t.partial({
-      batch_id: t.string,
+      batch_id: BatchId,
       started_at: nullable(t.string),
       completed_at: nullable(t.string),
       origin: nullable(t.string),
@@ -48,7 +48,7 @@ export const QueueItemSummary = t.intersection(
       user_display_name: nullable(t.string),
       user_email: nullable(t.string),
       field_values: nullable(t.array(NodeFieldValue)),
-      parent_item_id: nullable(t.number),
+      parent_item_id: nullable(ItemId),
     }),
   ],
   'SessionQueueItemSummary',
@@ -175,7 +175,7 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
       }),
     );
 
-  const pollIntervalMs = context.options.pollIntervalMs ?? DEFAULT_POLL_POLICY.pollIntervalMs;
+  const pollIntervalMs = context.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   // One read per interval, the next interval counted from the end of the read, so a server slower
   // than the interval still gets to answer.
   const poll$: Observable<SessionQueueStatus> = timer(pollIntervalMs, context.scheduler).pipe(

@@ -4,8 +4,8 @@ import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
 import { Observable, Subject } from 'rxjs';
 import { PathIssue, toPathIssues } from '../protocol/issues';
-import { HttpError } from './errors';
-import { Logger } from './http';
+import { HttpError } from '../transport/errors';
+import { Logger } from '../transport/http';
 
 /** The kinds of server records the resource modules address by id or name. */
 export type ResourceKind = 'image' | 'video' | 'board' | 'model' | 'queue item' | 'workflow';

@@ -4,7 +4,7 @@ import { Observable } from 'rxjs';
 import { templatesFromOpenApi } from '../workflow/templates';
 import type { NodeTemplates, Workflow } from '../workflow/types';
 import { ModelSync, SyncModelsOptions, syncModels } from '../workflow/sync-models';
-import type { ClientContext } from './client';
+import type { ClientContext } from '../transport/context';
 import { AppResource, appResource } from './app';
 import { BoardsResource, boardsResource } from './boards';
 import { ImagesResource, imagesResource } from './images';

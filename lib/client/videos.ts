@@ -2,7 +2,7 @@
 // `/api/v1/videos/*` routes; Wan 2.2 workflows make them). Mirrors `client.images`.
 import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';
-import type { ClientContext } from './client';
+import type { ClientContext } from '../transport/context';
 import type { ImageCategory } from './images';
 import { MEDIA_RECORD_PROPS, MediaFilters, MediaListOptions, MediaPage, MediaResource, MediaUploadOptions, MediaWorkflow, mediaCalls, sendInBatches, startsWith, uniqueNames } from './media';
 import { DiagnosticSink, notFoundAs, toNames } from './resource';

@@ -4,8 +4,8 @@ import * as t from 'io-ts';
 import { JsonObject, nullable } from '../protocol/dto';
 import { Workflow } from '../workflow/workflow';
 import type { LoadOptions } from '../workflow/types';
-import type { ClientContext } from './client';
-import { apiPath } from './http';
+import type { ClientContext } from '../transport/context';
+import { apiPath } from '../transport/http';
 import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
 
 const recordFields = {

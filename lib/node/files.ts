@@ -12,7 +12,7 @@ import type { LoadOptions } from '../workflow/types';
 import type { ImageDTO, ImagesResource, UploadOptions } from '../client/images';
 import { sniffImageType } from '../client/images';
 import type { MediaStreamOptions } from '../client/media';
-import { redactText } from '../client/redact';
+import { redactText } from '../transport/redact';
 import type { RunResult } from '../run/events';
 
 /** Why a file could not be used. */

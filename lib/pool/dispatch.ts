@@ -1,8 +1,6 @@
 // The pool's dispatch decisions, as pure functions of a snapshot of the servers: which server takes
-// the next run (least loaded, round-robin or the user's function), how a sweep's items are shared
-// out in proportion to free capacity, and how a sweep is expanded into its items in the server's
-// order so that any subset of them can be sent again as a zipped sweep.
-import type { Sweep } from '../workflow/batch';
+// the next run (least loaded, round-robin or the user's function), and how a sweep's items are
+// shared out in proportion to free capacity.
 import type { Workflow } from '../workflow/types';
 import type { RunOptions } from '../run/run';
 
@@ -109,58 +107,4 @@ export const freeCapacity = (server: ServerLoad): number => {
   const freeSlots = Math.max(0, server.maxInFlight - server.inFlight);
   if (freeSlots === 0) return 0;
   return (server.weight * freeSlots) / (1 + Math.max(server.queued ?? 0, server.inFlightItems));
-};
-
-/** The values of one item of a sweep, by input ref. */
-export type SweepItem = Readonly<Record<string, unknown>>;
-
-/**
- * The items a sweep and `runs` make, in the order the server makes queue items of them: `runs`
- * outermost, then the product of the sweep's lists, the first ref outermost (`zip`: one list).
- * Without a sweep: `runs` empty items.
- */
-export const expandSweep = (sweep: Sweep | undefined, runs = 1): SweepItem[] => {
-  const entries = Object.entries(sweep?.values ?? {});
-  let combos: SweepItem[] = [{}];
-  if (entries.length > 0) {
-    if (sweep?.mode === 'zip') {
-      const length = Math.min(...entries.map(([, values]) => values.length));
-      combos = Array.from({ length }, (_, i) => Object.fromEntries(entries.map(([ref, values]) => [ref, values[i]])));
-    } else {
-      for (const [ref, values] of entries) combos = combos.flatMap((combo) => values.map((value) => ({ ...combo, [ref]: value })));
-    }
-  }
-  const items: SweepItem[] = [];
-  for (let r = 0; r < runs; r++) items.push(...combos);
-  return items;
-};
-
-/** Some items of an expanded sweep, as the run options that enqueue exactly them, in this order. */
-export const itemsAsRun = (items: ReadonlyArray<SweepItem>): { readonly sweep?: Sweep; readonly runs: number } => {
-  const refs = Object.keys(items[0] ?? {});
-  if (refs.length === 0) return { runs: items.length };
-  return { runs: 1, sweep: { mode: 'zip', values: Object.fromEntries(refs.map((ref) => [ref, items.map((item) => item[ref])])) } };
-};
-
-/** How much a new item's duration moves a server's learned time per item (exponential moving average). */
-const SPEED_SMOOTHING = 0.3;
-
-/** A server's time per item after one more item took `sampleMs` (the first sample is taken as is). */
-export const nextMsPerItem = (previous: number | undefined, sampleMs: number): number =>
-  previous === undefined ? sampleMs : SPEED_SMOOTHING * sampleMs + (1 - SPEED_SMOOTHING) * previous;
-
-/**
- * Relative speeds from learned times per item: the median server counts 1, one twice as fast 2
- * (bounded to 1/20..20, so one odd item cannot starve a server). A server not measured yet, or a
- * pool with fewer than two measured servers, counts 1.
- *
- * @example
- * learnedWeights([100, 400, undefined]); // [2.5, 0.625, 1]
- */
-export const learnedWeights = (msPerItem: ReadonlyArray<number | undefined>): number[] => {
-  const known = msPerItem.filter((ms): ms is number => ms !== undefined && Number.isFinite(ms) && ms > 0).sort((a, b) => a - b);
-  if (known.length < 2) return msPerItem.map(() => 1);
-  const mid = Math.floor(known.length / 2);
-  const median = known.length % 2 === 1 ? known[mid] : (known[mid - 1] + known[mid]) / 2;
-  return msPerItem.map((ms) => (ms === undefined || !Number.isFinite(ms) || ms <= 0 ? 1 : Math.min(20, Math.max(1 / 20, median / ms))));
 };

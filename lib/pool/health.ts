@@ -1,7 +1,7 @@
 // Probing a server that left the pool's rotation: one REST read after each backoff delay until one
 // answers. Timers run on the given scheduler, so the backoff is tested in virtual time.
 import { Observable, SchedulerLike, Subscription } from 'rxjs';
-import { BackoffPolicy, backoffDelay } from '../client/backoff';
+import { BackoffPolicy, backoffDelay } from '../internal/backoff';
 
 /** The default probe backoff: 500 ms doubling to at most 15 s, with half jitter. */
 export const DEFAULT_PROBE_POLICY: BackoffPolicy = { initialDelayMs: 500, maxDelayMs: 15000, factor: 2, jitter: 0.5 };

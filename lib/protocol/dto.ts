@@ -2,6 +2,7 @@
 // Every codec tolerates unknown fields: a newer server adds fields, never breaks the client.
 // REST serializes queue items with `exclude_none`, so fields that may be null are also optional here.
 import * as t from 'io-ts';
+import { BatchId, ItemId, NodeId, PreparedId } from './ids';
 
 /** A codec for `A | null`. */
 export const nullable = <C extends t.Mixed>(codec: C) => t.union([codec, t.null]);
@@ -67,12 +68,12 @@ export const SessionState = t.intersection(
     t.partial({
       graph: Graph,
       execution_graph: Graph,
-      executed: t.array(t.string),
-      executed_history: t.array(t.string),
+      executed: t.array(PreparedId),
+      executed_history: t.array(PreparedId),
       results: t.record(t.string, InvocationOutput),
       errors: t.record(t.string, t.string),
-      prepared_source_mapping: t.record(t.string, t.string),
-      source_prepared_mapping: t.record(t.string, t.array(t.string)),
+      prepared_source_mapping: t.record(t.string, NodeId),
+      source_prepared_mapping: t.record(t.string, t.array(PreparedId)),
       prepared_iteration_paths: t.record(t.string, t.array(t.number)),
     }),
   ],
@@ -92,7 +93,7 @@ export const QueueItem = t.intersection(
     t.type({
       item_id: t.number,
       status: QueueItemStatus,
-      batch_id: t.string,
+      batch_id: BatchId,
       session_id: t.string,
       queue_id: t.string,
       created_at: t.string,
@@ -113,12 +114,12 @@ export const QueueItem = t.intersection(
       user_display_name: nullable(t.string),
       user_email: nullable(t.string),
       field_values: nullable(t.array(NodeFieldValue)),
-      retried_from_item_id: nullable(t.number),
+      retried_from_item_id: nullable(ItemId),
       device: nullable(t.string),
       workflow_call_id: nullable(t.string),
-      parent_item_id: nullable(t.number),
+      parent_item_id: nullable(ItemId),
       parent_session_id: nullable(t.string),
-      root_item_id: nullable(t.number),
+      root_item_id: nullable(ItemId),
       workflow_call_depth: nullable(t.number),
       workflow: nullable(JsonObject),
     }),
@@ -141,7 +142,7 @@ export const statusCounts = {
 /** Item counts of one batch (`BatchStatus`). `waiting` is absent on servers without workflow calls. */
 export const BatchStatus = t.intersection(
   [
-    t.type({ queue_id: t.string, batch_id: t.string, ...statusCounts }),
+    t.type({ queue_id: t.string, batch_id: BatchId, ...statusCounts }),
     t.partial({ origin: nullable(t.string), destination: nullable(t.string), waiting: t.number }),
   ],
   'BatchStatus',
@@ -154,8 +155,8 @@ export const SessionQueueStatus = t.intersection(
   [
     t.type({ queue_id: t.string, ...statusCounts }),
     t.partial({
-      item_id: nullable(t.number),
-      batch_id: nullable(t.string),
+      item_id: nullable(ItemId),
+      batch_id: nullable(BatchId),
       session_id: nullable(t.string),
       waiting: t.number,
       user_pending: nullable(t.number),
@@ -182,7 +183,7 @@ export type QueueAndProcessorStatus = t.TypeOf<typeof QueueAndProcessorStatus>;
 
 /** The batch as echoed by enqueue: its id is always set; the rest stays loose. */
 export const EchoedBatch = t.intersection(
-  [t.type({ batch_id: t.string }), t.partial({ origin: nullable(t.string), destination: nullable(t.string) }), JsonObject],
+  [t.type({ batch_id: BatchId }), t.partial({ origin: nullable(t.string), destination: nullable(t.string) }), JsonObject],
   'EchoedBatch',
 );
 /** The batch as echoed by enqueue. */
@@ -196,7 +197,7 @@ export const EnqueueBatchResult = t.intersection(
       enqueued: t.number,
       requested: t.number,
       batch: EchoedBatch,
-      item_ids: t.array(t.number),
+      item_ids: t.array(ItemId),
     }),
     t.partial({ priority: t.number }),
   ],

@@ -3,7 +3,7 @@
 // a `malformed` or `unknown` packet that names the reason, so the caller can report and go on.
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
-import { isRecord } from '../workflow/record';
+import { isRecord } from '../internal/record';
 import { formatPathIssues, toPathIssues } from './issues';
 
 /** The Engine.IO open packet's handshake data. Old python-engineio omits `maxPayload`. */

@@ -6,7 +6,7 @@
 // (spec/protocol/events-fastpath-spec.ts): change a codec, change its check.
 
 // `isRecord` mirrors `t.UnknownRecord` (io-ts's `is`): any non-null, non-array object.
-import { isRecord, type JsonRecord as Fields } from '../workflow/record';
+import { isRecord, type JsonRecord as Fields } from '../internal/record';
 import type {
   InvocationCompletePayload,
   InvocationProgressPayload,
@@ -22,26 +22,31 @@ const optionalString = (u: unknown): boolean => u === undefined || typeof u === 
 const optionalNullableString = (u: unknown): boolean => u === undefined || u === null || typeof u === 'string';
 const optionalNullableNumber = (u: unknown): boolean => u === undefined || u === null || typeof u === 'number';
 const optionalNumber = (u: unknown): boolean => u === undefined || typeof u === 'number';
+// The ids of `ids.ts`: an item id is a safe integer, the string ids are non-empty.
+const isItemId = (u: unknown): boolean => Number.isSafeInteger(u);
+const isStringId = (u: unknown): boolean => typeof u === 'string' && u.length > 0;
+const optionalNullableItemId = (u: unknown): boolean => u === undefined || u === null || isItemId(u);
+const optionalNullableStringId = (u: unknown): boolean => u === undefined || u === null || isStringId(u);
 
 // `QueueItemEventBase`.
 const isQueueItemEventBase = (p: Fields): boolean =>
   typeof p.timestamp === 'number' &&
   typeof p.queue_id === 'string' &&
-  typeof p.item_id === 'number' &&
-  typeof p.batch_id === 'string' &&
+  isItemId(p.item_id) &&
+  isStringId(p.batch_id) &&
   isNullableString(p.origin) &&
   isNullableString(p.destination) &&
   optionalString(p.user_id);
 
-// `Invocation` (dto.ts): `{id, type}` plus anything.
-const isInvocation = (u: unknown): boolean => isRecord(u) && typeof u.id === 'string' && typeof u.type === 'string';
+// `PreparedInvocation`: `{id, type}` plus anything.
+const isPreparedInvocation = (u: unknown): boolean => isRecord(u) && isStringId(u.id) && typeof u.type === 'string';
 
 // `InvocationEventBase`.
 const isInvocationEventBase = (p: Fields): boolean =>
   isQueueItemEventBase(p) &&
   typeof p.session_id === 'string' &&
-  isInvocation(p.invocation) &&
-  typeof p.invocation_source_id === 'string';
+  isPreparedInvocation(p.invocation) &&
+  isStringId(p.invocation_source_id);
 
 // `ProgressImage`.
 const isProgressImage = (u: unknown): boolean =>
@@ -60,7 +65,7 @@ const hasStatusCounts = (p: Fields): boolean =>
 const isBatchStatus = (u: unknown): boolean =>
   isRecord(u) &&
   typeof u.queue_id === 'string' &&
-  typeof u.batch_id === 'string' &&
+  isStringId(u.batch_id) &&
   hasStatusCounts(u) &&
   optionalNullableString(u.origin) &&
   optionalNullableString(u.destination) &&
@@ -71,8 +76,8 @@ const isSessionQueueStatus = (u: unknown): boolean =>
   isRecord(u) &&
   typeof u.queue_id === 'string' &&
   hasStatusCounts(u) &&
-  optionalNullableNumber(u.item_id) &&
-  optionalNullableString(u.batch_id) &&
+  optionalNullableItemId(u.item_id) &&
+  optionalNullableStringId(u.batch_id) &&
   optionalNullableString(u.session_id) &&
   optionalNumber(u.waiting) &&
   optionalNullableNumber(u.user_pending) &&

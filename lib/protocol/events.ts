@@ -1,18 +1,15 @@
 // io-ts codecs of every server → client socket event of InvokeAI (API.md §5.5) and the
 // `ServerEvent` union the client streams. Pure: decoding never throws.
 import * as t from 'io-ts';
-import { Either, left, right, isLeft } from 'fp-ts/Either';
 import {
   BatchStatus,
-  Invocation,
   InvocationOutput,
   JsonObject,
   QueueItemStatus,
   SessionQueueStatus,
   nullable,
 } from './dto';
-import { EventTagger, decodeHotEvent, tagInPlace, withEventType } from './events-fastpath';
-import { PathIssue, toPathIssues } from './issues';
+import { BatchId, ItemId, NodeId, PreparedId } from './ids';
 
 const timestamp = { timestamp: t.number };
 
@@ -25,8 +22,8 @@ export const QueueItemEventBase = t.intersection(
     t.type({
       ...timestamp,
       queue_id: t.string,
-      item_id: t.number,
-      batch_id: t.string,
+      item_id: ItemId,
+      batch_id: BatchId,
       origin: nullable(t.string),
       destination: nullable(t.string),
     }),
@@ -35,9 +32,14 @@ export const QueueItemEventBase = t.intersection(
   'QueueItemEventBase',
 );
 
+/** The node an invocation event is about, as the server prepared it: `{id, type, ...fields}`, `id` its prepared id. */
+export const PreparedInvocation = t.intersection([t.type({ id: PreparedId, type: t.string }), JsonObject], 'PreparedInvocation');
+/** The node an invocation event is about, as the server prepared it. */
+export type PreparedInvocation = t.TypeOf<typeof PreparedInvocation>;
+
 /** Fields every invocation event carries: `invocation.id` is the prepared id, `invocation_source_id` the workflow node id. */
 export const InvocationEventBase = t.intersection(
-  [QueueItemEventBase, t.type({ session_id: t.string, invocation: Invocation, invocation_source_id: t.string })],
+  [QueueItemEventBase, t.type({ session_id: t.string, invocation: PreparedInvocation, invocation_source_id: NodeId })],
   'InvocationEventBase',
 );
 
@@ -109,7 +111,7 @@ export const BatchEnqueuedPayload = t.intersection(
     t.type({
       ...timestamp,
       queue_id: t.string,
-      batch_id: t.string,
+      batch_id: BatchId,
       enqueued: t.number,
       requested: t.number,
       priority: t.number,
@@ -130,13 +132,13 @@ export const QueueClearedPayload = t.intersection(
 /** `queue_cleared`. */
 export type QueueClearedPayload = t.TypeOf<typeof QueueClearedPayload>;
 
-const idsByUser = t.record(t.string, t.array(t.number));
+const idsByUser = t.record(t.string, t.array(ItemId));
 
 /** `queue_items_retried`. */
 export const QueueItemsRetriedPayload = t.intersection(
   [
     QueueEventBase,
-    t.type({ retried_item_ids: t.array(t.number) }),
+    t.type({ retried_item_ids: t.array(ItemId) }),
     t.partial({ user_ids: t.array(t.string), retried_item_ids_by_user: idsByUser }),
   ],
   'QueueItemsRetriedPayload',
@@ -148,7 +150,7 @@ export type QueueItemsRetriedPayload = t.TypeOf<typeof QueueItemsRetriedPayload>
 export const QueueItemsCanceledPayload = t.intersection(
   [
     QueueEventBase,
-    t.type({ canceled_item_ids: t.array(t.number) }),
+    t.type({ canceled_item_ids: t.array(ItemId) }),
     t.partial({ user_ids: t.array(t.string), canceled_item_ids_by_user: idsByUser }),
   ],
   'QueueItemsCanceledPayload',
@@ -383,45 +385,6 @@ export type ServerEvent = KnownServerEvent | UnknownServerEvent;
 /** The server event of one name, e.g. `ServerEventOf<'invocation_complete'>`. */
 export type ServerEventOf<K extends ServerEvent['type']> = Extract<ServerEvent, { type: K }>;
 
-/** A known event whose payload did not decode: the event name, each problem by path, and the raw payload. */
-export interface DecodeIssue {
-  readonly name: string;
-  readonly issues: ReadonlyArray<PathIssue>;
-  readonly payload: unknown;
-}
-
 /** True if the name is one of the events of API.md §5.5. */
 export const isKnownServerEventName = (name: string): name is KnownServerEventName =>
   Object.prototype.hasOwnProperty.call(serverEventCodecs, name);
-
-const decodeEvent = (name: string, payload: unknown, tag: EventTagger): Either<DecodeIssue, ServerEvent> => {
-  // The hot events (all known names) first meet a hand-written check that accepts exactly what
-  // their codec accepts; those codecs never transform, so an accepted payload is its own value.
-  const hot = decodeHotEvent(name, payload, tag);
-  if (hot !== undefined) return right(hot);
-  if (!isKnownServerEventName(name)) return right({ type: 'unknown', name, payload });
-  const codec: t.Decoder<unknown, object> = serverEventCodecs[name];
-  const result = codec.decode(payload);
-  if (isLeft(result)) return left({ name, issues: toPathIssues(result.left), payload });
-  // The codec for `name` produced the value, so the pair (name, value) is that member of the union.
-  return right(tag(result.right, name) as ServerEvent);
-};
-
-/**
- * Decodes one socket event (name and first argument) into a `ServerEvent`. Unknown names pass
- * through as `{type: 'unknown'}`; a known name with a payload that does not fit is a `DecodeIssue`.
- *
- * @example
- * import { decodeServerEvent } from 'invokeai-rx';
- * const decoded = decodeServerEvent('queue_cleared', { timestamp: 1, queue_id: 'default', user_id: null });
- * // right({ type: 'queue_cleared', timestamp: 1, queue_id: 'default', user_id: null })
- */
-export const decodeServerEvent = (name: string, payload: unknown): Either<DecodeIssue, ServerEvent> =>
-  decodeEvent(name, payload, withEventType);
-
-/**
- * `decodeServerEvent` for a payload its caller has just parsed from a frame and hands over: a
- * decoded event is that object with `type` set, not a copy. The socket connection uses it.
- */
-export const decodeParsedServerEvent = (name: string, payload: unknown): Either<DecodeIssue, ServerEvent> =>
-  decodeEvent(name, payload, tagInPlace);

@@ -5,7 +5,7 @@
 // - authoritative: the completed queue item (`outputsOfQueueItem`), read once at the end.
 import type { InvocationOutput, QueueItem, SessionState } from '../protocol/dto';
 import type { WorkflowOutput } from '../workflow/types';
-import { isRecord } from '../workflow/record';
+import { isRecord } from '../internal/record';
 import type { ImageRef, RunOutput, VideoRef } from './events';
 
 type Loose = Readonly<Record<string, unknown>>;

@@ -4,7 +4,7 @@
 // `silenceMs`, or a read is owed (a terminal item whose read failed or was stale), the run polls
 // with capped exponential backoff until the socket is healthy again.
 import { SchedulerLike, Subscription } from 'rxjs';
-import { backoffDelay } from '../client/backoff';
+import { backoffDelay } from '../internal/backoff';
 
 /** The timing of a run's REST reads. */
 export interface PollPolicy {

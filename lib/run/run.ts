@@ -15,14 +15,14 @@
 //   a whole cannot go on; unsubscribing cancels what is left on the server (opt-out).
 import * as t from 'io-ts';
 import { Observable, Subscription, from, map, mergeMap } from 'rxjs';
-import type { ClientContext } from '../client/client';
-import { AuthError, HttpError, NetworkError, RequestTimeoutError } from '../client/errors';
-import { backoffDelay } from '../client/backoff';
-import { apiPath } from '../client/http';
+import type { ClientContext } from '../transport/context';
+import { AuthError, HttpError, NetworkError, RequestTimeoutError } from '../transport/errors';
+import { backoffDelay } from '../internal/backoff';
+import { apiPath } from '../transport/http';
 import { BatchStatus, EnqueueBatchResult, QueueItem } from '../protocol/dto';
 import type { ServerEvent } from '../protocol/events';
 import { buildBatch, countBatchItems, type Batch, type Sweep } from '../workflow/batch';
-import { uuidV4 } from '../workflow/graph';
+import { uuidV4 } from '../internal/uuid';
 import { listOutputs } from '../workflow/outputs';
 import type { Workflow } from '../workflow/types';
 import { ConnectionLostError, RunTimeoutError } from './errors';

@@ -1,5 +1,6 @@
 /** Fault injection of the simulator (`server.faults`): the public interface and the HTTP/processor-side state. */
-import { NodeFailure } from './processor';
+import type { SocketHub } from './events';
+import type { InjectedNodeFailure, Processor } from './processor';
 
 /** A rule that fails the next matching HTTP requests. */
 export interface RequestFailure {
@@ -52,7 +53,7 @@ export interface MockFaults {
 /** HTTP- and processor-side fault state. */
 export class FaultState {
   readonly requestFailures: Array<RequestFailure & { remaining: number }> = [];
-  readonly nodeFailures: NodeFailure[] = [];
+  readonly nodeFailures: InjectedNodeFailure[] = [];
   readonly waitingHolds: number[] = [];
   eventsBeforeEnqueueResponse = false;
 
@@ -73,3 +74,29 @@ export class FaultState {
     this.eventsBeforeEnqueueResponse = false;
   }
 }
+
+/** `server.faults`: each fault set on the hub (socket side), the fault state (HTTP and nodes) or the processor. */
+export const faultControls = (hub: SocketHub, faultState: FaultState, processor: Processor): MockFaults => ({
+  dropAllSockets: () => hub.dropAllSockets(),
+  stallEvents: (ms, then = 'deliver') => hub.stall(ms, then),
+  dropEvents: (fraction, seed = 1) => hub.dropFraction(fraction, seed),
+  delayEvents: (ms) => hub.delay(ms),
+  reorderEvents: (count) => hub.reorder(count),
+  eventsBeforeEnqueueResponse: (on) => {
+    faultState.eventsBeforeEnqueueResponse = on;
+  },
+  failRequests: (rule) => void faultState.requestFailures.push({ ...rule, remaining: rule.count ?? 1 }),
+  failNodes: (rule) =>
+    void faultState.nodeFailures.push({ type: rule.type, errorType: rule.errorType ?? 'Exception', message: rule.message ?? `Simulated failure of ${rule.type}`, remaining: rule.count ?? Infinity }),
+  pauseProcessor: () => processor.pause(),
+  resumeProcessor: () => processor.resume(),
+  holdWaiting: (ms) => void faultState.waitingHolds.push(ms),
+  restartSocketServer: (downMs = 0) => hub.restart(downMs),
+  stopPings: () => hub.stopPings(),
+  resumePings: () => hub.resumePings(),
+  clear: () => {
+    faultState.clear();
+    hub.clearFaults();
+    processor.resume();
+  },
+});

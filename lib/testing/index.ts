@@ -1,6 +1,7 @@
 /** `invokeai-rx/testing`: a simulated InvokeAI server for tests and demos. */
 export { startMockServer } from './server';
-export type { MockServer, MockServerOptions, RequestLogEntry } from './server';
+export type { MockServer, MockServerOptions } from './server';
+export type { RequestLogEntry } from './serve';
 export type { MockFaults, RequestFailure } from './faults';
 export type { MockUser, TokenLifetime } from './auth';
 export type { CorsOptions } from './cors';

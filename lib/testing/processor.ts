@@ -26,7 +26,7 @@ interface VideoSpec {
 }
 
 /** A node failure injected by `faults.failNodes`. */
-export interface NodeFailure {
+export interface InjectedNodeFailure {
   readonly type: string;
   readonly errorType: string;
   readonly message: string;
@@ -44,7 +44,7 @@ export interface ProcessorHost {
   readonly steps: number;
   models(): ReadonlyArray<ModelConfig>;
   newId(): string;
-  nodeFailures(): NodeFailure[];
+  nodeFailures(): InjectedNodeFailure[];
   /** Milliseconds to hold the next started item in `waiting`, if any (consumed). */
   takeWaitingHold(): number | undefined;
   emitStatus(item: QueueItemRecord): void;

@@ -1,12 +1,13 @@
 // Workflow → the `batch` of `POST /api/v1/queue/{queue_id}/enqueue_batch`, as the GUI's workflow
-// editor builds it (API.md §3.2): the graph, the workflow embedded without its id, and the batch
+// editor builds it (`useEnqueueWorkflows`): the graph, the workflow embedded without its id, and the batch
 // data that batch nodes, generator nodes and sweeps turn into.
 
 import { resolveGenerator } from './generators';
 import { GENERATOR_NODE_TYPES, BATCH_NODE_TYPES, buildGraph, edgeIndex, resolveEdgeSource, type EdgeIndex, type Graph } from './graph';
 import * as E from 'fp-ts/Either';
 import { InputError } from './errors';
-import { getInput, refOfKey } from './inputs';
+import { getInput, nodeDisplayLabel, refOfKey } from './inputs';
+import { nodeVersionStatus } from './node-version';
 import { checkValue } from './values';
 import type { DefaultEdge, InvocationNode, Workflow, WorkflowJson } from './types';
 
@@ -59,7 +60,7 @@ export interface BatchOptions {
 }
 
 /** Why the batch cannot be built. */
-export type BatchErrorReason = 'MISMATCHED_BATCH_GROUP' | 'EMPTY_BATCHES' | 'MISMATCHED_SWEEP' | 'INVALID_SWEEP' | 'INVALID_RUNS';
+export type BatchErrorReason = 'MISMATCHED_BATCH_GROUP' | 'EMPTY_BATCHES' | 'MISMATCHED_SWEEP' | 'INVALID_SWEEP' | 'INVALID_RUNS' | 'OUTDATED_NODE';
 
 /** The batch data cannot be built; the message names the nodes or inputs and what to change. */
 export class BatchError extends Error {
@@ -176,9 +177,15 @@ const sweepData = (wf: Workflow, sweep: Sweep): BatchDatum[][] => {
       throw new BatchError(`The sweep of "${key}" has no values; give it a non-empty list.`, 'INVALID_SWEEP');
     }
     const input = getInput(wf, ref);
+    if (BATCH_NODE_TYPES.has(input.nodeType) || GENERATOR_NODE_TYPES.has(input.nodeType)) {
+      throw new BatchError(
+        `Input "${key}" (${input.nodeLabel}.${input.fieldName}, ref "${input.nodeId}.${input.fieldName}") belongs to a ${input.nodeType} node, which never reaches the server: its items already become batch data. Set its items with setInput instead, or sweep the input it feeds.`,
+        'INVALID_SWEEP',
+      );
+    }
     if (input.connected) {
       throw new BatchError(
-        `Input "${key}" (${input.nodeId}.${input.fieldName}) is fed by an edge, so sweeping it would have no effect; sweep the input that feeds it instead.`,
+        `Input "${key}" (${input.nodeLabel}.${input.fieldName}, ref "${input.nodeId}.${input.fieldName}") is fed by an edge, so sweeping it would have no effect; sweep the input that feeds it instead.`,
         'INVALID_SWEEP',
       );
     }
@@ -205,7 +212,27 @@ const sweepData = (wf: Workflow, sweep: Sweep): BatchDatum[][] => {
 };
 
 /**
- * Builds the `batch` of `enqueue_batch` for a workflow, as the GUI's workflow editor does (API.md §3.2).
+ * A node made for an older major version of its type is never sent, as InvokeAI's GUI never runs
+ * one: the server's node of that type takes other inputs (`validateWorkflow` says the same).
+ */
+const refuseOutdatedNodes = (wf: Workflow): void => {
+  const outdated = wf.json.nodes.filter((n): n is InvocationNode => {
+    if (n.type !== 'invocation') return false;
+    const template = wf.templates[n.data.type];
+    return template !== undefined && nodeVersionStatus(n.data, template) === 'outdated';
+  });
+  if (outdated.length === 0) return;
+  const list = outdated.map((n) => `"${nodeDisplayLabel(n, wf.templates)}" (${n.id}, ${n.data.type} ${n.data.version}, now ${wf.templates[n.data.type]!.version})`);
+  throw new BatchError(
+    `${outdated.length === 1 ? 'Node' : 'Nodes'} ${list.join(', ')} ${outdated.length === 1 ? 'was' : 'were'} made for an older major version of ${outdated.length === 1 ? 'its type' : 'their types'}; InvokeAI cannot update a node across a major version and will not run it. Replace ${outdated.length === 1 ? 'it' : 'them'} in the editor and export again, or load the workflow with the templates of the server it was made for (Workflow.fromJson(text, { templates: await client.templates() })).`,
+    'OUTDATED_NODE',
+  );
+};
+
+/**
+ * Builds the `batch` of `enqueue_batch` for a workflow, as the GUI's workflow editor does. Throws
+ * `BatchError` for batch data that cannot be built, and (`OUTDATED_NODE`) for a node made for an older
+ * major version of its type, which the GUI never runs: `updateNodes` replaces such nodes.
  *
  * @example
  * ```ts
@@ -219,11 +246,14 @@ export const buildBatch = (wf: Workflow, options?: BatchOptions): Batch => {
   if (!Number.isInteger(runs) || runs < 1) {
     throw new BatchError(`runs must be a positive integer, got ${String(runs)}.`, 'INVALID_RUNS');
   }
+  refuseOutdatedNodes(wf);
   const graph = buildGraph(wf, {
     ...(options?.autoAddBoardId !== undefined ? { autoAddBoardId: options.autoAddBoardId } : {}),
     ...(options?.newId !== undefined ? { newId: options.newId } : {}),
   });
-  const data = [...batchNodeData(wf, options), ...(options?.sweep !== undefined ? sweepData(wf, options.sweep) : [])];
+  // The sweep is checked first: a mistake in what the caller asked for is reported before the workflow's own.
+  const swept = options?.sweep !== undefined ? sweepData(wf, options.sweep) : [];
+  const data = [...batchNodeData(wf, options), ...swept];
   // Embedded workflows carry no id (the GUI deletes it before enqueueing).
   const { id: _id, ...workflow } = wf.json;
   return {

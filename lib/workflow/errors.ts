@@ -6,6 +6,34 @@ export interface DecodeIssue {
   readonly message: string;
 }
 
+/** What a load-time repair was about (see `LoadWarning`). */
+export type LoadWarningCode =
+  /** An invalid form was replaced by an empty one (the GUI's schema does the same). */
+  | 'invalid-form'
+  /** A form field naming a node or input the workflow does not have was removed. */
+  | 'form-field-removed'
+  /** A legacy exposed field was left out of the form built from them. */
+  | 'exposed-field-skipped'
+  /** An edge from or to a missing node, notes node, or a field its node type does not have was deleted. */
+  | 'edge-removed'
+  /** A node of an older minor version was updated to its template's version, as the GUI does on load. */
+  | 'node-updated'
+  /** A node whose major version differs from its template's was left as it is; it cannot run until replaced. */
+  | 'node-not-updated'
+  /** A node whose type the templates do not know was left as it is. */
+  | 'unknown-node-type'
+  /** A node has an input its type does not have; the GUI will not run it. */
+  | 'unknown-field'
+  /** A key the file's schema version left out took the value that schema gives it. */
+  | 'schema-default'
+  /** A schema 1/2 model value, which cannot name a model any more, was unset. */
+  | 'stale-model-value';
+
+/** A repair made while loading, as InvokeAI's GUI makes it when it opens the file, and why. */
+export interface LoadWarning extends DecodeIssue {
+  readonly code: LoadWarningCode;
+}
+
 /** One problem with an input: which input (when known), where it lives, and what is wrong. */
 export interface InputIssue {
   /** The kind of problem, stable for programs to switch on. */
@@ -19,7 +47,11 @@ export interface InputIssue {
     | 'missing-node'
     | 'missing-field'
     | 'dangling-edge'
-    | 'unknown-node-type';
+    | 'unknown-node-type'
+    | 'unknown-field'
+    | 'node-version'
+    | 'no-nodes'
+    | 'batch-not-connected';
   /** The ref the user gave, or the `nodeId.fieldName` of the input concerned. */
   readonly ref: string;
   /** JSON path into the workflow, e.g. `$.nodes[3].data.inputs.seed`, when there is one. */

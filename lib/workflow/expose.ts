@@ -209,9 +209,12 @@ export const tryExposeInput =
       const container = draft.elements[root.id];
       if (container.type === 'container') container.data.children.push(id);
     });
+    // A form field names an input of its node: a node without an instance of that input (a hand-made
+    // file; the GUI's nodes have one for every input) gets one, or the form field would not survive a load.
     let nodes = wf.json.nodes;
-    if (options.label !== undefined && node.data.inputs[fieldName]?.label !== options.label) {
-      nodes = relabel(wf, node, fieldName, options.label);
+    const instance = node.data.inputs[fieldName];
+    if (instance === undefined || (options.label !== undefined && instance.label !== options.label)) {
+      nodes = relabel(wf, node, fieldName, options.label ?? instance?.label ?? '');
     }
     return E.right(makeWorkflow({ ...wf.json, form: nextForm, nodes }, wf.templates, workflowWarnings(wf)));
   };

@@ -1,12 +1,15 @@
 // The form builder tree: its validation and repair on load (as the GUI's `validateFormStructure`
 // and `validateWorkflow` do), the form the GUI builds from legacy `exposedFields`, and the
 // depth-first pre-order walk that fixes the order, hence the index, of a workflow's inputs.
+// A form element names a node input by node id and field name; the value lives on the node.
 
 import { isRight } from 'fp-ts/Either';
 import { FormCodec, issuesFromErrors } from './codec';
-import type { DecodeIssue } from './errors';
+import type { LoadWarning } from './errors';
+import { updatedFieldName } from './node-version';
 import type {
   FieldIdentifier,
+  InvocationNode,
   FormElement,
   NodeFieldElement,
   NodeTemplates,
@@ -84,14 +87,6 @@ export const formFieldOrder = (form: WorkflowForm): readonly FieldIdentifier[] =
 /** `$.form.elements["id"]`: the JSON path of a form element. */
 export const elementPath = (id: string): string => `$.form.elements[${JSON.stringify(id)}]`;
 
-/** Whether `fieldName` is an input of the invocation node (its instance, or its template's field). */
-const nodeHasField = (node: WorkflowNode, fieldName: string, templates: NodeTemplates): boolean => {
-  if (node.type !== 'invocation') return false;
-  if (Object.prototype.hasOwnProperty.call(node.data.inputs, fieldName)) return true;
-  const template = templates[node.data.type];
-  return template !== undefined && Object.prototype.hasOwnProperty.call(template.inputs, fieldName);
-};
-
 /** `buildNodeFieldElement` settings: only single integer, float and string fields get them. */
 export const fieldSettings = (node: WorkflowNode, fieldName: string, templates: NodeTemplates): Record<string, unknown> | undefined => {
   if (node.type !== 'invocation') return undefined;
@@ -109,18 +104,74 @@ export const fieldSettings = (node: WorkflowNode, fieldName: string, templates: 
   }
 };
 
-/** What loading the form produced: the form to use, repairs made, and fatal problems. */
+/** What loading the form produced: the form to use and the repairs made. */
 export interface FormResult {
   readonly form: WorkflowForm;
-  readonly warnings: readonly DecodeIssue[];
-  readonly issues: readonly DecodeIssue[];
+  readonly warnings: readonly LoadWarning[];
 }
 
 /**
- * Validates and repairs the form as the GUI does on load: an invalid form becomes the default
- * one; a node-field naming a field its node lacks is removed; an empty form is rebuilt from
- * `exposedFields`. A node-field naming a node that does not exist is fatal: the file is
- * inconsistent, and silently dropping an input the author exposed would shift every index.
+ * The form of a file, as the GUI's schema reads it: a form that does not decode, or whose tree is
+ * not valid (`validateFormStructure`), is replaced by the default (empty) one, with a warning.
+ */
+export const parseForm = (rawForm: unknown): FormResult => {
+  if (rawForm === undefined || rawForm === null) return { form: defaultForm(), warnings: [] };
+  const decoded = FormCodec.decode(rawForm);
+  if (isRight(decoded)) {
+    const candidate = decoded.right as unknown as WorkflowForm;
+    const problem = formStructureProblem(candidate);
+    if (problem === undefined) return { form: candidate, warnings: [] };
+    return { form: defaultForm(), warnings: [{ code: 'invalid-form', path: '$.form', message: `invalid form replaced by an empty one: ${problem}` }] };
+  }
+  const first = issuesFromErrors(decoded.left)[0];
+  const where = first === undefined ? '' : `: ${first.path.replace(/^\$/, '$.form')} ${first.message}`;
+  return { form: defaultForm(), warnings: [{ code: 'invalid-form', path: '$.form', message: `invalid form replaced by an empty one${where}` }] };
+};
+
+/**
+ * Completes a parsed form as the GUI's `validateWorkflow` does, in its order: an empty form is
+ * rebuilt from the legacy `exposedFields`; then every node-field whose node has no such input is
+ * removed, with a warning (`deletedMissingNodeFieldFormElement`).
+ */
+export const completeForm = (
+  parsed: WorkflowForm,
+  nodes: readonly WorkflowNode[],
+  exposedFields: readonly FieldIdentifier[],
+  templates: NodeTemplates,
+): FormResult => {
+  const warnings: LoadWarning[] = [];
+  const nodesById = new Map(nodes.map((n) => [n.id, n] as const));
+  let form = parsed;
+  if (exposedFields.length > 0 && isFormEmpty(form)) form = formFromExposedFields(exposedFields, nodesById, templates, warnings);
+
+  const removed = new Set<string>();
+  const renamed = new Map<string, string>();
+  for (const el of Object.values(form.elements)) {
+    if (el.type !== 'node-field') continue;
+    const { nodeId, fieldName } = el.data.fieldIdentifier;
+    const node = nodesById.get(nodeId);
+    const path = `${elementPath(el.id)}.data.fieldIdentifier`;
+    if (node === undefined || node.type !== 'invocation') {
+      removed.add(el.id);
+      warnings.push({ code: 'form-field-removed', path: `${path}.nodeId`, message: `form field "${el.id}" removed: the workflow has no invocation node "${nodeId}"` });
+      continue;
+    }
+    const name = updatedFieldName(node.data, fieldName);
+    if (!Object.prototype.hasOwnProperty.call(node.data.inputs, name)) {
+      removed.add(el.id);
+      warnings.push({ code: 'form-field-removed', path: `${path}.fieldName`, message: `form field "${el.id}" removed: node "${nodeDisplayLabel(node, templates)}" (${nodeId}, ${node.data.type}) has no input "${fieldName}"` });
+    } else if (name !== fieldName) {
+      renamed.set(el.id, name);
+    }
+  }
+  if (renamed.size > 0) form = withRenamedFields(form, renamed);
+  if (removed.size > 0) form = withoutElements(form, removed);
+  return { form, warnings };
+};
+
+/**
+ * The form as the GUI has it after loading: parsed (an invalid one replaced), rebuilt from
+ * `exposedFields` when empty, node-fields naming missing inputs removed.
  */
 export const loadForm = (
   rawForm: unknown,
@@ -128,48 +179,25 @@ export const loadForm = (
   exposedFields: readonly FieldIdentifier[],
   templates: NodeTemplates,
 ): FormResult => {
-  const warnings: DecodeIssue[] = [];
-  const issues: DecodeIssue[] = [];
-  let form: WorkflowForm = defaultForm();
-  if (rawForm !== undefined && rawForm !== null) {
-    const decoded = FormCodec.decode(rawForm);
-    if (isRight(decoded)) {
-      const candidate = decoded.right as unknown as WorkflowForm;
-      const problem = formStructureProblem(candidate);
-      if (problem === undefined) form = candidate;
-      else warnings.push({ path: '$.form', message: `invalid form replaced by an empty one: ${problem}` });
-    } else {
-      const first = issuesFromErrors(decoded.left)[0];
-      const where = first === undefined ? '' : `: ${first.path.replace(/^\$/, '$.form')} ${first.message}`;
-      warnings.push({ path: '$.form', message: `invalid form replaced by an empty one${where}` });
-    }
-  }
+  const parsed = parseForm(rawForm);
+  const completed = completeForm(parsed.form, nodes, exposedFields, templates);
+  return { form: completed.form, warnings: [...parsed.warnings, ...completed.warnings] };
+};
 
-  const nodesById = new Map(nodes.map((n) => [n.id, n] as const));
-  const removed = new Set<string>();
-  for (const el of Object.values(form.elements)) {
-    if (el.type !== 'node-field') continue;
-    const { nodeId, fieldName } = el.data.fieldIdentifier;
-    const node = nodesById.get(nodeId);
-    if (node === undefined || node.type !== 'invocation') {
-      issues.push({
-        path: `${elementPath(el.id)}.data.fieldIdentifier.nodeId`,
-        message: `the form names the node "${nodeId}", which is not an invocation node of this workflow`,
-      });
-    } else if (!nodeHasField(node, fieldName, templates)) {
-      removed.add(el.id);
-      warnings.push({
-        path: `${elementPath(el.id)}.data.fieldIdentifier.fieldName`,
-        message: `form field removed: node "${nodeId}" (${node.data.type}) has no input "${fieldName}"`,
-      });
-    }
-  }
-  if (removed.size > 0) form = withoutElements(form, removed);
+/** The label the GUI shows for a node: its own, else the template's title, else its type. */
+export const nodeDisplayLabel = (node: InvocationNode, templates: NodeTemplates): string =>
+  node.data.label !== '' ? node.data.label : templates[node.data.type]?.title ?? node.data.type;
 
-  if (exposedFields.length > 0 && isFormEmpty(form)) {
-    form = formFromExposedFields(exposedFields, nodesById, templates, warnings);
+const withRenamedFields = (form: WorkflowForm, renamed: ReadonlyMap<string, string>): WorkflowForm => {
+  const elements: Record<string, FormElement> = {};
+  for (const [id, el] of Object.entries(form.elements)) {
+    const name = renamed.get(id);
+    elements[id] =
+      name !== undefined && el.type === 'node-field'
+        ? { ...el, data: { ...el.data, fieldIdentifier: { ...el.data.fieldIdentifier, fieldName: name } } }
+        : el;
   }
-  return { form, warnings, issues };
+  return { rootElementId: form.rootElementId, elements };
 };
 
 /** The form without the given elements, each also dropped from its container's children. */
@@ -195,20 +223,36 @@ export const nodeFieldElementId = (elements: Readonly<Record<string, FormElement
   return id;
 };
 
+/**
+ * The GUI's form for a workflow with legacy `exposedFields` and no form: one node-field per exposed
+ * field, in their order, under the root column (`showDescription: false`). The GUI needs the field's
+ * template to build the element, so a field its node type does not have is left out with a warning.
+ * A node whose type the templates do not know keeps the fields it has (the templates may be an
+ * older snapshot than the server's; the GUI, which always has the server's, would leave them out).
+ */
 const formFromExposedFields = (
   exposedFields: readonly FieldIdentifier[],
   nodesById: ReadonlyMap<string, WorkflowNode>,
   templates: NodeTemplates,
-  warnings: DecodeIssue[],
+  warnings: LoadWarning[],
 ): WorkflowForm => {
   const elements: Record<string, FormElement> = {};
   const children: string[] = [];
-  exposedFields.forEach(({ nodeId, fieldName }, i) => {
+  exposedFields.forEach((exposed, i) => {
+    const { nodeId } = exposed;
     const node = nodesById.get(nodeId);
-    if (node === undefined || !nodeHasField(node, fieldName, templates)) {
+    const fieldName = node?.type === 'invocation' ? updatedFieldName(node.data, exposed.fieldName) : exposed.fieldName;
+    const template = node?.type === 'invocation' ? templates[node.data.type] : undefined;
+    const known =
+      node?.type === 'invocation' &&
+      (template !== undefined
+        ? Object.prototype.hasOwnProperty.call(template.inputs, fieldName)
+        : Object.prototype.hasOwnProperty.call(node.data.inputs, fieldName));
+    if (node === undefined || !known) {
       warnings.push({
+        code: 'exposed-field-skipped',
         path: `$.exposedFields[${i}]`,
-        message: `exposed field ${nodeId}.${fieldName} left out of the form: no such node input`,
+        message: `exposed field ${nodeId}.${exposed.fieldName} left out of the form: ${node === undefined ? 'no such node' : `its node type has no input "${exposed.fieldName}"`}`,
       });
       return;
     }

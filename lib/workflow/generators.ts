@@ -3,7 +3,7 @@
 // These functions compute the same values as the GUI (`resolve*GeneratorField` in its `field.ts`).
 
 import { MersenneTwister } from './mersenne-twister';
-import { isRecord } from './record';
+import { isRecord } from '../internal/record';
 
 /** A generator value that cannot be resolved here; the message says how to provide the values instead. */
 export class GeneratorError extends Error {

@@ -1,8 +1,10 @@
-// Workflow → executable graph, following the GUI's `buildNodesGraph` (API.md §3.1) step by step.
+// Workflow → executable graph, following the GUI's `buildNodesGraph` (its `features/nodes/util/graph/`) step by step.
 // One deliberate difference: the GUI skips a node whose type its templates do not know (with a
 // warning); here such a node is kept with its inputs as they are, because the templates may be an
 // older snapshot than the server, and the server (with its custom node packs) is the judge.
 
+import { uuidV4 } from '../internal/uuid';
+import { NODES_ACCEPTING_EXTRA_INPUTS, SAVED_WORKFLOW_INPUT_PREFIX } from './node-version';
 import type { DefaultEdge, InvocationNode, NodeTemplate, Workflow, WorkflowJson, WorkflowNode } from './types';
 
 /** A node of the server graph: `{ id, type, ...inputs, use_cache, is_intermediate }`. */
@@ -44,29 +46,11 @@ export const BATCH_NODE_TYPES: ReadonlySet<string> = new Set(['image_batch', 'st
 /** Generator nodes: resolved on the client into batch data, never graph nodes. */
 export const GENERATOR_NODE_TYPES: ReadonlySet<string> = new Set(['image_generator', 'string_generator', 'integer_generator', 'float_generator']);
 
-/** The prefix of `call_saved_workflow` dynamic inputs; they are folded into its `workflow_inputs`. */
-const SAVED_WORKFLOW_INPUT_PREFIX = 'saved_workflow_input::';
-
 const CALL_SAVED_WORKFLOW = 'call_saved_workflow';
-/** Only these nodes accept inputs their template does not declare (the GUI's `NODES_ACCEPTING_EXTRA_INPUTS`). */
-const NODES_ACCEPTING_EXTRA_INPUTS: ReadonlySet<string> = new Set(['core_metadata']);
 
 /** The node becomes a graph node: an invocation that is neither a batch nor a generator node. */
 export const isExecutableNode = (node: WorkflowNode): node is InvocationNode =>
   node.type === 'invocation' && !BATCH_NODE_TYPES.has(node.data.type) && !GENERATOR_NODE_TYPES.has(node.data.type);
-
-/** A fresh uuid v4: `crypto.randomUUID` where the platform has it, else built from `crypto.getRandomValues` or `Math.random`. */
-export const uuidV4 = (): string => {
-  const c = (globalThis as { crypto?: { randomUUID?: () => string; getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
-  if (typeof c?.randomUUID === 'function') return c.randomUUID();
-  const bytes = new Uint8Array(16);
-  if (typeof c?.getRandomValues === 'function') c.getRandomValues(bytes);
-  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-};
 
 /** The value a board input sends: `{board_id}` passes, `auto`/unset means the auto-add board, `none` means nothing. */
 const boardValue = (value: unknown, autoAddBoardId: string | undefined): unknown => {
@@ -168,7 +152,7 @@ const graphEdges = (json: WorkflowJson, index: EdgeIndex = edgeIndex(json)): Gra
 };
 
 /**
- * Builds the graph the GUI would submit for a workflow (API.md §3.1): executable invocation nodes
+ * Builds the graph the GUI would submit for a workflow: executable invocation nodes
  * only, inputs fed by an edge left out, board sentinels resolved, `call_saved_workflow` inputs folded.
  *
  * @example

@@ -4,7 +4,7 @@
 import * as E from 'fp-ts/Either';
 import { produce } from 'immer';
 import { InputError, type InputIssue } from './errors';
-import { formFieldOrder } from './form';
+import { formFieldOrder, nodeDisplayLabel } from './form';
 import type {
   FieldTemplate,
   InputRef,
@@ -50,9 +50,7 @@ export const connectedInputs = (edges: readonly WorkflowEdge[]): ReadonlyMap<str
   return m;
 };
 
-/** The label the GUI shows for a node: its own, else the template's title, else its type. */
-export const nodeDisplayLabel = (node: InvocationNode, templates: NodeTemplates): string =>
-  node.data.label !== '' ? node.data.label : templates[node.data.type]?.title ?? node.data.type;
+export { nodeDisplayLabel } from './form';
 
 /**
  * Describes node inputs of the workflow as `WorkflowInput`s, at the index given (`-1` for an input

@@ -1,11 +1,13 @@
-// Migration of every schema version to 4.0.0, as the GUI's `parseAndMigrateWorkflow` does
-// (API.md §1.6), and normalisation of what real files contain to the shape of `WorkflowJson`:
-// labels that are missing become '', `value: null` becomes absent, nodes without `nodePack` get
-// the template's. The input is an already structure-checked object that this module may share
-// (the caller owns it); the output is a fresh object, ready to be frozen.
+// Migration of every schema version to 4.0.0, as the GUI's `parseAndMigrateWorkflow` does, and
+// normalisation of what real files contain to the shape of `WorkflowJson`: labels that are missing
+// become '', `value: null` becomes absent, nodes without `nodePack` get the template's. Schema 1.0.0
+// left `useCache` and `version` out of nodes: its schema defaults them to `true` and (on migration)
+// `1.0.0`. 1.0.0 and 2.0.0 had no form. The input is an already structure-checked object that this
+// module may share (the caller owns it); the output is a fresh object, ready to be frozen. The
+// repairs the GUI makes after migrating (node updates, invalid edges, the form) are in `repair.ts`.
 
-import type { DecodeIssue } from './errors';
-import { loadForm } from './form';
+import type { DecodeIssue, LoadWarning } from './errors';
+import { parseForm } from './form';
 import type {
   FieldIdentifier,
   FieldInputInstance,
@@ -15,7 +17,7 @@ import type {
   WorkflowJson,
   WorkflowNode,
 } from './types';
-import { isRecord } from './record';
+import { isRecord } from '../internal/record';
 
 /** The schema versions this library reads. */
 export const SUPPORTED_VERSIONS = ['1.0.0', '2.0.0', '3.0.0', '4.0.0'] as const;
@@ -42,7 +44,7 @@ const bool = (u: unknown, fallback: boolean): boolean => (typeof u === 'boolean'
 /** What migrating one decoded workflow gave. */
 export interface MigrationResult {
   readonly json?: WorkflowJson;
-  readonly warnings: readonly DecodeIssue[];
+  readonly warnings: readonly LoadWarning[];
   readonly issues: readonly DecodeIssue[];
 }
 
@@ -62,11 +64,11 @@ const migrateInput = (
   raw: Rec,
   legacy: boolean,
   nodePath: string,
-  warnings: DecodeIssue[],
+  warnings: LoadWarning[],
 ): FieldInputInstance => {
   let value = raw['value'];
   if (legacy && isStaleModelValue(legacyTypeName(raw), value)) {
-    warnings.push({ path: `${nodePath}.inputs.${key}.value`, message: 'a schema 1/2 model value cannot name a model any more; it was unset' });
+    warnings.push({ code: 'stale-model-value', path: `${nodePath}.inputs.${key}.value`, message: 'a schema 1/2 model value cannot name a model any more; it was unset' });
     value = undefined;
   }
   const label = raw['label'];
@@ -77,13 +79,18 @@ const migrateInput = (
     : { name: key, label: typeof label === 'string' ? label : '', description: typeof description === 'string' ? description : '', value };
 };
 
+/** Nodes whose file left out a key its schema gives a default: the key and the nodes. */
+type SchemaDefaults = Map<'useCache' | 'version', string[]>;
+
 const migrateNode = (
   raw: Rec,
   index: number,
-  legacy: boolean,
+  version: string,
   templates: NodeTemplates,
-  warnings: DecodeIssue[],
+  warnings: LoadWarning[],
+  defaulted: SchemaDefaults,
 ): WorkflowNode => {
+  const legacy = version === '1.0.0' || version === '2.0.0';
   const id = raw['id'] as string;
   const data = raw['data'] as Rec;
   const position = isRecord(raw['position']) ? (raw['position'] as { x: number; y: number }) : { x: 0, y: 0 };
@@ -116,6 +123,14 @@ const migrateNode = (
   for (const key of Object.keys(data)) {
     if (!KNOWN_DATA.has(key) && !(legacy && LEGACY_DATA.has(key))) extras[key] = data[key];
   }
+  const note = (key: 'useCache' | 'version'): void => {
+    defaulted.set(key, [...(defaulted.get(key) ?? []), id]);
+  };
+  if (legacy && typeof data['version'] !== 'string') note('version');
+  // Schema 1.0.0 defaults `useCache` to true (`zInvocationNodeData` of `workflowV1.ts`), whatever
+  // the node type's own default; later schemas require it, so only a hand-made file lacks it.
+  const useCacheDefault = version === '1.0.0' ? true : template?.useCache ?? true;
+  if (typeof data['useCache'] !== 'boolean' && version === '1.0.0') note('useCache');
   const out: InvocationNodeData = {
     id: str(data['id'], id),
     type,
@@ -125,7 +140,7 @@ const migrateNode = (
     notes: str(data['notes']),
     isOpen: bool(data['isOpen'], true),
     isIntermediate: bool(data['isIntermediate'], type !== 'save_image'),
-    useCache: bool(data['useCache'], template?.useCache ?? true),
+    useCache: bool(data['useCache'], useCacheDefault),
     inputs,
     ...(isRecord(data['dynamicInputTemplates']) ? { dynamicInputTemplates: data['dynamicInputTemplates'] } : {}),
     ...extras,
@@ -147,18 +162,28 @@ const migrateEdge = (raw: Rec): WorkflowEdge => {
   };
 };
 
+const SCHEMA_DEFAULT_VALUES = { useCache: 'true', version: '1.0.0' } as const;
+
 /**
- * Migrates a structure-checked workflow of any supported version to 4.0.0 and checks the
- * references between its parts (duplicate node ids and dangling edges are fatal).
+ * Migrates a structure-checked workflow of any supported version to 4.0.0. Duplicate node ids are
+ * fatal (nodes are named by id everywhere); edges to missing nodes are left to the repairs.
  */
 export const migrateWorkflow = (raw: Rec, templates: NodeTemplates): MigrationResult => {
-  const warnings: DecodeIssue[] = [];
+  const warnings: LoadWarning[] = [];
   const issues: DecodeIssue[] = [];
   const meta = raw['meta'] as Rec;
   const version = meta['version'] as string;
   const legacy = version === '1.0.0' || version === '2.0.0';
 
-  const nodes = (raw['nodes'] as readonly Rec[]).map((n, i) => migrateNode(n, i, legacy, templates, warnings));
+  const defaulted: SchemaDefaults = new Map();
+  const nodes = (raw['nodes'] as readonly Rec[]).map((n, i) => migrateNode(n, i, version, templates, warnings, defaulted));
+  for (const [key, ids] of defaulted) {
+    warnings.push({
+      code: 'schema-default',
+      path: '$.nodes',
+      message: `${ids.length} node${ids.length === 1 ? '' : 's'} without "${key}" took ${SCHEMA_DEFAULT_VALUES[key]}, as InvokeAI's schema ${version} gives it: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? `, ... and ${ids.length - 10} more` : ''}`,
+    });
+  }
   const ids = new Map<string, number>();
   nodes.forEach((n, i) => {
     const first = ids.get(n.id);
@@ -167,19 +192,14 @@ export const migrateWorkflow = (raw: Rec, templates: NodeTemplates): MigrationRe
   });
 
   const edges = (raw['edges'] as readonly Rec[]).map(migrateEdge);
-  edges.forEach((e, i) => {
-    if (!ids.has(e.source)) issues.push({ path: `$.edges[${i}].source`, message: `edge "${e.id}" comes from the missing node "${e.source}"` });
-    if (!ids.has(e.target)) issues.push({ path: `$.edges[${i}].target`, message: `edge "${e.id}" goes to the missing node "${e.target}"` });
-  });
 
   const exposedFields = ((raw['exposedFields'] as readonly FieldIdentifier[] | undefined) ?? []).map((f) => ({
     nodeId: f.nodeId,
     fieldName: f.fieldName,
   }));
-  // Schema 1/2 had no form; the GUI starts those from the default form and the exposed fields.
-  const form = loadForm(legacy ? undefined : raw['form'], nodes, exposedFields, templates);
+  // Schema 1/2 had no form; the GUI starts those from the default form (and the exposed fields).
+  const form = parseForm(legacy ? undefined : raw['form']);
   warnings.push(...form.warnings);
-  issues.push(...form.issues);
   if (issues.length > 0) return { warnings, issues };
 
   const tags = Array.isArray(raw['tags']) ? raw['tags'].filter((x) => typeof x === 'string').join(', ') : str(raw['tags']);

@@ -5,7 +5,7 @@
 
 import { isExecutableNode } from './graph';
 import { fieldKey, nodeDisplayLabel } from './inputs';
-import { isRecord } from './record';
+import { isRecord } from '../internal/record';
 import type { InvocationNode, NodeTemplate, Workflow, WorkflowJson, WorkflowOutput } from './types';
 
 /** Node types whose image output only passes an existing image through (never a new result). */

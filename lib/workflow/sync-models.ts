@@ -7,7 +7,7 @@
 import { connectedInputs, fieldKey, nodeDisplayLabel, withInputValues } from './inputs';
 import { makeWorkflow, workflowWarnings } from './workflow';
 import type { FieldConstraints, InvocationNode, Workflow, WorkflowJson } from './types';
-import { isRecord } from './record';
+import { isRecord } from '../internal/record';
 
 /** The fields of an installed model the matcher reads (a server's model config fits). */
 export interface ModelRecord {
@@ -97,7 +97,8 @@ const asModelValue = (v: unknown): ModelValue | null => {
   };
 };
 
-const accepts = (c: FieldConstraints, m: ModelRecord): boolean =>
+/** The model fits a model field's constraints (base, type, and format when the model says it). */
+export const accepts = (c: FieldConstraints, m: ModelRecord): boolean =>
   (!c.modelBase || c.modelBase.length === 0 || c.modelBase.includes(m.base)) &&
   (!c.modelType || c.modelType.length === 0 || c.modelType.includes(m.type)) &&
   (!c.modelFormat || c.modelFormat.length === 0 || m.format === undefined || c.modelFormat.includes(m.format));

@@ -13,7 +13,7 @@ import type {
   OutputFieldTemplate,
 } from './types';
 import snapshot from './templates-snapshot.json';
-import { deepFreeze, isRecord } from './record';
+import { deepFreeze, isRecord } from '../internal/record';
 
 /** The OpenAPI document is not an InvokeAI one: it has no invocation schemas to read. */
 export class TemplatesError extends Error {

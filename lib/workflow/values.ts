@@ -4,7 +4,7 @@
 import * as E from 'fp-ts/Either';
 import type { InputIssue } from './errors';
 import type { FieldConstraints, FieldKind, FieldTemplate, WorkflowInput } from './types';
-import { isRecord } from './record';
+import { isRecord } from '../internal/record';
 
 /** A field that only an edge can feed (latents, conditioning, UNet...): it takes no value at all. */
 export const connectionOnly = (template: FieldTemplate | undefined): boolean => template?.input === 'connection' || template?.kind === 'connection';
@@ -129,14 +129,15 @@ const isPrimitiveKind = (k: FieldKind): boolean => k === 'string' || k === 'inte
 
 /**
  * Checks a value for an input and returns it normalised; `undefined`/`null` unset the value,
- * which only inputs that may be empty allow.
+ * which only inputs that may be empty allow. Messages name a form input by index and label, any
+ * other node input (index -1) as `nodeLabel.fieldName`.
  */
 export const checkValue = (input: WorkflowInput, value: unknown): E.Either<InputIssue, unknown> => {
   const ref = `${input.nodeId}.${input.fieldName}`;
   const issue = (b: Broken): InputIssue => ({
     code: b.code,
     ref,
-    message: `Input #${input.index} "${input.label}" (${ref}, ${input.kind}${input.itemKind ? ` of ${input.itemKind}` : ''}) cannot take ${show(value)}: it ${b.rule}.`,
+    message: `Input ${input.index >= 0 ? `#${input.index} "${input.label}"` : `"${input.nodeLabel}.${input.fieldName}"`} (${ref}, ${input.kind}${input.itemKind ? ` of ${input.itemKind}` : ''}) cannot take ${show(value)}: it ${b.rule}.`,
   });
   if (value === undefined || value === null) {
     const mayBeEmpty = input.kind === 'unknown' || !isPrimitiveKind(input.kind) || input.template?.nullable === true;

@@ -3,25 +3,37 @@
 import * as E from 'fp-ts/Either';
 import type * as t from 'io-ts';
 import { issuesFromErrors, keySegment, MetaVersionCodec, WorkflowCodecV1, WorkflowCodecV3 } from './codec';
-import { type DecodeIssue, WorkflowDecodeError } from './errors';
+import { type DecodeIssue, type LoadWarning, WorkflowDecodeError } from './errors';
 import { migrateWorkflow, SUPPORTED_VERSIONS } from './migrate';
-import { deepFreeze, exceedsDepth, isRecord, MAX_JSON_DEPTH } from './record';
+import { repairWorkflow } from './repair';
+import { deepFreeze, exceedsDepth, isRecord, MAX_JSON_DEPTH } from '../internal/record';
 import { defaultTemplates } from './templates';
 import type { LoadOptions, NodeTemplates, Workflow as WorkflowValue, WorkflowJson } from './types';
 
 /** An immutable, validated workflow value (see `types.ts`). */
 export type Workflow = WorkflowValue;
 
-const warningsOf = new WeakMap<WorkflowValue, readonly DecodeIssue[]>();
+const warningsOf = new WeakMap<WorkflowValue, readonly LoadWarning[]>();
 
-/** The repairs made while loading (invalid form replaced, form fields removed, stale values unset). */
-export const workflowWarnings = (wf: WorkflowValue): readonly DecodeIssue[] => warningsOf.get(wf) ?? [];
+/**
+ * The repairs made while loading, as InvokeAI's GUI makes them when it opens the file: nodes updated
+ * to their type's version, invalid edges deleted, form fields naming missing inputs removed, an
+ * invalid form replaced, defaults of older schemas applied. Each says what and why (`code`, `path`,
+ * `message`); an empty list means the file loaded as it was. Values made from a workflow keep its list.
+ *
+ * @example
+ * ```ts
+ * import { Workflow, workflowWarnings } from 'invokeai-rx';
+ * for (const w of workflowWarnings(Workflow.fromJson(text))) console.warn(`${w.code} at ${w.path}: ${w.message}`);
+ * ```
+ */
+export const workflowWarnings = (wf: WorkflowValue): readonly LoadWarning[] => warningsOf.get(wf) ?? [];
 
 /** Makes a frozen Workflow value; setters use it to carry the load warnings over to the new value. */
 export const makeWorkflow = (
   json: WorkflowJson,
   templates: NodeTemplates,
-  warnings: readonly DecodeIssue[] = [],
+  warnings: readonly LoadWarning[] = [],
 ): WorkflowValue => {
   const wf: WorkflowValue = Object.freeze({ _tag: 'Workflow' as const, json: deepFreeze(json), templates: deepFreeze(templates) });
   if (warnings.length > 0) warningsOf.set(wf, Object.freeze([...warnings]));
@@ -102,7 +114,8 @@ const decodeOwned = (value: unknown, options: LoadOptions | undefined): E.Either
   if (E.isLeft(checked)) return fail(issuesFromErrors(checked.left));
   const migrated = migrateWorkflow(checked.right as Readonly<Record<string, unknown>>, templates);
   if (migrated.json === undefined || migrated.issues.length > 0) return fail(migrated.issues);
-  return E.right(makeWorkflow(migrated.json, templates, migrated.warnings));
+  const repaired = repairWorkflow(migrated.json, templates);
+  return E.right(makeWorkflow(repaired.json, templates, [...migrated.warnings, ...repaired.warnings]));
 };
 
 /** Decodes a workflow object of any schema version; the object itself is never changed. */

@@ -1,4 +1,4 @@
-import { NetworkError } from '../../lib/client/errors';
+import { NetworkError } from '../../lib/transport/errors';
 import { createClient } from '../../lib/client/client';
 import { SimClient, startSim } from './sim-helpers';
 

@@ -1,4 +1,4 @@
-import { HttpError } from '../../lib/client/errors';
+import { HttpError } from '../../lib/transport/errors';
 import { NotFoundError } from '../../lib/client/resource';
 import { SimClient, requestsTo, startSim } from './sim-helpers';
 

@@ -1,8 +1,8 @@
 import * as t from 'io-ts';
 import { TestScheduler } from 'rxjs/testing';
 import { createClient } from '../../lib/client/client';
-import { FetchInit, FetchLike } from '../../lib/client/http';
-import { FakeWebSocket } from './fake-websocket';
+import { FetchInit, FetchLike } from '../../lib/transport/http';
+import { FakeWebSocket } from '../transport/fake-websocket';
 
 describe('createClient', () => {
   beforeEach(() => FakeWebSocket.reset());

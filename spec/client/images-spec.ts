@@ -1,4 +1,4 @@
-import { HttpError } from '../../lib/client/errors';
+import { HttpError } from '../../lib/transport/errors';
 import { sniffImageType } from '../../lib/client/images';
 import { NotFoundError } from '../../lib/client/resource';
 import { SimClient, png, requestsTo, startSim } from './sim-helpers';

@@ -9,11 +9,11 @@ import { syncModels } from '../../lib/workflow/sync-models';
 import { Workflow } from '../../lib/workflow/workflow';
 import { defaultModels } from '../../lib/testing';
 import crossFetch from 'cross-fetch';
-import { FetchLike, HttpClient, RequestOptions, tokenStore } from '../../lib/client/http';
+import { FetchLike, HttpClient, RequestOptions, tokenStore } from '../../lib/transport/http';
 import { ResourceDiagnostic, diagnosticSink } from '../../lib/client/resource';
-import { ClientContext } from '../../lib/client/client';
+import { ClientContext } from '../../lib/transport/context';
 import { queueResource } from '../../lib/client/queue';
-import { ConnectionState } from '../../lib/client/socket';
+import { ConnectionState } from '../../lib/transport/socket';
 import { ServerEvent } from '../../lib/protocol/events';
 import { SimClient, requestsTo, startSim, until } from './sim-helpers';
 

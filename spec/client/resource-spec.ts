@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { HttpError } from '../../lib/client/errors';
+import { HttpError } from '../../lib/transport/errors';
 import { ModelConfig } from '../../lib/client/models';
 import { NotFoundError, ResourceDiagnostic, decodeItems, notFoundAs, nullOn404 } from '../../lib/client/resource';
 

@@ -1,5 +1,6 @@
 // Shared by the resource tests: a simulated server and a client on it, closed after each test.
-import { createClient, ClientOptions, InvokeAIClient } from '../../lib/client/client';
+import { createClient, InvokeAIClient } from '../../lib/client/client';
+import type { ClientOptions } from '../../lib/transport/context';
 import { MockServer, MockServerOptions, startMockServer } from '../../lib/testing';
 import { renderPng } from '../../lib/testing/png';
 

@@ -1,4 +1,4 @@
-import { HttpError } from '../../lib/client/errors';
+import { HttpError } from '../../lib/transport/errors';
 import { sniffVideoType } from '../../lib/client/videos';
 import { NotFoundError } from '../../lib/client/resource';
 import type { MockServer } from '../../lib/testing';

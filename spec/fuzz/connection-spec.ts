@@ -8,7 +8,7 @@ import { AddressInfo } from 'net';
 import fc from 'fast-check';
 import { WebSocketServer, WebSocket as WsSocket } from 'ws';
 import { createClient } from '../../lib/client/client';
-import type { ConnectionState } from '../../lib/client/socket';
+import type { ConnectionState } from '../../lib/transport/socket';
 import { decodeFrame } from '../../lib/protocol/engineio';
 import { samplePayloads } from '../protocol/event-samples';
 

@@ -14,7 +14,7 @@ import { BoardDTO } from '../../lib/client/boards';
 import { ModelConfig } from '../../lib/client/models';
 import { WorkflowRecord } from '../../lib/client/workflows';
 import { createClient } from '../../lib/client/client';
-import type { FetchLike } from '../../lib/client/http';
+import type { FetchLike } from '../../lib/transport/http';
 import { MockServer, startMockServer } from '../../lib/testing';
 import { samplePayloads } from '../protocol/event-samples';
 import { anyJson, extended, mutated } from './mutate';

@@ -3,7 +3,8 @@
 // extra fields never break a valid payload. (Random name + random JSON is in spec/protocol/events-spec.ts.)
 import fc from 'fast-check';
 import { isLeft, isRight } from 'fp-ts/Either';
-import { decodeServerEvent, serverEventCodecs } from '../../lib/protocol/events';
+import { serverEventCodecs } from '../../lib/protocol/events';
+import { decodeServerEvent } from '../../lib/protocol/events-decode';
 import { samplePayloads } from '../protocol/event-samples';
 import { anyJson, extended, mutated } from './mutate';
 

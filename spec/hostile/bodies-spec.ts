@@ -5,8 +5,8 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createClient } from '../../lib/client/client';
-import { ResponseTooLargeError } from '../../lib/client/errors';
-import { DEFAULT_LIMITS } from '../../lib/client/http';
+import { ResponseTooLargeError } from '../../lib/transport/errors';
+import { DEFAULT_LIMITS } from '../../lib/transport/http';
 import { HostileServer, endlessJson, gzipBomb, hugeImage, json, startHostileServer } from './hostile-server';
 import { RSS_LIMIT_BYTES, logRss, runProbe } from './probe';
 

@@ -8,7 +8,7 @@ import { filter, firstValueFrom, take, timeout } from 'rxjs';
 import { main } from '../../lib/cli/main';
 import type { CliIo } from '../../lib/cli/io';
 import { createClient } from '../../lib/client/client';
-import { DecodeError } from '../../lib/client/errors';
+import { DecodeError } from '../../lib/transport/errors';
 import { FileError, MAX_WORKFLOW_FILE_BYTES, loadWorkflowFile } from '../../lib/node';
 import { startMockServer, type MockServer } from '../../lib/testing';
 import { WorkflowDecodeError } from '../../lib/workflow/errors';

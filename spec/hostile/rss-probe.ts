@@ -5,7 +5,7 @@
 //   node --import tsx spec/hostile/rss-probe.ts <case> <baseUrl> [arg]
 import { promises as fs } from 'fs';
 import { createClient } from '../../lib/client/client';
-import type { ConnectionState } from '../../lib/client/socket';
+import type { ConnectionState } from '../../lib/transport/socket';
 import { downloadTo, saveOutputs } from '../../lib/node';
 import type { RunOutput } from '../../lib/run/events';
 

@@ -4,8 +4,8 @@ import * as net from 'net';
 import { inspect } from 'util';
 import crossFetch from 'cross-fetch';
 import { createClient } from '../../lib/client/client';
-import { HttpError, NetworkError } from '../../lib/client/errors';
-import type { FetchLike } from '../../lib/client/http';
+import { HttpError, NetworkError } from '../../lib/transport/errors';
+import type { FetchLike } from '../../lib/transport/http';
 import { main } from '../../lib/cli/main';
 import { HostileServer, json, startHostileServer } from './hostile-server';
 

@@ -5,8 +5,8 @@ import { Subscription, filter, firstValueFrom, take, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { SchedulerAction, SchedulerLike } from 'rxjs';
 import { createClient } from '../../lib/client/client';
-import { ConnectionState, PING_BOUNDS_MS, createSocketConnection } from '../../lib/client/socket';
-import { FakeWebSocket } from '../client/fake-websocket';
+import { ConnectionState, PING_BOUNDS_MS, createSocketConnection } from '../../lib/transport/socket';
+import { FakeWebSocket } from '../transport/fake-websocket';
 import { HostileServer, startHostileServer } from './hostile-server';
 import { RSS_LIMIT_BYTES, logRss, runProbe } from './probe';
 

@@ -1,23 +1,7 @@
-// The pool's pure dispatch decisions: which server takes a run, how a sweep is shared out, and the
-// expansion of a sweep into its items in the order the server makes queue items of them.
+// The pool's pure dispatch decisions: which server takes a run, and how a sweep is shared out.
 import * as fc from 'fast-check';
-import {
-  ServerLoad,
-  chooseServer,
-  expandSweep,
-  freeCapacity,
-  itemsAsRun,
-  leastLoaded,
-  learnedWeights,
-  loadOf,
-  nextMsPerItem,
-  roundRobin,
-  shareByCapacity,
-} from '../../lib/pool/dispatch';
-import { buildBatch } from '../../lib/workflow/batch';
-import { expandBatch, ValidBatch } from '../../lib/testing/validate';
-import { Workflow } from '../../lib/workflow/workflow';
-import { invocation, makeWorkflowJson } from '../workflow/builders';
+import { ServerLoad, chooseServer, freeCapacity, leastLoaded, loadOf, roundRobin, shareByCapacity } from '../../lib/pool/dispatch';
+import type { Workflow } from '../../lib/workflow/types';
 
 const server = (index: number, over: Partial<ServerLoad> = {}): ServerLoad => ({
   index,
@@ -106,58 +90,5 @@ describe('shareByCapacity', () => {
     expect(freeCapacity(server(0, { inFlight: 4 }))).toBe(0);
     expect(freeCapacity(server(0, { queued: 0 }))).toBeGreaterThan(freeCapacity(server(0, { queued: 6 })));
     expect(freeCapacity(server(0, { weight: 2 }))).toBe(2 * freeCapacity(server(0)));
-  });
-});
-
-describe('learned speed', () => {
-  it('weighs servers by the median time per item: twice as fast counts 2, an unmeasured server 1', () => {
-    expect(learnedWeights([100, 400, undefined])).toEqual([2.5, 0.625, 1]);
-    expect(learnedWeights([200, 200])).toEqual([1, 1]);
-  });
-
-  it('needs two measured servers before it weighs anyone, and bounds a weight to 1/20..20', () => {
-    expect(learnedWeights([100, undefined, undefined])).toEqual([1, 1, 1]);
-    expect(learnedWeights([1, 10_000, 5000])).toEqual([20, 0.5, 1]);
-  });
-
-  it("moves a server's time per item 30 % of the way to each new item's time", () => {
-    expect(nextMsPerItem(undefined, 100)).toBe(100);
-    expect(nextMsPerItem(100, 200)).toBeCloseTo(130);
-    // A run of identical items converges on their time.
-    const settled = Array.from({ length: 40 }, () => 50).reduce<number | undefined>((ms, sample) => nextMsPerItem(ms, sample), 1000);
-    expect(settled).toBeCloseTo(50, 0);
-  });
-});
-
-describe('expandSweep', () => {
-  const wf = Workflow.fromObject(
-    makeWorkflowJson(
-      [invocation('a', 'integer', { value: 1 }), invocation('b', 'string', { value: 'x' })],
-      [],
-      [['a', 'value'], ['b', 'value']],
-    ),
-  );
-  const serverOrder = (sweep: Parameters<typeof expandSweep>[0], runs: number) =>
-    expandBatch(buildBatch(wf, { runs, ...(sweep ? { sweep } : {}) }) as unknown as ValidBatch).map((item) =>
-      Object.fromEntries(item.map((v) => [`${v.node_path}.${v.field_name}`, v.value])),
-    );
-
-  it('lists the items in the order the server expands the batch (runs outermost, first ref outermost)', () => {
-    const product = { values: { 'a.value': [1, 2], 'b.value': ['x', 'y', 'z'] } };
-    expect(expandSweep(product, 2)).toEqual(serverOrder(product, 2));
-    expect(expandSweep(product, 1)[1]).toEqual({ 'a.value': 1, 'b.value': 'y' });
-    const zipped = { mode: 'zip' as const, values: { 'a.value': [1, 2, 3], 'b.value': ['x', 'y', 'z'] } };
-    expect(expandSweep(zipped, 1)).toEqual(serverOrder(zipped, 1));
-    expect(expandSweep(undefined, 3)).toEqual([{}, {}, {}]);
-  });
-
-  it('any subset of the items, as run options, enqueues exactly those items in that order', () => {
-    const product = { values: { 'a.value': [1, 2, 3], 'b.value': ['x', 'y'] } };
-    const items = expandSweep(product, 2);
-    const subset = [items[1], items[4], items[10]];
-    const part = itemsAsRun(subset);
-    expect(part.runs).toBe(1);
-    expect(serverOrder(part.sweep, part.runs)).toEqual(subset);
-    expect(itemsAsRun([{}, {}])).toEqual({ runs: 2 });
   });
 });

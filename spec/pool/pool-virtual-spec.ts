@@ -3,7 +3,7 @@
 // enqueued, ending or requeueing the items of a lost server, probing it with backoff, rejoining.
 import { BehaviorSubject, Observable, Subject, VirtualTimeScheduler } from 'rxjs';
 import type { InvokeAIClient } from '../../lib/client/client';
-import type { ConnectionState } from '../../lib/client/socket';
+import type { ConnectionState } from '../../lib/transport/socket';
 import type { PoolRunEvent, PoolRunResult } from '../../lib/pool/events';
 import { createPool } from '../../lib/pool/pool';
 import type { RunEvent } from '../../lib/run/events';

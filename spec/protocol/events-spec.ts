@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
 import { isLeft, isRight } from 'fp-ts/Either';
-import { decodeServerEvent, serverEventCodecs, isKnownServerEventName } from '../../lib/protocol/events';
+import { serverEventCodecs, isKnownServerEventName } from '../../lib/protocol/events';
+import { decodeServerEvent } from '../../lib/protocol/events-decode';
 import { samplePayloads } from './event-samples';
 
 describe('decodeServerEvent', () => {

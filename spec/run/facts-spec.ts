@@ -1,7 +1,10 @@
 import { isRight } from 'fp-ts/Either';
-import { decodeServerEvent, ServerEvent } from '../../lib/protocol/events';
+import { EnqueueBatchResult } from '../../lib/protocol/dto';
+import type { ServerEvent } from '../../lib/protocol/events';
+import { decodeServerEvent } from '../../lib/protocol/events-decode';
 import { factOfEnqueueResult, factOfQueueItem, factOfServerEvent } from '../../lib/run/facts';
 import { initialRunState, itemsInDoubt, reduceRunAll, RunFact } from '../../lib/run/state';
+import { asDecoded } from '../decoded';
 import { BATCH, queueItem, SAVE_OUTPUT } from './history';
 
 const decoded = (name: string, payload: unknown): ServerEvent => {
@@ -72,7 +75,7 @@ describe('socket payloads through the reducer', () => {
     ]
       .map((event) => factOfServerEvent(event, 'default'))
       .filter((fact): fact is RunFact => fact !== null);
-    const enqueue = factOfEnqueueResult({ queue_id: 'default', enqueued: 1, requested: 1, batch: { batch_id: BATCH }, item_ids: [5] });
+    const enqueue = factOfEnqueueResult(asDecoded(EnqueueBatchResult, { queue_id: 'default', enqueued: 1, requested: 1, batch: { batch_id: BATCH }, item_ids: [5] }));
     // The socket beat the HTTP answer: every event came first.
     const { emit } = reduceRunAll(initialRunState({ batchId: BATCH, outputs: [SAVE_OUTPUT] }), [...facts, enqueue]);
     expect(emit.map((e) => e.type)).toEqual(['enqueued', 'status', 'node_started', 'status', 'failed']);
@@ -81,7 +84,7 @@ describe('socket payloads through the reducer', () => {
 
   it('a bulk cancel ends the open items of the run and no others', () => {
     const { emit } = reduceRunAll(initialRunState({ batchId: BATCH, outputs: [] }), [
-      factOfEnqueueResult({ queue_id: 'default', enqueued: 2, requested: 2, batch: { batch_id: BATCH }, item_ids: [6, 5] }),
+      factOfEnqueueResult(asDecoded(EnqueueBatchResult, { queue_id: 'default', enqueued: 2, requested: 2, batch: { batch_id: BATCH }, item_ids: [6, 5] })),
       factOfQueueItem(queueItem(5, 'completed', 2)),
       { kind: 'items_canceled', itemIds: [5, 6, 99] },
     ]);
@@ -95,7 +98,7 @@ describe('socket payloads through the reducer', () => {
     const cleared = factOfServerEvent(decoded('queue_cleared', { timestamp: 1, queue_id: 'default', user_id: null }), 'default');
     expect(cleared).not.toBeNull();
     const { emit, state } = reduceRunAll(initialRunState({ batchId: BATCH, outputs: [] }), [
-      factOfEnqueueResult({ queue_id: 'default', enqueued: 2, requested: 2, batch: { batch_id: BATCH }, item_ids: [5, 6] }),
+      factOfEnqueueResult(asDecoded(EnqueueBatchResult, { queue_id: 'default', enqueued: 2, requested: 2, batch: { batch_id: BATCH }, item_ids: [5, 6] })),
       factOfQueueItem(queueItem(5, 'completed', 2)),
       cleared as RunFact,
     ]);

@@ -1,11 +1,13 @@
 // Builders of run facts and queue items for the reducer tests: a small, valid server history.
-import type { InvocationOutput, QueueItem, QueueItemStatus } from '../../lib/protocol/dto';
+import { QueueItem, type InvocationOutput, type QueueItemStatus } from '../../lib/protocol/dto';
+import { BatchId } from '../../lib/protocol/ids';
 import type { RunItemError } from '../../lib/run/events';
 import type { RunFact } from '../../lib/run/state';
 import type { WorkflowOutput } from '../../lib/workflow/types';
+import { asDecoded } from '../decoded';
 
-export const BATCH = 'batch-ours';
-export const OTHER_BATCH = 'batch-theirs';
+export const BATCH = asDecoded(BatchId, 'batch-ours');
+export const OTHER_BATCH = asDecoded(BatchId, 'batch-theirs');
 
 /** The workflow output node of the test workflow: `save` (its copies are `save#<item>#<k>`). */
 export const SAVE_OUTPUT: WorkflowOutput = {
@@ -50,7 +52,7 @@ export const status = (
 
 type NodeKind = 'node_started' | 'node_progress' | 'node_completed' | 'node_error';
 
-const nodeBase = (itemId: number, sourceNodeId: string, preparedId: string, batchId = BATCH) => ({
+const nodeBase = (itemId: number, sourceNodeId: string, preparedId: string, batchId: string = BATCH) => ({
   itemId,
   batchId,
   preparedId,
@@ -91,9 +93,10 @@ export const queueItem = (
   itemId: number,
   value: QueueItemStatus,
   sequence: number,
-  session: Partial<QueueItem['session']> = {},
-  extra: Partial<QueueItem> = {},
-): QueueItem => ({
+  session: Readonly<Record<string, unknown>> = {},
+  extra: Readonly<Record<string, unknown>> = {},
+): QueueItem =>
+  asDecoded(QueueItem, {
   item_id: itemId,
   status: value,
   status_sequence: sequence,
@@ -105,6 +108,6 @@ export const queueItem = (
   field_values: [],
   ...extra,
   session: { id: `session-${itemId}`, ...session },
-});
+  });
 
 export const snapshot = (item: QueueItem): RunFact => ({ kind: 'snapshot', item });

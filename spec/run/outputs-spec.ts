@@ -1,8 +1,9 @@
-import type { InvocationOutput, QueueItem } from '../../lib/protocol/dto';
+import { QueueItem, SessionState, type InvocationOutput } from '../../lib/protocol/dto';
 import type { RunEvent, RunOutput } from '../../lib/run/events';
 import { imagesOfResult, outputsOfQueueItem, sortPreparedIds, valuesOfResult, videosOfResult } from '../../lib/run/outputs';
 import { initialRunState, reduceRunAll, RunFact } from '../../lib/run/state';
 import type { WorkflowOutput } from '../../lib/workflow/types';
+import { asDecoded } from '../decoded';
 import { API_CALL_FIXTURES, loadQueueItem, outputsFromItemWorkflow } from './fixtures';
 
 const imageNames = (outputs: readonly RunOutput[]) =>
@@ -98,28 +99,27 @@ describe('incremental outputs agree with the authoritative ones', () => {
 describe('several prepared copies of one node (iterations)', () => {
   const result = (name: string): InvocationOutput => ({ type: 'image_output', image: { image_name: name }, width: 64, height: 32 });
   const output: WorkflowOutput = { nodeId: 'save', nodeType: 'save_image', label: 'Save', board: null, boardInForm: false, producesMedia: true };
-  const item = (session: QueueItem['session']): QueueItem => ({
-    item_id: 1, status: 'completed', batch_id: 'b', session_id: 's', queue_id: 'default', created_at: '', updated_at: '', session,
-  });
+  const item = (session: SessionState): QueueItem =>
+    asDecoded(QueueItem, { item_id: 1, status: 'completed', batch_id: 'b', session_id: 's', queue_id: 'default', created_at: '', updated_at: '', session });
 
   it('orders images by prepared_iteration_paths, whatever the order of the results', () => {
-    const session = {
+    const session = asDecoded(SessionState, {
       id: 's',
       results: { p2: result('two.png'), p0: result('zero.png'), p10: result('ten.png'), p1: result('one.png') },
       source_prepared_mapping: { save: ['p10', 'p1', 'p2', 'p0'] },
       prepared_iteration_paths: { p0: [0], p1: [1], p2: [2], p10: [10] },
-    };
+    });
     expect(outputsOfQueueItem([output], item(session))[0].images.map((i) => i.imageName)).toEqual([
       'zero.png', 'one.png', 'two.png', 'ten.png',
     ]);
   });
 
   it('without iteration paths, follows the order the server recorded the results in', () => {
-    const session = {
+    const session = asDecoded(SessionState, {
       id: 's',
       results: { b: result('first.png'), a: result('second.png') },
       prepared_source_mapping: { a: 'save', b: 'save' },
-    };
+    });
     expect(outputsOfQueueItem([output], item(session))[0].images.map((i) => i.imageName)).toEqual(['first.png', 'second.png']);
     expect(sortPreparedIds(session, ['a', 'b'])).toEqual(['b', 'a']);
   });
@@ -158,7 +158,7 @@ describe('incremental and authoritative outputs of an iterating node', () => {
     const result = (name: string): InvocationOutput => ({ type: 'image_output', image: { image_name: name }, width: 64, height: 64 });
     // The server ran iteration 2 before iteration 0 and 1 (its ready order), as it may.
     const ran = [['c2', 'two.png'], ['c0', 'zero.png'], ['c1', 'one.png']] as const;
-    const item: QueueItem = {
+    const item = asDecoded(QueueItem, {
       item_id: 3, status: 'completed', status_sequence: 2, batch_id: 'b', session_id: 's', queue_id: 'default', created_at: '', updated_at: '',
       session: {
         id: 's',
@@ -168,7 +168,7 @@ describe('incremental and authoritative outputs of an iterating node', () => {
         prepared_iteration_paths: { c0: [0], c1: [1], c2: [2] },
         execution_graph: { nodes: Object.fromEntries(ran.map(([id]) => [id, { id, type: 'save_image', board: { board_id: 'b1' } }])) },
       },
-    };
+    });
     const facts: RunFact[] = [
       { kind: 'enqueued', batchId: 'b', itemIds: [3], requested: 1, enqueued: 1 },
       ...ran.map(([id, name]): RunFact => ({

@@ -3,9 +3,10 @@
 import crossFetch from 'cross-fetch';
 import WebSocket from 'isomorphic-ws';
 import { Subscription } from 'rxjs';
-import { createClient, InvokeAIClient, ClientOptions } from '../../lib/client/client';
-import type { FetchLike } from '../../lib/client/http';
-import type { WebSocketConstructor, WebSocketLike } from '../../lib/client/socket';
+import { createClient, InvokeAIClient } from '../../lib/client/client';
+import type { ClientOptions } from '../../lib/transport/context';
+import type { FetchLike } from '../../lib/transport/http';
+import type { WebSocketConstructor, WebSocketLike } from '../../lib/transport/socket';
 import { ConnectionLostError, RunTimeoutError } from '../../lib/run/errors';
 import type { RunOptions } from '../../lib/run/run';
 import { MockServer, startMockServer } from '../../lib/testing';

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { pipe } from 'fp-ts/function';
 import { lastValueFrom, toArray } from 'rxjs';
 import { createClient, InvokeAIClient } from '../../lib/client/client';
-import { AuthError, HttpError } from '../../lib/client/errors';
+import { AuthError, HttpError } from '../../lib/transport/errors';
 import type { RunEvent } from '../../lib/run/events';
 import { MockServer, modelIdentifier, startMockServer } from '../../lib/testing';
 import { setInput } from '../../lib/workflow/inputs';

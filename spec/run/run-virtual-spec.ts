@@ -3,10 +3,10 @@
 import { isLeft } from 'fp-ts/Either';
 import { NEVER, Observable, Subject, concat, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import type { ClientContext } from '../../lib/client/client';
-import { NetworkError } from '../../lib/client/errors';
-import type { HttpClient, RequestOptions } from '../../lib/client/http';
-import type { ConnectionState, SocketConnection } from '../../lib/client/socket';
+import type { ClientContext } from '../../lib/transport/context';
+import { NetworkError } from '../../lib/transport/errors';
+import type { HttpClient, RequestOptions } from '../../lib/transport/http';
+import type { ConnectionState, SocketConnection } from '../../lib/transport/socket';
 import type { ServerEvent } from '../../lib/protocol/events';
 import { ConnectionLostError, RunTimeoutError } from '../../lib/run/errors';
 import type { RunEvent } from '../../lib/run/events';

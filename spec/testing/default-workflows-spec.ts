@@ -4,12 +4,17 @@ import * as path from 'path';
 import { MockServer, startMockServer } from '../../lib/testing';
 import { indexSchemas, loadDefaultOpenApi, nonNullAlternatives } from '../../lib/testing/openapi';
 import { Workflow } from '../../lib/workflow/workflow';
-import { buildBatch } from '../../lib/workflow/batch';
+import { BatchError, buildBatch } from '../../lib/workflow/batch';
+import { updateNodes } from '../../lib/workflow/update-nodes';
 import { waitFor, terminal, Json } from './helpers';
 
 const dir = path.join(__dirname, '..', 'fixtures', 'default-workflows');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 const index = indexSchemas(loadDefaultOpenApi());
+
+// These two carry flux_denoise 3.0.0, and 6.14's flux_denoise is 4.6.0: the GUI cannot update the node
+// across the major version and will not run it; `updateNodes` replaces it as the GUI's user would.
+const OUTDATED = ['FLUX Image to Image.json', 'Flux Text to Image.json'];
 
 // These three use canny_image_processor / midas_depth_image_processor, which InvokeAI 6.14's schema no longer has.
 const UNKNOWN_NODE_TYPES: Readonly<Record<string, string>> = {
@@ -54,7 +59,7 @@ const giveRequiredInputs = (server: MockServer, json: Json, imageName: string, o
 };
 
 const run = async (server: MockServer, json: Json) => {
-  const batch = buildBatch(Workflow.fromJson(JSON.stringify(json)));
+  const batch = buildBatch(updateNodes(Workflow.fromJson(JSON.stringify(json))).workflow);
   const res = await fetch(`${server.url}/api/v1/queue/default/enqueue_batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ batch }) });
   const body: Json = await res.json();
   if (res.status !== 200) return { status: res.status, body, item: undefined };
@@ -91,6 +96,14 @@ describe('the 26 default workflows on the simulator (graphs from buildBatch)', (
         expect(dto).toMatchObject({ is_intermediate: false, node_id: prepared });
       }
     }
+  });
+
+  it.each(OUTDATED)('%s is refused by buildBatch until updateNodes replaces its outdated node', (file) => {
+    const wf = Workflow.fromJson(fs.readFileSync(path.join(dir, file), 'utf8'));
+    expect(() => buildBatch(wf)).toThrow(BatchError);
+    expect(() => buildBatch(wf)).toThrow(/flux_denoise 3\.0\.0, now 4\.6\.0/);
+    const { updated } = updateNodes(wf);
+    expect(updated.map((u) => [u.nodeType, u.from, u.to, u.how])).toEqual([['flux_denoise', '3.0.0', '4.6.0', 'replaced']]);
   });
 
   it.each(Object.keys(UNKNOWN_NODE_TYPES))('%s is rejected with 422 union_tag_invalid, as by the real 6.14 schema', async (file) => {

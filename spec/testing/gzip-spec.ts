@@ -4,7 +4,7 @@ import * as http from 'http';
 import * as zlib from 'zlib';
 import crossFetch from 'cross-fetch';
 import { createClient } from '../../lib/client/client';
-import type { FetchLike } from '../../lib/client/http';
+import type { FetchLike } from '../../lib/transport/http';
 import type { MockServer } from '../../lib/testing';
 import { withServer } from './helpers';
 

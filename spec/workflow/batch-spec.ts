@@ -4,7 +4,7 @@ import { GeneratorError } from '../../lib/workflow/generators';
 import { buildGraph } from '../../lib/workflow/graph';
 import type { Workflow } from '../../lib/workflow/types';
 import { edge, invocation, makeWorkflowJson } from './builders';
-import { readFixture } from './helpers';
+import { catchError, readFixture } from './helpers';
 import { defaultWorkflow, workflowFromObject } from './workflow-fixtures';
 
 const wfOf = (json: unknown): Workflow => workflowFromObject(json);
@@ -213,6 +213,19 @@ describe('buildBatch: sweeps', () => {
     expect(() => buildBatch(swept(), { sweep: { values: { seed: [] } } })).toThrow(expect.objectContaining({ reason: 'INVALID_SWEEP' }));
   });
 
+  it('a sweep of a batch or generator node\'s input is refused: such nodes never reach the server', () => {
+    const json = makeWorkflowJson(
+      [invocation('noise', 'noise', { seed: 0, width: 512, height: 512 }), invocation('b', 'integer_batch', { batch_group_id: 'None', integers: [64, 128] })],
+      [edge('b', 'value', 'noise', 'height')],
+      [['b', 'integers']],
+    );
+    const error = catchError(BatchError, () => buildBatch(wfOf(json), { sweep: { values: { 'b.integers': [[1], [2]] } } }));
+    expect(error.reason).toBe('INVALID_SWEEP');
+    expect(error.message).toBe(
+      'Input "b.integers" (Integer Batch.integers, ref "b.integers") belongs to a integer_batch node, which never reaches the server: its items already become batch data. Set its items with setInput instead, or sweep the input it feeds.',
+    );
+  });
+
   it('sweep data follows the batch nodes data', () => {
     const json = makeWorkflowJson(
       [invocation('noise', 'noise', { seed: 0, width: 512, height: 512 }), invocation('b', 'integer_batch', { batch_group_id: 'None', integers: [64, 128] })],
@@ -223,5 +236,15 @@ describe('buildBatch: sweeps', () => {
       [{ node_path: 'noise', field_name: 'height', items: [64, 128] }],
       [{ node_path: 'noise', field_name: 'seed', items: [7] }],
     ]);
+  });
+});
+
+describe('buildBatch: outdated nodes', () => {
+  it('refuses a node made for an older major version of its type, naming it and what to do', () => {
+    const wf = wfOf(makeWorkflowJson([invocation('c', 'color_correct', { mask_blur_radius: 8 }, { version: '1.0.0', label: 'Fix colours' })], []));
+    const error = catchError(BatchError, () => buildBatch(wf));
+    expect(error.reason).toBe('OUTDATED_NODE');
+    expect(error.message).toMatch(/^Node "Fix colours" \(c, color_correct 1\.0\.0, now 2\.0\.0\) was made for an older major version of its type; InvokeAI cannot update a node across a major version and will not run it\./);
+    expect(error.message).toContain('client.templates()');
   });
 });

@@ -1,5 +1,7 @@
 // Small GUI-shaped workflow objects (schema 4.0.0) for focused tests.
 
+import { defaultTemplates } from '../../lib/workflow/templates';
+
 type Json = Record<string, unknown>;
 
 /** The top-level fields every 4.0.0 export carries, empty. */
@@ -15,19 +17,22 @@ export const workflowHeader = (name: string): Json => ({
   meta: { version: '4.0.0', category: 'user' },
 });
 
-/** An invocation node with the given input values (`undefined` leaves an input without a value). */
+/**
+ * An invocation node with the given input values (`undefined` leaves an input without a value), of
+ * its type's version in the shipped templates (so that loading does not update it) unless given.
+ */
 export const invocation = (
   id: string,
   type: string,
   values: Record<string, unknown>,
-  data: { label?: string; useCache?: boolean; isIntermediate?: boolean } = {},
+  data: { label?: string; useCache?: boolean; isIntermediate?: boolean; version?: string } = {},
 ): Json => ({
   id,
   type: 'invocation',
   data: {
     id,
     type,
-    version: '1.0.0',
+    version: data.version ?? defaultTemplates[type]?.version ?? '1.0.0',
     label: data.label ?? '',
     notes: '',
     isOpen: true,

@@ -89,15 +89,15 @@ describe('form repair on load (as the GUI repairs it)', () => {
     const row = wf.json.form.elements.row;
     expect(row.type === 'container' && row.data.children).toEqual(['fa-seed', 'fb-prompt']);
     expect(workflowWarnings(wf)).toEqual([
-      { path: '$.form.elements["fa-width"].data.fieldIdentifier.fieldName', message: expect.stringMatching(/has no input "gone"/) },
+      { code: 'form-field-removed', path: '$.form.elements["fa-width"].data.fieldIdentifier.fieldName', message: expect.stringMatching(/has no input "gone"/) },
     ]);
     expect(formStructureProblem(wf.json.form)).toBeUndefined();
   });
 
-  it('keeps a form field for a template field the node instance lacks', () => {
+  it('removes a form field naming an input the node does not have, even one its template has (nodes in the GUI have every input)', () => {
     const wf = load((w) => delete w.nodes[0].data.inputs.width);
-    expect(order(wf)).toContain('a.width');
-    expect(listInputs(wf)[2]).toMatchObject({ value: undefined, kind: 'integer' });
+    expect(order(wf)).toEqual(['a.prompt', 'a.seed', 'b.prompt', 'b.seed']);
+    expect(workflowWarnings(wf).map((w) => w.code)).toEqual(['form-field-removed']);
   });
 
   it('uses exposedFields only when the form is empty, not when it merely has no node-field', () => {
@@ -113,13 +113,33 @@ describe('form repair on load (as the GUI repairs it)', () => {
     expect(order(empty)).toEqual(['a.seed', 'a.prompt']);
   });
 
-  it('loadForm reports a form field naming a missing node as fatal', () => {
-    const nodes = (Workflow.fromObject(smallWorkflow(), { templates: smallTemplates }).json.nodes as WorkflowNode[]).filter((n) => n.id !== 'a');
-    const r = loadForm(smallWorkflow().form, nodes, [], smallTemplates);
-    expect(r.issues.map((i) => i.path)).toEqual([
-      '$.form.elements["fa-prompt"].data.fieldIdentifier.nodeId',
-      '$.form.elements["fa-seed"].data.fieldIdentifier.nodeId',
-      '$.form.elements["fa-width"].data.fieldIdentifier.nodeId',
+  it('removes the form fields naming a node the workflow does not have, with a warning each, as the GUI does', () => {
+    const wf = load((w) => {
+      w.nodes = w.nodes.filter((n: { id: string }) => n.id !== 'a');
+      w.edges = [];
+    });
+    expect(order(wf)).toEqual(['b.prompt', 'b.seed']);
+    expect(workflowWarnings(wf).map((w) => [w.code, w.path])).toEqual([
+      ['form-field-removed', '$.form.elements["fa-prompt"].data.fieldIdentifier.nodeId'],
+      ['form-field-removed', '$.form.elements["fa-seed"].data.fieldIdentifier.nodeId'],
+      ['form-field-removed', '$.form.elements["fa-width"].data.fieldIdentifier.nodeId'],
     ]);
+    expect(workflowWarnings(wf)[0].message).toMatch(/no invocation node "a"/);
+  });
+
+  it('loadForm gives the form the GUI has: parsed, rebuilt from exposedFields when empty, then pruned', () => {
+    const nodes = Workflow.fromObject(smallWorkflow(), { templates: smallTemplates }).json.nodes as WorkflowNode[];
+    // The GUI checks for an empty form before pruning: a form whose only field is removed stays empty.
+    const onlyGone = {
+      rootElementId: 'root',
+      elements: {
+        root: { id: 'root', type: 'container', data: { layout: 'column', children: ['f'] } },
+        f: { id: 'f', parentId: 'root', type: 'node-field', data: { fieldIdentifier: { nodeId: 'a', fieldName: 'gone' }, showDescription: false } },
+      },
+    };
+    const r = loadForm(onlyGone, nodes, [{ nodeId: 'a', fieldName: 'seed' }], smallTemplates);
+    expect(formFieldOrder(r.form)).toEqual([]);
+    expect(r.warnings.map((w) => w.code)).toEqual(['form-field-removed']);
+    expect(formFieldOrder(loadForm(undefined, nodes, [{ nodeId: 'a', fieldName: 'seed' }], smallTemplates).form)).toEqual([{ nodeId: 'a', fieldName: 'seed' }]);
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { buildGraph, type Graph, type GraphNode } from '../../lib/workflow/graph';
+import { editorDefault } from '../../lib/workflow/node-version';
 import { defaultTemplates } from '../../lib/workflow/templates';
 import type { Workflow } from '../../lib/workflow/types';
 import { apiCall, defaultWorkflow, defaultWorkflowNames, workflowFromObject } from './workflow-fixtures';
@@ -35,18 +36,40 @@ const edgeKey = (e: { source: { node_id: string; field: string }; destination: {
 interface Difference {
   readonly node: string;
   readonly field: string;
-  readonly why: 'connected input: omitted here, server default there' | 'no input instance: server default there';
+  readonly why:
+    | 'connected input: omitted here, server default there'
+    | 'no input instance: server default there'
+    | 'new in 6.14: the node updated on load sends the default of an input the recording had no value for';
 }
 
-/** Compares our graph with the one the server stored, and explains every difference (or fails). */
-const compareWithRecorded = (ours: Graph, recorded: { nodes: Record<string, JsonObject>; edges: unknown[] }): Difference[] => {
+/**
+ * Compares our graph with the one the server stored, and explains every difference (or fails).
+ * `rawNodes` are the nodes of the workflow as recorded: a node older than its 6.14 template is updated
+ * on load (as the GUI updates it) and then sends the editor's default for an input it had no value for.
+ */
+const compareWithRecorded = (ours: Graph, recorded: { nodes: Record<string, JsonObject>; edges: unknown[] }, rawNodes: readonly JsonObject[]): Difference[] => {
   const connected = new Set(ours.edges.map((e) => `${e.destination.node_id}.${e.destination.field}`));
+  const addedOnLoad = new Set(
+    rawNodes.flatMap((n) => {
+      const data = n['data'] as { type: string; version: string; inputs: Record<string, { value?: unknown }> };
+      const template = defaultTemplates[data.type];
+      if (template === undefined || template.version === data.version) return [];
+      return Object.keys(template.inputs).filter((f) => data.inputs[f]?.value === undefined).map((f) => `${n['id'] as string}.${f}`);
+    }),
+  );
   const differences: Difference[] = [];
   for (const [id, theirs] of Object.entries(recorded.nodes)) {
     const mine = ours.nodes[id] as GraphNode;
     for (const field of new Set([...Object.keys(mine), ...Object.keys(theirs)])) {
       if (JSON.stringify(mine[field]) === JSON.stringify(theirs[field])) continue;
       const type = theirs['type'] as string;
+      if (addedOnLoad.has(`${id}.${field}`) && mine[field] !== undefined) {
+        // The recording's GUI had an older template and sent nothing; its server had the field (its default) or not.
+        expect({ id, field, ours: mine[field] }).toEqual({ id, field, ours: editorDefault(defaultTemplates[type]!.inputs[field]!) });
+        expect([undefined, JSON.stringify(serverDefault(type, field))]).toContain(theirs[field] === undefined ? undefined : JSON.stringify(theirs[field]));
+        differences.push({ node: `${type}:${id.slice(0, 8)}`, field, why: U });
+        continue;
+      }
       // The only kind of difference NOTES §8.1 allows: the server stores its parsed graph, so a field
       // the GUI did not send holds the schema default there. Anything else fails here.
       expect({ id, field, ours: mine[field] }).toEqual({ id, field, ours: undefined });
@@ -64,11 +87,14 @@ const compareWithRecorded = (ours: Graph, recorded: { nodes: Record<string, Json
 const recordedCase = (name: string) => {
   const item = apiCall(name);
   const workflowJson: unknown = typeof item.workflow === 'string' ? JSON.parse(item.workflow) : item.workflow;
-  return { wf: workflowFromObject(workflowJson), recorded: item.session.graph };
+  return { wf: workflowFromObject(workflowJson), recorded: item.session.graph, rawNodes: (workflowJson as { nodes: JsonObject[] }).nodes };
 };
 
 const C = 'connected input: omitted here, server default there' as const;
 const N = 'no input instance: server default there' as const;
+/** The inputs 6.14's denoise nodes have that the recorded ones did not. */
+const HIDIFFUSION = ['hidiffusion', 'hidiffusion_raunet', 'hidiffusion_t1_ratio', 'hidiffusion_t2_ratio', 'hidiffusion_window_attn'];
+const U = 'new in 6.14: the node updated on load sends the default of an input the recording had no value for' as const;
 
 describe('buildGraph against graphs the GUI submitted (seed api-calls)', () => {
   it.each([
@@ -85,11 +111,15 @@ describe('buildGraph against graphs the GUI submitted (seed api-calls)', () => {
   });
 
   it('sdxl-text-to-image: inputs agree except the listed NOTES §8.1 differences', () => {
-    const { wf, recorded } = recordedCase('call-wf-sdxl-text-to-image');
+    const { wf, recorded, rawNodes } = recordedCase('call-wf-sdxl-text-to-image');
     // This run's unset l2i board reached the server as no board: the GUI's auto-add board was "none" then.
-    expect(compareWithRecorded(buildGraph(wf), recorded)).toEqual([
+    expect(compareWithRecorded(buildGraph(wf), recorded, rawNodes)).toEqual([
       { node: 'collect:neg_cond', field: 'collection', why: N },
       { node: 'collect:pos_cond', field: 'collection', why: N },
+      ...['clip_skip', 'hrf_enabled', 'hrf_method', 'hrf_strength', 'ideogram4_caption', 'init_image', 'refiner_cfg_scale', 'refiner_negative_aesthetic_score',
+        'refiner_positive_aesthetic_score', 'refiner_scheduler', 'refiner_start', 'refiner_steps', 'strength'].map((field) => ({ node: 'core_metadata:core_met', field, why: U })),
+      ...HIDIFFUSION.map((field) => ({ node: 'denoise_latents:denoise_', field, why: U })),
+      { node: 'noise:noise:f4', field: 'noise_type', why: U },
       { node: 'noise:noise:f4', field: 'seed', why: C },
       { node: 'sdxl_compel_prompt:neg_cond', field: 'prompt', why: C },
       { node: 'sdxl_compel_prompt:neg_cond', field: 'style', why: C },
@@ -99,8 +129,8 @@ describe('buildGraph against graphs the GUI submitted (seed api-calls)', () => {
   });
 
   it('flux-image-to-image: inputs agree except the listed NOTES §8.1 differences', () => {
-    const { wf, recorded } = recordedCase('call-wf-flux-image-to-image');
-    expect(compareWithRecorded(buildGraph(wf, { autoAddBoardId: GUI_AUTO_ADD_BOARD }), recorded)).toEqual([
+    const { wf, recorded, rawNodes } = recordedCase('call-wf-flux-image-to-image');
+    expect(compareWithRecorded(buildGraph(wf, { autoAddBoardId: GUI_AUTO_ADD_BOARD }), recorded, rawNodes)).toEqual([
       { node: 'flux_denoise_meta:9c773392', field: 'height', why: C },
       { node: 'flux_denoise_meta:9c773392', field: 'seed', why: C },
       { node: 'flux_denoise_meta:9c773392', field: 'width', why: C },
@@ -108,8 +138,9 @@ describe('buildGraph against graphs the GUI submitted (seed api-calls)', () => {
   });
 
   it('sdxl-flux-refine: inputs agree except the listed NOTES §8.1 differences; `auto` boards go to the auto-add board', () => {
-    const { wf, recorded } = recordedCase('call-wf-sdxl-flux-refine');
-    expect(compareWithRecorded(buildGraph(wf, { autoAddBoardId: GUI_AUTO_ADD_BOARD }), recorded)).toEqual([
+    const { wf, recorded, rawNodes } = recordedCase('call-wf-sdxl-flux-refine');
+    expect(compareWithRecorded(buildGraph(wf, { autoAddBoardId: GUI_AUTO_ADD_BOARD }), recorded, rawNodes)).toEqual([
+      ...HIDIFFUSION.map((field) => ({ node: 'denoise_latents_meta:f7a96570', field, why: U })),
       { node: 'float_to_int:276f9380', field: 'value', why: C },
       { node: 'float_to_int:8c3d3372', field: 'value', why: C },
       { node: 'flux_denoise_meta:56fb09f9', field: 'denoising_start', why: C },
@@ -120,6 +151,7 @@ describe('buildGraph against graphs the GUI submitted (seed api-calls)', () => {
       { node: 'flux_denoise_meta:9c773392', field: 'seed', why: C },
       { node: 'flux_denoise_meta:9c773392', field: 'width', why: C },
       { node: 'noise:0960d680', field: 'height', why: C },
+      { node: 'noise:0960d680', field: 'noise_type', why: U },
       { node: 'noise:0960d680', field: 'seed', why: C },
       { node: 'noise:0960d680', field: 'width', why: C },
       { node: 'sdxl_compel_prompt:3f6b98e4', field: 'prompt', why: C },

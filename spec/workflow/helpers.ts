@@ -17,7 +17,7 @@ export const readFixtureText = (dir: string, name: string): string => fs.readFil
 export const readFixture = (dir: string, name: string): Record<string, unknown> => JSON.parse(readFixtureText(dir, name));
 
 /** Freezes a value and everything inside it. */
-export { deepFreeze } from '../../lib/workflow/record';
+export { deepFreeze } from '../../lib/internal/record';
 
 const field = (name: string, kind: FieldTemplate['kind'], extra: Partial<FieldTemplate> = {}): FieldTemplate => ({
   name,
@@ -33,7 +33,7 @@ const field = (name: string, kind: FieldTemplate['kind'], extra: Partial<FieldTe
   ...extra,
 });
 
-const node = (type: string, title: string, inputs: FieldTemplate[]): NodeTemplate => ({
+const node = (type: string, title: string, inputs: FieldTemplate[], outputs: Record<string, FieldTemplate['kind']> = {}): NodeTemplate => ({
   type,
   title,
   version: '1.0.0',
@@ -41,7 +41,7 @@ const node = (type: string, title: string, inputs: FieldTemplate[]): NodeTemplat
   useCache: true,
   inputs: Object.fromEntries(inputs.map((i) => [i.name, i])),
   outputType: `${type}_output`,
-  outputs: {},
+  outputs: Object.fromEntries(Object.entries(outputs).map(([name, kind]) => [name, { name, kind, typeName: `${kind}Field` }])),
 });
 
 /** A few node types with one field of each kind the setters check. */
@@ -59,8 +59,8 @@ export const smallTemplates: NodeTemplates = {
     field('color', 'color'),
     field('numbers', 'collection', { itemKind: 'integer', constraints: { minItems: 1, maxItems: 3 } }),
     field('latents', 'connection', { required: true }),
-  ]),
-  src: node('src', 'Source', [field('value', 'integer')]),
+  ], { image: 'image', latents: 'connection' }),
+  src: node('src', 'Source', [field('value', 'integer')], { value: 'integer' }),
 };
 
 /** A 4.0.0 workflow over `smallTemplates`: two `gen` nodes (one labelled), a `src` feeding `b.seed`. */

@@ -1,4 +1,6 @@
+import { buildGraph } from '../../lib/workflow/graph';
 import { listInputs } from '../../lib/workflow/inputs';
+import { defaultTemplates } from '../../lib/workflow/templates';
 import { migrateWorkflow } from '../../lib/workflow/migrate';
 import { Workflow, workflowWarnings } from '../../lib/workflow/workflow';
 import { deepFreeze, readFixture, readFixtureText, smallTemplates, smallWorkflow } from './helpers';
@@ -17,9 +19,25 @@ describe('schema 1.0.0 (hand-written fixture)', () => {
     expect(compel.data).not.toHaveProperty('embedWorkflow');
     expect(compel).not.toHaveProperty('width');
     expect(compel.data.inputs.prompt).toEqual({ name: 'prompt', label: 'Prompt', description: '', value: 'a lighthouse at dawn' });
-    // version ||= '1.0.0'; nodePack from the template.
-    expect(compel.data.version).toBe('1.0.0');
     expect(compel.data.nodePack).toBe('invokeai');
+    // version ||= '1.0.0' on migration, said in a warning; then the load updates the node to its
+    // type's version (same major), as the GUI does.
+    const migrated = migrateWorkflow(JSON.parse(text), defaultTemplates).json!.nodes.find((n) => n.id === 'compel-1')!;
+    expect(migrated.type === 'invocation' && migrated.data.version).toBe('1.0.0');
+    expect(compel.data.version).toBe(defaultTemplates['compel']!.version);
+    expect(workflowWarnings(wf)).toContainEqual({ code: 'schema-default', path: '$.nodes', message: expect.stringMatching(/1 node without "version" took 1\.0\.0.*compel-1/) });
+  });
+
+  it('gives a node without useCache the schema 1.0.0 default, true, whatever its type\'s own default', () => {
+    const raw = JSON.parse(text);
+    raw.nodes.push({ ...raw.nodes[1], id: 'rand-1', data: { ...raw.nodes[1].data, id: 'rand-1', type: 'rand_int', inputs: {} } });
+    for (const n of raw.nodes) delete n.data.useCache;
+    expect(defaultTemplates['rand_int']!.useCache).toBe(false);
+    const loaded = Workflow.fromObject(raw);
+    const rand = loaded.json.nodes.find((n) => n.id === 'rand-1');
+    expect(rand?.type === 'invocation' && rand.data.useCache).toBe(true);
+    expect(buildGraph(loaded).nodes['rand-1']).toMatchObject({ use_cache: true });
+    expect(workflowWarnings(loaded)).toContainEqual({ code: 'schema-default', path: '$.nodes', message: expect.stringMatching(/5 nodes without "useCache" took true/) });
   });
 
   it('builds the form from exposedFields in their order, leaving out fields that do not resolve', () => {

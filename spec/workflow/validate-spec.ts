@@ -4,6 +4,7 @@ import { validateWorkflow } from '../../lib/workflow/validate';
 import { Workflow } from '../../lib/workflow/workflow';
 import { readFixtureText, smallTemplates, smallWorkflow } from './helpers';
 import { defaultWorkflow } from './workflow-fixtures';
+import { invocation, makeWorkflowJson } from './builders';
 
 const load = (f: (w: any) => void = () => undefined) => {
   const w: any = smallWorkflow();
@@ -91,4 +92,37 @@ describe('validateWorkflow', () => {
     expect(issues.map((i) => i.code)).toEqual(['required-unset']);
     expect(issues[0].message).toContain('setInput(0');
   });
+
+  it('names an input outside the form as nodeLabel.field, never by an index it does not have', () => {
+    const wf = load((w) => {
+      w.nodes[1].data.inputs.cfg.value = 99; // b.cfg is not in the form
+      w.edges.push({ id: 'e2', type: 'default', source: 's', sourceHandle: 'value', target: 'a', targetHandle: 'latents' });
+      w.edges.push({ id: 'e3', type: 'default', source: 's', sourceHandle: 'value', target: 'b', targetHandle: 'latents' });
+    });
+    const issues = issuesOf(wf);
+    expect(issues.map((i) => i.message)).toEqual(['Input "Refiner.cfg" (b.cfg, float) cannot take 99: it must be <= 20.']);
+  });
+
+  it('reports an input its node type does not have, which the GUI will not run', () => {
+    const wf = Workflow.fromObject(makeWorkflowJson([invocation('i', 'integer', { value: 3, stray: 1 })], []));
+    expect(issuesOf(wf)).toEqual([
+      expect.objectContaining({ code: 'unknown-field', ref: 'i.stray', path: '$.nodes[0].data.inputs.stray', message: expect.stringMatching(/^Node "Integer Primitive" \(i, integer 1\.0\.1\) has an input "stray" that its type \(version 1\.0\.1\) does not have/) }),
+    ]);
+  });
+
+  it('reports a node its template is a newer major version of, once, judging the inputs it has as the GUI does', () => {
+    const wf = Workflow.fromObject(makeWorkflowJson([invocation('c', 'color_correct', { mask_blur_radius: 8 }, { version: '1.0.0' })], []));
+    const issues = issuesOf(wf);
+    expect(issues.map((i) => [i.code, i.ref])).toEqual([['node-version', 'c']]);
+    expect(issues[0]!.message).toMatch(/is a color_correct of version 1\.0\.0, but its type is now version 2\.0\.0: InvokeAI's editor cannot update a node across a major version/);
+  });
+
+  it('reports a workflow with nothing to run, and a batch node that feeds nothing, as the GUI does', () => {
+    const onlyBatch = Workflow.fromObject(makeWorkflowJson([invocation('b', 'integer_batch', { batch_group_id: 'None', integers: [1] })], []));
+    expect(issuesOf(onlyBatch).map((i) => [i.code, i.ref])).toEqual([
+      ['no-nodes', '$.nodes'],
+      ['batch-not-connected', 'b'],
+    ]);
+  });
 });
+

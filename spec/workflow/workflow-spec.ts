@@ -16,6 +16,15 @@ const ALL = [
   ...fixtureNames('seed-workflows').map((f) => ['seed-workflows', f] as const),
 ];
 
+/** What loading InvokeAI 6.14's own default workflows with its templates reports, as the GUI reports it. */
+const SHIPPED_WARNINGS: Readonly<Record<string, readonly string[]>> = {
+  'ESRGAN Upscaling with Canny ControlNet.json': ['unknown-node-type canny_image_processor'],
+  'Face Detailer with IP-Adapter & Canny (See Note in Details).json': ['unknown-node-type canny_image_processor'],
+  'Multi ControlNet (Canny & Depth).json': ['unknown-node-type canny_image_processor', 'unknown-node-type midas_depth_image_processor'],
+  'FLUX Image to Image.json': ['node-not-updated FLUX Denoise'],
+  'Flux Text to Image.json': ['node-not-updated FLUX Denoise'],
+};
+
 describe('Workflow.fromJson on real files', () => {
   it('finds the 26 default and 5 seed workflows', () => {
     expect(ALL.filter(([d]) => d === 'default-workflows')).toHaveLength(26);
@@ -32,8 +41,9 @@ describe('Workflow.fromJson on real files', () => {
     const again = Workflow.fromObject(JSON.parse(Workflow.toJson(wf)));
     expect(values(again)).toEqual(values(wf));
     expect(again.json).toEqual(wf.json);
-    // Nothing in the shipped files needs repairing.
-    expect(workflowWarnings(wf)).toEqual([]);
+    // Nothing in the shipped files needs repairing, but InvokeAI 6.14's templates lack a few of its
+    // own default workflows' node types, and are a newer major version of their FLUX denoise node.
+    expect(workflowWarnings(wf).map((w) => `${w.code} ${w.message.replace(/^node "([^"]*)".*$/, '$1')}`).sort()).toEqual(SHIPPED_WARNINGS[name] ?? []);
     // Same node, edge and input sets as the file.
     const raw = JSON.parse(text);
     expect(wf.json.nodes.map((n) => n.id)).toEqual(raw.nodes.map((n: { id: string }) => n.id));
@@ -105,14 +115,7 @@ describe('bad input gives a WorkflowDecodeError with a JSON path', () => {
     ['an input that is not an object', () => Workflow.fromObject(mutate((w) => (w.nodes[0].data.inputs.seed = 3))), '$.nodes[0].data.inputs.seed', /expected/],
     ['an unknown node type', () => Workflow.fromObject(mutate((w) => (w.nodes[2].type = 'group'))), '$.nodes[2]', /expected/],
     ['an edge without handles', () => Workflow.fromObject(mutate((w) => delete w.edges[0].targetHandle)), '$.edges[0].targetHandle', /expected/],
-    ['a dangling edge', () => Workflow.fromObject(mutate((w) => (w.edges[0].source = 'gone'))), '$.edges[0].source', /missing node "gone"/],
     ['duplicate node ids', () => Workflow.fromObject(mutate((w) => (w.nodes[2].id = 'a'))), '$.nodes[2].id', /duplicate node id "a"/],
-    [
-      'a form naming a missing node',
-      () => Workflow.fromObject(mutate((w) => (w.form.elements['fa-seed'].data.fieldIdentifier.nodeId = 'zzz'))),
-      '$.form.elements["fa-seed"].data.fieldIdentifier.nodeId',
-      /names the node "zzz"/,
-    ],
     ['a function inside', () => Workflow.fromObject(mutate((w) => (w.nodes[0].data.inputs.seed.value = () => 1))), '$.nodes[0].data.inputs.seed.value', /not JSON data/],
   ];
   it.each(cases)('%s', (_, run, path, message) => {
