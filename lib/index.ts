@@ -172,7 +172,7 @@ export type {
 } from './client/boards';
 export { toModelIdentifier } from './client/models';
 export type { ModelsResource, ModelConfig, ModelIdentifier, ModelBase, ModelType, ModelFormat, ModelListOptions } from './client/models';
-export type { QueueResource, RetryItemsResult } from './client/queue';
+export type { QueueResource, RetryItemsResult, RetryResult } from './client/queue';
 export type { QueueItemIds, QueueItemSummary, QueueCountsByDestination } from './client/queue';
 export type { WorkflowsResource, WorkflowRecord, WorkflowListItem, WorkflowPage, WorkflowListQuery } from './client/workflows';
 export type { QueueAndProcessorStatus } from './protocol/dto';

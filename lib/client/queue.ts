@@ -17,16 +17,28 @@ import {
 } from '../protocol/dto';
 import { BatchId, ItemId } from '../protocol/ids';
 import { DEFAULT_POLL_INTERVAL_MS, type ClientContext } from '../transport/context';
+import { HttpError } from '../transport/errors';
 import { RequestOptions, apiPath } from '../transport/http';
 import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
 
 const Canceled = t.type({ canceled: t.number }, 'CancelResult');
 const Deleted = t.type({ deleted: t.number }, 'DeleteResult');
 
-/** `PUT .../retry_items_by_id`: the ids of the new items made from the retried ones. */
+/** `PUT .../retry_items_by_id` as InvokeAI answers it: the ids of the items it retried (not of the new items it made). */
 export const RetryItemsResult = t.type({ queue_id: t.string, retried_item_ids: t.array(ItemId) }, 'RetryItemsResult');
-/** The ids of the new items made from the retried ones. */
+/** The ids of the items InvokeAI retried. */
 export type RetryItemsResult = t.TypeOf<typeof RetryItemsResult>;
+
+/** What `queue.retry` answers: the new items, and the items they were made from. */
+export interface RetryResult {
+  readonly queue_id: string;
+  /** The ids of the new items, one per retried item, in the order of `retried_from`. */
+  readonly retried_item_ids: ReadonlyArray<number>;
+  /** The new items, in the same order. */
+  readonly items: ReadonlyArray<QueueItem>;
+  /** The items the server retried: those asked that were failed or canceled, each once (others are skipped). */
+  readonly retried_from: ReadonlyArray<ItemId>;
+}
 
 /** `GET .../item_ids`: the ids of every item of the queue, and how many there are. */
 export const QueueItemIds = t.type({ item_ids: t.array(ItemId), total_count: t.number }, 'ItemIdsResult');
@@ -75,7 +87,7 @@ export interface QueueResource {
   readonly current: () => Promise<QueueItem | null>;
   /** The item the processor takes next (highest priority, then oldest), or `null` when nothing is pending. */
   readonly next: () => Promise<QueueItem | null>;
-  /** One item, or `null` when the queue has no such item. */
+  /** One item, or `null` when the queue has no such item (InvokeAI's 404, and the 500 it answers for another queue's item). */
   readonly item: (id: number) => Promise<QueueItem | null>;
   /** Items by id, in the order asked; unknown ids are left out, as are items that do not decode (reported on `resourceDiagnostics$`). */
   readonly items: (ids: ReadonlyArray<number>) => Promise<ReadonlyArray<QueueItem>>;
@@ -111,8 +123,12 @@ export interface QueueResource {
   readonly clear: () => Promise<number>;
   /** Deletes the finished items (completed, failed, canceled); answers how many. */
   readonly prune: () => Promise<number>;
-  /** Enqueues failed or canceled items again as new items; answers the new ids. */
-  readonly retry: (ids: ReadonlyArray<number>) => Promise<RetryItemsResult>;
+  /**
+   * Enqueues failed or canceled items again as new items; answers the new items and their ids.
+   * InvokeAI answers only the ids it retried: the new items are found by their `retried_from_item_id`
+   * among the items made after them. Items that are neither failed nor canceled are skipped.
+   */
+  readonly retry: (ids: ReadonlyArray<number>) => Promise<RetryResult>;
   /** Stops the processor from taking new items (admin). */
   readonly pause: () => Promise<SessionProcessorStatus>;
   readonly resume: () => Promise<SessionProcessorStatus>;
@@ -130,6 +146,48 @@ export interface QueueResource {
 const RECOUNT_EVENTS: ReadonlySet<string> = new Set(['batch_enqueued', 'queue_cleared', 'queue_items_canceled', 'queue_items_retried']);
 
 const ITEMS_PER_REQUEST = 1000;
+
+/** How many of the newest items `retry` reads at once while looking for the new ones after the first read. */
+const RETRY_SCAN_CHUNK = 100;
+
+/**
+ * InvokeAI's `GET .../i/{id}` of an item of another queue raises its 404 inside a generic `except`,
+ * which answers 500 with this detail; it means "no such item in this queue".
+ */
+const WRAPPED_NOT_FOUND = /^Unexpected error while fetching queue item: 404\b/;
+
+/** `null` for a missing item: a 404, or the 500 that wraps one. Other failures pass through. */
+const nullOnMissingItem = (error: unknown): null => {
+  if (error instanceof HttpError && error.status === 500 && typeof error.detail === 'string' && WRAPPED_NOT_FOUND.test(error.detail)) return null;
+  return nullOn404(error);
+};
+
+/**
+ * Pairs the retried items with the new ones. A new item's `retried_from_item_id` is the first item
+ * of its retry chain (the source's own `retried_from_item_id`, else the source), so sources of one
+ * chain share it; InvokeAI makes their new items in the order of the sources.
+ */
+export const matchRetried = (
+  sources: ReadonlyArray<{ readonly item_id: ItemId; readonly chain: number }>,
+  newest: ReadonlyArray<QueueItem>,
+): ReadonlyArray<QueueItem | undefined> => {
+  const wanted = new Map<number, number>();
+  for (const source of sources) wanted.set(source.chain, (wanted.get(source.chain) ?? 0) + 1);
+  const found = new Map<number, QueueItem[]>();
+  for (const item of [...newest].sort((a, b) => b.item_id - a.item_id)) {
+    const chain = item.retried_from_item_id;
+    if (chain === null || chain === undefined) continue;
+    const list = found.get(chain) ?? [];
+    if (list.length < (wanted.get(chain) ?? 0)) found.set(chain, [...list, item]);
+  }
+  const taken = new Map<number, number>();
+  return sources.map((source) => {
+    const list = [...(found.get(source.chain) ?? [])].sort((a, b) => a.item_id - b.item_id);
+    const index = taken.get(source.chain) ?? 0;
+    taken.set(source.chain, index + 1);
+    return list[index];
+  });
+};
 
 /**
  * Builds `client.queue`.
@@ -164,6 +222,8 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
       }
       return pages.flat();
     };
+
+  const items = byIds(QueueItem, '/items_by_ids');
 
   const reread$ = (): Observable<SessionQueueStatus> =>
     http.request$(statusRequest).pipe(
@@ -213,8 +273,8 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
     status,
     current: () => http.request({ method: 'GET', path: queuePath('/current'), decode: nullable(QueueItem) }),
     next: () => http.request({ method: 'GET', path: queuePath('/next'), decode: nullable(QueueItem) }),
-    item: (id) => http.request({ method: 'GET', path: itemPath(id), decode: QueueItem }).catch(nullOn404),
-    items: byIds(QueueItem, '/items_by_ids'),
+    item: (id) => http.request({ method: 'GET', path: itemPath(id), decode: QueueItem }).catch(nullOnMissingItem),
+    items,
     list: async (options) => {
       const path = queuePath('/list_all');
       const raw = await http.request({ method: 'GET', path, query: { destination: options?.destination }, decode: UnknownArray });
@@ -246,7 +306,26 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
     clear: async () => (await http.request({ method: 'PUT', path: queuePath('/clear'), decode: Deleted, idempotent: true })).deleted,
     prune: async () => (await http.request({ method: 'PUT', path: queuePath('/prune'), decode: Deleted, idempotent: true })).deleted,
     // A bare array, unlike the other id lists. Not idempotent: each call makes new items.
-    retry: (ids) => http.request({ method: 'PUT', path: queuePath('/retry_items_by_id'), body: { json: ids }, decode: RetryItemsResult }),
+    retry: async (ids) => {
+      const answer = await http.request({ method: 'PUT', path: queuePath('/retry_items_by_id'), body: { json: ids }, decode: RetryItemsResult });
+      const sources = answer.retried_item_ids;
+      if (sources.length === 0) return { queue_id: answer.queue_id, retried_item_ids: [], items: [], retried_from: [] };
+      const sourceItems = new Map((await items(sources)).map((item) => [item.item_id, item]));
+      const chains = sources.map((id) => ({ item_id: id, chain: sourceItems.get(id)?.retried_from_item_id ?? id }));
+      // The new items were made after every existing item: their ids are above every source's. They
+      // are read newest first, the first read as many as were retried, until each source has its own.
+      const newest = (await http.request({ method: 'GET', path: queuePath('/item_ids'), query: { order_dir: 'DESC' }, decode: QueueItemIds })).item_ids
+        .filter((id) => id > Math.max(...sources))
+        .sort((a, b) => b - a);
+      const seen: QueueItem[] = [];
+      let matched = matchRetried(chains, seen);
+      for (let start = 0, size = sources.length; start < newest.length && matched.some((m) => m === undefined); start += size, size = RETRY_SCAN_CHUNK) {
+        seen.push(...(await items(newest.slice(start, start + size))));
+        matched = matchRetried(chains, seen);
+      }
+      const pairs = chains.flatMap((c, i) => (matched[i] === undefined ? [] : [{ source: c.item_id, item: matched[i] as QueueItem }]));
+      return { queue_id: answer.queue_id, retried_item_ids: pairs.map((p) => p.item.item_id), items: pairs.map((p) => p.item), retried_from: pairs.map((p) => p.source) };
+    },
     pause: () => http.request({ method: 'PUT', path: queuePath('/processor/pause'), decode: SessionProcessorStatus, idempotent: true }),
     resume: () => http.request({ method: 'PUT', path: queuePath('/processor/resume'), decode: SessionProcessorStatus, idempotent: true }),
     status$,
