@@ -3,10 +3,12 @@
 import * as net from 'net';
 import { inspect } from 'util';
 import crossFetch from 'cross-fetch';
+import { firstValueFrom } from 'rxjs';
 import { createClient } from '../../lib/client/client';
 import { HttpError, NetworkError } from '../../lib/transport/errors';
 import type { FetchLike } from '../../lib/transport/http';
 import { main } from '../../lib/cli/main';
+import { createPool } from '../../lib/pool/pool';
 import { HostileServer, json, startHostileServer } from './hostile-server';
 
 const PASSWORD = 's3cret-pass';
@@ -50,6 +52,20 @@ describe.each(fetches)('credentials in baseUrl never show, with %s', (_name, fet
     expect(shown).not.toContain(TOKEN);
     expect((error as NetworkError).cause).toBeDefined();
     expect(lines.join('\n')).not.toContain(PASSWORD);
+  });
+});
+
+describe('a pool', () => {
+  it('names its servers without the password of their URL', async () => {
+    const port = await closedPort();
+    const pool = createPool([`http://admin:${PASSWORD}@127.0.0.1:${port}`], { clientOptions: { retry: false } });
+    try {
+      const status = await firstValueFrom(pool.status$);
+      expect(status.servers[0].url).toBe(`http://127.0.0.1:${port}`);
+      expect(JSON.stringify(status)).not.toContain(PASSWORD);
+    } finally {
+      pool.close();
+    }
   });
 });
 
