@@ -23,7 +23,7 @@ const MIN_SECRET_LENGTH = 4;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
 // Names that hold a secret, in a query parameter or a JSON field (`access_token`, `api_key`, `password` ...).
 const SECRET_WORDS = 'token|passw|pwd|secret|authori[sz]ation|api_?key|access_?key|private_?key|credential|signature';
-const QUERY_SECRET = new RegExp(`([?&;][^=&#\\s]*(?:${SECRET_WORDS})[^=&#\\s]*=)[^&#\\s"'<>]*`, 'gi');
+const QUERY_SECRET = new RegExp(`([?&;][^=&#\\s]*(?:${SECRET_WORDS})[^=&#\\s]*=)[^&#;\\s"'<>]*`, 'gi');
 const JSON_SECRET = new RegExp(`("[^"\\\\]*(?:${SECRET_WORDS})[^"\\\\]*"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*"`, 'gi');
 const AUTH_SCHEME = /\b(Bearer|Basic)(\s+)[A-Za-z0-9\-._~+/]+=*/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;

@@ -4,9 +4,10 @@
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import crossFetch from 'cross-fetch';
 import { createClient } from '../../lib/client/client';
 import { ResponseTooLargeError } from '../../lib/transport/errors';
-import { DEFAULT_LIMITS } from '../../lib/transport/http';
+import { DEFAULT_LIMITS, type FetchLike } from '../../lib/transport/http';
 import { HostileServer, endlessJson, gzipBomb, hugeImage, json, startHostileServer } from './hostile-server';
 import { RSS_LIMIT_BYTES, logRss, runProbe } from './probe';
 
@@ -51,6 +52,38 @@ describe('JSON answers are read up to limits.jsonBytes, counted after decompress
     expect(error).toBeInstanceOf(ResponseTooLargeError);
     expect(error).toMatchObject({ limitBytes: 4096, kind: 'json', url: `${server.url}/api/v1/queue/default/status` });
     expect(String((error as Error).stack)).not.toContain('hunter2');
+  });
+});
+
+// Both body streams in use: node-fetch's Node stream (cross-fetch, the default) and undici's WHATWG one.
+describe.each([
+  ['cross-fetch (node-fetch)', crossFetch as FetchLike],
+  ['the global fetch (undici)', globalThis.fetch as unknown as FetchLike],
+])('limits with %s', (_name, fetch) => {
+  const MiB = 1024 * 1024;
+  const client = () => createClient({ baseUrl: server.url, fetch, retry: false, limits: { jsonBytes: MiB, downloadBytes: MiB } });
+
+  it.each([
+    ['an endless JSON answer', (res: Parameters<typeof endlessJson>[0]) => endlessJson(res)],
+    ['a gzip bomb', (res: Parameters<typeof endlessJson>[0]) => gzipBomb(res, HUGE)],
+  ])('%s stops at limits.jsonBytes', async (_what, answer) => {
+    server.onHttp((_req, res) => answer(res));
+    const c = client();
+    const error = await c.queue.status().catch((e: unknown) => e);
+    c.close();
+    expect(error).toMatchObject({ name: 'ResponseTooLargeError', kind: 'json', limitBytes: MiB });
+  });
+
+  it('a download stops at limits.downloadBytes, and one that says its length up front is refused unread', async () => {
+    server.onHttp((req, res) => hugeImage(res, HUGE, req.url.includes('with-length')));
+    const c = client();
+    await expect(c.images.download('no-length.png')).rejects.toMatchObject({ name: 'ResponseTooLargeError', kind: 'bytes', limitBytes: MiB });
+    await expect(c.images.download('with-length.png')).rejects.toMatchObject({ name: 'ResponseTooLargeError', kind: 'bytes' });
+    // A streamed download has no limit of its own, unless it is given one.
+    let taken = 0;
+    await expect(c.images.downloadChunks('no-length.png', (chunk) => void (taken += chunk.byteLength), { maxBytes: 3 * MiB })).rejects.toMatchObject({ kind: 'stream', limitBytes: 3 * MiB });
+    expect(taken).toBeLessThanOrEqual(3 * MiB);
+    c.close();
   });
 });
 
