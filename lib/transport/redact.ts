@@ -90,8 +90,9 @@ export const redactValue = (value: unknown, secrets: ReadonlyArray<string> = [])
 const MAX_CAUSE_DEPTH = 4;
 
 /**
- * Applies the rule, in place, to an error we own and to the chain of its causes: message, stack and
- * every own string field (node-fetch and undici put the URL in fields such as `message` and `input`).
+ * Applies the rule, in place, to an error we own and to the chain of its causes: message, stack,
+ * every own string field (node-fetch and undici put the URL in fields such as `message` and `input`)
+ * and the strings in its own data fields (an `HttpError`'s `detail`).
  * A cause that is no `Error` is replaced by its redacted text. Answers the same error.
  */
 export const redactError = <E>(error: E, secrets: ReadonlyArray<string> = [], depth = 0): E => {
@@ -101,6 +102,7 @@ export const redactError = <E>(error: E, secrets: ReadonlyArray<string> = [], de
     const value = fields[key];
     try {
       if (typeof value === 'string') fields[key] = redactText(value, secrets);
+      else if (key !== 'cause' && typeof value === 'object' && value !== null && !isError(value)) fields[key] = redactValue(value, secrets);
       else if (key === 'cause' && value !== undefined) {
         fields[key] =
           depth >= MAX_CAUSE_DEPTH

@@ -33,7 +33,7 @@ import { BackoffPolicy, DEFAULT_RECONNECT_POLICY, backoffDelay } from '../intern
 import { exceedsDepth } from '../internal/record';
 import { AuthError } from './errors';
 import { DEFAULT_LIMITS, Logger, TransportLimits, normalizeBaseUrl } from './http';
-import { redactUrl, redactingLogger } from './redact';
+import { redactError, redactUrl, redactingLogger } from './redact';
 
 /**
  * What the client needs of a WebSocket (the browser's, `ws`, `isomorphic-ws`). The handler slots are
@@ -312,7 +312,8 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
           }
           case 'connect_error': {
             done = true;
-            const error = new AuthError(0, 'CONNECT', url, connectionErrorMessage(packet.data));
+            // The server's refusal may echo what it was sent: the token is no part of the error.
+            const error = redactError(new AuthError(0, 'CONNECT', url, connectionErrorMessage(packet.data)), [options.token() ?? '']);
             // Both servers keep the Engine.IO session open after a refused connect: close it here.
             release(true);
             subscriber.next({ kind: 'state', state: { type: 'disconnected', reason: 'the server refused the connection', error } });

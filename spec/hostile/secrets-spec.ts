@@ -3,7 +3,7 @@
 import * as net from 'net';
 import { inspect } from 'util';
 import crossFetch from 'cross-fetch';
-import { firstValueFrom } from 'rxjs';
+import { filter, firstValueFrom } from 'rxjs';
 import { createClient } from '../../lib/client/client';
 import { HttpError, NetworkError } from '../../lib/transport/errors';
 import type { FetchLike } from '../../lib/transport/http';
@@ -104,6 +104,32 @@ describe('servers that echo secrets', () => {
     expect(shown).not.toContain(TOKEN);
     expect(shown).not.toContain(PASSWORD);
     expect(JSON.stringify((error as HttpError).detail)).not.toContain(TOKEN);
+  });
+});
+
+describe('a socket refused by a server that echoes the token', () => {
+  let server: HostileServer;
+  beforeEach(async () => {
+    server = await startHostileServer();
+  });
+  afterEach(() => server.close());
+
+  it('gives an AuthError without the token', async () => {
+    server.onSocket(async (socket) => {
+      await socket.send('0{"sid":"s","upgrades":[],"pingInterval":25000,"pingTimeout":20000}');
+      const connect = await socket.next();
+      await socket.send(`44${JSON.stringify({ message: `bad token in ${connect}`, data: { token: TOKEN } })}`);
+    });
+    const client = createClient({ baseUrl: server.url, token: TOKEN });
+    try {
+      const state = await firstValueFrom(client.connection$.pipe(filter((s) => s.type === 'disconnected')));
+      const error = (state as { error?: Error }).error;
+      expect(error).toMatchObject({ name: 'AuthError' });
+      expect(everyRendering(error)).not.toContain(TOKEN);
+      expect(everyRendering(error)).toContain('bad token in 40');
+    } finally {
+      client.close();
+    }
   });
 });
 
