@@ -26,23 +26,37 @@ export const deepFreeze = <T>(u: T): T => {
  */
 export const MAX_JSON_DEPTH = 128;
 
-/** True when `value` nests arrays and objects more than `maxDepth` levels deep (checked without recursion). */
-export const exceedsDepth = (value: unknown, maxDepth: number): boolean => {
-  if (typeof value !== 'object' || value === null) return false;
-  const stack: unknown[] = [value];
-  const depths: number[] = [1];
-  const visit = (child: unknown, depth: number): void => {
-    if (typeof child === 'object' && child !== null) {
-      stack.push(child);
-      depths.push(depth);
+/**
+ * True when `value` nests arrays and objects more than `maxDepth` levels deep. The walk recurses at
+ * most `maxDepth` levels (so however deep the value, the stack is safe) and stops at the first
+ * branch too deep.
+ */
+export const exceedsDepth = (value: unknown, maxDepth: number): boolean =>
+  typeof value === 'object' && value !== null && (maxDepth <= 0 || childrenExceed(value, maxDepth - 1));
+
+const childrenExceed = (value: object, levelsLeft: number): boolean => {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const child: unknown = value[i];
+      if (typeof child === 'object' && child !== null && (levelsLeft === 0 || childrenExceed(child, levelsLeft - 1))) return true;
     }
-  };
-  while (stack.length > 0) {
-    const current = stack.pop() as Record<string, unknown> | unknown[];
-    const depth = depths.pop() as number;
-    if (depth > maxDepth) return true;
-    if (Array.isArray(current)) for (let i = 0; i < current.length; i++) visit(current[i], depth + 1);
-    else for (const key in current) visit(current[key], depth + 1);
+    return false;
+  }
+  for (const key in value) {
+    const child: unknown = (value as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null && (levelsLeft === 0 || childrenExceed(child, levelsLeft - 1))) return true;
+  }
+  return false;
+};
+
+/**
+ * False when JSON text holds too few brackets to nest more than `maxDepth` levels: a test much
+ * cheaper than walking what it parses to, which only text with that many brackets needs.
+ */
+export const mayExceedDepth = (text: string, maxDepth: number): boolean => {
+  let brackets = 0;
+  for (const open of ['[', '{']) {
+    for (let at = text.indexOf(open); at !== -1; at = text.indexOf(open, at + 1)) if (++brackets > maxDepth) return true;
   }
   return false;
 };

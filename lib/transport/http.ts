@@ -6,7 +6,7 @@ import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
 import { Observable, SchedulerLike, asyncScheduler, defer, firstValueFrom, retry, throwError, timer } from 'rxjs';
 import { toPathIssues } from '../protocol/issues';
-import { MAX_JSON_DEPTH, exceedsDepth } from '../internal/record';
+import { MAX_JSON_DEPTH, exceedsDepth, mayExceedDepth } from '../internal/record';
 import { BackoffPolicy, DEFAULT_RETRY_POLICY, RetryPolicy, backoffDelay } from '../internal/backoff';
 import { BodyLimitExceeded, discardBody, forEachBodyChunk, readBodyBytes, readBodyPrefix, readBodyText } from './body';
 import {
@@ -448,7 +448,7 @@ export const createHttpClient = (options: HttpClientOptions): HttpClient => {
             } catch {
               throw new DecodeError(endpoint, [{ path: '$', message: `expected JSON, got text starting ${JSON.stringify(text.slice(0, 40))}` }]);
             }
-            if (exceedsDepth(raw, limits.jsonDepth)) {
+            if (mayExceedDepth(text, limits.jsonDepth) && exceedsDepth(raw, limits.jsonDepth)) {
               throw new DecodeError(endpoint, [{ path: '$', message: `the JSON nests more than ${limits.jsonDepth} levels deep (limits.jsonDepth)` }]);
             }
           }

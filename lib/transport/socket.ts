@@ -30,7 +30,7 @@ import { connectFrame, decodeFrame, emitFrame, pongFrame } from '../protocol/eng
 import type { ServerEvent } from '../protocol/events';
 import { EventDecodeIssue, decodeParsedServerEvent } from '../protocol/events-decode';
 import { BackoffPolicy, DEFAULT_RECONNECT_POLICY, backoffDelay } from '../internal/backoff';
-import { exceedsDepth } from '../internal/record';
+import { exceedsDepth, mayExceedDepth } from '../internal/record';
 import { AuthError } from './errors';
 import { DEFAULT_LIMITS, Logger, TransportLimits, normalizeBaseUrl } from './http';
 import { redactError, redactUrl, redactingLogger } from './redact';
@@ -321,7 +321,8 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
             return;
           }
           case 'event': {
-            if (exceedsDepth(packet.args, limits.jsonDepth + 1)) {
+            // The frame is text here; only text with enough brackets can hide a payload too deep.
+            if (mayExceedDepth(event.data as string, limits.jsonDepth + 1) && exceedsDepth(packet.args, limits.jsonDepth + 1)) {
               ignore(`42["${packet.name.slice(0, 100)}",...]`, `its payload nests more than ${limits.jsonDepth} levels deep`);
               return;
             }
