@@ -1,11 +1,9 @@
 // `npm run demo`: InvokeAI's own "Text to Image - SDXL" workflow, its prompt and size set through
 // the form's inputs, run with live progress bars, its PNGs saved to ./out. Against the simulated
 // server, or against yours with INVOKEAI_URL set.
-import { pipe } from 'fp-ts/function';
-import { lastValueFrom, tap } from 'rxjs';
-import { exposeInput, getInput, listInputs, setInput, type CompletedEvent, type RunEvent } from '../lib/index';
-import { loadWorkflowFile, saveOutputs } from '../lib/node';
-import { foldProgress, initialProgress, liveBlock, plainLine, renderBars } from '../lib/cli/progress';
+import { lastValueFrom, toArray } from 'rxjs';
+import { exposeInput, getInput, listInputs, pipe, setInput } from '../lib/index';
+import { loadWorkflowFile, saveEachCompleted, showProgress } from '../lib/node';
 import { demoWorkflow, outDir, startDemoServer } from './lib/setup';
 
 const PROMPT = process.env['DEMO_PROMPT'] ?? 'a lighthouse on a cliff at dawn, volumetric light, oil painting';
@@ -44,32 +42,14 @@ const main = async (): Promise<void> => {
     console.log(`prompt: ${String(getInput(wf, 'Positive Prompt').value)}`);
     console.log(`size: ${String(getInput(wf, 'Width').value)}×${String(getInput(wf, 'Height').value)}`);
 
-    // 4. Run it: one Observable of events; bars on a terminal, lines otherwise.
-    const tty = process.stdout.isTTY === true;
-    const block = liveBlock((t) => process.stdout.write(t));
-    let progress = initialProgress(wf.json.nodes.filter((n) => n.type === 'invocation').length);
-    const completed: CompletedEvent[] = [];
-    const show = (event: RunEvent): void => {
-      progress = foldProgress(progress, event);
-      if (event.type === 'completed') completed.push(event);
-      if (tty) block.draw(renderBars(progress, process.stdout.columns ?? 80));
-      else {
-        const line = plainLine(event);
-        if (line !== undefined) console.log(line);
-      }
-    };
+    // 4. Run it: one Observable of events; bars on a terminal, lines otherwise (showProgress), and
+    //    each item's images saved as it completes (saveEachCompleted).
     console.log('');
-    await lastValueFrom(client.run(wf).pipe(tap(show)), { defaultValue: undefined });
-
-    // 5. Save the images of every completed item.
-    const files = await saveOutputs(
-      client,
-      { items: completed.map((e) => ({ itemId: e.itemId, status: 'completed' as const, outputs: e.outputs, fieldValues: [], queueItem: e.queueItem })) },
-      outDir(),
-    );
+    const saved = await lastValueFrom(client.run(wf).pipe(showProgress(wf), saveEachCompleted(client, outDir()), toArray()));
+    const files = saved.flatMap((s) => s.files);
     console.log(`\n${files.length} image${files.length === 1 ? '' : 's'} written:`);
     for (const f of files) console.log(`  ${f}`);
-    if (completed.length === 0) process.exitCode = 1;
+    if (saved.length === 0) process.exitCode = 1;
   } finally {
     await demo.close();
   }

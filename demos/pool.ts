@@ -81,7 +81,7 @@ const main = async (): Promise<void> => {
           completed += 1;
           console.log(`#${index} done on ${nameOf(event.server.index)}: ${PROMPTS[index]}`);
           saves.push(
-            saveOutputs(pool.clients[event.server.index], { items: [{ ...event, status: 'completed', fieldValues: [] }] }, dir, {
+            saveOutputs(pool.clients[event.server.index], event, dir, {
               naming: (image) => `prompt${index}-${image.index}.png`,
             }),
           );

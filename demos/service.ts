@@ -63,12 +63,8 @@ const main = async (): Promise<void> => {
               toArray(),
               mergeMap(async (ends: TerminalRunEvent[]) => {
                 const completed = ends.flatMap((e) => (e.type === 'completed' ? [e] : []));
-                const files = await saveOutputs(
-                  client,
-                  { items: completed.map((e) => ({ itemId: e.itemId, status: 'completed' as const, outputs: e.outputs, fieldValues: [], queueItem: e.queueItem })) },
-                  dir,
-                  { naming: (img) => `prompt-${n}-${img.index}.png` },
-                );
+                const files: string[] = [];
+                for (const e of completed) files.push(...(await saveOutputs(client, e, dir, { naming: (img) => `prompt-${n}-${img.index}.png` })));
                 return { n, prompt, ok: completed.length === ends.length, files };
               }),
               finalize(() => {

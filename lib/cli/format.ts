@@ -1,30 +1,9 @@
-// Plain-text rendering for the terminal: tables, short values, constraints, and escaping of what
-// came from a server or a file, so that no such text can drive the terminal.
+// Plain-text rendering for the terminal: tables, short values, constraints; what came from a server
+// or a file goes through `printable`, so that no such text can drive the terminal.
 import type { FieldConstraints, WorkflowInput } from '../index';
+import { printable } from '../node';
 
-// C0 controls (ESC, BEL, CR ...), DEL, C1 controls (8-bit CSI, OSC ...), the bidirectional-text
-// controls that reorder what is shown, and the Unicode line and paragraph separators.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-const escapeChar = (char: string): string => {
-  const code = char.charCodeAt(0);
-  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-};
-
-/**
- * Text from a server or a file, made safe to print: every control character (ESC, BEL, CR, C1,
- * bidirectional controls ...) is shown as an escape (`\x1b`), so it cannot move the cursor, set the
- * window title or overwrite a line. `keepNewlines` leaves `\n` alone (multi-line messages).
- */
-export const printable = (text: string, keepNewlines = false): string => text.replace(keepNewlines ? CONTROL_BUT_NEWLINE : CONTROL, escapeChar);
-
-// JSON.stringify escapes C0 controls already; these it leaves raw.
-const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-/** `JSON.stringify` with the controls it leaves raw (DEL, C1, bidirectional) written as `\u` escapes: the same JSON, safe on a terminal. */
-export const printableJson = (value: unknown, indent?: number): string =>
-  JSON.stringify(value, null, indent).replace(JSON_UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export { printable, printableJson } from '../node';
 
 /** Renders rows as a left-aligned table with a header and a rule under it; every cell is made `printable`. */
 export const table = (header: readonly string[], givenRows: readonly (readonly string[])[]): string => {

@@ -1,14 +1,13 @@
 // `invokeai-rx run <workflow.json>`: set inputs, sweep, run, show progress, save the images and videos.
 import * as path from 'path';
 import { Observable, Subscription } from 'rxjs';
-import { buildGraph, createClient, createPool, getInput, isTerminalRunEvent, setInput, validateWorkflow, type InvokeAIClient, type RunEvent, type RunEventOf, type RunOptions, type Workflow } from '../index';
-import { saveOutputs } from '../node';
+import { buildGraph, createClient, createPool, getInput, isTerminalRunEvent, setInput, validateWorkflow, type InvokeAIClient, type ModelRecord, type RunEvent, type RunEventOf, type RunOptions, type Workflow } from '../index';
 import { parseArgs } from './args';
 import { countOf, printable, printableJson } from './format';
 import { CliIo, UsageError } from './io';
-import { foldProgress, initialProgress, liveBlock, plainLine, renderBars, type CliRunEvent, type RunProgress } from './progress';
+import { foldProgress, initialProgress, liveBlock, plainLine, renderBars, saveOutputs, type RunProgressEvent as CliRunEvent, type RunProgress } from '../node';
 import { serverUrls, tokenOptions } from './server-args';
-import { ModelChoice, parseInputValue, splitAssignment, toRef } from './values';
+import { parseInputValue, splitAssignment, toRef } from './values';
 import { readWorkflow, retypeForServer } from './workflow-file';
 
 /** Usage text of `run`. */
@@ -38,11 +37,10 @@ const wantsModels = (wf: Workflow, refs: readonly string[]): boolean =>
     }
   });
 
-const loadModels = async (client: InvokeAIClient): Promise<readonly ModelChoice[]> =>
-  (await client.models.list()).map((m) => ({ key: m.key, hash: m.hash ?? '', name: m.name, base: m.base, type: m.type }));
+const loadModels = (client: InvokeAIClient): Promise<readonly ModelRecord[]> => client.models.list();
 
 /** Applies `--set` in order; every message names the ref and what it accepts. */
-const applySets = (wf: Workflow, sets: readonly string[], models: readonly ModelChoice[] | undefined): Workflow =>
+const applySets = (wf: Workflow, sets: readonly string[], models: readonly ModelRecord[] | undefined): Workflow =>
   sets.reduce((acc, text) => {
     const { ref, value } = splitAssignment('--set', text);
     const input = getInput(acc, toRef(ref));
@@ -50,7 +48,7 @@ const applySets = (wf: Workflow, sets: readonly string[], models: readonly Model
   }, wf);
 
 /** `--sweep ref=a,b,c` → the run's sweep values (parsed by each input's kind). */
-const sweepValues = (wf: Workflow, sweeps: readonly string[], models: readonly ModelChoice[] | undefined): Record<string, unknown[]> => {
+const sweepValues = (wf: Workflow, sweeps: readonly string[], models: readonly ModelRecord[] | undefined): Record<string, unknown[]> => {
   const values: Record<string, unknown[]> = {};
   for (const text of sweeps) {
     const { ref, value } = splitAssignment('--sweep', text);
@@ -161,9 +159,8 @@ const outputSaver = (clientOf: (event: CliRunEvent) => InvokeAIClient, outDir: s
   const saves: Promise<void>[] = [];
   const errors: string[] = [];
   const onCompleted = (event: RunEventOf<'completed'> & CliRunEvent): void => {
-    const result = { items: [{ itemId: event.itemId, status: 'completed' as const, outputs: event.outputs, fieldValues: [], queueItem: event.queueItem }] };
     saves.push(
-      saveOutputs(clientOf(event), result, outDir)
+      saveOutputs(clientOf(event), event, outDir)
         .then((files) => {
           for (const f of files) {
             if (printer.json) printer.jsonLine({ type: 'saved', itemId: event.itemId, file: f }, `the saved line of ${f}`);

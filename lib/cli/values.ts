@@ -1,15 +1,7 @@
 // Command-line text → an input's value, parsed by the input's kind (from the node templates).
-import type { WorkflowInput } from '../index';
+import * as E from 'fp-ts/Either';
+import { findModel, type ModelRecord, type WorkflowInput } from '../index';
 import { UsageError } from './io';
-
-/** A model the CLI can pick by name or key (from the server's model list). */
-export interface ModelChoice {
-  readonly key: string;
-  readonly hash: string;
-  readonly name: string;
-  readonly base: string;
-  readonly type: string;
-}
 
 const where = (input: WorkflowInput): string => `input #${input.index} "${input.label}" (${input.kind})`;
 
@@ -28,28 +20,19 @@ const parseHexColor = (text: string): unknown => {
   return { r: byte(m[1], 0), g: byte(m[2], 0), b: byte(m[3], 0), a: byte(m[4], 255) };
 };
 
-const pickModel = (input: WorkflowInput, text: string, models: readonly ModelChoice[] | undefined): unknown => {
+const pickModel = (input: WorkflowInput, text: string, models: readonly ModelRecord[] | undefined): unknown => {
   const json = text.trim().startsWith('{') ? parseJson(text) : undefined;
   if (json !== undefined) return json;
   if (models === undefined) {
     throw new UsageError(`${where(input)} needs a model: give a JSON identifier {"key","hash","name","base","type"}, or pass --url so that a model name or key can be looked up on the server.`);
   }
-  const fits = (m: ModelChoice): boolean =>
-    (input.constraints.modelBase === undefined || input.constraints.modelBase.length === 0 || input.constraints.modelBase.includes(m.base)) &&
-    (input.constraints.modelType === undefined || input.constraints.modelType.length === 0 || input.constraints.modelType.includes(m.type));
-  const named = models.filter((m) => m.key === text || m.name === text);
-  const found = named.filter(fits)[0] ?? named[0];
-  if (found === undefined) {
-    const candidates = models.filter(fits).map((m) => `  ${m.name} (${m.base} ${m.type}, key ${m.key})`);
-    throw new UsageError(
-      `${where(input)}: the server has no model named or keyed "${text}". ` +
-        (candidates.length > 0 ? `Models that fit:\n${candidates.join('\n')}` : 'No installed model fits this input; install one first (invokeai-rx models <url> lists them).'),
-    );
-  }
-  return { key: found.key, hash: found.hash, name: found.name, base: found.base, type: found.type };
+  // The library's own lookup: one model by key or name among those the input takes, never a guess.
+  const found = findModel(models, text, input.constraints);
+  if (E.isLeft(found)) throw new UsageError(`${where(input)}: ${found.left}${found.left.endsWith('No installed model fits it.') ? ' Install one first (invokeai-rx models <url> lists them).' : ''}`);
+  return { key: found.right.key, hash: found.right.hash ?? '', name: found.right.name, base: found.right.base, type: found.right.type };
 };
 
-const parseScalar = (input: WorkflowInput, kind: WorkflowInput['kind'], text: string, models: readonly ModelChoice[] | undefined): unknown => {
+const parseScalar = (input: WorkflowInput, kind: WorkflowInput['kind'], text: string, models: readonly ModelRecord[] | undefined): unknown => {
   switch (kind) {
     case 'string':
     case 'image':
@@ -98,7 +81,7 @@ const parseScalar = (input: WorkflowInput, kind: WorkflowInput['kind'], text: st
  * Parses the text of `--set ref=value` for an input. Collections take a JSON list or
  * comma-separated items; the result still goes through `setInput`, which checks constraints.
  */
-export const parseInputValue = (input: WorkflowInput, text: string, models?: readonly ModelChoice[]): unknown => {
+export const parseInputValue = (input: WorkflowInput, text: string, models?: readonly ModelRecord[]): unknown => {
   if (input.kind === 'collection') {
     const trimmed = text.trim();
     if (trimmed.startsWith('[')) {

@@ -13,7 +13,7 @@ import type { ImageDTO, ImagesResource, UploadOptions } from '../client/images';
 import { sniffImageType } from '../client/images';
 import type { MediaStreamOptions } from '../client/media';
 import { redactText } from '../transport/redact';
-import type { RunResult } from '../run/events';
+import type { CompletedEvent, RunResult } from '../run/events';
 
 /** Why a file could not be used. */
 export type FileErrorReason = 'missing' | 'unreadable' | 'too_large' | 'invalid_json' | 'invalid_workflow' | 'not_an_image';
@@ -124,8 +124,9 @@ export const loadWorkflowFile = async (file: string, options?: LoadOptions): Pro
  * `FileError` (`not_an_image`) before anything is sent, unless `options.contentType` says otherwise.
  *
  * @example
+ * import { setInput } from 'invokeai-rx';
  * import { uploadImageFile } from 'invokeai-rx/node';
- * const image = await uploadImageFile(client, 'photos/cat.jpg', { board: boardId });
+ * const image = await uploadImageFile(client, 'photos/cat.jpg', { board: 'my-board-id' });
  * const wf2 = setInput('Image', { image_name: image.image_name })(wf);
  */
 export const uploadImageFile = async (
@@ -370,8 +371,11 @@ const downloadInto = (media: MediaDownloader, name: string, options: MediaStream
  *
  * @example
  * import { downloadTo } from 'invokeai-rx/node';
- * const file = await downloadTo(client.images, image.image_name, './out/cat.png');
- * const clip = await downloadTo(client.videos, video.video_name, './out/clip.mp4', { timeoutMs: 600_000 });
+ * const result = await client.submit(wf);
+ * const image = result.items[0]?.outputs[0]?.images[0];
+ * if (image) console.log(await downloadTo(client.images, image.imageName, './out/cat.png'));
+ * const video = result.items[0]?.outputs[0]?.videos[0];
+ * if (video) console.log(await downloadTo(client.videos, video.videoName, './out/clip.mp4', { timeoutMs: 600_000 }));
  */
 export const downloadTo = async (media: MediaDownloader, name: string, file: string, options: MediaStreamOptions = {}): Promise<string> => {
   const dir = path.dirname(file);
@@ -380,25 +384,28 @@ export const downloadTo = async (media: MediaDownloader, name: string, file: str
 };
 
 /**
- * Downloads every image and video of a run's results into `dir` (created if needed) and answers the
- * paths, in item and output order, each output's images before its videos. Each file is streamed to
- * disk (never held whole in memory) and written whole or not at all; no name is used twice, no
- * existing file is overwritten, and names too long for the file system are shortened, keeping their
- * extension. A failure throws
+ * Downloads every image and video of a run's results (or of one item's `completed` event, as a
+ * streamed run gives it) into `dir` (created if needed) and answers the paths, in item and output
+ * order, each output's images before its videos. Each file is streamed to disk (never held whole in
+ * memory) and written whole or not at all; no name is used twice, no existing file is overwritten,
+ * and names too long for the file system are shortened, keeping their extension. A failure throws
  * `SaveOutputsError` listing what was saved. Videos need `client.videos` (a result with videos and a
  * client without it throws `VideosResourceMissingError` before anything is written).
  *
  * @example
+ * import { ofType } from 'invokeai-rx';
  * import { saveOutputs } from 'invokeai-rx/node';
  * const result = await client.submit(wf);
  * const paths = await saveOutputs(client, result, './out', { naming: (i) => `${i.label}-${i.itemId}-${i.index}${i.extension}` });
+ * client.run(wf).pipe(ofType('completed')).subscribe((done) => void saveOutputs(client, done, './out'));
  */
 export const saveOutputs = async (
   client: { readonly images: MediaDownloader; readonly videos?: MediaDownloader },
-  result: Pick<RunResult, 'items'>,
+  resultOrCompleted: Pick<RunResult, 'items'> | Pick<CompletedEvent, 'type' | 'itemId' | 'outputs'>,
   dir: string,
   options: SaveOutputsOptions = {},
 ): Promise<ReadonlyArray<string>> => {
+  const result = 'type' in resultOrCompleted ? { items: [{ itemId: resultOrCompleted.itemId, outputs: resultOrCompleted.outputs }] } : resultOrCompleted;
   // Outputs built before videos existed may lack `videos`.
   const videosOf = (output: RunResult['items'][number]['outputs'][number]) => output.videos ?? [];
   const videoNames = result.items.flatMap((item) => item.outputs.flatMap((o) => videosOf(o).map((v) => v.videoName)));

@@ -7,7 +7,7 @@ import type { ClientOptions } from '../transport/context';
 import type { Logger } from '../transport/http';
 import { redactingLogger } from '../transport/redact';
 import type { SyncModelsOptions } from '../workflow/sync-models';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import type { DispatchStrategy } from './dispatch';
 import { DEFAULT_PROBE_POLICY } from './health';
 

@@ -3,7 +3,8 @@
 // id, a batch id is no session id. Decoding brands them; `.is` brands an id a program holds.
 import * as t from 'io-ts';
 
-interface ItemIdBrand {
+/** What sets `ItemId` apart from other numbers (a type-level mark only). */
+export interface ItemIdBrand {
   readonly ItemId: unique symbol;
 }
 /**
@@ -18,7 +19,8 @@ export const ItemId = t.brand(t.number, (n): n is t.Branded<number, ItemIdBrand>
 /** A queue item's id. */
 export type ItemId = t.TypeOf<typeof ItemId>;
 
-interface BatchIdBrand {
+/** What sets `BatchId` apart from other strings (a type-level mark only). */
+export interface BatchIdBrand {
   readonly BatchId: unique symbol;
 }
 /** A batch's id: the uuid the client gives `enqueue_batch` (or the server picks); every item of the batch carries it. */
@@ -26,7 +28,8 @@ export const BatchId = t.brand(t.string, (s): s is t.Branded<string, BatchIdBran
 /** A batch's id. */
 export type BatchId = t.TypeOf<typeof BatchId>;
 
-interface NodeIdBrand {
+/** What sets `NodeId` apart from other strings (a type-level mark only). */
+export interface NodeIdBrand {
   readonly NodeId: unique symbol;
 }
 /** A node's id in the workflow and in the graph sent from it; events name it `invocation_source_id`. */
@@ -34,7 +37,8 @@ export const NodeId = t.brand(t.string, (s): s is t.Branded<string, NodeIdBrand>
 /** A node's id in the workflow and in the graph sent from it. */
 export type NodeId = t.TypeOf<typeof NodeId>;
 
-interface PreparedIdBrand {
+/** What sets `PreparedId` apart from other strings (a type-level mark only). */
+export interface PreparedIdBrand {
   readonly PreparedId: unique symbol;
 }
 /**

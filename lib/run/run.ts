@@ -19,12 +19,15 @@ import type { ClientContext } from '../transport/context';
 import { AuthError, HttpError, NetworkError, RequestTimeoutError } from '../transport/errors';
 import { backoffDelay } from '../internal/backoff';
 import { apiPath } from '../transport/http';
+import { withModelsResolved } from './model-references';
+import { modelsResource } from '../client/models';
+import { diagnosticSink } from '../client/resource';
 import { BatchStatus, EnqueueBatchResult, QueueItem } from '../protocol/dto';
 import type { ServerEvent } from '../protocol/events';
 import { buildBatch, countBatchItems, type Batch, type Sweep } from '../workflow/batch';
 import { uuidV4 } from '../internal/uuid';
 import { listOutputs } from '../workflow/outputs';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import { ConnectionLostError, RunTimeoutError } from './errors';
 import type { RunEvent, RunResult } from './events';
 import { factOfEnqueueResult, factOfQueueItem, factOfServerEvent } from './facts';
@@ -472,6 +475,9 @@ const runPipeline = (
     };
   });
 
+/** The server's models, for model inputs set by name or key (read only when a run has one). */
+const listModelsOf = (context: ClientContext) => () => modelsResource(context, diagnosticSink(context.options.logger)).list();
+
 /**
  * Runs a workflow: a cold Observable that enqueues one batch when subscribed and emits its events
  * until every item has ended (PUBLIC-API.md §3). Unsubscribing before the end cancels the unfinished
@@ -485,7 +491,7 @@ const runPipeline = (
  *   .subscribe((done) => console.log(done.itemId, done.outputs));
  */
 export const runWorkflow = (context: ClientContext, wf: Workflow, options: RunOptions = {}): Observable<RunEvent> =>
-  runPipeline(context, wf, options, () => undefined);
+  withModelsResolved(listModelsOf(context), wf, options, (w, o) => runPipeline(context, w, o, () => undefined));
 
 /**
  * Runs a workflow to the end: resolves with every item's outcome (item failures are results, not
@@ -496,7 +502,7 @@ export const runWorkflow = (context: ClientContext, wf: Workflow, options: RunOp
  * for (const item of result.items) console.log(item.itemId, item.status, item.outputs);
  */
 export const submitWorkflow = (context: ClientContext, wf: Workflow, options: RunOptions = {}): Promise<RunResult> =>
-  settleRun<RunResult>((onResult) => runPipeline(context, wf, options, onResult), { batchId: options.batchId ?? '', items: [] });
+  settleRun<RunResult>((onResult) => withModelsResolved(listModelsOf(context), wf, options, (w, o) => runPipeline(context, w, o, onResult)), { batchId: options.batchId ?? '', items: [] });
 
 /**
  * A run stream that hands its result to `onResult` just before completing, as a Promise of that

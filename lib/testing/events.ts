@@ -1,7 +1,8 @@
 /** Socket.IO side of the simulator: rooms as InvokeAI's sockets.py, and a delivery pipeline that faults can disturb. */
 import * as http from 'http';
-import { Server, Socket } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import { Timers } from './clock';
+import { socketIo } from './optional-peers';
 
 /** A pseudo-random generator in [0, 1) from a seed (mulberry32), so dropped events are reproducible. */
 export const seededRandom = (seed: number): (() => number) => {
@@ -79,7 +80,7 @@ export class SocketHub {
   }
 
   private createIo(): Server {
-    const io = new Server({
+    const io = new (socketIo().Server)({
       path: this.options.path,
       serveClient: false,
       cors: { origin: '*' },

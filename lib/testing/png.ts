@@ -1,5 +1,5 @@
 /** Deterministic PNG rendering for simulated generations. */
-import { PNG } from 'pngjs';
+import { pngjs } from './optional-peers';
 
 /** A 32-bit FNV-1a hash, used to turn (seed, prompt, size) into stable colours. */
 export const hash32 = (text: string): number => {
@@ -13,6 +13,7 @@ export const hash32 = (text: string): number => {
 
 /** Renders a PNG whose pixels depend only on `key` (e.g. seed + prompt) and the size. */
 export const renderPng = (width: number, height: number, key: string): Buffer => {
+  const { PNG } = pngjs();
   const png = new PNG({ width, height });
   const h = hash32(`${key}|${width}x${height}`);
   const r0 = h & 0xff;
@@ -68,6 +69,7 @@ export const previewDataUrl = (key: string): string => `data:image/png;base64,${
 /** Resizes a PNG (nearest neighbour); other formats are replaced by a rendered PNG of the target size. */
 export const resizeImage = (bytes: Buffer, width: number, height: number, key: string): Buffer => {
   if (!pngSize(bytes)) return renderPng(width, height, key);
+  const { PNG } = pngjs();
   const src = PNG.sync.read(bytes);
   const dst = new PNG({ width, height });
   for (let y = 0; y < height; y++) {

@@ -196,7 +196,10 @@ export const encodeSegment = (segment: string): string => (/^\.+$/.test(segment)
  * Builds a path with its interpolated segments URL-encoded.
  *
  * @example
- * apiPath`/api/v1/queue/${queueId}/i/${itemId}/cancel`
+ * const queueId = 'default';
+ * const itemId = 7;
+ * apiPath`/api/v1/queue/${queueId}/i/${itemId}/cancel`; // '/api/v1/queue/default/i/7/cancel'
+ * @internal
  */
 export const apiPath = (strings: TemplateStringsArray, ...segments: ReadonlyArray<string | number>): string =>
   strings.reduce((path, text, i) => path + text + (i < segments.length ? encodeSegment(String(segments[i])) : ''), '');
@@ -321,8 +324,10 @@ const redirected = (from: OutgoingRequest, status: number, location: string): Ou
  * Creates the client's HTTP layer. Resource modules take the returned `request$`/`request`.
  *
  * @example
+ * import * as t from 'io-ts';
  * const http = createHttpClient({ baseUrl: 'http://127.0.0.1:9090', fetch, token: tokenStore() });
- * const status = await http.request({ method: 'GET', path: '/api/v1/queue/default/status', decode: QueueAndProcessorStatus });
+ * const status = await http.request({ method: 'GET', path: '/api/v1/queue/default/status', decode: t.unknown });
+ * @internal
  */
 export const createHttpClient = (options: HttpClientOptions): HttpClient => {
   const scheduler = options.scheduler ?? asyncScheduler;

@@ -50,6 +50,12 @@ export interface WebSocketLike {
   onmessage: unknown;
   onclose: unknown;
   onerror: unknown;
+  /**
+   * `ws` only: its EventEmitter side. A listener there gets each message as it arrives, where
+   * `onmessage` wraps every one in a MessageEvent first (a tenth of the client's cost per event).
+   */
+  on?: (event: 'message', listener: (data: unknown, isBinary: boolean) => void) => unknown;
+  removeListener?: (event: 'message', listener: (data: unknown, isBinary: boolean) => void) => unknown;
 }
 
 /**
@@ -145,9 +151,10 @@ const frameLength = (data: unknown): number =>
 export const socketUrl = (baseUrl: string): string =>
   `${normalizeBaseUrl(baseUrl).replace(/^http(s?):\/\//i, 'ws$1://')}/ws/socket.io/?EIO=4&transport=websocket`;
 
+// What a connection reports besides events. Events, thousands a second, skip this stream: they go
+// straight to the events' own Subject, past the operators that states and diagnostics pass through.
 type Signal =
   | { readonly kind: 'state'; readonly state: ConnectionState }
-  | { readonly kind: 'event'; readonly event: ServerEvent }
   | { readonly kind: 'diagnostic'; readonly diagnostic: SocketDiagnostic }
   | { readonly kind: 'lost'; readonly reason: string };
 
@@ -177,6 +184,7 @@ const connectionErrorMessage = (data: unknown): unknown =>
  * const socket = createSocketConnection({ baseUrl: 'http://127.0.0.1:9090', WebSocket, token: () => undefined, queueId: 'default' });
  * const sub = socket.events$.subscribe((event) => console.log(event.type));
  * sub.unsubscribe(); // the last subscriber leaving closes the WebSocket
+ * @internal
  */
 export const createSocketConnection = (options: SocketConnectionOptions): SocketConnection => {
   const scheduler = options.scheduler ?? asyncScheduler;
@@ -192,6 +200,8 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
   // every later WebSocket is opened with the limit the last handshake set.
   let maxFrameBytes = limits.frameBytes;
   const close$ = new Subject<void>();
+  // Every decoded event of every connection; `events$` subscribers listen here while they hold the session open.
+  const decodedEvents = new Subject<ServerEvent>();
   let closed = false;
   let currentState: ConnectionState | undefined;
 
@@ -203,6 +213,7 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
       let silenceLimitMs: number | undefined;
       let connected = false;
       let ws: WebSocketLike | undefined;
+      let onWsMessage: (data: unknown, isBinary: boolean) => void = noop;
 
       const release = (graceful: boolean) => {
         watchdog?.unsubscribe();
@@ -211,6 +222,7 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
         // Handlers stay as no-ops: `ws` throws on an 'error' event that nobody listens to.
         ws.onopen = noop;
         ws.onmessage = noop;
+        ws.removeListener?.('message', onWsMessage);
         ws.onclose = noop;
         ws.onerror = noop;
         if (ws.readyState === WS_CONNECTING || ws.readyState === WS_OPEN) {
@@ -271,17 +283,17 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
         return () => release(true);
       }
 
-      ws.onmessage = (event: { data: unknown }) => {
+      const onFrame = (frame: unknown): void => {
         if (done) return;
         if (silenceLimitMs !== undefined) lastHeardAt = scheduler.now();
         // A WebSocket that cannot refuse large frames itself (a browser's, or the first one, opened
         // before the handshake was known) still drops the connection on one over the limit.
-        const length = frameLength(event.data);
+        const length = frameLength(frame);
         if (length > maxFrameBytes) {
           lose(`a frame of ${length} bytes is over the limit of ${maxFrameBytes} (the server's maxPayload)`);
           return;
         }
-        const packet = decodeFrame(event.data);
+        const packet = decodeFrame(frame);
         switch (packet.type) {
           case 'open':
             maxFrameBytes = frameLimit(packet.handshake.maxPayload, limits.frameBytes);
@@ -322,7 +334,7 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
           }
           case 'event': {
             // The frame is text here; only text with enough brackets can hide a payload too deep.
-            if (mayExceedDepth(event.data as string, limits.jsonDepth + 1) && exceedsDepth(packet.args, limits.jsonDepth + 1)) {
+            if (mayExceedDepth(frame as string, limits.jsonDepth + 1) && exceedsDepth(packet.args, limits.jsonDepth + 1)) {
               ignore(`42["${packet.name.slice(0, 100)}",...]`, `its payload nests more than ${limits.jsonDepth} levels deep`);
               return;
             }
@@ -332,7 +344,7 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
               logger?.warn?.(`socket event ${packet.name} did not decode`, { issues: decoded.left.issues });
               subscriber.next({ kind: 'diagnostic', diagnostic: { type: 'undecodable_event', issue: decoded.left } });
             } else {
-              subscriber.next({ kind: 'event', event: decoded.right });
+              decodedEvents.next(decoded.right);
             }
             return;
           }
@@ -358,6 +370,10 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
             return;
         }
       };
+      // A text message reaches `ws` listeners as a Buffer (decoded here, as `onmessage` would); binary stays binary.
+      onWsMessage = (data, isBinary) => onFrame(isBinary ? data : String(data));
+      if (typeof ws.on === 'function' && typeof ws.removeListener === 'function') ws.on('message', onWsMessage);
+      else ws.onmessage = (event: { data: unknown }) => onFrame(event.data);
       ws.onclose = (event: { code?: number; reason?: string }) =>
         lose(`the WebSocket closed (code ${event?.code ?? 'unknown'}${event?.reason ? `: ${event.reason}` : ''})`);
       ws.onerror = (event: unknown) => lose(`the WebSocket failed: ${describeWsError(event)}`);
@@ -405,10 +421,16 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
     share({ resetOnRefCountZero: lingerMs > 0 ? () => merge(timer(lingerMs, scheduler), close$) : true, resetOnError: true, resetOnComplete: true }),
   );
 
-  const events$ = session$.pipe(
-    filter((s): s is Extract<Signal, { kind: 'event' }> => s.kind === 'event'),
-    map((s) => s.event),
-  );
+  // The session's lifetime (it opens the socket, ends with close, errors with AuthError) carried onto
+  // the events, which come from their own Subject: subscribed first, so none is missed.
+  const events$ = new Observable<ServerEvent>((subscriber) => {
+    const events = decodedEvents.subscribe(subscriber);
+    const lifetime = session$.subscribe({ error: (error: unknown) => subscriber.error(error), complete: () => subscriber.complete() });
+    return () => {
+      events.unsubscribe();
+      lifetime.unsubscribe();
+    };
+  });
   const connection$ = defer(() => {
     const states$ = session$.pipe(
       filter((s): s is Extract<Signal, { kind: 'state' }> => s.kind === 'state'),

@@ -5,17 +5,8 @@ import * as E from 'fp-ts/Either';
 import { produce } from 'immer';
 import { InputError, type InputIssue } from './errors';
 import { formFieldOrder, nodeDisplayLabel } from './form';
-import type {
-  FieldTemplate,
-  InputRef,
-  InvocationNode,
-  NodeTemplates,
-  Workflow,
-  WorkflowEdge,
-  WorkflowInput,
-  WorkflowJson,
-  WorkflowNode,
-} from './types';
+import type { FieldTemplate, InputRef, InvocationNode, NodeTemplates, WorkflowEdge, WorkflowInput, WorkflowJson, WorkflowNode } from './types';
+import type { Workflow } from './workflow';
 import { makeWorkflow, workflowWarnings } from './workflow';
 import { checkValue } from './values';
 
@@ -138,19 +129,17 @@ export const resolveInput = (wf: Workflow, ref: InputRef): E.Either<InputIssue, 
           candidates: all(),
         });
   }
-  const matches = inputs.filter(
-    (i) =>
-      i.label === ref ||
-      i.fieldName === ref ||
-      `${i.nodeId}.${i.fieldName}` === ref ||
-      `${i.nodeLabel}.${i.fieldName}` === ref,
-  );
+  const namesOf = (i: WorkflowInput): readonly string[] => [i.label, i.fieldName, `${i.nodeId}.${i.fieldName}`, `${i.nodeLabel}.${i.fieldName}`];
+  // The exact spelling first; only when nothing has it, the same name in any case ('positive prompt').
+  const exact = inputs.filter((i) => namesOf(i).includes(ref));
+  const lower = ref.toLowerCase();
+  const matches = exact.length > 0 ? exact : inputs.filter((i) => namesOf(i).some((n) => n.toLowerCase() === lower));
   if (matches.length === 1) return E.right(matches[0]);
   if (matches.length === 0) {
     return E.left({
       code: 'unknown-ref',
       ref,
-      message: `No input is named ${refText(ref)} (by label, field name, nodeId.fieldName or nodeLabel.fieldName). Inputs:\n${all().map((c) => `  ${c}`).join('\n')}`,
+      message: `No input is named ${refText(ref)} (by label, field name, nodeId.fieldName or nodeLabel.fieldName, in any case). Inputs:\n${all().map((c) => `  ${c}`).join('\n')}`,
       candidates: all(),
     });
   }
@@ -158,7 +147,7 @@ export const resolveInput = (wf: Workflow, ref: InputRef): E.Either<InputIssue, 
   return E.left({
     code: 'ambiguous-ref',
     ref,
-    message: `${refText(ref)} names ${matches.length} inputs; use an index or "nodeId.fieldName" to pick one:\n${candidates.map((c) => `  ${c}`).join('\n')}`,
+    message: `${refText(ref)} names ${matches.length} inputs${exact.length === 0 ? ' (ignoring case)' : ''}; use an index or "nodeId.fieldName" to pick one:\n${candidates.map((c) => `  ${c}`).join('\n')}`,
     candidates,
   });
 };

@@ -4,10 +4,13 @@
 // Every model field of every invocation node is considered, not only the form's inputs: a workflow
 // from another machine carries that machine's model keys in hidden fields too (a second loader, a
 // ControlNet), and the server rejects the run on any of them.
+import * as E from 'fp-ts/Either';
 import { connectedInputs, fieldKey, nodeDisplayLabel, withInputValues } from './inputs';
 import { makeWorkflow, workflowWarnings } from './workflow';
-import type { FieldConstraints, InvocationNode, Workflow, WorkflowJson } from './types';
+import type { FieldConstraints, InvocationNode, WorkflowJson } from './types';
+import type { Workflow } from './workflow';
 import { isRecord } from '../internal/record';
+import { isModelReference } from './values';
 
 /** The fields of an installed model the matcher reads (a server's model config fits). */
 export interface ModelRecord {
@@ -29,8 +32,8 @@ export interface ModelValue {
   readonly submodel_type?: string;
 }
 
-/** How a model was matched. */
-export type ModelMatch = 'hash' | 'name' | 'base';
+/** How a model was matched (`key`: a model input set by key with `setInput`). */
+export type ModelMatch = 'hash' | 'name' | 'base' | 'key';
 
 /** Options of `syncModels`. */
 export interface SyncModelsOptions {
@@ -103,6 +106,30 @@ export const accepts = (c: FieldConstraints, m: ModelRecord): boolean =>
   (!c.modelType || c.modelType.length === 0 || c.modelType.includes(m.type)) &&
   (!c.modelFormat || c.modelFormat.length === 0 || m.format === undefined || c.modelFormat.includes(m.format));
 
+const describeModel = (m: ModelRecord): string => `${m.name} (${m.base} ${m.type}, key ${m.key})`;
+
+/**
+ * The one installed model that `text` names, by key or by name, among those the field accepts; or
+ * why there is none (nothing named so, or several of that name: give the key).
+ */
+export const findModel = (models: ReadonlyArray<ModelRecord>, text: string, constraints: FieldConstraints): E.Either<string, ModelRecord> => {
+  const fitting = models.filter((m) => accepts(constraints, m));
+  const byKey = fitting.filter((m) => m.key === text);
+  if (byKey.length === 1) return E.right(byKey[0]!);
+  const byName = fitting.filter((m) => m.name === text);
+  if (byName.length === 1) return E.right(byName[0]!);
+  if (byName.length > 1) {
+    return E.left(`${byName.length} installed models that fit are named "${text}"; give one's key instead:\n${byName.map((m) => `  ${describeModel(m)}`).join('\n')}`);
+  }
+  const elsewhere = models.filter((m) => m.key === text || m.name === text);
+  const fitList = fitting.length > 0 ? `Models that fit:\n${fitting.map((m) => `  ${describeModel(m)}`).join('\n')}` : 'No installed model fits it.';
+  return E.left(
+    elsewhere.length > 0
+      ? `"${text}" is ${describeModel(elsewhere[0]!)}, which this input does not take. ${fitList}`
+      : `the server has no model named or keyed "${text}". ${fitList}`,
+  );
+};
+
 // A stable order that does not depend on the server's list order or the runtime's locale.
 const byNameThenKey = (a: ModelRecord, b: ModelRecord): number =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
@@ -172,6 +199,9 @@ const toValue = (m: ModelRecord, previous: ModelValue | null): ModelValue => ({
   ...(previous?.submodel_type !== undefined ? { submodel_type: previous.submodel_type } : {}),
 });
 
+/** The identifier a model field stores for an installed model. */
+export const toModelValue = (m: ModelRecord): ModelValue => toValue(m, null);
+
 const sameValue = (a: ModelValue | null, b: ModelValue): boolean =>
   a !== null && a.key === b.key && a.hash === b.hash && a.name === b.name && a.base === b.base && a.type === b.type;
 
@@ -210,6 +240,12 @@ export const syncModels = (wf: Workflow, models: ReadonlyArray<ModelRecord>, opt
     const { nodeIndex: _n, value: current, constraints, required: _r, ...ref } = field;
     if (current === null && !field.required) return { kind: 'skip' };
     if (onlyUnset && current !== null && installedKeys.has(current.key)) return { kind: 'keep', base: current.base };
+    // Set by name or key (setInput('Model', 'juggernautXL_v9')): that model, whatever the strategies.
+    if (current !== null && isModelReference(current)) {
+      const found = findModel(models, current.name, constraints);
+      if (E.isRight(found)) return { kind: 'match', model: found.right, by: found.right.key === current.name ? 'key' : 'name' };
+      return { kind: 'unresolved', entry: { ...ref, wanted: { name: current.name }, reason: found.left } };
+    }
 
     const candidates = sorted.filter((m) => accepts(constraints, m));
     const tried: string[] = [];

@@ -263,19 +263,9 @@ export interface LoadOptions {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The value users hold
+// The value users hold (`Workflow` itself is declared beside its companion object, in workflow.ts)
 
-/**
- * An immutable, validated workflow: the migrated GUI JSON carrying the current input values, and
- * the templates it was typed with. Deeply frozen; change it only with the pure setters.
- */
-export interface Workflow {
-  readonly _tag: 'Workflow';
-  readonly json: WorkflowJson;
-  readonly templates: NodeTemplates;
-}
-
-/** Names a form input: its index (form order), its label, its field name, `nodeId.fieldName` or `nodeLabel.fieldName`. */
+/** Names a form input: its index (form order), its label, its field name, `nodeId.fieldName` or `nodeLabel.fieldName` (in any case when that names one input only). */
 export type InputRef = number | string;
 
 /** One input of the workflow's form. */

@@ -1,5 +1,6 @@
 // Checking a value against what an input's template accepts, with the normalisations the GUI
-// applies (a bare image name becomes `{image_name}`, a board id becomes `{board_id}`).
+// applies (a bare image name becomes `{image_name}`, a board id becomes `{board_id}`), and a model
+// given by name or key kept as a reference that a run resolves against the server's models.
 
 import * as E from 'fp-ts/Either';
 import type { InputIssue } from './errors';
@@ -39,6 +40,19 @@ const lengthRules = (len: number, min: number | undefined, max: number | undefin
 };
 
 const MODEL_KEYS = ['key', 'hash', 'name', 'base', 'type'] as const;
+
+/** The value a model input holds when set by name or key: resolved when a run (or `syncModels`) has the server's model list. */
+export const modelReference = (nameOrKey: string): { readonly key: ''; readonly hash: ''; readonly name: string; readonly base: ''; readonly type: '' } => ({
+  key: '',
+  hash: '',
+  name: nameOrKey,
+  base: '',
+  type: '',
+});
+
+/** Whether a model value is a reference by name or key that no model list has resolved yet (an identifier with no key). */
+export const isModelReference = (value: unknown): value is { readonly key: ''; readonly name: string } =>
+  isRecord(value) && value['key'] === '' && typeof value['name'] === 'string' && value['name'] !== '';
 
 /** Checks one (non-collection) value of `kind`; returns the normalised value or the broken rule. */
 const checkSingle = (kind: FieldKind, v: unknown, c: FieldConstraints): E.Either<Broken, unknown> => {
@@ -82,8 +96,11 @@ const checkSingle = (kind: FieldKind, v: unknown, c: FieldConstraints): E.Either
         ? E.right(v)
         : E.left(wrongKind("must be 'auto', 'none', a board id or {board_id}"));
     case 'model': {
-      if (!isRecord(v) || MODEL_KEYS.some((k) => typeof v[k] !== 'string')) {
-        return E.left(wrongKind('must be a model identifier {key, hash, name, base, type}'));
+      // A name or key: kept as a reference until a run (or syncModels) has the server's list.
+      if (typeof v === 'string') return v.length > 0 ? E.right(modelReference(v)) : E.left(wrongKind('must be a model identifier {key, hash, name, base, type}, or the name or key of a model'));
+      if (isModelReference(v)) return E.right(modelReference(v.name));
+      if (!isRecord(v) || MODEL_KEYS.some((k) => typeof v[k] !== 'string' && !(k === 'hash' && v[k] === undefined))) {
+        return E.left(wrongKind('must be a model identifier {key, hash, name, base, type}, or the name or key of a model'));
       }
       if (c.modelBase && c.modelBase.length > 0 && !c.modelBase.includes(v['base'] as string)) {
         return E.left(constraint(`must be a model of base ${c.modelBase.join(' or ')}`));
@@ -91,7 +108,11 @@ const checkSingle = (kind: FieldKind, v: unknown, c: FieldConstraints): E.Either
       if (c.modelType && c.modelType.length > 0 && !c.modelType.includes(v['type'] as string)) {
         return E.left(constraint(`must be a model of type ${c.modelType.join(' or ')}`));
       }
-      return E.right(v);
+      // A model config from `client.models.list()` carries much more, and may lack a hash: keep the identifier.
+      const extra = Object.keys(v).some((k) => !(MODEL_KEYS as readonly string[]).includes(k) && k !== 'submodel_type');
+      if (!extra && typeof v['hash'] === 'string') return E.right(v);
+      const { key, hash, name, base, type, submodel_type } = v as Record<string, unknown>;
+      return E.right({ key, hash: hash ?? '', name, base, type, ...(typeof submodel_type === 'string' ? { submodel_type } : {}) });
     }
     case 'color': {
       const ok =

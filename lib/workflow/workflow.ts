@@ -8,12 +8,19 @@ import { migrateWorkflow, SUPPORTED_VERSIONS } from './migrate';
 import { repairWorkflow } from './repair';
 import { deepFreeze, exceedsDepth, isRecord, MAX_JSON_DEPTH } from '../internal/record';
 import { defaultTemplates } from './templates';
-import type { LoadOptions, NodeTemplates, Workflow as WorkflowValue, WorkflowJson } from './types';
+import type { LoadOptions, NodeTemplates, WorkflowJson } from './types';
 
-/** An immutable, validated workflow value (see `types.ts`). */
-export type Workflow = WorkflowValue;
+/**
+ * An immutable, validated workflow: the migrated GUI JSON carrying the current input values, and
+ * the templates it was typed with. Deeply frozen; change it only with the pure setters.
+ */
+export interface Workflow {
+  readonly _tag: 'Workflow';
+  readonly json: WorkflowJson;
+  readonly templates: NodeTemplates;
+}
 
-const warningsOf = new WeakMap<WorkflowValue, readonly LoadWarning[]>();
+const warningsOf = new WeakMap<Workflow, readonly LoadWarning[]>();
 
 /**
  * The repairs made while loading, as InvokeAI's GUI makes them when it opens the file: nodes updated
@@ -27,15 +34,15 @@ const warningsOf = new WeakMap<WorkflowValue, readonly LoadWarning[]>();
  * for (const w of workflowWarnings(Workflow.fromJson(text))) console.warn(`${w.code} at ${w.path}: ${w.message}`);
  * ```
  */
-export const workflowWarnings = (wf: WorkflowValue): readonly LoadWarning[] => warningsOf.get(wf) ?? [];
+export const workflowWarnings = (wf: Workflow): readonly LoadWarning[] => warningsOf.get(wf) ?? [];
 
 /** Makes a frozen Workflow value; setters use it to carry the load warnings over to the new value. */
 export const makeWorkflow = (
   json: WorkflowJson,
   templates: NodeTemplates,
   warnings: readonly LoadWarning[] = [],
-): WorkflowValue => {
-  const wf: WorkflowValue = Object.freeze({ _tag: 'Workflow' as const, json: deepFreeze(json), templates: deepFreeze(templates) });
+): Workflow => {
+  const wf: Workflow = Object.freeze({ _tag: 'Workflow' as const, json: deepFreeze(json), templates: deepFreeze(templates) });
   if (warnings.length > 0) warningsOf.set(wf, Object.freeze([...warnings]));
   return wf;
 };
@@ -96,7 +103,7 @@ const fail = (issues: readonly DecodeIssue[]): E.Either<WorkflowDecodeError, nev
 const isSupported = (v: string): v is (typeof SUPPORTED_VERSIONS)[number] => (SUPPORTED_VERSIONS as readonly string[]).includes(v);
 
 /** Decodes a value the library owns (already parsed or copied): it may be shared by the result. */
-const decodeOwned = (value: unknown, options: LoadOptions | undefined): E.Either<WorkflowDecodeError, WorkflowValue> => {
+const decodeOwned = (value: unknown, options: LoadOptions | undefined): E.Either<WorkflowDecodeError, Workflow> => {
   const templates = options?.templates ?? defaultTemplates;
   if (!isRecord(value)) {
     return fail([{ path: '$', message: `expected a workflow object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` }]);
@@ -119,19 +126,19 @@ const decodeOwned = (value: unknown, options: LoadOptions | undefined): E.Either
 };
 
 /** Decodes a workflow object of any schema version; the object itself is never changed. */
-const decode = (value: unknown, options?: LoadOptions): E.Either<WorkflowDecodeError, WorkflowValue> => {
+const decode = (value: unknown, options?: LoadOptions): E.Either<WorkflowDecodeError, Workflow> => {
   const issues: DecodeIssue[] = [];
   const owned = copyJsonData(value, issues);
   return issues.length > 0 ? fail(issues) : decodeOwned(owned, options);
 };
 
-const orThrow = (e: E.Either<WorkflowDecodeError, WorkflowValue>): WorkflowValue => {
+const orThrow = (e: E.Either<WorkflowDecodeError, Workflow>): Workflow => {
   if (E.isLeft(e)) throw e.left;
   return e.right;
 };
 
 /** Parses and decodes workflow JSON text, as a `Either`. */
-const decodeJson = (text: string, options?: LoadOptions): E.Either<WorkflowDecodeError, WorkflowValue> => {
+const decodeJson = (text: string, options?: LoadOptions): E.Either<WorkflowDecodeError, Workflow> => {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -155,17 +162,17 @@ const decodeJson = (text: string, options?: LoadOptions): E.Either<WorkflowDecod
  */
 export const Workflow = {
   /** Parses GUI workflow JSON of any schema version; throws `WorkflowDecodeError` with a path per problem. */
-  fromJson: (text: string, options?: LoadOptions): WorkflowValue => orThrow(decodeJson(text, options)),
+  fromJson: (text: string, options?: LoadOptions): Workflow => orThrow(decodeJson(text, options)),
   /** Decodes a parsed workflow object; the object is never changed. Throws `WorkflowDecodeError`. */
-  fromObject: (value: unknown, options?: LoadOptions): WorkflowValue => orThrow(decode(value, options)),
+  fromObject: (value: unknown, options?: LoadOptions): Workflow => orThrow(decode(value, options)),
   /** Decodes a parsed workflow object into an fp-ts `Either`. */
   decode,
   /** Parses workflow JSON text into an fp-ts `Either`. */
   decodeJson,
   /** The workflow as GUI JSON (schema 4.0.0) carrying the current values; frozen. */
-  toObject: (wf: WorkflowValue): WorkflowJson => wf.json,
+  toObject: (wf: Workflow): WorkflowJson => wf.json,
   /** The workflow as GUI JSON text, indented as the GUI downloads it. */
-  toJson: (wf: WorkflowValue): string => JSON.stringify(wf.json, null, 2),
+  toJson: (wf: Workflow): string => JSON.stringify(wf.json, null, 2),
   /** The repairs made while loading. */
   warnings: workflowWarnings,
 } as const;

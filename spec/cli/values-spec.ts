@@ -49,7 +49,10 @@ describe('parsing command-line values by kind', () => {
     ];
     const sdxl = input('model', { constraints: { modelBase: ['sdxl'], modelType: ['main'] } });
     expect(parseInputValue(sdxl, 'shared', models)).toEqual({ key: 'k2', hash: 'h2', name: 'shared', base: 'sdxl', type: 'main' });
-    expect(parseInputValue(sdxl, 'k1', models)).toMatchObject({ key: 'k1' });
+    expect(parseInputValue(sdxl, 'k2', models)).toMatchObject({ key: 'k2' });
+    expect(() => parseInputValue(sdxl, 'k1', models)).toThrow('"k1" is shared (sd-1 main, key k1), which this input does not take');
+    const twins = [...models, { key: 'k3', hash: 'h3', name: 'shared', base: 'sdxl', type: 'main' }];
+    expect(() => parseInputValue(sdxl, 'shared', twins)).toThrow('2 installed models that fit are named "shared"; give one\'s key instead');
     expect(() => parseInputValue(sdxl, 'shared')).toThrow('pass --url');
     expect(() => parseInputValue(sdxl, 'other', models)).toThrow(/no model named or keyed "other". Models that fit:\n  shared \(sdxl main, key k2\)/);
   });

@@ -1,6 +1,8 @@
 // The package as users get it: one build, one `npm pack`, the tarball installed into a fresh
 // project; each entry point is imported as ESM, required as CJS and compiled against its bundled
-// .d.ts. The core bundle must import nothing from Node, so browser bundlers accept it.
+// .d.ts, and @arethetypeswrong/cli checks its types under every module resolution. The core bundle
+// must import nothing from Node, so browser bundlers accept it. The simulator's dependencies are
+// optional peers: first the app has none of them, then it installs them as the README says.
 import { execFile } from 'child_process';
 import { builtinModules } from 'module';
 import { promises as fs } from 'fs';
@@ -9,8 +11,8 @@ import * as path from 'path';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ENTRIES = [
-  { spec: 'invokeai-rx', names: ['Workflow', 'listInputs', 'setInput', 'createClient', 'ofType', 'buildBatch'] },
-  { spec: 'invokeai-rx/node', names: ['loadWorkflowFile', 'saveOutputs', 'uploadImageFile'] },
+  { spec: 'invokeai-rx', names: ['Workflow', 'listInputs', 'setInput', 'createClient', 'ofType', 'buildBatch', 'typedWorkflow'] },
+  { spec: 'invokeai-rx/node', names: ['loadWorkflowFile', 'saveOutputs', 'uploadImageFile', 'codegen', 'generateWorkflowModule'] },
   { spec: 'invokeai-rx/testing', names: ['startMockServer'] },
 ] as const;
 
@@ -38,8 +40,13 @@ export const importedSpecifiers = (code: string): string[] => {
 
 const isNodeBuiltin = (spec: string): boolean => spec.startsWith('node:') || builtinModules.includes(spec.split('/')[0]);
 
+/** The simulator's optional peer dependencies (`invokeai-rx/testing` only). */
+const TESTING_PEERS = ['socket.io', 'pngjs'];
+
 let work: string;
 let app: string;
+let tgz: string;
+let unpackedSize = 0;
 let installLog = '';
 let installMode: 'npm install' | 'unpacked' = 'npm install';
 beforeAll(async () => {
@@ -47,15 +54,17 @@ beforeAll(async () => {
   const build = await npm(['run', 'build'], ROOT);
   if (build.code !== 0) throw new Error(`npm run build failed:\n${build.stderr}`);
   // --ignore-scripts: `prepare` would build a second time.
-  const pack = await npm(['pack', '--ignore-scripts', '--pack-destination', work], ROOT);
+  const pack = await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT);
   if (pack.code !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`);
-  const tgz = path.join(work, pack.stdout.trim().split('\n').pop()!);
+  const [packed] = JSON.parse(pack.stdout) as Array<{ filename: string; unpackedSize: number }>;
+  tgz = path.join(work, packed.filename);
+  unpackedSize = packed.unpackedSize;
   app = path.join(work, 'app');
   await fs.mkdir(app);
   await fs.writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'fresh-app', version: '1.0.0', private: true }));
   // A real install, as a user's: the npm cache first, the registry for what it lacks. Only when the
-  // registry cannot be reached, unpack the tarball and borrow this project's node_modules instead
-  // (the dependency declarations are then checked by a test of their own).
+  // registry cannot be reached, unpack the tarball and borrow this project's packages instead, but
+  // the simulator's (the dependency declarations are then checked by a test of their own).
   const install = await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tgz], app);
   installLog = `${install.stdout}\n${install.stderr}`;
   if (install.code !== 0) {
@@ -63,23 +72,101 @@ beforeAll(async () => {
     await fs.mkdir(pkg, { recursive: true });
     const untar = await exec('tar', ['-xzf', tgz, '-C', pkg, '--strip-components=1'], app);
     if (untar.code !== 0) throw new Error(`installing the tarball failed:\n${installLog}\nand unpacking it failed too:\n${untar.stderr}`);
-    await fs.symlink(path.join(ROOT, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
+    await fs.mkdir(path.join(pkg, 'node_modules'));
+    for (const name of await fs.readdir(path.join(ROOT, 'node_modules'))) {
+      if (!TESTING_PEERS.includes(name) && !name.startsWith('.')) await fs.symlink(path.join(ROOT, 'node_modules', name), path.join(pkg, 'node_modules', name), 'dir');
+    }
     installMode = 'unpacked';
   }
 }, 600_000);
+
+/** Installs the simulator's optional peers into the app, as the missing-peer message says. */
+const installTestingPeers = async (): Promise<void> => {
+  if (installMode === 'npm install') {
+    const r = await npm(['install', '--prefer-offline', '--save-dev', ...TESTING_PEERS], app);
+    if (r.code !== 0) throw new Error(`npm install ${TESTING_PEERS.join(' ')} failed:\n${r.stderr}`);
+    return;
+  }
+  for (const name of TESTING_PEERS) await fs.symlink(path.join(ROOT, 'node_modules', name), path.join(app, 'node_modules/invokeai-rx/node_modules', name), 'dir');
+};
 afterAll(async () => {
   if (installMode !== 'npm install') console.warn(`The tarball was unpacked, not installed (npm install failed):\n${installLog}`);
   if (work) await fs.rm(work, { recursive: true, force: true });
 });
 
-it('ships dist only, with the bin and the simulator data', async () => {
+it('ships dist, the LICENSE and the README, with the bin and the compacted node schemas, in at most 1.5 MB unpacked', async () => {
   const pkg = path.join(app, 'node_modules/invokeai-rx');
   const files = await fs.readdir(path.join(pkg, 'dist'));
-  expect(files).toEqual(expect.arrayContaining(['index.mjs', 'index.cjs', 'index.d.ts', 'node.mjs', 'node.cjs', 'node.d.ts', 'testing.mjs', 'testing.cjs', 'testing.d.ts', 'cli.cjs', 'data']));
-  expect(await fs.readdir(pkg)).not.toContain('lib');
+  const entries = ['index', 'node', 'testing'].flatMap((n) => [`${n}.mjs`, `${n}.cjs`, `${n}.d.cts`, `${n}.d.mts`]);
+  expect(files).toEqual(expect.arrayContaining([...entries, 'cli.cjs', 'data']));
+  expect(await fs.readdir(path.join(pkg, 'dist/data'))).toEqual(['node-schemas.json.gz']);
+  expect((await fs.readdir(pkg)).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json', ...(installMode === 'unpacked' ? ['node_modules'] : [])]);
+  expect(unpackedSize).toBeGreaterThan(100_000);
+  expect(unpackedSize).toBeLessThanOrEqual(1_500_000);
   const manifest = JSON.parse(await fs.readFile(path.join(pkg, 'package.json'), 'utf8')) as { bin: Record<string, string> };
   const cli = await node([path.join(pkg, manifest.bin['invokeai-rx']), '--help'], app);
   expect(cli.stdout).toContain('Usage: invokeai-rx <command>');
+});
+
+it('says where it comes from: Apache-2.0 in the manifest and in LICENSE, the repository, homepage and issue tracker', async () => {
+  const pkg = path.join(app, 'node_modules/invokeai-rx');
+  const manifest = JSON.parse(await fs.readFile(path.join(pkg, 'package.json'), 'utf8')) as Record<string, unknown>;
+  expect(manifest['license']).toBe('Apache-2.0');
+  expect(await fs.readFile(path.join(pkg, 'LICENSE'), 'utf8')).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004/);
+  const repository = (manifest['repository'] as { url: string }).url;
+  expect(repository).toMatch(/^git\+https:\/\/github\.com\/[\w-]+\/[\w-]+\.git$/);
+  const web = repository.replace(/^git\+/, '').replace(/\.git$/, '');
+  expect(manifest['homepage']).toBe(`${web}#readme`);
+  expect(manifest['bugs']).toEqual({ url: `${web}/issues` });
+});
+
+it('installs rxjs as a peer and nothing of the simulator (socket.io, pngjs, @types/node) for an app that does not test with it', async () => {
+  const manifest = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    peerDependencies: Record<string, string>;
+    peerDependenciesMeta: Record<string, { optional?: boolean }>;
+  };
+  expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['pngjs', 'rxjs', 'socket.io']);
+  expect(manifest.peerDependenciesMeta).toEqual({ 'socket.io': { optional: true }, pngjs: { optional: true } });
+  for (const name of ['rxjs', ...TESTING_PEERS]) expect(manifest.dependencies).not.toHaveProperty(name);
+  const installed = (p: string) => fs.access(path.join(app, 'node_modules', p)).then(() => true, () => false);
+  if (installMode === 'npm install') {
+    expect(await installed('rxjs')).toBe(true);
+    expect(await installed('@types/node')).toBe(false);
+  }
+  for (const name of TESTING_PEERS) expect(await installed(name)).toBe(false);
+});
+
+it('without the simulator\'s peers, invokeai-rx/testing still imports, and starting a server says in one line what to install', async () => {
+  const expected = 'MissingPeerError: invokeai-rx/testing needs socket.io (an optional peer dependency, for the simulated server): npm install --save-dev socket.io pngjs';
+  const report = "(e) => console.log(e.name + ': ' + e.message)";
+  const esm = await node(['--input-type=module', '-e', `import { startMockServer } from 'invokeai-rx/testing'; await startMockServer().catch(${report});`], app);
+  const cjs = await node(['-e', `require('invokeai-rx/testing').startMockServer().catch(${report});`], app);
+  expect([esm.stdout, esm.stderr]).toEqual([`${expected}\n`, '']);
+  expect([cjs.stdout, cjs.stderr]).toEqual([`${expected}\n`, '']);
+  const sim = await node([path.join(app, 'node_modules/invokeai-rx/dist/cli.cjs'), 'sim', '--port', '0'], app);
+  expect(sim).toEqual({ code: 1, stdout: '', stderr: `${expected}\n` });
+});
+
+it('has types that resolve under node10, node16 (from CJS and from ESM) and bundler: @arethetypeswrong/cli finds no problem', async () => {
+  const r = await exec(process.execPath, [path.join(ROOT, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tgz, '--format', 'json'], work);
+  const report = JSON.parse(r.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }> } };
+  expect(report.analysis.problems).toEqual([]);
+  const entrypoints = report.analysis.entrypoints;
+  expect(Object.keys(entrypoints)).toEqual(['.', './node', './testing', './package.json']);
+  for (const name of ['.', './node', './testing']) {
+    const resolutions = entrypoints[name].resolutions;
+    expect(Object.keys(resolutions).sort()).toEqual(['bundler', 'node10', 'node16-cjs', 'node16-esm']);
+    for (const kind of Object.keys(resolutions)) expect(resolutions[kind].resolution?.fileName).toMatch(/\.d\.[cm]ts$/);
+  }
+}, 120_000);
+
+it('names every type once in the published .d.cts: no `Workflow$1`-style renames in hovers', async () => {
+  for (const name of ['index', 'node', 'testing']) {
+    const dts = await fs.readFile(path.join(app, 'node_modules/invokeai-rx/dist', `${name}.d.cts`), 'utf8');
+    expect(dts.match(/\b[A-Za-z_]\w*\$\d+\b/g) ?? []).toEqual([]);
+    expect(dts).toContain('interface ');
+  }
 });
 
 describe.each(ENTRIES)('$spec', ({ spec, names }) => {
@@ -134,6 +221,49 @@ it('compiles TypeScript against the bundled .d.ts of all three entry points', as
   const r = await node([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--types', 'node'], app);
   expect(r.stdout + r.stderr).toBe('');
   expect(r.code).toBe(0);
+}, 120_000);
+
+it('codegen with the installed bin: the module compiles against the bundled .d.ts, tsc refuses a typo, and it runs', async () => {
+  const pkg = path.join(app, 'node_modules/invokeai-rx');
+  await fs.copyFile(path.join(ROOT, 'spec/fixtures/default-workflows/Text to Image - SDXL.json'), path.join(app, 'Text to Image - SDXL.json'));
+  const gen = await node([path.join(pkg, 'dist/cli.cjs'), 'codegen', 'Text to Image - SDXL.json', '--out', 'typed/workflows'], app);
+  expect(gen.stderr).toBe('');
+  expect(gen.stdout).toMatch(/^wrote typed\/workflows\/text-to-image-sdxl\.ts \(textToImageSdxl: 5 inputs/);
+  await fs.writeFile(
+    path.join(app, 'typed/use.ts'),
+    [
+      "import { createClient } from 'invokeai-rx';",
+      "import { startMockServer } from 'invokeai-rx/testing';",
+      "import { textToImageSdxl as t2i } from './workflows/text-to-image-sdxl';",
+      'async function main(): Promise<void> {',
+      '  const server = await startMockServer({ stepMs: 1 });',
+      '  const client = createClient({ baseUrl: server.url });',
+      '  const models = await client.models.list();',
+      "  // @ts-expect-error: a label the workflow does not have",
+      "  const typo = () => t2i.set({ 'Positive Promt': 'a fox' });",
+      "  // @ts-expect-error: the models are required and have no value yet",
+      '  const early = () => client.submit(t2i.workflow);',
+      "  const ready = t2i.set({ 'Positive Prompt': 'a fox', Model: t2i.modelsFor('Model', models)[0], 3: t2i.modelsFor(3, models).filter((m) => m.base === 'sdxl')[0] });",
+      '  const result = await ready.submit(client);',
+      "  console.log(JSON.stringify([typeof typo, typeof early, ...result.items.map((i) => i.byOutput['Latents to Image - SD1.5, SDXL'].images.length)]));",
+      '  client.close();',
+      '  await server.close();',
+      '}',
+      'void main();',
+    ].join('\n'),
+  );
+  await fs.writeFile(
+    path.join(app, 'tsconfig.typed.json'),
+    JSON.stringify({
+      compilerOptions: { strict: true, outDir: 'typed-build', target: 'ES2020', module: 'node16', moduleResolution: 'node16', lib: ['ES2020', 'DOM'], types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], skipLibCheck: false },
+      include: ['typed'],
+    }),
+  );
+  const tsc = await node([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.typed.json'], app);
+  expect(tsc.stdout + tsc.stderr).toBe('');
+  const run = await node(['typed-build/use.js'], app);
+  expect(run.stderr).toBe('');
+  expect(JSON.parse(run.stdout)).toEqual(['function', 'function', 1]);
 }, 120_000);
 
 it('keeps Node out of the core bundle: dist/index.mjs imports no Node module', async () => {

@@ -8,6 +8,7 @@ import * as path from 'path';
 import { ChildProcessWithoutNullStreams, spawn } from 'child_process';
 import { AddressInfo } from 'net';
 import { Server } from 'socket.io';
+import { peerPython, peers } from './requirements';
 
 /** What a test sees of the server side. */
 export interface ServerLogEntry {
@@ -104,7 +105,7 @@ export const startNpmServer = async (options: PeerServerOptions): Promise<PeerSe
   };
 };
 
-const PYTHON = '/usr/bin/python3';
+const PYTHON = peerPython();
 const SCRIPT = path.join(__dirname, 'python_sio_server.py');
 
 /** python-socketio on aiohttp, as InvokeAI runs it, in a child process driven over stdin/stdout. */
@@ -148,7 +149,7 @@ export const startPythonServer = async (options: PeerServerOptions): Promise<Pee
         if (index >= 0) waiters = waiters.filter((_w, i) => i !== index);
       }
     });
-    const hint = 'python-socketio must be installed: apt-get install python3-socketio python3-aiohttp (Debian), run by /usr/bin/python3';
+    const hint = `python-socketio must be installed: ${peers().pythonSocketio.install}`;
     const exited = new Promise<never>((_resolve, reject) => {
       child.once('error', (error) => reject(new Error(`python server could not start (${error.message}). ${hint}`)));
       child.once('exit', (code) => reject(new Error(`python server exited (code ${code}) before listening. ${hint}. stderr:\n${stderr}`)));

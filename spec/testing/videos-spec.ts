@@ -1,13 +1,15 @@
 // Videos on the simulator: a Wan 2.2 run records a real video, and the `/api/v1/videos/*` routes
 // serve it as InvokeAI's schema says. Plain fetch only (no library client).
 import { MockServer, startMockServer } from '../../lib/testing';
-import { loadDefaultOpenApi } from '../../lib/testing/openapi';
+import { readFileSync } from 'fs';
+import * as path from 'path';
 import { Workflow } from '../../lib/workflow/workflow';
 import { buildBatch } from '../../lib/workflow/batch';
 import { Json, api, terminal, waitFor } from './helpers';
 import { wanTextToVideoJson } from './video-helpers';
 
-const schemas = loadDefaultOpenApi().components?.schemas as Json;
+// InvokeAI's whole document (the simulator keeps only the node schemas): the DTOs' schemas are here.
+const schemas = (JSON.parse(readFileSync(path.join(__dirname, '../../lib/testing/data/openapi.json'), 'utf8')) as Json).components.schemas as Json;
 
 /** Runs the workflow to its end; answers the finished queue item and the `wan_l2v` result. */
 const runVideo = async (server: MockServer, json: Json): Promise<{ item: Json; video: Json; preparedId: string }> => {

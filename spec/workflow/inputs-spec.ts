@@ -66,6 +66,9 @@ describe('input refs', () => {
     ['a.seed', 'a.seed'], // nodeId.fieldName
     ['Refiner.prompt', 'b.prompt'], // nodeLabel.fieldName
     ['Generator.seed', 'a.seed'], // template title as node label
+    ['positive prompt', 'a.prompt'], // a label in another case, naming one input
+    ['REFINER.PROMPT', 'b.prompt'], // nodeLabel.fieldName in another case
+    ['Prompt', 'b.prompt'], // the exact spelling (b's title) wins over 'prompt', the field name of both
   ] as const)('%p names %s', (ref, expected) => {
     const i = getInput(wf, ref);
     expect(`${i.nodeId}.${i.fieldName}`).toBe(expected);
@@ -80,6 +83,12 @@ describe('input refs', () => {
     expect(err.message).toContain('b.seed');
     expect(err.message).toContain('#1');
     expect(err.message).toContain('#4');
+  });
+
+  it('refuses a ref that only names one input when case is ignored if it names several that way', () => {
+    const err = catchInputError(() => getInput(wf, 'SEED'));
+    expect(err.issues[0].code).toBe('ambiguous-ref');
+    expect(err.message).toContain('"SEED" names 2 inputs (ignoring case)');
   });
 
   it('refuses an unknown ref or index and lists every input', () => {
@@ -233,7 +242,7 @@ const table = (wf: ReturnType<typeof Workflow.fromJson>): Row[] =>
   listInputs(wf).map((i) => [i.index, i.nodeType, i.fieldName, i.kind, i.label]);
 
 describe('listInputs on the seed workflows: the index tables of the Python client hold', () => {
-  // NOTES.md §4 "Offline result for the shipped workflows": index → field, node type.
+  // The Python client's input indices for these files (its form order), as its tests pin them.
   it('sdxl-text-to-image.json', () => {
     const wf = seedWorkflow('sdxl-text-to-image');
     expect(table(wf)).toEqual([

@@ -1,10 +1,19 @@
-// Progress of a run, from its events: a pure fold, and two renderings (bars for a terminal,
-// one plain line per notable event for pipes and logs).
-import { isTerminalStatus, type PoolServerRef, type QueueItemStatus, type RunEvent, type RunOutput } from '../index';
-import { countOf, printable } from './format';
+// Progress of a run in a terminal, from its events: a pure fold, two renderings (bars redrawn in
+// place on a terminal, one plain line per notable event for pipes and logs), and `showProgress`,
+// the operator that draws them as the events pass (what `npm run demo` and `invokeai-rx run` show).
+import { MonoTypeOperatorFunction, Observable } from 'rxjs';
+import { isTerminalStatus } from '../protocol/dto';
+import type { PoolServerRef } from '../pool/events';
+import type { QueueItemStatus } from '../protocol/dto';
+import type { RunEvent, RunOutput } from '../run/events';
+import { buildGraph } from '../workflow/graph';
+import type { Workflow } from '../workflow/workflow';
+import { printable } from '../internal/printable';
 
 /** A run event, and the server it came from when the run goes through a pool of several. */
-export type CliRunEvent = RunEvent & { readonly server?: PoolServerRef };
+export type RunProgressEvent = RunEvent & { readonly server?: PoolServerRef };
+
+const countOf = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** One workflow node within one item. */
 export interface NodeProgress {
@@ -35,8 +44,22 @@ export interface RunProgress {
   readonly items: readonly ItemProgress[];
 }
 
-/** The progress before any event. */
-export const initialProgress = (nodesPerItem: number): RunProgress => ({ total: 0, nodesPerItem: Math.max(1, nodesPerItem), items: [] });
+/** The progress before any event; `nodesPerItem` is the graph's node count, or the workflow to count them in. */
+export const initialProgress = (nodesPerItem: number | Workflow): RunProgress => ({
+  total: 0,
+  nodesPerItem: Math.max(1, typeof nodesPerItem === 'number' ? nodesPerItem : graphNodeCount(nodesPerItem)),
+  items: [],
+});
+
+/** The nodes the server runs per item (batch and generator nodes are not among them). */
+const graphNodeCount = (wf: Workflow): number => {
+  try {
+    return Object.keys(buildGraph(wf).nodes).length;
+  } catch {
+    // A workflow that cannot make a graph fails its run anyway; count its invocation nodes meanwhile.
+    return wf.json.nodes.filter((n) => n.type === 'invocation').length;
+  }
+};
 
 const newItem = (itemId: number, server: number | undefined): ItemProgress => ({ itemId, ...(server !== undefined ? { server } : {}), status: 'pending', nodes: [], images: 0 });
 
@@ -71,7 +94,7 @@ const updateNode = (item: ItemProgress, nodeId: string, nodeType: string, f: (n:
 };
 
 /** Folds one run event into the progress (several batches, as a pool makes, add up). */
-export const foldProgress = (p: RunProgress, e: CliRunEvent): RunProgress => {
+export const foldProgress = (p: RunProgress, e: RunProgressEvent): RunProgress => {
   const server = e.server?.index;
   switch (e.type) {
     case 'enqueued':
@@ -171,3 +194,65 @@ export const liveBlock = (write: (text: string) => unknown): { readonly draw: (l
     },
   };
 };
+
+/** Where `showProgress` draws: a terminal (`isTTY`, `columns`) or any text sink. */
+export interface ProgressOutput {
+  readonly write: (text: string) => unknown;
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+}
+
+/** Options of `showProgress`. */
+export interface ShowProgressOptions {
+  /** Where to draw (default `process.stdout`): bars on a terminal, plain lines otherwise. */
+  readonly output?: ProgressOutput;
+  /** Least time between two redraws for progress steps, in ms (default 80); other events redraw at once. */
+  readonly redrawMs?: number;
+  /** The clock of the redraw limit (default `Date.now`). */
+  readonly now?: () => number;
+}
+
+/**
+ * Draws a run's progress as its events pass, unchanged: on a terminal an overall bar and a bar per
+ * node of each running item, redrawn in place; elsewhere one line per notable event.
+ *
+ * @example
+ * import { lastValueFrom, toArray } from 'rxjs';
+ * import { showProgress } from 'invokeai-rx/node';
+ * const result = await lastValueFrom(client.run(wf).pipe(showProgress(wf), toArray()));
+ */
+export const showProgress =
+  <E extends RunProgressEvent>(nodesPerItem: number | Workflow, options: ShowProgressOptions = {}): MonoTypeOperatorFunction<E> =>
+  (events) =>
+    new Observable<E>((subscriber) => {
+      const output = options.output ?? process.stdout;
+      const tty = output.isTTY === true;
+      const now = options.now ?? Date.now;
+      const redrawMs = options.redrawMs ?? 80;
+      const block = liveBlock((t) => output.write(t));
+      let progress = initialProgress(nodesPerItem);
+      let lastDraw = -Infinity;
+      let drawn = true;
+      const draw = (): void => {
+        lastDraw = now();
+        drawn = true;
+        block.draw(renderBars(progress, output.columns ?? 80));
+      };
+      return events.subscribe({
+        next: (event) => {
+          progress = foldProgress(progress, event);
+          if (!tty) {
+            const line = plainLine(event);
+            if (line !== undefined) output.write(`${line}${event.server !== undefined ? ` [${event.server.url}]` : ''}\n`);
+          } else if (event.type !== 'node_progress' || now() - lastDraw >= redrawMs) draw();
+          else drawn = false;
+          subscriber.next(event);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          // The last step may have come within the redraw limit: the final state is always shown.
+          if (tty && !drawn) draw();
+          subscriber.complete();
+        },
+      });
+    });

@@ -1,5 +1,7 @@
-import { bar, foldProgress, type CliRunEvent, initialProgress, overallFraction, plainLine, renderBars } from '../../lib/cli/progress';
+import { bar, foldProgress, type RunProgressEvent as CliRunEvent, initialProgress, overallFraction, plainLine, renderBars } from '../../lib/node/progress';
+import { from, lastValueFrom, map, toArray } from 'rxjs';
 import type { RunEvent } from '../../lib/index';
+import { showProgress } from '../../lib/node';
 
 const events: RunEvent[] = [
   { type: 'enqueued', batchId: 'b', itemIds: [1, 2], requested: 2, enqueued: 2 },
@@ -62,5 +64,46 @@ describe('run progress', () => {
     expect(plainLine({ type: 'status', itemId: 1, status: 'completed' })).toBeUndefined();
     expect(plainLine({ type: 'failed', itemId: 2, nodeId: 'n2', error: { type: 'OutOfMemoryError', message: 'CUDA', traceback: '' } })).toBe('item 2: failed at node n2: OutOfMemoryError: CUDA');
     expect(plainLine({ type: 'canceled', itemId: 2, reason: 'queue_cleared' })).toBe('item 2: canceled (queue_cleared)');
+  });
+});
+
+describe('showProgress', () => {
+  /** A terminal (or a pipe) that records what is written, and a clock the test moves. */
+  const sink = (isTTY: boolean) => {
+    const writes: string[] = [];
+    return { writes, output: { write: (t: string) => writes.push(t), isTTY, columns: 80 } };
+  };
+
+  it('passes every event on, unchanged', async () => {
+    const { output } = sink(false);
+    expect(await lastValueFrom(from(events).pipe(showProgress(2, { output }), toArray()))).toEqual(events);
+  });
+
+  it('on a terminal, redraws the bars in place at once for node and item events, at most every redrawMs for progress steps, and always shows the last state', async () => {
+    const { writes, output } = sink(true);
+    let t = 0;
+    const step = (percentage: number): RunEvent => ({ type: 'node_progress', itemId: 1, nodeId: 'n2', preparedId: 'p2', percentage, message: '', image: null });
+    const timed: Array<[RunEvent, number]> = [...events.slice(0, 5).map((e): [RunEvent, number] => [e, 0]), [step(0.1), 10], [step(0.2), 20], [step(0.8), 100], [step(0.9), 110]];
+    const clocked = from(timed).pipe(map(([e, at]) => ((t = at), e)));
+    await lastValueFrom(clocked.pipe(showProgress(2, { output, redrawMs: 80, now: () => t }), toArray()));
+    // 5 events at once (0 ms), no step before 80 ms have passed, the one at 100 ms, then the final state (90 %).
+    expect(writes).toHaveLength(7);
+    expect(writes.slice(1).every((w) => w.startsWith('\x1b['))).toBe(true);
+    expect(writes[5]).toMatch(/denoise_latents\s+\S+\s+80%/);
+    expect(writes[6]).toMatch(/denoise_latents\s+\S+\s+90%/);
+  });
+
+  it('elsewhere, writes one plain line per notable event, naming the server of a pool\'s event', async () => {
+    const { writes, output } = sink(false);
+    const server = { index: 1, url: 'http://gpu2:9090' };
+    await lastValueFrom(from([...events, { type: 'completed', itemId: 1, outputs: [], queueItem: {} as never, server }] as RunEvent[]).pipe(showProgress(2, { output }), toArray()));
+    expect(writes).toEqual([
+      'enqueued batch b: 2 items (1, 2)\n',
+      'item 1: in_progress\n',
+      'item 1: noise (n1) started\n',
+      'item 1: noise (n1) done\n',
+      'item 1: denoise_latents (n2) started\n',
+      'item 1: completed with 0 image(s) [http://gpu2:9090]\n',
+    ]);
   });
 });
