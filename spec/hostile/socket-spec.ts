@@ -76,42 +76,34 @@ describe('handshake timings are clamped', () => {
     return { scheduler, delays };
   };
 
-  it('a pingInterval of 2^31 ms and more arms no timer past 2^31 - 1 ms, and a silent server is still found dead', () => {
+  /** Connects to a fake server whose open packet carries `handshake`, until virtual time `untilMs`; answers the states (with their time) and every delay armed. */
+  const connectWith = (handshake: string, untilMs: number): { states: string[]; delays: number[] } => {
     FakeWebSocket.reset();
     const test = new TestScheduler((a, b) => expect(a).toEqual(b));
     const { scheduler, delays } = recording(test);
     const states: string[] = [];
     test.run(() => {
       FakeWebSocket.onCreate = (ws) => {
-        test.schedule(() => ws.serverSends(`0${JSON.stringify({ sid: 'x', upgrades: [], pingInterval: 2 ** 31 + 1000, pingTimeout: 2 ** 32, maxPayload: 1e6 })}`), 1);
+        test.schedule(() => ws.serverSends(`0${handshake}`), 1);
         test.schedule(() => ws.serverSends('40{"sid":"s"}'), 2);
       };
       const socket = createSocketConnection({ baseUrl: 'http://h', WebSocket: FakeWebSocket.ctor, token: () => undefined, queueId: 'default', scheduler, random: () => 0, reconnect: { initialDelayMs: 100 } });
-      let sub: Subscription | undefined;
-      sub = socket.connection$.subscribe((s) => states.push(`${test.now()} ${s.type}`));
-      test.schedule(() => sub?.unsubscribe(), 2 * PING_BOUNDS_MS.max + 1000);
+      const sub: Subscription = socket.connection$.subscribe((s) => states.push(`${test.now()} ${s.type}`));
+      test.schedule(() => sub.unsubscribe(), untilMs);
     });
+    return { states, delays };
+  };
+
+  it('a pingInterval of 2^31 ms and more arms no timer past 2^31 - 1 ms, and a silent server is still found dead', () => {
+    const { states, delays } = connectWith(JSON.stringify({ sid: 'x', upgrades: [], pingInterval: 2 ** 31 + 1000, pingTimeout: 2 ** 32, maxPayload: 1e6 }), 2 * PING_BOUNDS_MS.max + 1000);
     expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1);
     // Silence from the last frame (the CONNECT answer, at 2): dead after the clamped pingInterval + pingTimeout.
     expect(states.slice(0, 3)).toEqual(['0 connecting', '2 connected', `${2 + 2 * PING_BOUNDS_MS.max} reconnecting`]);
   });
 
   it('negative timings are clamped up, so the watchdog neither fires in a busy loop nor never', () => {
-    FakeWebSocket.reset();
-    const test = new TestScheduler((a, b) => expect(a).toEqual(b));
-    const { scheduler, delays } = recording(test);
-    const states: string[] = [];
-    test.run(() => {
-      FakeWebSocket.onCreate = (ws) => {
-        test.schedule(() => ws.serverSends('0{"sid":"x","upgrades":[],"pingInterval":-5,"pingTimeout":-1e9}'), 1);
-        test.schedule(() => ws.serverSends('40{"sid":"s"}'), 2);
-      };
-      const socket = createSocketConnection({ baseUrl: 'http://h', WebSocket: FakeWebSocket.ctor, token: () => undefined, queueId: 'default', scheduler, random: () => 0, reconnect: { initialDelayMs: 100 } });
-      const sub = socket.connection$.subscribe((s) => states.push(`${test.now()} ${s.type}`));
-      test.schedule(() => sub.unsubscribe(), 50);
-    });
+    const { states, delays } = connectWith('{"sid":"x","upgrades":[],"pingInterval":-5,"pingTimeout":-1e9}', 50);
     expect(Math.min(...delays)).toBeGreaterThanOrEqual(0);
-    expect(states.slice(0, 2)).toEqual(['0 connecting', '2 connected']);
-    expect(states[2]).toBe(`${2 + 2 * PING_BOUNDS_MS.min} reconnecting`);
+    expect(states.slice(0, 3)).toEqual(['0 connecting', '2 connected', `${2 + 2 * PING_BOUNDS_MS.min} reconnecting`]);
   });
 });
