@@ -205,10 +205,11 @@ export const apiPath = (strings: TemplateStringsArray, ...segments: ReadonlyArra
   strings.reduce((path, text, i) => path + text + (i < segments.length ? encodeSegment(String(segments[i])) : ''), '');
 
 // A segment URL parsers resolve as a step: `.`, `..`, or either with its dots percent-encoded.
-const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+// One regex over the path, where splitting it into segments would cost every request allocations.
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?=$|[/?#])/i;
 
 /** True when URL parsing would resolve a segment of `path` (before any `?`) as `.` or `..`, so the request would reach another route. */
-export const hasDotSegment = (path: string): boolean => path.split(/[?#]/, 1)[0].split('/').some((segment) => DOT_SEGMENT.test(segment));
+export const hasDotSegment = (path: string): boolean => DOT_SEGMENT.test(path.split(/[?#]/, 1)[0]);
 
 /** Encodes query parameters; arrays repeat the key. */
 export const encodeQuery = (query: Readonly<Record<string, QueryValue>> | undefined): string => {
@@ -291,6 +292,10 @@ export const parseRetryAfter = (value: string | null, nowMs: number): number | u
 const makeBoundary = (random: () => number): string =>
   `----invokeai-rx-${Math.floor(random() * 2 ** 48).toString(36)}${Date.now().toString(36)}`;
 
+/** A body read past its limit as the typed error that names the request; any other error as it is. */
+const typedLimitError = (error: unknown, method: string, url: string, limitBytes: number, kind: ResponseLimitKind): unknown =>
+  error instanceof BodyLimitExceeded ? new ResponseTooLargeError(method, url, limitBytes, kind) : error;
+
 /** True for the statuses a redirect is answered with. */
 const isRedirect = (status: number): boolean => status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 
@@ -340,17 +345,17 @@ export const createHttpClient = (options: HttpClientOptions): HttpClient => {
   const url = (path: string, query?: Readonly<Record<string, QueryValue>>) => resolveUrl(options.baseUrl, path, query);
 
   /** Sends the request, following redirects itself: the token goes only to the origin it was meant for. */
-  const send = async (
-    target: string,
-    init: { method: string; headers: Record<string, string>; body?: string | ArrayBuffer; signal: AbortSignal },
-  ): Promise<{ response: FetchResponse; url: string }> => {
-    let current: OutgoingRequest = { url: target, method: init.method, headers: init.headers, body: init.body };
-    const fetchInit = (redirect: 'manual' | 'follow'): FetchInit => ({ method: current.method, headers: current.headers, body: current.body, signal: init.signal, redirect });
+  /** Follows a redirect answer itself (until an answer that is none): the token goes only to the origin it was meant for. */
+  const follow = async (first: OutgoingRequest, answer: FetchResponse, signal: AbortSignal): Promise<{ response: FetchResponse; url: string }> => {
+    let current = first;
+    let response = answer;
     for (let hops = 0; ; hops++) {
-      const response = await options.fetch(current.url, fetchInit('manual'));
       // A browser hides where a redirect goes; its own fetch drops the Authorization header on a
       // cross-origin redirect (the Fetch standard), so the request is sent again for it to follow.
-      if (response.type === 'opaqueredirect') return { response: await options.fetch(current.url, fetchInit('follow')), url: current.url };
+      if (response.type === 'opaqueredirect') {
+        const { url: target, ...init } = current;
+        return { response: await options.fetch(target, { ...init, signal, redirect: 'follow' }), url: target };
+      }
       const location = isRedirect(response.status) ? response.headers.get('location') : null;
       if (location === null) return { response, url: current.url };
       await discardBody(response.body);
@@ -358,6 +363,7 @@ export const createHttpClient = (options: HttpClientOptions): HttpClient => {
       const next = redirected(current, response.status, location);
       logger?.debug?.(`${current.method} ${redactUrl(current.url)} -> ${response.status}, to ${redactUrl(next.url)}${next.headers.authorization === undefined && current.headers.authorization !== undefined ? ' (another origin: without the token)' : ''}`);
       current = next;
+      response = await options.fetch(next.url, { method: next.method, headers: next.headers, body: next.body, signal, redirect: 'manual' });
     }
   };
 
@@ -409,20 +415,23 @@ export const createHttpClient = (options: HttpClientOptions): HttpClient => {
       }
 
       const tooLarge = (limitBytes: number, kind: ResponseLimitKind) => (error: unknown): never => {
-        throw error instanceof BodyLimitExceeded ? new ResponseTooLargeError(request.method, target, limitBytes, kind) : error;
+        throw typedLimitError(error, request.method, target, limitBytes, kind);
       };
 
       const run = async (): Promise<A> => {
-        let answer: { response: FetchResponse; url: string };
+        let response: FetchResponse;
+        let answeredBy = target;
         try {
-          answer = await send(target, { method: request.method, headers, body, signal: controller.signal });
+          response = await options.fetch(target, { method: request.method, headers, body, signal: controller.signal, redirect: 'manual' });
+          if (isRedirect(response.status) || response.type === 'opaqueredirect') {
+            ({ response, url: answeredBy } = await follow({ url: target, method: request.method, headers, body }, response, controller.signal));
+          }
         } catch (error) {
           throw new NetworkError(request.method, target, error);
         }
-        const { response } = answer;
         // Only the origin the token was meant for may replace it.
         const refreshed = response.headers.get('x-refreshed-token');
-        if (refreshed && originOf(answer.url) === originOf(target)) options.token.set(refreshed);
+        if (refreshed && (answeredBy === target || originOf(answeredBy) === originOf(target))) options.token.set(refreshed);
         logger?.debug?.(`${request.method} ${redactUrl(target)} -> ${response.status}`);
         if (response.status < 200 || response.status > 299) {
           const detail = readDetail(await readBodyPrefix(response, ERROR_BODY_BYTES).catch(() => ''));
