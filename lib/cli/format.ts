@@ -1,5 +1,6 @@
-// Plain-text rendering for the terminal: tables, short values, constraints; what came from a server
-// or a file goes through `printable`, so that no such text can drive the terminal.
+// Plain-text rendering for the terminal: tables, short values, constraints, paths; what came from a
+// server or a file goes through `printable`, so that no such text can drive the terminal.
+import * as path from 'path';
 import type { FieldConstraints, WorkflowInput } from '../index';
 import { printable } from '../node';
 
@@ -15,6 +16,12 @@ export const table = (header: readonly string[], givenRows: readonly (readonly s
       .join('  ')
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
+};
+
+/** A path relative to the cwd when it is under it, absolute otherwise. */
+export const displayPath = (cwd: string, file: string): string => {
+  const rel = path.relative(cwd, file);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
 };
 
 /** A count and its noun, plural unless one: `1 item`, `3 items`. */

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Observable, Subscription } from 'rxjs';
 import { buildGraph, createClient, createPool, getInput, isTerminalRunEvent, setInput, validateWorkflow, type InvokeAIClient, type ModelRecord, type RunEvent, type RunEventOf, type RunOptions, type Workflow } from '../index';
 import { parseArgs } from './args';
-import { countOf, printable, printableJson } from './format';
+import { countOf, displayPath, printable, printableJson } from './format';
 import { CliIo, UsageError } from './io';
 import { foldProgress, initialProgress, liveBlock, plainLine, renderBars, saveOutputs, type RunProgressEvent as CliRunEvent, type RunProgress } from '../node';
 import { serverUrls, tokenOptions } from './server-args';
@@ -64,12 +64,6 @@ const parseRuns = (text: string | undefined): number => {
   if (text === undefined) return 1;
   if (!/^[1-9][0-9]*$/.test(text)) throw new UsageError(`--runs takes a positive integer, got "${text}".`);
   return Number(text);
-};
-
-/** A path relative to the cwd when it is under it, absolute otherwise. */
-const displayPath = (cwd: string, file: string): string => {
-  const rel = path.relative(cwd, file);
-  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
 };
 
 /** What the arguments make of the workflow: inputs set, sweep parsed, checked runnable. */

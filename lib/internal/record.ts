@@ -20,6 +20,14 @@ export const deepFreeze = <T>(u: T): T => {
 };
 
 /**
+ * The value a record holds under `key` as its own field, never one inherited from
+ * `Object.prototype`: ids from files and servers (`constructor`, `toString`, `__proto__` ...) are
+ * looked up with this, not with `record[key]`.
+ */
+export const ownValue = <V>(record: Readonly<Record<string, V>> | null | undefined, key: string): V | undefined =>
+  record !== null && record !== undefined && Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+
+/**
  * The most levels of arrays and objects the library accepts in JSON from a file or a server. Real
  * workflows and answers stay far below it; much deeper data breaks code that walks it recursively
  * (JSON.stringify, deep copies) with a stack overflow.

@@ -8,6 +8,7 @@ import { UnsafePathError } from '../../lib/transport/errors';
 import { apiPath, hasDotSegment } from '../../lib/transport/http';
 import { SaveOutputsError, downloadTo, saveOutputs } from '../../lib/node';
 import { fitFileName } from '../../lib/node/files';
+import type { ItemId, NodeId } from '../../lib/protocol/ids';
 import type { RunItemResult } from '../../lib/run/events';
 import { HostileServer, json, startHostileServer } from './hostile-server';
 
@@ -17,9 +18,9 @@ const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3
 const resultWith = (images: readonly string[], videos: readonly string[] = []): { items: RunItemResult[] } => ({
   items: [
     {
-      itemId: 1,
+      itemId: 1 as ItemId,
       status: 'completed',
-      outputs: [{ nodeId: 'n', nodeType: 'save_image', label: 'out', boardId: null, images: images.map((imageName) => ({ imageName, width: 1, height: 1 })), videos: videos.map((videoName) => ({ videoName, width: 1, height: 1 })), values: [] }],
+      outputs: [{ nodeId: 'n' as NodeId, nodeType: 'save_image', label: 'out', boardId: null, images: images.map((imageName) => ({ imageName, width: 1, height: 1 })), videos: videos.map((videoName) => ({ videoName, width: 1, height: 1 })), values: [] }],
       fieldValues: [],
       queueItem: null,
     },

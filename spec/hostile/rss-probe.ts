@@ -7,6 +7,7 @@ import { promises as fs } from 'fs';
 import { createClient } from '../../lib/client/client';
 import type { ConnectionState } from '../../lib/transport/socket';
 import { downloadTo, saveOutputs } from '../../lib/node';
+import type { ItemId, NodeId } from '../../lib/protocol/ids';
 import type { RunOutput } from '../../lib/run/events';
 
 /** The RSS no memory case may reach, in bytes (300 MB). */
@@ -54,8 +55,8 @@ const cases: Readonly<Record<string, (baseUrl: string, arg: string | undefined) 
   save: async (baseUrl, dir) => {
     const client = createClient({ baseUrl, retry: false, requestTimeoutMs: 120_000 });
     try {
-      const output: RunOutput = { nodeId: 'n', nodeType: 'save_image', label: 'out', boardId: null, images: [{ imageName: 'huge.png', width: 1, height: 1 }], videos: [], values: [] };
-      const files = await saveOutputs(client, { items: [{ itemId: 1, status: 'completed', outputs: [output], fieldValues: [], queueItem: null }] }, dir ?? '.');
+      const output: RunOutput = { nodeId: 'n' as NodeId, nodeType: 'save_image', label: 'out', boardId: null, images: [{ imageName: 'huge.png', width: 1, height: 1 }], videos: [], values: [] };
+      const files = await saveOutputs(client, { items: [{ itemId: 1 as ItemId, status: 'completed', outputs: [output], fieldValues: [], queueItem: null }] }, dir ?? '.');
       return { files, sizes: await Promise.all(files.map(async (f) => (await fs.stat(f)).size)) };
     } finally {
       client.close();
