@@ -172,9 +172,12 @@ const dispatchers = new WeakMap<SocketConnection, RunDispatcher>();
  * The dispatcher of a client's socket (made on first use).
  *
  * @example
- * const route = dispatcherOf(context.socket, context.scheduler).join(channel);
+ * declare const channel: RunChannel;
+ * const route = dispatcherOf(client.context.socket, client.context.scheduler).join(channel);
+ * route.listen();
  * // ... when the run ends:
  * route.leave();
+ * @internal
  */
 export const dispatcherOf = (socket: SocketConnection, scheduler: SchedulerLike): RunDispatcher => {
   let dispatcher = dispatchers.get(socket);
@@ -191,6 +194,7 @@ export const dispatcherOf = (socket: SocketConnection, scheduler: SchedulerLike)
  *
  * @example
  * await closeClientRuns(client.context.socket, client.context.scheduler);
+ * @internal
  */
 export const closeClientRuns = (socket: SocketConnection, scheduler: SchedulerLike): Promise<void> => {
   socket.close();

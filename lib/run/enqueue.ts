@@ -18,7 +18,7 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import { backoffDelay } from '../internal/backoff';
 import { AuthError, HttpError, NetworkError } from '../transport/errors';
 import type { HttpClient, Logger } from '../transport/http';
-import { QueueEndpoints, QueueItemSummary, chunkIds } from '../transport/queue-endpoints';
+import { QueueItemSummary, chunkIds, queueEndpoints } from '../transport/queue-endpoints';
 import type { BatchStatus } from '../protocol/dto';
 import type { BatchId, ItemId } from '../protocol/ids';
 import type { Batch } from '../workflow/batch';
@@ -45,10 +45,19 @@ export interface LocatedBatch {
  * `null` when the server has no item of the batch.
  *
  * @example
- * const found = await locateBatch(http, queueEndpoints('default'), batchId);
+ * import type { BatchId } from 'invokeai-rx';
+ * declare const batchId: BatchId;
+ * const found = await locateBatch(client.context, batchId);
  * if (found !== null) console.log(found.itemIds);
+ * @internal
  */
-export const locateBatch = async (http: HttpClient, endpoints: QueueEndpoints, batchId: BatchId, signal?: AbortSignal): Promise<LocatedBatch | null> => {
+export const locateBatch = async (
+  context: { readonly http: HttpClient; readonly queueId: string },
+  batchId: BatchId,
+  signal?: AbortSignal,
+): Promise<LocatedBatch | null> => {
+  const { http } = context;
+  const endpoints = queueEndpoints(context.queueId);
   const status = await http.request({ ...endpoints.batchStatus(batchId), signal });
   if (status.total === 0) return null;
   const { item_ids: all } = await http.request({ ...endpoints.itemIds('DESC'), signal });
@@ -97,7 +106,9 @@ const systemCodeOf = (error: unknown): string | undefined => {
  * What a failed enqueue POST proves about the batch.
  *
  * @example
+ * import { HttpError } from 'invokeai-rx';
  * verdictOfPost(new HttpError(504, 'POST', url, null)); // 'unknown'
+ * @internal
  */
 export const verdictOfPost = (error: unknown): PostVerdict => {
   if (error instanceof NetworkError) {
@@ -116,7 +127,7 @@ export const verdictOfPost = (error: unknown): PostVerdict => {
 /** What following a batch by its id needs. */
 export interface BatchFollowerDeps {
   readonly http: HttpClient;
-  readonly endpoints: QueueEndpoints;
+  readonly queueId: string;
   readonly scheduler: SchedulerLike;
   readonly random: () => number;
   readonly logger?: Logger;
@@ -155,9 +166,11 @@ export interface BatchFollower {
  * a batch enqueued earlier can too.
  *
  * @example
- * const follower = createBatchFollower({ ...deps, onFound: (found) => start(found.itemIds), onAbsent: giveUp, onFailed: fail });
+ * declare const deps: BatchFollowerDeps;
+ * const follower = createBatchFollower({ ...deps, onFound: (found) => console.log(found.itemIds), onAbsent: () => console.log('not there') });
  * follower.start();
- * events$.subscribe(() => follower.nudge());
+ * client.events$.subscribe(() => follower.nudge());
+ * @internal
  */
 export const createBatchFollower = (deps: BatchFollowerDeps): BatchFollower => {
   const { scheduler, batchId } = deps;
@@ -182,7 +195,7 @@ export const createBatchFollower = (deps: BatchFollowerDeps): BatchFollower => {
     }
     looking = true;
     timer?.unsubscribe();
-    locateBatch(deps.http, deps.endpoints, batchId, deps.signal).then(
+    locateBatch(deps, batchId, deps.signal).then(
       deps.guard((located: LocatedBatch | null) => {
         looking = false;
         if (!active) return;
@@ -280,11 +293,14 @@ const ENQUEUE_BACKOFF = { initialDelayMs: 500, maxDelayMs: 5000, factor: 2, jitt
  * batch followed by its id.
  *
  * @example
- * const step = createEnqueueOnce({ ...deps, onEnqueued: (facts) => feed(facts), onFailed: fail, onUnconfirmed });
+ * declare const deps: EnqueueOnceDeps;
+ * const step = createEnqueueOnce({ ...deps, onEnqueued: (facts, answered) => console.log(facts, answered) });
  * step.start();
+ * @internal
  */
 export const createEnqueueOnce = (deps: EnqueueOnceDeps): EnqueueOnce => {
-  const { http, endpoints, scheduler, batchId } = deps;
+  const { http, scheduler, batchId } = deps;
+  const endpoints = queueEndpoints(deps.queueId);
   let stopped = false;
   /** A POST was sent and not refused. */
   let mayExist = false;
@@ -346,7 +362,7 @@ export const createEnqueueOnce = (deps: EnqueueOnceDeps): EnqueueOnce => {
 
   /** After a 503-like answer or a 500: one read says whether the batch is there. */
   const checkOnce = (then: () => void): void => {
-    locateBatch(http, endpoints, batchId, deps.signal).then(
+    locateBatch(deps, batchId, deps.signal).then(
       deps.guard((located: LocatedBatch | null) => {
         if (stopped) return;
         if (located !== null) return found(located);

@@ -87,7 +87,9 @@ export const mayChangeReads = (fact: RunFact): boolean =>
  * items (models, downloads, workflows ...) or that belong to another queue than `queueId`.
  *
  * @example
- * client.events$.pipe(map((event) => factOfServerEvent(event, 'default')), filter(isNotNull))
+ * import { map } from 'rxjs';
+ * client.events$.pipe(map((event) => factOfServerEvent(event, 'default'))).subscribe((fact) => console.log(fact?.kind));
+ * @internal
  */
 export const factOfServerEvent = (event: ServerEvent, queueId: string): RunFact | null => {
   switch (event.type) {

@@ -12,7 +12,10 @@ const DEFAULT_CONCURRENCY = 4;
  * result; it rejects where the stream errors. Shared by the client's and the pool's `submit`.
  *
  * @example
- * const result = await settleRun<RunResult>((onResult) => runPipeline(context, wf, {}, onResult));
+ * import { tap } from 'rxjs';
+ * let events = 0;
+ * const count = await settleRun<number>((onResult) => client.run(wf).pipe(tap({ next: () => events++, complete: () => onResult(events) })));
+ * @internal
  */
 export const settleRun = <R>(start: (onResult: (result: R) => void) => Observable<unknown>, empty?: R): Promise<R> =>
   new Promise<R>((resolve, reject) => {
@@ -34,7 +37,8 @@ export const isRunRequest = (input: Workflow | RunRequest): input is RunRequest 
  * Shared by the client's and the pool's `runMany`.
  *
  * @example
- * fanOutRuns(workflows, { concurrency: 2 }, 4, (wf, options) => runWorkflow(context, wf, options));
+ * fanOutRuns([wf, wf], { concurrency: 2 }, 4, (w, options) => client.run(w, options)).subscribe(({ index, event }) => console.log(index, event.type));
+ * @internal
  */
 export const fanOutRuns = <E>(
   workflows: Iterable<Workflow | RunRequest>,
@@ -57,7 +61,8 @@ export const fanOutRuns = <E>(
  * stream (the others are canceled).
  *
  * @example
- * runMany((wf, options) => client.run(wf, options), workflows, { concurrency: 2 }).subscribe(({ index, event }) => console.log(index, event.type));
+ * runMany((w, options) => client.run(w, options), [wf, wf], { concurrency: 2 }).subscribe(({ index, event }) => console.log(index, event.type));
+ * @internal
  */
 export const runMany = (
   run: (wf: Workflow, options: RunOptions) => Observable<RunEvent>,

@@ -160,8 +160,9 @@ const invocationOf = (session: SessionState, preparedId: string, nodeId: string)
  * the order of `outputs`, its images (videos, values) from every prepared copy in iteration order.
  *
  * @example
- * const outputs = outputsOfQueueItem(listOutputs(wf), await client.queue.getItem(itemId));
- * outputs.flatMap((o) => o.images.map((i) => i.imageName));
+ * import { listOutputs, outputsOfQueueItem } from 'invokeai-rx';
+ * const item = await client.queue.item(42);
+ * if (item !== null) console.log(outputsOfQueueItem(listOutputs(wf), item).flatMap((o) => o.images.map((i) => i.imageName)));
  */
 export const outputsOfQueueItem = (outputs: readonly WorkflowOutput[], item: QueueItem): readonly RunOutput[] => {
   const session = item.session;

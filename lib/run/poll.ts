@@ -26,6 +26,7 @@ export const DEFAULT_POLL_POLICY: PollPolicy = { pollIntervalMs: 1000, maxPollIn
  *
  * @example
  * pollDelay(3, { ...DEFAULT_POLL_POLICY, jitter: 0 }, 0); // 4000
+ * @internal
  */
 export const pollDelay = (attempt: number, policy: PollPolicy, random: number): number =>
   backoffDelay(
@@ -83,10 +84,13 @@ export interface PollLoopOptions {
  * (`pollDelay`), and sleeps while it is.
  *
  * @example
- * const loop = createPollLoop({ policy: DEFAULT_POLL_POLICY, scheduler: asyncScheduler, poll: readOpenItems, connected: true });
- * events$.subscribe(() => loop.activity());
- * // ... on teardown:
+ * import { asyncScheduler } from 'rxjs';
+ * const loop = createPollLoop({ policy: DEFAULT_POLL_POLICY, scheduler: asyncScheduler, poll: () => console.log('read the open items'), connected: true });
+ * const sub = client.events$.subscribe(() => loop.activity());
+ * // ... when the run ends:
  * loop.stop();
+ * sub.unsubscribe();
+ * @internal
  */
 export const createPollLoop = (options: PollLoopOptions): PollLoop => {
   const { policy, scheduler } = options;

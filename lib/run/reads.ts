@@ -64,8 +64,10 @@ export interface RunReads {
  * Creates the read scheduler of a run.
  *
  * @example
- * const reads = createRunReads({ http, endpoints, store, batchId, signal, maxReadFailures: 8, hintIntervalMs: 1000, feed, fail, setOwed, isStopped, guard });
+ * declare const deps: RunReadsDeps;
+ * const reads = createRunReads({ ...deps, maxReadFailures: 8, hintIntervalMs: 1000 });
  * reads.readOpen();
+ * @internal
  */
 export const createRunReads = (deps: RunReadsDeps): RunReads => {
   const { http, endpoints, store, signal } = deps;

@@ -234,7 +234,7 @@ export const runPipeline = (
 
     const enqueue = createEnqueueOnce({
       http,
-      endpoints,
+      queueId,
       scheduler,
       random,
       ...(logger !== undefined ? { logger } : {}),
@@ -353,11 +353,11 @@ export const runPipeline = (
  * server, unless `cancelOnUnsubscribe: false`.
  *
  * @example
- * import { createClient, ofType } from 'invokeai-rx';
- * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * client.run(wf, { sweep: { values: { seed: [1, 2, 3] } } })
+ * import { ofType } from 'invokeai-rx';
+ * runWorkflow(client.context, wf, { runs: 3 })
  *   .pipe(ofType('completed'))
  *   .subscribe((done) => console.log(done.itemId, done.outputs));
+ * @internal
  */
 export const runWorkflow = (context: ClientContext, wf: Workflow, options: RunOptions = {}): Observable<RunEvent> =>
   runPipeline(context, wf, options);

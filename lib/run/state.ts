@@ -107,12 +107,16 @@ const stateOf = (store: RunStore): RunState =>
  * One step of a run: the next state, and the run events this fact causes (often none).
  *
  * @example
+ * import { listOutputs, type BatchId } from 'invokeai-rx';
+ * declare const batchId: BatchId;
+ * declare const facts: readonly RunFact[];
  * let state = initialRunState({ batchId, outputs: listOutputs(wf) });
  * for (const fact of facts) {
  *   const step = reduceRun(state, fact);
  *   state = step.state;
  *   step.emit.forEach((event) => console.log(event.type));
  * }
+ * @internal
  */
 export const reduceRun = (state: RunState, fact: RunFact): RunStep => reduceRunAll(state, [fact]);
 

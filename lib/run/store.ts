@@ -157,11 +157,14 @@ const seemsRunning = (item: ItemRecord): boolean =>
  * The mutable item store of one run.
  *
  * @example
+ * import { listOutputs, type BatchId, type RunEvent } from 'invokeai-rx';
+ * declare const batchId: BatchId;
  * const store = new RunStore({ batchId, outputs: listOutputs(wf) }, { keepResults: false });
  * const out: RunEvent[] = [];
- * store.apply(fact, out);
- * out.forEach((event) => subscriber.next(event));
- * if (store.isDone()) subscriber.complete();
+ * store.apply({ kind: 'queue_cleared' }, out);
+ * out.forEach((event) => console.log(event.type));
+ * console.log(store.isDone());
+ * @internal
  */
 export class RunStore {
   /** `null` until the `enqueued` fact. */

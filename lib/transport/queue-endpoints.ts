@@ -109,7 +109,9 @@ export interface QueueEndpoints {
  *
  * @example
  * const endpoints = queueEndpoints('default');
- * const status = await client.context.http.request(endpoints.batchStatus(batchId));
+ * const status = await client.context.http.request(endpoints.batchStatus('a-batch-id'));
+ * console.log(status.total);
+ * @internal
  */
 export const queueEndpoints = (queueId: string): QueueEndpoints => {
   const base = apiPath`/api/v1/queue/${queueId}`;

@@ -227,6 +227,8 @@ it('compiles TypeScript against the bundled .d.ts of all three entry points', as
 }, 120_000);
 
 it('codegen with the installed bin: the module compiles against the bundled .d.ts, tsc refuses a typo, and it runs', async () => {
+  // It runs against the simulated server, as an app's tests would.
+  await installTestingPeers();
   const pkg = path.join(app, 'node_modules/invokeai-rx');
   await fs.copyFile(path.join(ROOT, 'spec/fixtures/default-workflows/Text to Image - SDXL.json'), path.join(app, 'Text to Image - SDXL.json'));
   const gen = await node([path.join(pkg, 'dist/cli.cjs'), 'codegen', 'Text to Image - SDXL.json', '--out', 'typed/workflows'], app);
