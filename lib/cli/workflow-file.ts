@@ -1,20 +1,21 @@
 // Reading a workflow file for a command, with messages that say what to do.
-import { promises as fs } from 'fs';
 import * as path from 'path';
 import { Workflow, serverTemplates, type InvokeAIClient, type LoadOptions } from '../index';
+import { FileError, loadWorkflowFile } from '../node';
 import { CliIo, UsageError } from './io';
 
-/** Reads and decodes a workflow file (relative to the invocation's cwd). */
+/**
+ * Reads and decodes a workflow file (relative to the invocation's cwd). A file that is too large,
+ * not JSON, nested too deep or no workflow is a `FileError` naming it (exit code 2).
+ */
 export const readWorkflow = async (file: string, io: CliIo, options?: LoadOptions): Promise<Workflow> => {
   const full = path.resolve(io.cwd, file);
-  let text: string;
   try {
-    text = await fs.readFile(full, 'utf8');
+    return await loadWorkflowFile(full, options);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `No such workflow file: ${full}` : `Cannot read ${full}: ${(error as Error).message}`);
+    if (error instanceof FileError && error.reason === 'missing') throw new UsageError(`No such workflow file: ${full}`);
+    throw error;
   }
-  return Workflow.fromJson(text, options);
 };
 
 /** Node types of the workflow that its templates do not know (custom nodes, newer InvokeAI). */

@@ -187,25 +187,26 @@ export const decodeFrame = (frame: unknown): DecodedFrame => {
   }
 };
 
+/** A Socket.IO EVENT's JSON array: the event name, then its arguments. */
+export type EventArray = readonly [string, ...unknown[]];
+
 /**
  * Reads the frame that carries most of a session's traffic, a plain Socket.IO EVENT (`42[...]`: the
- * default namespace, no ack id), and hands `onEvent` its name and first argument: `decodeFrame`'s
- * answer for it without the packet object around them. Answers false, and calls nothing, for any
- * other frame, and for one whose JSON does not parse or whose array does not start with a name:
- * `decodeFrame` reads and reports those.
+ * default namespace, no ack id): its JSON array, name first, which is what `decodeFrame` would read
+ * into an `event` packet, without building the packet. `undefined` for any other frame, and for one
+ * whose JSON does not parse or whose array does not start with a name: `decodeFrame` reads and
+ * reports those.
  */
-export const readEventFrame = (frame: unknown, onEvent: (name: string, payload: unknown) => void): boolean => {
+export const readEventFrame = (frame: unknown): EventArray | undefined => {
   // '4' (Engine.IO message), '2' (Socket.IO EVENT), '[' (no namespace, no ack id before the JSON).
-  if (typeof frame !== 'string' || frame.charCodeAt(0) !== 52 || frame.charCodeAt(1) !== 50 || frame.charCodeAt(2) !== 91) return false;
+  if (typeof frame !== 'string' || frame.charCodeAt(0) !== 52 || frame.charCodeAt(1) !== 50 || frame.charCodeAt(2) !== 91) return undefined;
   let items: unknown;
   try {
     items = JSON.parse(frame.slice(2));
   } catch {
-    return false;
+    return undefined;
   }
-  if (!Array.isArray(items) || typeof items[0] !== 'string') return false;
-  onEvent(items[0], items[1]);
-  return true;
+  return Array.isArray(items) && typeof items[0] === 'string' ? (items as unknown as EventArray) : undefined;
 };
 
 const namespacePrefix = (namespace: string): string => (namespace === DEFAULT_NAMESPACE ? '' : `${namespace},`);

@@ -3,7 +3,7 @@ import { createClient } from '../../lib/client/client';
 import { SimClient, startSim } from './sim-helpers';
 import { app } from '../../lib/client/app';
 
-describe('client.app', () => {
+describe('app(client)', () => {
   let sim: SimClient;
   afterEach(() => sim?.close());
 

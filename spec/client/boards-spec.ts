@@ -3,7 +3,7 @@ import { NotFoundError } from '../../lib/client/resource';
 import { SimClient, requestsTo, startSim } from './sim-helpers';
 import { boards } from '../../lib/client/boards';
 
-describe('client.boards', () => {
+describe('boards(client)', () => {
   let sim: SimClient;
   beforeEach(async () => {
     sim = await startSim();

@@ -4,7 +4,7 @@ import { NotFoundError } from '../../lib/client/resource';
 import { SimClient, png, requestsTo, startSim } from './sim-helpers';
 import { boards } from '../../lib/client/boards';
 
-describe('client.images', () => {
+describe('images(client)', () => {
   let sim: SimClient;
   beforeEach(async () => {
     sim = await startSim();

@@ -4,7 +4,7 @@ import { defaultModels } from '../../lib/testing';
 import { toModelIdentifier, models } from '../../lib/client/models';
 import { SimClient, startSim } from './sim-helpers';
 
-describe('client.models', () => {
+describe('models(client)', () => {
   let sim: SimClient;
   afterEach(() => sim.close());
 

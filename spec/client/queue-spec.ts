@@ -36,7 +36,7 @@ const enqueue = (sim: SimClient, options: { runs?: number; destination?: string;
     decode: EnqueueBatchResult,
   });
 
-describe('client.queue', () => {
+describe('queue(client)', () => {
   let sim: SimClient;
   beforeEach(async () => {
     sim = await startSim();

@@ -10,7 +10,7 @@ import { boards } from '../../lib/client/boards';
 /** The Wan 2.2 text-to-video default workflow with the simulator's Wan models filled in. */
 const wanTextToVideo = (server: MockServer, o: WanTextToVideoOptions = {}): Workflow => Workflow.fromJson(JSON.stringify(wanTextToVideoJson(server, o)));
 
-describe('client.videos', () => {
+describe('videos(client)', () => {
   let sim: SimClient;
   beforeEach(async () => {
     sim = await startSim();

@@ -11,7 +11,7 @@ const defaults = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .map((f) => JSON.parse(readFileSync(`${dir}/${f}`, 'utf8')) as Record<string, unknown>);
 
-describe('client.workflows', () => {
+describe('workflows(client)', () => {
   let sim: SimClient;
   beforeEach(async () => {
     sim = await startSim({ workflows: defaults });
