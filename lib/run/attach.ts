@@ -18,7 +18,7 @@ import { runPipeline, type AttachPlan } from './run';
 /** What attaching needs before the run starts: the batch's items, and the outputs they are mapped by. */
 const planAttach = async (context: ClientContext, batchId: BatchId, options: AttachOptions): Promise<AttachPlan> => {
   const endpoints = queueEndpoints(context.queueId);
-  const located = await locateBatch(context.http, endpoints, batchId);
+  const located = await locateBatch(context, batchId);
   if (located === null || located.itemIds.length === 0) throw new AttachError(batchId, 'not_found');
   if (options.workflow !== undefined) return { batchId, outputs: listOutputs(options.workflow), located };
   // Every item of a batch carries the batch's workflow (the GUI's JSON, without its id).
