@@ -331,7 +331,7 @@ export const createEnqueueOnce = (deps: EnqueueOnceDeps): EnqueueOnce => {
       mayExist = true;
       return found(deps.located, true);
     }
-    locateBatch({ http, queueId: deps.queueId }, batchId, deps.signal).then(
+    locateBatch(deps, batchId, deps.signal).then(
       deps.guard((located: LocatedBatch | null) => {
         if (stopped) return;
         if (located !== null && located.itemIds.length > 0) {
