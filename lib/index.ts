@@ -91,9 +91,10 @@ export type {
 } from './run/events';
 export { ofType, progressOf, outputsOf, collectOutputs } from './run/operators';
 export { outputsOfQueueItem } from './run/outputs';
-export { RunTimeoutError, ConnectionLostError, EnqueueUnconfirmedError } from './run/errors';
-export type { CancelOutcome } from './run/errors';
-export type { RunOptions, RunManyOptions, RunManyEvent, RunRequest } from './run/options';
+export { RunTimeoutError, ConnectionLostError, EnqueueUnconfirmedError, AttachError } from './run/errors';
+export type { CancelOutcome, AttachFailure } from './run/errors';
+export type { RunOptions, RunManyOptions, RunManyEvent, RunRequest, AttachOptions } from './run/options';
+export { batchIdOfKey } from './run/keys';
 export type { PollPolicy } from './run/poll';
 
 // --- Server data shapes ----------------------------------------------------------------------
