@@ -9,7 +9,6 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { bundleForBrowser } from '../tools/browser-bundle';
-import { models } from '../../lib/client/models';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ENTRIES = [
@@ -247,18 +246,18 @@ it('codegen with the installed bin: the module compiles against the bundled .d.t
   await fs.writeFile(
     path.join(app, 'typed/use.ts'),
     [
-      "import { createClient } from 'invokeai-rx';",
+      "import { createClient, models } from 'invokeai-rx';",
       "import { startMockServer } from 'invokeai-rx/testing';",
       "import { textToImageSdxl as t2i } from './workflows/text-to-image-sdxl';",
       'async function main(): Promise<void> {',
       '  const server = await startMockServer({ stepMs: 1 });',
       '  const client = createClient({ baseUrl: server.url });',
-      '  const models = await models(client).list();',
+      '  const installed = await models(client).list();',
       "  // @ts-expect-error: a label the workflow does not have",
       "  const typo = () => t2i.set({ 'Positive Promt': 'a fox' });",
       "  // @ts-expect-error: the models are required and have no value yet",
       '  const early = () => client.submit(t2i.workflow);',
-      "  const ready = t2i.set({ 'Positive Prompt': 'a fox', Model: t2i.modelsFor('Model', models)[0], 3: t2i.modelsFor(3, models).filter((m) => m.base === 'sdxl')[0] });",
+      "  const ready = t2i.set({ 'Positive Prompt': 'a fox', Model: t2i.modelsFor('Model', installed)[0], 3: t2i.modelsFor(3, installed).filter((m) => m.base === 'sdxl')[0] });",
       '  const result = await ready.submit(client);',
       "  console.log(JSON.stringify([typeof typo, typeof early, ...result.items.map((i) => i.byOutput['Latents to Image - SD1.5, SDXL'].images.length)]));",
       '  client.close();',
