@@ -99,6 +99,15 @@ const writeEsmDeclarations = (name) => ({
   },
 });
 
+// The offline templates are 165 kB of data: shipped once, in CommonJS, which Node's ESM loader and
+// every bundler import; the ESM entry is a facade over it (two copies would break the 1.5 MB budget).
+const templatesEsmFacade = {
+  name: 'templates-esm-facade',
+  writeBundle() {
+    fs.writeFileSync(path.join('dist', 'templates.mjs'), "import offline from './templates.cjs';\nexport const templates = offline.templates;\n");
+  },
+};
+
 /** The templates entry's declarations name the core's types (NodeTemplates ...) rather than copy them. */
 const typesFromCore = {
   name: 'types-from-core',
@@ -117,8 +126,8 @@ module.exports = [
       external,
       plugins: [...entryImports(name), json({ preferConst: true, compact: true }), ts({ keepAnnotations: true }), ...(name === 'testing' ? [writeNodeSchemas] : [])],
       output: [
-        { file: `dist/${name}.mjs`, format: 'es', paths: outputPaths('mjs'), plugins: [compact()], ...(name === 'testing' ? { banner: esmNodeGlobals } : {}) },
-        { file: `dist/${name}.cjs`, format: 'cjs', exports: 'named', paths: outputPaths('cjs'), plugins: [compact()] },
+        ...(name === 'templates' ? [] : [{ file: `dist/${name}.mjs`, format: 'es', paths: outputPaths('mjs'), plugins: [compact()], ...(name === 'testing' ? { banner: esmNodeGlobals } : {}) }]),
+        { file: `dist/${name}.cjs`, format: 'cjs', exports: 'named', paths: outputPaths('cjs'), plugins: [compact(), ...(name === 'templates' ? [templatesEsmFacade] : [])] },
       ],
     },
     {
