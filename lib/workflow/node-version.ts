@@ -133,6 +133,17 @@ export const NODES_ACCEPTING_EXTRA_INPUTS: ReadonlySet<string> = /*#__PURE__*/ n
 export const isDynamicInput = (data: InvocationNodeData, name: string): boolean =>
   name.startsWith(SAVED_WORKFLOW_INPUT_PREFIX) || (data.dynamicInputTemplates !== undefined && Object.prototype.hasOwnProperty.call(data.dynamicInputTemplates, name));
 
+/** Carries the node's dynamic inputs over into `inputs` (filled from the template); answers the names of the other inputs the template no longer has. */
+const keepDynamicInputs = (data: InvocationNodeData, inputs: Record<string, FieldInputInstance>): string[] => {
+  const removed: string[] = [];
+  for (const name of Object.keys(data.inputs)) {
+    if (name in inputs) continue;
+    if (isDynamicInput(data, name)) inputs[name] = data.inputs[name]!;
+    else removed.push(name);
+  }
+  return removed;
+};
+
 /** What updating one node changed. */
 export interface NodeUpdateChange {
   readonly nodeId: string;
@@ -167,12 +178,7 @@ export const updateNodeData = (
     const instance: FieldInputInstance = own === undefined ? { name: field.name, label: '', description: '' } : own;
     inputs[field.name] = value === undefined ? instance : { ...instance, value };
   }
-  const removed: string[] = [];
-  for (const name of Object.keys(data.inputs)) {
-    if (name in inputs) continue;
-    if (isDynamicInput(data, name)) inputs[name] = data.inputs[name]!;
-    else removed.push(name);
-  }
+  const removed = keepDynamicInputs(data, inputs);
   moveImageCollectionValues(data.type, data.version, inputs, connected);
   const next: InvocationNodeData = {
     ...data,
@@ -250,12 +256,7 @@ export const replaceNodeData = (
     const instance: FieldInputInstance = { name: field.name, label: own?.label ?? '', description: own?.description ?? '' };
     inputs[field.name] = value === undefined ? instance : { ...instance, value };
   }
-  const removed: string[] = [];
-  for (const name of Object.keys(data.inputs)) {
-    if (name in inputs) continue;
-    if (isDynamicInput(data, name)) inputs[name] = data.inputs[name]!;
-    else removed.push(name);
-  }
+  const removed = keepDynamicInputs(data, inputs);
   const next: InvocationNodeData = { ...data, version: template.version, nodePack: template.nodePack, inputs };
   return {
     node: { ...node, data: next },
