@@ -4,6 +4,21 @@ import * as path from 'path';
 import { Workflow, type InvokeAIClient, type LoadOptions } from '../index';
 import { CliIo, UsageError } from './io';
 
+const isObject = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === 'object' && u !== null && !Array.isArray(u);
+
+/**
+ * Why a JSON value is no InvokeAI workflow at all (rather than one with problems, which the decode
+ * error lists), or `undefined` when it has a workflow's keys.
+ */
+export const notAWorkflow = (json: unknown): string | undefined => {
+  if (!isObject(json)) return `it is ${Array.isArray(json) ? 'a JSON list' : 'not a JSON object'}`;
+  if ('meta' in json || 'exposedFields' in json || 'form' in json) return undefined;
+  if ('last_node_id' in json || 'links' in json) return 'it looks like a ComfyUI workflow (it has last_node_id and links)';
+  if (Object.values(json).some((v) => isObject(v) && 'class_type' in v)) return 'it looks like a ComfyUI API prompt (its nodes have class_type)';
+  if (isObject(json['graph']) || ('nodes' in json && 'edges' in json && isObject(json['nodes']))) return 'it looks like an InvokeAI graph (what the server runs), not the workflow the editor exports';
+  return 'it has none of the keys an InvokeAI workflow has (meta, nodes, edges, form)';
+};
+
 /** Reads and decodes a workflow file (relative to the invocation's cwd). */
 export const readWorkflow = async (file: string, io: CliIo, options?: LoadOptions): Promise<Workflow> => {
   const full = path.resolve(io.cwd, file);
@@ -14,7 +29,16 @@ export const readWorkflow = async (file: string, io: CliIo, options?: LoadOption
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(code === 'ENOENT' ? `No such workflow file: ${full}` : `Cannot read ${full}: ${(error as Error).message}`);
   }
-  return Workflow.fromJson(text, options);
+  let json: unknown;
+  try {
+    // A BOM is what some editors put in front of UTF-8 JSON.
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new UsageError(`${full} is not JSON (${(error as Error).message}). Export the workflow again from InvokeAI's workflow editor.`);
+  }
+  const why = notAWorkflow(json);
+  if (why !== undefined) throw new UsageError(`${full} is not an InvokeAI workflow: ${why}. Export one from InvokeAI's workflow editor (Workflows, then Download) and pass that file.`);
+  return Workflow.fromObject(json, options);
 };
 
 /** Node types of the workflow that its templates do not know (custom nodes, newer InvokeAI). */
