@@ -1,0 +1,230 @@
+// Runs one code block of the docs against simulated InvokeAI servers, as a reader would run it,
+// and answers what it printed.
+//
+// - A TypeScript block becomes the body of an async function (its imports stay on top, so
+//   top-level await works); `invokeai-rx`, `invokeai-rx/node` and `invokeai-rx/testing` are this
+//   project's lib/. The names the setup block defines (`client`, `wf`, `text`) are given to it, made
+//   afresh for each block by running the setup block first; a block may define its own.
+// - A shell block runs each `invokeai-rx` (or `npx invokeai-rx`) command line through the CLI's
+//   `main`; any other command is not run here (such a block says `<!-- not run: why -->`).
+// - Every server URL written in a block (`http://127.0.0.1:9090`, `http://gpu1:9090` ...) is a
+//   simulated server of its own (127.0.0.1:9090 and localhost:9090 are the one the setup uses, and
+//   INVOKEAI_URL points there); printed output shows the URLs as the block wrote them.
+// - The block runs in a folder holding the files the docs name (the workflows of demos/workflows,
+//   such as `Text to Image - SDXL.json`, and `photos/cat.png`), and is done when every run it started has ended (each client and pool it made is then
+//   closed); one that never ends fails after a time limit.
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import * as util from 'util';
+import { Observable, finalize } from 'rxjs';
+import * as ts from 'typescript';
+import type { CliIo } from '../../lib/cli/io';
+import { startMockServer, type MockServer } from '../../lib/testing';
+import { renderPng } from '../../lib/testing/png';
+import { isTypeScript, type CodeBlock } from './blocks';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** What the docs' own packages name, mapped to this project's sources. */
+const PACKAGE_SOURCES: Readonly<Record<string, string>> = {
+  'invokeai-rx': path.join(ROOT, 'lib/index.ts'),
+  'invokeai-rx/node': path.join(ROOT, 'lib/node/index.ts'),
+  'invokeai-rx/testing': path.join(ROOT, 'lib/testing/index.ts'),
+};
+
+/** The origins that are "your InvokeAI": the server the setup block's client talks to. */
+const PRIMARY_ORIGINS = ['http://127.0.0.1:9090', 'http://localhost:9090'];
+
+/** The files a block may read, made in its folder: the workflows that ship in demos/workflows, and a photo. */
+export const prepareFolder = async (dir: string): Promise<void> => {
+  const shipped = path.join(ROOT, 'demos/workflows');
+  for (const name of (await fs.readdir(shipped)).filter((n) => n.endsWith('.json'))) await fs.copyFile(path.join(shipped, name), path.join(dir, name));
+  await fs.mkdir(path.join(dir, 'photos'), { recursive: true });
+  await fs.writeFile(path.join(dir, 'photos/cat.png'), renderPng(64, 48, 'a cat'));
+};
+
+/** A block's printed output, and the servers it ran against (for what a test wants to check of them). */
+export interface BlockRun {
+  readonly output: string;
+  readonly servers: ReadonlyMap<string, MockServer>;
+}
+
+/** Counts what a block has going: runs subscribed and not yet ended, clients and pools to close. */
+interface Activity {
+  running: number;
+  readonly closers: Array<() => void>;
+}
+
+const tracked = <T>(activity: Activity, run$: Observable<T>): Observable<T> =>
+  new Observable<T>((subscriber) => {
+    activity.running++;
+    return run$.pipe(finalize(() => activity.running--)).subscribe(subscriber);
+  });
+
+const trackedPromise = async <T>(activity: Activity, start: () => Promise<T>): Promise<T> => {
+  activity.running++;
+  try {
+    return await start();
+  } finally {
+    activity.running--;
+  }
+};
+
+/** The library's entry as a block sees it: clients and pools whose runs the harness can wait for. */
+const instrumented = (core: Record<string, unknown>, activity: Activity): Record<string, unknown> => {
+  type Runner = {
+    run: (...a: unknown[]) => Observable<unknown>;
+    submit: (...a: unknown[]) => Promise<unknown>;
+    runMany: (...a: unknown[]) => Observable<unknown>;
+    close: () => void;
+  };
+  const wrap = <C extends Runner>(made: C): C => {
+    activity.closers.push(() => made.close());
+    return Object.assign(Object.create(Object.getPrototypeOf(made) as object) as C, made, {
+      run: (...a: unknown[]) => tracked(activity, made.run(...a)),
+      submit: (...a: unknown[]) => trackedPromise(activity, () => made.submit(...a)),
+      runMany: (...a: unknown[]) => tracked(activity, made.runMany(...a)),
+    });
+  };
+  const createClient = core['createClient'] as (...a: unknown[]) => Runner;
+  const createPool = core['createPool'] as (...a: unknown[]) => Runner;
+  return { ...core, createClient: (...a: unknown[]) => wrap(createClient(...a)), createPool: (...a: unknown[]) => wrap(createPool(...a)) };
+};
+
+/** A block's code as a CommonJS module exporting `__block(shared, console, process)`. */
+const asModule = (block: CodeBlock, exportNames: readonly string[], urlOf: (origin: string) => string): string => {
+  const code = block.code.replace(/https?:\/\/[A-Za-z0-9.-]+(:\d+)?/g, (origin) => urlOf(origin));
+  const source = ts.createSourceFile('block.ts', code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const imports: string[] = [];
+  const body: string[] = [];
+  for (const statement of source.statements) (ts.isImportDeclaration(statement) ? imports : body).push(statement.getFullText(source));
+  const wrapped = [
+    ...imports,
+    'module.exports.__block = async function (__shared, console, process) {',
+    '  const { client, wf, text } = __shared;',
+    '  {',
+    ...body,
+    // The setup block hands the names it defines to the blocks that use them.
+    ...(exportNames.length > 0 ? [`  Object.assign(__shared, { ${exportNames.join(', ')} });`] : []),
+    '  }',
+    '};',
+  ].join('\n');
+  return ts.transpileModule(wrapped, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
+};
+
+/** A console and a process whose output is collected, and whose INVOKEAI_URL is the simulator. */
+const capture = (env: Readonly<Record<string, string>>) => {
+  let output = '';
+  const print = (...args: unknown[]) => {
+    output += `${util.format(...args)}\n`;
+  };
+  const console = { log: print, info: print, warn: print, error: print, debug: print };
+  const stdout = { write: (t: string) => ((output += t), true), isTTY: false, columns: 80 };
+  // The real process underneath; its own env, stdout and stderr shadow the real ones' getters.
+  const proc = Object.create(process, { env: { value: { ...process.env, ...env } }, stdout: { value: stdout }, stderr: { value: stdout } }) as NodeJS.Process;
+  return { console, process: proc, output: () => output };
+};
+
+/** Splits a command line as a shell would: quotes group, `#` starts a comment. */
+export const shellWords = (line: string): string[] => {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: '"' | "'" | undefined;
+  for (const ch of line) {
+    if (quote !== undefined) {
+      if (ch === quote) quote = undefined;
+      else word = (word ?? '') + ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      word ??= '';
+    } else if (ch === '#' && word === undefined) break;
+    else if (/\s/.test(ch)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else word = (word ?? '') + ch;
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+};
+
+/** The command lines of a shell block (backslash continuations joined). */
+export const commandLines = (code: string): string[] =>
+  code
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .map(shellWords)
+    .filter((w) => w.length > 0)
+    .map((w) => w.join('\u0000'));
+
+const waitUntil = async (done: () => boolean, limitMs: number, what: string): Promise<void> => {
+  const deadline = Date.now() + limitMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(what);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
+
+/**
+ * Runs a block in `dir` (with the setup block run first, when given) and answers its output.
+ * Throws what the block threw, or says what kept it from ending.
+ */
+export const runBlock = async (block: CodeBlock, setup: { readonly block: CodeBlock; readonly names: readonly string[] } | undefined, dir: string): Promise<BlockRun> => {
+  const servers = new Map<string, MockServer>();
+  const activity: Activity = { running: 0, closers: [] };
+  const urlOf = (origin: string): string => {
+    const key = PRIMARY_ORIGINS.includes(origin) ? PRIMARY_ORIGINS[0]! : origin;
+    return servers.get(key)?.url ?? origin;
+  };
+  const origins = new Set([PRIMARY_ORIGINS[0]!, ...[setup?.block, block].flatMap((b) => (b ? b.code.match(/https?:\/\/[A-Za-z0-9.-]+(:\d+)?/g) ?? [] : []))]);
+  const cwd = process.cwd();
+  const core = instrumented(require(PACKAGE_SOURCES['invokeai-rx']!) as Record<string, unknown>, activity);
+  const blockRequire = (spec: string): unknown => (spec === 'invokeai-rx' ? core : require(PACKAGE_SOURCES[spec] ?? spec));
+  const load = (b: CodeBlock, names: readonly string[]) => {
+    const module = { exports: {} as { __block?: (shared: object, console: object, process: object) => Promise<void> } };
+    new Function('require', 'module', 'exports', asModule(b, names, urlOf))(blockRequire, module, module.exports);
+    return module.exports.__block!;
+  };
+  let restoreStdout = (): void => undefined;
+  try {
+    for (const origin of origins) {
+      const key = PRIMARY_ORIGINS.includes(origin) ? PRIMARY_ORIGINS[0]! : origin;
+      if (!servers.has(key)) servers.set(key, await startMockServer({ stepMs: 1, steps: 3 }));
+    }
+    const primary = servers.get(PRIMARY_ORIGINS[0]!)!;
+    const io = capture({ INVOKEAI_URL: primary.url });
+    // What the library itself writes to stdout for the block (showProgress's default output) is its output too.
+    const realWrite = process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array) => io.process.stdout.write(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString())) as typeof process.stdout.write;
+    restoreStdout = () => {
+      process.stdout.write = realWrite;
+    };
+    process.chdir(dir);
+    const shared: Record<string, unknown> = {};
+    if (setup !== undefined && setup.block !== block) {
+      // The setup prints nothing into the block's output.
+      await load(setup.block, setup.names)(shared, { log: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }, io.process);
+    }
+    if (isTypeScript(block)) {
+      await load(block, setup?.block === block ? setup.names : [])(shared, io.console, io.process);
+    } else {
+      const { main } = require(path.join(ROOT, 'lib/cli/main.ts')) as { main: (argv: readonly string[], io: CliIo) => Promise<number> };
+      for (const line of commandLines(block.code)) {
+        const words = line.split('\u0000').map((w) => w.replace(/https?:\/\/[A-Za-z0-9.-]+(:\d+)?/g, urlOf));
+        const argv = words[0] === 'npx' ? words.slice(1) : words;
+        if (argv[0] !== 'invokeai-rx') throw new Error(`${block.file}:${block.line}: only invokeai-rx commands run here, not "${words.join(' ')}"; add <!-- not run: why --> above the block`);
+        const cliIo: CliIo = { stdout: io.process.stdout, stderr: io.process.stdout, env: { INVOKEAI_URL: primary.url }, cwd: dir };
+        const code = await main(argv.slice(1), cliIo);
+        if (code !== 0) throw new Error(`\`${words.join(' ')}\` exited ${code}:\n${io.output()}`);
+      }
+    }
+    await waitUntil(() => activity.running === 0, 30_000, `${block.file}:${block.line}: a run it started had not ended after 30 s`);
+    let output = io.output();
+    for (const [origin, server] of servers) output = output.split(server.url).join(origin);
+    return { output, servers };
+  } finally {
+    restoreStdout();
+    process.chdir(cwd);
+    for (const close of activity.closers) close();
+    await Promise.all([...servers.values()].map((s) => s.close()));
+  }
+};
