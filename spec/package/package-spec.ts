@@ -8,6 +8,8 @@ import { builtinModules } from 'module';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { startMockServer, type MockServer } from '../../lib/testing';
+import { codeBlocks, isTypeScript, outputMatches, type CodeBlock } from '../docs/blocks';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ENTRIES = [
@@ -33,7 +35,14 @@ const node = (args: readonly string[], cwd: string) => exec(process.execPath, ar
 /** The module specifiers a bundle imports, statically or dynamically (ESM `import`, `export ... from`, `require`). */
 export const importedSpecifiers = (code: string): string[] => {
   const found = new Set<string>();
-  const patterns = [/\bimport\s*(?:[\w*\s{},$]+from\s*)?['"]([^'"]+)['"]/g, /\bexport\s*[\w*\s{},$]*from\s*['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g, /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g];
+  // The keywords themselves: not a property or a string that spells them (`values["import"]`, minified).
+  const kw = (word: string) => `(?<![\\w$.'"])${word}(?![\\w$])`;
+  const patterns = [
+    new RegExp(`${kw('import')}\\s*(?:[\\w*\\s{},$]+from\\s*)?['"]([^'"]+)['"]`, 'g'),
+    new RegExp(`${kw('export')}\\s*[\\w*\\s{},$]*from\\s*['"]([^'"]+)['"]`, 'g'),
+    new RegExp(`${kw('import')}\\s*\\(\\s*['"]([^'"]+)['"]\\s*\\)`, 'g'),
+    new RegExp(`${kw('require')}\\s*\\(\\s*['"]([^'"]+)['"]\\s*\\)`, 'g'),
+  ];
   for (const p of patterns) for (const m of code.matchAll(p)) found.add(m[1]);
   return [...found].sort();
 };
@@ -268,3 +277,74 @@ it('shares one core between the entry points: what invokeai-rx/node makes, invok
   expect(seen.direct).toBeGreaterThan(0);
   expect(seen).toEqual({ direct: seen.direct, loaded: seen.direct, decodeErrorIsCore: true });
 });
+
+describe('the README\'s Quick Start, unchanged, against the installed package', () => {
+  let server: MockServer;
+  let quickStart: CodeBlock;
+  let printed: string;
+  const run = (file: string, cwd: string) => exec(process.execPath, [file], cwd, { INVOKEAI_URL: server.url });
+  const tsc = (cwd: string) => node([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], cwd);
+  const tsconfig = (compilerOptions: Record<string, unknown>) =>
+    JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', lib: ['ES2022', 'DOM'], types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], skipLibCheck: false, ...compilerOptions } });
+  /** The folder a user would put it in: the exported workflow beside it. */
+  const folder = async (name: string): Promise<string> => {
+    const dir = path.join(app, name);
+    await fs.mkdir(dir, { recursive: true });
+    await fs.copyFile(path.join(ROOT, 'demos/workflows/Text to Image - SDXL.json'), path.join(dir, 'Text to Image - SDXL.json'));
+    return dir;
+  };
+
+  beforeAll(async () => {
+    server = await startMockServer({ stepMs: 1, steps: 3 });
+    const blocks = codeBlocks('README.md', await fs.readFile(path.join(ROOT, 'README.md'), 'utf8'));
+    const index = blocks.findIndex(isTypeScript);
+    quickStart = blocks[index]!;
+    printed = blocks[index + 1]!.directive.kind === 'prints' ? blocks[index + 1]!.code : '';
+  });
+  afterAll(() => server?.close());
+
+  it('is the README\'s first TypeScript block, and says what it prints', () => {
+    expect(quickStart.code).toContain("await loadWorkflowFile('Text to Image - SDXL.json')");
+    expect(quickStart.code).not.toContain('fp-ts');
+    expect(printed).toContain('4 Board board');
+  });
+
+  it('runs as quickstart.mjs in plain Node, printing what the README shows', async () => {
+    const dir = await folder('mjs');
+    await fs.writeFile(path.join(dir, 'quickstart.mjs'), quickStart.code);
+    const r = await run('quickstart.mjs', dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(outputMatches(printed, r.stdout) ? printed : r.stdout).toBe(printed);
+    expect((await fs.readdir(path.join(dir, 'out'))).filter((f) => f.endsWith('.png'))).toHaveLength(2);
+  }, 120_000);
+
+  it('compiles as TypeScript with node16 resolution (quickstart.mts), and the output runs', async () => {
+    const dir = await folder('ts-node16');
+    await fs.writeFile(path.join(dir, 'quickstart.mts'), quickStart.code);
+    await fs.writeFile(path.join(dir, 'tsconfig.json'), tsconfig({ module: 'node16', moduleResolution: 'node16', outDir: 'build' }));
+    const compiled = await tsc(dir);
+    expect(compiled.stdout + compiled.stderr).toBe('');
+    const r = await run(path.join('build', 'quickstart.mjs'), dir);
+    expect(r.stderr).toBe('');
+    expect(outputMatches(printed, r.stdout) ? printed : r.stdout).toBe(printed);
+  }, 120_000);
+
+  it('compiles as TypeScript with bundler resolution (quickstart.ts)', async () => {
+    const dir = await folder('ts-bundler');
+    await fs.writeFile(path.join(dir, 'quickstart.ts'), `${quickStart.code}\nexport {};\n`);
+    await fs.writeFile(path.join(dir, 'tsconfig.json'), tsconfig({ module: 'ESNext', moduleResolution: 'bundler', noEmit: true }));
+    const compiled = await tsc(dir);
+    expect(compiled.stdout + compiled.stderr).toBe('');
+    expect(compiled.code).toBe(0);
+  }, 120_000);
+});
+
+it('with socket.io and pngjs installed as the missing-peer message says, invokeai-rx/testing starts its server (ESM and CJS)', async () => {
+  await installTestingPeers();
+  const start = "(m) => m.startMockServer().then(async (s) => { const r = await fetch(s.url + '/api/v1/app/version'); console.log(r.status); await s.close(); })";
+  const esm = await node(['--input-type=module', '-e', `import * as m from 'invokeai-rx/testing'; await (${start})(m);`], app);
+  const cjs = await node(['-e', `(${start})(require('invokeai-rx/testing'));`], app);
+  expect([esm.stdout, esm.stderr]).toEqual(['200\n', '']);
+  expect([cjs.stdout, cjs.stderr]).toEqual(['200\n', '']);
+}, 300_000);
