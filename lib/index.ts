@@ -40,25 +40,26 @@ export type {
   FieldInputInstance,
 } from './workflow/types';
 
-// --- Typed workflows: the handle that modules made by `invokeai-rx codegen` export ------------
+// --- Typed workflows (the handle of modules made by invokeai-rx codegen) -----------------------
 export { typedWorkflow } from './typed/handle';
-export type { TypedWorkflow, RequiredInputsUnset, TypedRunOptions, TypedRunResult, WithOutputs, StreamRunner, PromiseRunner, ModelInputKey } from './typed/handle';
+export type { TypedWorkflow, RequiredInputsUnset, TypedRunOptions, TypedRunResult, WithOutputs, StreamRunner, PromiseRunner, ModelInputKey, ModelIdentifierOf } from './typed/handle';
 export { TypedWorkflowError } from './typed/errors';
 export type { WorkflowSpec, WorkflowTable, InputRow, OutputRow, InputKey, InputValue, InputLabel, InputValues, RequiredInputs, SweepValues, TypedSweep } from './typed/spec';
-export type { ImageInput, VideoInput, BoardInput, ColorInput, ObjectInput, ModelConstraint, ModelInput, OutputBase, ImagesOutput, VideosOutput, ValuesOutput } from './typed/values';
+export type { ImageInput, VideoInput, BoardInput, ColorInput, ObjectInput, ModelConstraint, ModelInput, ModelName, OutputBase, ImagesOutput, VideosOutput, ValuesOutput } from './typed/values';
 
 // --- Node templates --------------------------------------------------------------------------
 export { templatesFromOpenApi, defaultTemplates, TemplatesError } from './workflow/templates';
 
 // --- Graphs, batches and outputs -------------------------------------------------------------
 export { buildGraph } from './workflow/graph';
-export type { Graph, GraphNode, GraphEdge, EdgeConnection, GraphOptions } from './workflow/graph';
+export type { GraphOptions } from './workflow/graph';
+export type { Graph, GraphNode, GraphEdge, EdgeConnection, EchoedGraph } from './protocol/graph';
 export { buildBatch, countBatchItems, BatchError } from './workflow/batch';
 export type { Batch, BatchDatum, BatchOptions, Sweep, BatchErrorReason } from './workflow/batch';
 export { GeneratorError, resolveFloatGenerator, resolveIntegerGenerator, resolveStringGenerator, resolveImageGenerator } from './workflow/generators';
 export { listOutputs } from './workflow/outputs';
 
-// --- Models: re-pointing a workflow at the models a server has -------------------------------
+// --- Models of a server ----------------------------------------------------------------------
 export { syncModels } from './workflow/sync-models';
 export { findModel } from './workflow/sync-models';
 export type { ModelSync, ModelChange, UnresolvedModel, ModelRecord, ModelValue, ModelMatch, ModelFieldRef, SyncModelsOptions } from './workflow/sync-models';

@@ -20,7 +20,7 @@ Options:
                      saved to a file (default: InvokeAI's own, which ship with the library; custom
                      nodes need the server's)
   --token T          bearer token for a --templates URL (default: $INVOKEAI_TOKEN)
-  --import MODULE    the module the generated code imports the library from (default invokeai-rx)
+  --import-from M    the module the generated code imports the library from (default invokeai-rx)
   --check            write nothing; exit 1 when a module is missing or differs (for CI)
 
 Exit code: 0 when done (with --check: every module up to date), 1 when a module is stale or
@@ -40,7 +40,7 @@ const summary = (f: CodegenFile): string => {
 
 /** Runs `invokeai-rx codegen`; resolves to the exit code. */
 export const codegenCommand = async (argv: readonly string[], io: CliIo): Promise<number> => {
-  const args = parseArgs(argv, { values: ['out', 'templates', 'token', 'import'], switches: ['check'] }, codegenUsage);
+  const args = parseArgs(argv, { values: ['out', 'templates', 'token', 'import-from'], switches: ['check'] }, codegenUsage);
   if (args.positionals.length === 0) throw new UsageError(`codegen takes one or more workflow files.\n\n${codegenUsage}`);
   const check = args.switches.has('check');
   const templates = args.values['templates'];
@@ -53,7 +53,7 @@ export const codegenCommand = async (argv: readonly string[], io: CliIo): Promis
         ...(args.values['out'] !== undefined ? { out: path.resolve(io.cwd, args.values['out']) } : {}),
         ...(templates !== undefined ? { templates: /^https?:\/\//.test(templates) ? templates : path.resolve(io.cwd, templates) } : {}),
         ...(token !== undefined ? { token } : {}),
-        ...(args.values['import'] !== undefined ? { importFrom: args.values['import'] } : {}),
+        ...(args.values['import-from'] !== undefined ? { importFrom: args.values['import-from'] } : {}),
         check,
       },
     );

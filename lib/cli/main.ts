@@ -50,6 +50,7 @@ const commands: Readonly<Record<string, Command>> = {
  *
  * @example
  * const code = await main(['inputs', 'workflow.json']);
+ * @internal
  */
 export const main = async (argv: readonly string[], io: CliIo = processIo()): Promise<number> => {
   const [command, ...rest] = argv;

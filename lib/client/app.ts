@@ -1,4 +1,4 @@
-// `client.app`: the server's version, a health check built on it, and the auth mode (API.md §4.5, §7).
+// `client.app`: the server's version, a health check built on it, and the auth mode.
 import * as t from 'io-ts';
 import type { ClientContext } from '../transport/context';
 
@@ -30,7 +30,15 @@ export interface HealthOptions {
   readonly signal?: AbortSignal;
 }
 
-/** `client.app`. */
+/**
+ * `client.app`.
+ *
+ * @example
+ * import { createClient } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const health = await client.app.health();
+ * if (!health.ok) console.error(health.error.message);
+ */
 export interface AppResource {
   /** The InvokeAI version, e.g. `6.14.0-alpha` (public route: no token needed). */
   readonly version: () => Promise<string>;
@@ -45,15 +53,7 @@ export interface AppResource {
 
 const VERSION_PATH = '/api/v1/app/version';
 
-/**
- * Builds `client.app`.
- *
- * @example
- * import { createClient } from 'invokeai-rx';
- * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * const health = await client.app.health();
- * if (!health.ok) console.error(health.error.message);
- */
+/** Builds `client.app` (for `createResources`). @internal */
 export const appResource = (context: ClientContext): AppResource => {
   const version = async (options?: HealthOptions): Promise<string> =>
     (

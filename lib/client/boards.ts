@@ -1,4 +1,4 @@
-// `client.boards`: boards and which images they hold (API.md §4.3). The uncategorized "board" is
+// `client.boards`: boards and which images they hold. The uncategorized "board" is
 // `'none'`: it has no record, but its image names can be listed and images moved out of boards.
 import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';
@@ -81,7 +81,15 @@ export interface BoardChanges {
   readonly visibility?: BoardVisibility;
 }
 
-/** `client.boards`. `get` answers `null` for an unknown id; calls on a named board throw `NotFoundError`. */
+/**
+ * `client.boards`. `get` answers `null` for an unknown id; calls on a named board throw `NotFoundError`.
+ *
+ * @example
+ * import { createClient } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const [board] = await client.boards.findByName('renders');
+ * const id = board?.board_id ?? (await client.boards.create('renders')).board_id;
+ */
 export interface BoardsResource {
   /** Every board (one `all=true` request; the bare listing the server refuses with 400 is never sent). */
   readonly list: (options?: BoardListOptions) => Promise<ReadonlyArray<BoardDTO>>;
@@ -106,15 +114,7 @@ export interface BoardsResource {
 
 const BoardListBody = t.union([UnknownArray, t.type({ items: UnknownArray })]);
 
-/**
- * Builds `client.boards`.
- *
- * @example
- * import { createClient } from 'invokeai-rx';
- * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * const [board] = await client.boards.findByName('renders');
- * const id = board?.board_id ?? (await client.boards.create('renders')).board_id;
- */
+/** Builds `client.boards` (for `createResources`). @internal */
 export const boardsResource = (context: ClientContext, sink: DiagnosticSink): BoardsResource => {
   const { http } = context;
   const board = (id: string) => apiPath`/api/v1/boards/${id}`;

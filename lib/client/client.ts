@@ -5,7 +5,7 @@ import type { ServerEvent } from '../protocol/events';
 import type { ConnectionState, SocketDiagnostic } from '../transport/socket';
 import { ClientContext, ClientOptions, createClientContext } from '../transport/context';
 import type { RunEvent, RunResult } from '../run/events';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import { RunManyEvent, RunManyOptions, RunOptions, RunRequest, runMany, runWorkflow, submitWorkflow } from '../run/run';
 import { ClientResources, createResources } from './resources';
 

@@ -1,4 +1,4 @@
-// `client.images`: upload, read, download, star, delete and list gallery images (API.md §4.2).
+// `client.images`: upload, read, download, star, delete and list gallery images.
 import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';
 import type { ClientContext } from '../transport/context';
@@ -77,7 +77,16 @@ export const ImageNames = t.type({ image_names: t.array(t.string), starred_count
 /** The names of every matching image, in list order, and how many there are and are starred. */
 export type ImageNames = t.TypeOf<typeof ImageNames>;
 
-/** `client.images`. Lookups (`get`) answer `null` for an unknown name; calls on a named image throw `NotFoundError`. */
+/**
+ * `client.images`. Lookups (`get`) answer `null` for an unknown name; calls on a named image throw `NotFoundError`.
+ *
+ * @example
+ * import { createClient } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const [board] = await client.boards.findByName('renders');
+ * const image = await client.images.upload(new Uint8Array(await (await fetch('https://example.com/cat.png')).arrayBuffer()), { board: board?.board_id });
+ * const bytes = await client.images.download(image.image_name);
+ */
 export interface ImagesResource extends MediaResource<ImageDTO, ImageNames, ImageCategory> {
   /** Uploads an image (POST, never retried). 415 (`HttpError`) when the bytes are not an image. */
   readonly upload: (data: Blob | Uint8Array, options?: UploadOptions) => Promise<ImageDTO>;
@@ -115,15 +124,7 @@ const EXTENSIONS: Readonly<Record<string, string>> = {
   'image/tiff': 'tiff',
 };
 
-/**
- * Builds `client.images`.
- *
- * @example
- * import { createClient } from 'invokeai-rx';
- * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * const image = await client.images.upload(pngBytes, { board: boardId });
- * const bytes = await client.images.download(image.image_name);
- */
+/** Builds `client.images` (for `createResources`). @internal */
 export const imagesResource = (context: ClientContext, sink: DiagnosticSink): ImagesResource => {
   const { http } = context;
   const { path: imagePath, upload: mediaUpload, ...shared } = mediaCalls(http, sink, 'image', { dto: ImageDTO, names: ImageNames, sniff: sniffImageType, extensions: EXTENSIONS });

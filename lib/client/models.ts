@@ -1,4 +1,4 @@
-// `client.models`: the installed models (API.md §4.4). Base, type and format stay open strings:
+// `client.models`: the installed models. Base, type and format stay open strings:
 // a newer server's new values never fail a decode, and one odd record never hides the others.
 import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';
@@ -89,7 +89,14 @@ export interface ModelListOptions {
   readonly direction?: 'ASC' | 'DESC';
 }
 
-/** `client.models`. `get` and `find` answer `null` when nothing matches. */
+/**
+ * `client.models`. `get` and `find` answer `null` when nothing matches.
+ *
+ * @example
+ * import { createClient } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const fluxMains = await client.models.list({ base: 'flux', type: 'main' });
+ */
 export interface ModelsResource {
   /** The installed models matching the filters; records that do not decode are left out and reported on `diagnostics$`. */
   readonly list: (options?: ModelListOptions) => Promise<ReadonlyArray<ModelConfig>>;
@@ -101,14 +108,7 @@ export interface ModelsResource {
 
 const ModelList = t.type({ models: UnknownArray }, 'ModelList');
 
-/**
- * Builds `client.models`.
- *
- * @example
- * import { createClient } from 'invokeai-rx';
- * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * const fluxMains = await client.models.list({ base: 'flux', type: 'main' });
- */
+/** Builds `client.models` (for `createResources`). @internal */
 export const modelsResource = (context: ClientContext, sink: DiagnosticSink): ModelsResource => {
   const { http } = context;
   // Every record is checked as a ModelConfig; the open-string refinements are what the type adds.

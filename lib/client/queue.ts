@@ -1,4 +1,4 @@
-// `client.queue`: the session queue of the client's `queueId` (API.md §4.1), and `status$`, its live
+// `client.queue`: the session queue of the client's `queueId`, and `status$`, its live
 // counts: taken from `queue_item_status_changed` events, re-read over REST whenever the socket
 // (re)connects or an event changes the counts without carrying them, and polled over REST while the
 // socket is down.
@@ -67,7 +67,14 @@ export const QueueCountsByDestination = t.intersection(
 /** The item counts of one destination. */
 export type QueueCountsByDestination = t.TypeOf<typeof QueueCountsByDestination>;
 
-/** `client.queue`. `item`, `current` and `next` answer `null` when there is no such item; `cancel`/`delete` of an unknown id throw `NotFoundError`. */
+/**
+ * `client.queue`. `item`, `current` and `next` answer `null` when there is no such item; `cancel`/`delete` of an unknown id throw `NotFoundError`.
+ *
+ * @example
+ * import { createClient } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const sub = client.queue.status$.subscribe((s) => console.log(`${s.pending} pending, ${s.in_progress} running`));
+ */
 export interface QueueResource {
   /** Item counts and the current item, and whether the processor runs. */
   readonly status: () => Promise<QueueAndProcessorStatus>;
@@ -131,14 +138,7 @@ const RECOUNT_EVENTS: ReadonlySet<string> = new Set(['batch_enqueued', 'queue_cl
 
 const ITEMS_PER_REQUEST = 1000;
 
-/**
- * Builds `client.queue`.
- *
- * @example
- * import { createClient } from 'invokeai-rx';
- * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * const sub = client.queue.status$.subscribe((s) => console.log(`${s.pending} pending, ${s.in_progress} running`));
- */
+/** Builds `client.queue` (for `createResources`). @internal */
 export const queueResource = (context: ClientContext, sink: DiagnosticSink): QueueResource => {
   const { http, queueId } = context;
   const queuePath = (suffix: string) => `${apiPath`/api/v1/queue/${queueId}`}${suffix}`;

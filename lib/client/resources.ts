@@ -2,7 +2,8 @@
 // that combine them with pure workflow functions: `templates()` and `syncModels()`.
 import { Observable } from 'rxjs';
 import { templatesFromOpenApi } from '../workflow/templates';
-import type { NodeTemplates, Workflow } from '../workflow/types';
+import type { NodeTemplates } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import { ModelSync, SyncModelsOptions, syncModels } from '../workflow/sync-models';
 import type { ClientContext } from '../transport/context';
 import { AppResource, appResource } from './app';

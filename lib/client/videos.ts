@@ -98,7 +98,16 @@ export const VideoNames = t.type({ video_names: t.array(t.string), starred_count
 /** The names of every matching video, in list order, and how many there are and are starred. */
 export type VideoNames = t.TypeOf<typeof VideoNames>;
 
-/** `client.videos`. Lookups (`get`) answer `null` for an unknown name; calls on a named video throw `NotFoundError`. */
+/**
+ * `client.videos`. Lookups (`get`) answer `null` for an unknown name; calls on a named video throw `NotFoundError`.
+ *
+ * @example
+ * import { createClient } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const result = await client.submit(wf); // a workflow that saves a video
+ * const [video] = result.items[0].outputs[0].videos;
+ * const mp4 = await client.videos.download(video.videoName);
+ */
 export interface VideosResource extends MediaResource<VideoDTO, VideoNames, ImageCategory> {
   /** Uploads a video (POST, never retried). 415 (`HttpError`) when the bytes are not a video the server reads. */
   readonly upload: (data: Blob | Uint8Array, options?: VideoUploadOptions) => Promise<VideoDTO>;
@@ -152,16 +161,7 @@ const perVideo = async (
   return { videos, affectedBoards: [...affected] };
 };
 
-/**
- * Builds `client.videos`.
- *
- * @example
- * import { createClient } from 'invokeai-rx';
- * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * const result = await client.submit(wanWorkflow);
- * const [video] = result.items[0].outputs[0].videos;
- * const mp4 = await client.videos.download(video.videoName);
- */
+/** Builds `client.videos` (for `createResources`). @internal */
 export const videosResource = (context: ClientContext, sink: DiagnosticSink): VideosResource => {
   const { http } = context;
   const { path: videoPath, upload: mediaUpload, ...shared } = mediaCalls(http, sink, 'video', { dto: VideoDTO, names: VideoNames, sniff: sniffVideoType, extensions: EXTENSIONS });

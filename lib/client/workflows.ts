@@ -1,4 +1,4 @@
-// `client.workflows`: the server's workflow library (API.md §4.6): `/api/v1/workflows/`, records under
+// `client.workflows`: the server's workflow library: `/api/v1/workflows/`, records under
 // `/i/{id}`, a paginated list, and bodies wrapped as `{ workflow }`.
 import * as t from 'io-ts';
 import { JsonObject, nullable } from '../protocol/dto';
@@ -67,7 +67,15 @@ export interface WorkflowListQuery {
   readonly isPublic?: boolean;
 }
 
-/** `client.workflows`. `get` and `record` answer `null` for an unknown id; `update` and `delete` throw `NotFoundError`. */
+/**
+ * `client.workflows`. `get` and `record` answer `null` for an unknown id; `update` and `delete` throw `NotFoundError`.
+ *
+ * @example
+ * import { createClient } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const page = await client.workflows.list({ categories: ['user'], query: 'portrait' });
+ * const wf = page.items[0] && (await client.workflows.get(page.items[0].workflow_id));
+ */
 export interface WorkflowsResource {
   /** One page of the library; entries that do not decode are left out and reported on `diagnostics$`. */
   readonly list: (query?: WorkflowListQuery) => Promise<WorkflowPage>;
@@ -82,15 +90,7 @@ export interface WorkflowsResource {
   readonly delete: (id: string) => Promise<void>;
 }
 
-/**
- * Builds `client.workflows`.
- *
- * @example
- * import { createClient } from 'invokeai-rx';
- * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * const page = await client.workflows.list({ categories: ['user'], query: 'portrait' });
- * const wf = page.items[0] && (await client.workflows.get(page.items[0].workflow_id));
- */
+/** Builds `client.workflows` (for `createResources`). @internal */
 export const workflowsResource = (context: ClientContext, sink: DiagnosticSink): WorkflowsResource => {
   const { http } = context;
   const recordPath = (id: string) => apiPath`/api/v1/workflows/i/${id}`;

@@ -2,7 +2,7 @@
 // out. Pure and deterministic (the same workflow and templates give the same text, byte for byte),
 // built on the public workflow API only, so that the module's types describe exactly what
 // `listInputs` and `listOutputs` report.
-import { getInput, listInputs, listOutputs, validateWorkflow, Workflow, type NodeTemplates, type WorkflowInput, type WorkflowOutput } from '../index';
+import { getInput, listInputs, listOutputs, validateWorkflow, Workflow, type InputIssue, type InvocationNode, type NodeTemplates, type WorkflowInput, type WorkflowOutput } from '../index';
 import { inputDoc, inputType, outputType, type ValueTypeName } from './input-types';
 import { commentText, literal, propertyKey, quote } from './literal';
 import { moduleFileName, typeNameOf, valueNameOf } from './names';
@@ -28,7 +28,7 @@ export interface GeneratedModule {
   readonly required: readonly string[];
   /** The keys of the output nodes. */
   readonly outputs: readonly string[];
-  /** Inputs typed loosely and why (node types the templates do not know, inputs fed by an edge). */
+  /** Inputs typed loosely and why (node types the templates do not know, inputs fed by an edge); names from the file are JSON-quoted. */
   readonly warnings: readonly string[];
 }
 
@@ -67,6 +67,21 @@ const outputKeys = (outputs: readonly WorkflowOutput[]): readonly string[] => {
   for (const o of outputs) count.set(o.label, (count.get(o.label) ?? 0) + 1);
   return outputs.map((o) => (count.get(o.label) === 1 ? o.label : o.nodeId));
 };
+
+/** What stops the workflow from running whatever its inputs: node types the templates lack, nodes of an older major version. */
+const nodeWarnings = (wf: Workflow, issues: readonly InputIssue[]): string[] =>
+  issues.flatMap((issue) => {
+    const node = wf.json.nodes.find((n): n is InvocationNode => n.type === 'invocation' && n.id === issue.ref);
+    if (node === undefined) return [];
+    const name = `node ${JSON.stringify(node.data.label || wf.templates[node.data.type]?.title || node.id)} (type ${JSON.stringify(node.data.type)}, version ${JSON.stringify(node.data.version)})`;
+    if (issue.code === 'unknown-node-type') {
+      return [`${name}: the templates do not know its type, so its inputs are typed unknown and a server without that node rejects the workflow (--templates with the server's URL types it as that server does)`];
+    }
+    if (issue.code === 'node-version') {
+      return [`${name}: made for an older major version than the templates' ${JSON.stringify(wf.templates[node.data.type]?.version)}, so the workflow cannot run until the node is replaced in InvokeAI's editor`];
+    }
+    return [];
+  });
 
 /** The templates of the node types the workflow uses, by type name in sorted order, descriptions left out. */
 const usedTemplates = (wf: Workflow): NodeTemplates => {
@@ -130,7 +145,7 @@ export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): 
   const outKeys = outputKeys(outputs);
 
   const uses = new Set<ValueTypeName>();
-  const warnings: string[] = [];
+  const warnings: string[] = nodeWarnings(wf, validation._tag === 'Left' ? validation.left : []);
   const inputMembers: string[] = [];
   const byIndexMembers: string[] = [];
   const labelMembers: string[] = [];
@@ -138,10 +153,9 @@ export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): 
     const key = keys.get(input.index);
     if (key === undefined) {
       inputMembers.push(`  // #${input.index} "${commentText(input.label, 80)}" takes no value: ${input.connected ? 'an edge feeds it' : 'it is connection-only'}.`);
-      warnings.push(`input #${input.index} "${input.label}" takes no value (${input.connected ? 'an edge feeds it' : 'connection-only'}); it is left out of the types`);
+      warnings.push(`input #${input.index} ${JSON.stringify(input.label)} takes no value (${input.connected ? 'an edge feeds it' : 'connection-only'}); it is left out of the types`);
       continue;
     }
-    if (input.kind === 'unknown') warnings.push(`input #${input.index} "${input.label}" is typed unknown: the templates do not know node type "${input.nodeType}"`);
     const type = inputType(input);
     type.uses.forEach((u) => uses.add(u));
     const optional = requiredUnset(input) ? '' : '?';
@@ -201,7 +215,8 @@ export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): 
     `const templates: NodeTemplates = ${literal(usedTemplates(wf), '', { width: 100, flatDepth: 3 })};`,
     '',
     `/** "${title}" with typed inputs and outputs: \`${exportName}.set({ ... })\`, then \`client.run(handle.workflow)\` or \`handle.submit(client)\`. */`,
-    `export const ${exportName} = typedWorkflow<${names.spec}, ${names.required}>(Workflow.fromObject(workflowJson, { templates }), {`,
+    // The union written out, not its alias: tsc's errors then name the inputs that are missing.
+    `export const ${exportName} = typedWorkflow<${names.spec}, ${required.length === 0 ? 'never' : required.map(quote).join(' | ')}>(Workflow.fromObject(workflowJson, { templates }), {`,
     `  source: ${quote(source)},`,
     `  inputs: ${inputRows.length === 0 ? '[]' : `[\n${inputRows.join('\n')}\n  ]`},`,
     `  outputs: ${outputRows.length === 0 ? '[]' : `[\n${outputRows.join('\n')}\n  ]`},`,

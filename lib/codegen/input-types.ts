@@ -4,7 +4,7 @@ import type { FieldConstraints, FieldKind, OutputFieldTemplate, WorkflowInput, W
 import { commentText, quote } from './literal';
 
 /** The names of the library's value types a generated module may use (imported only when used). */
-export type ValueTypeName = 'ImageInput' | 'VideoInput' | 'BoardInput' | 'ColorInput' | 'ObjectInput' | 'ModelInput' | 'OutputBase' | 'ImagesOutput' | 'VideosOutput' | 'ValuesOutput';
+export type ValueTypeName = 'ImageInput' | 'VideoInput' | 'BoardInput' | 'ColorInput' | 'ObjectInput' | 'ModelInput' | 'ModelName' | 'OutputBase' | 'ImagesOutput' | 'VideosOutput' | 'ValuesOutput';
 
 /** A type's text and the library types it names. */
 export interface TypeText {
@@ -24,7 +24,8 @@ const modelType = (c: FieldConstraints): TypeText => {
     ...(c.modelBase !== undefined && c.modelBase.length > 0 ? [`base: ${union(c.modelBase.map(quote))}`] : []),
     ...(c.modelType !== undefined && c.modelType.length > 0 ? [`type: ${union(c.modelType.map(quote))}`] : []),
   ];
-  return named('ModelInput', bounds.length === 0 ? 'ModelInput' : `ModelInput<{ ${bounds.join('; ')} }>`);
+  const identifier = bounds.length === 0 ? 'ModelInput' : `ModelInput<{ ${bounds.join('; ')} }>`;
+  return { text: `${identifier} | ModelName`, uses: ['ModelInput', 'ModelName'] };
 };
 
 /** The type of one value of a kind (an item of a collection, or the whole value). */
@@ -79,7 +80,7 @@ const KIND_WORDS: Readonly<Record<FieldKind, string>> = {
   image: 'an image name',
   video: 'a video name',
   board: "a board id, 'auto' or 'none'",
-  model: 'a model',
+  model: 'a model (an identifier, or a name or key looked up when the run starts)',
   color: 'a color',
   collection: 'a list',
   object: 'an object',

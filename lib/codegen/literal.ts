@@ -41,7 +41,7 @@ const LAYOUT: Layout = { width: 100, flatDepth: Infinity };
 /** An object or array literal of JSON data, indented by two spaces per level from `indent`. */
 export const literal = (value: unknown, indent = '', layout: Layout = LAYOUT, depth = 0): string => {
   if (value === null || typeof value === 'boolean') return String(value);
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : Number.isFinite(value) ? String(value) : 'null';
   if (typeof value === 'string') return quote(value);
   if (typeof value !== 'object') return 'undefined';
   const inner = `${indent}  `;

@@ -30,6 +30,7 @@ export const DEFAULT_RECONNECT_POLICY: BackoffPolicy = { initialDelayMs: 500, ma
  *
  * @example
  * backoffDelay(3, { initialDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: 0 }, Math.random()); // 400
+ * @internal
  */
 export const backoffDelay = (attempt: number, policy: BackoffPolicy, random: number): number => {
   const exponent = Math.max(0, attempt - 1);

@@ -83,8 +83,9 @@ export const loadWorkflowFile = async (file: string, options?: LoadOptions): Pro
  * `FileError` (`not_an_image`) before anything is sent, unless `options.contentType` says otherwise.
  *
  * @example
+ * import { setInput } from 'invokeai-rx';
  * import { uploadImageFile } from 'invokeai-rx/node';
- * const image = await uploadImageFile(client, 'photos/cat.jpg', { board: boardId });
+ * const image = await uploadImageFile(client, 'photos/cat.jpg', { board: 'my-board-id' });
  * const wf2 = setInput('Image', { image_name: image.image_name })(wf);
  */
 export const uploadImageFile = async (
@@ -224,6 +225,7 @@ const writeNew = async (dir: string, name: string, bytes: Uint8Array, taken: Set
  * client without it throws `VideosResourceMissingError` before anything is written).
  *
  * @example
+ * import { ofType } from 'invokeai-rx';
  * import { saveOutputs } from 'invokeai-rx/node';
  * const result = await client.submit(wf);
  * const paths = await saveOutputs(client, result, './out', { naming: (i) => `${i.label}-${i.itemId}-${i.index}${i.extension}` });

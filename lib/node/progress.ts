@@ -7,7 +7,7 @@ import type { PoolServerRef } from '../pool/events';
 import type { QueueItemStatus } from '../protocol/dto';
 import type { RunEvent, RunOutput } from '../run/events';
 import { buildGraph } from '../workflow/graph';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 
 /** A run event, and the server it came from when the run goes through a pool of several. */
 export type RunProgressEvent = RunEvent & { readonly server?: PoolServerRef };
@@ -211,6 +211,7 @@ export interface ShowProgressOptions {
  * node of each running item, redrawn in place; elsewhere one line per notable event.
  *
  * @example
+ * import { lastValueFrom, toArray } from 'rxjs';
  * import { showProgress } from 'invokeai-rx/node';
  * const result = await lastValueFrom(client.run(wf).pipe(showProgress(wf), toArray()));
  */

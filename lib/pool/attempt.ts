@@ -64,6 +64,7 @@ export const originOf = (attempt: Attempt): { server: PoolServerRef; retryOf?: R
 
 /** How an item ended, from its terminal event; `undefined` for any other event. */
 export const itemResultOf = (attempt: Attempt, event: RunEvent): PoolRunItemResult | undefined => {
+  if (event.type !== 'completed' && event.type !== 'failed' && event.type !== 'canceled') return undefined;
   const ended = { batchId: attempt.batchId, ...originOf(attempt) };
   switch (event.type) {
     case 'completed':
@@ -81,8 +82,6 @@ export const itemResultOf = (attempt: Attempt, event: RunEvent): PoolRunItemResu
       };
     case 'canceled':
       return { itemId: event.itemId, status: 'canceled', outputs: [], fieldValues: [], queueItem: null, ...ended };
-    default:
-      return undefined;
   }
 };
 

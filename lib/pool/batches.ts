@@ -7,7 +7,7 @@ import type { SchedulerLike } from 'rxjs';
 import { uuidV4 } from '../internal/uuid';
 import { ConnectionLostError } from '../run/errors';
 import { isTerminalRunEvent, type RunEvent } from '../run/events';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import { expansionOf, itemResultOf, newAttempt, originOf, recordItem, runOptionsOf } from './attempt';
 import { SERVER_LOST, type PoolRunEvent } from './events';
 import { learnItem, workflowKeyOf } from './speed';

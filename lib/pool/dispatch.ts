@@ -1,7 +1,7 @@
 // The pool's dispatch decisions, as pure functions of a snapshot of the servers: which server takes
 // the next run (least loaded, round-robin or the user's function), and how a sweep's items are
 // shared out in proportion to free capacity.
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import type { RunOptions } from '../run/run';
 
 /** What the pool knows of one server when it chooses where a run goes. */
@@ -49,7 +49,9 @@ export const loadOf = (server: ServerLoad): number => Math.max(server.queued ?? 
  * turns), then the lowest index.
  *
  * @example
- * leastLoaded([a, b, c]).index
+ * const load = (index: number, queued: number): ServerLoad => ({ index, url: `http://gpu${index}:9090`, queued, inFlight: 0, inFlightItems: 0, maxInFlight: 4, weight: 1, lastDispatch: 0 });
+ * leastLoaded([load(0, 3), load(1, 1), load(2, 1)]).index; // 1 (a tie goes to the one that waited longest, then the lower index)
+ * @internal
  */
 export const leastLoaded = (candidates: ReadonlyArray<ServerLoad>): ServerLoad =>
   candidates.reduce((best, server) => {
@@ -83,6 +85,7 @@ export const chooseServer = (strategy: DispatchStrategy, request: DispatchReques
  *
  * @example
  * shareByCapacity(10, [3, 1, 1]); // [6, 2, 2]
+ * @internal
  */
 export const shareByCapacity = (total: number, capacities: ReadonlyArray<number>): number[] => {
   const positive = capacities.map((c) => (Number.isFinite(c) && c > 0 ? c : 0));

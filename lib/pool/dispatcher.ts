@@ -4,7 +4,7 @@
 // and with `splitSweeps` a sweep is shared out over several of them by free capacity and speed.
 import { uuidV4 } from '../internal/uuid';
 import { syncModels, type ModelSync } from '../workflow/sync-models';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import { expansionOf, newAttempt } from './attempt';
 import { chooseServer, freeCapacity, shareByCapacity, type ServerLoad } from './dispatch';
 import { eligibility, type Eligibility } from './eligibility';

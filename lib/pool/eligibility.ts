@@ -3,7 +3,7 @@
 // and be in rotation now; otherwise the run waits (`later`) or that server is out of the question
 // (`no`, with the reason a `NoEligibleServerError` reports).
 import { syncModels, type ModelSync, type SyncModelsOptions } from '../workflow/sync-models';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import type { Ineligibility } from './errors';
 import type { PoolServerRef } from './events';
 import type { ServerHealth } from './status';

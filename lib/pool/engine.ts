@@ -5,7 +5,7 @@
 import { BehaviorSubject, Observable, defer } from 'rxjs';
 import { uuidV4 } from '../internal/uuid';
 import type { RunOptions } from '../run/run';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import { newAttempt } from './attempt';
 import { createBatches } from './batches';
 import { createDispatcher } from './dispatcher';

@@ -12,7 +12,9 @@ export const DEFAULT_PROBE_POLICY: BackoffPolicy = { initialDelayMs: 500, maxDel
  * timers and the probe in flight.
  *
  * @example
+ * import { asyncScheduler, from } from 'rxjs';
  * probeUntilUp(() => from(client.queue.status()), DEFAULT_PROBE_POLICY, asyncScheduler).subscribe(() => console.log('back'));
+ * @internal
  */
 export const probeUntilUp = (
   probe: () => Observable<unknown>,

@@ -6,7 +6,7 @@ import type { BackoffPolicy } from '../internal/backoff';
 import type { ClientOptions } from '../transport/context';
 import type { Logger } from '../transport/http';
 import type { SyncModelsOptions } from '../workflow/sync-models';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import type { DispatchStrategy } from './dispatch';
 import { DEFAULT_PROBE_POLICY } from './health';
 

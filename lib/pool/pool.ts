@@ -4,7 +4,7 @@
 import type { Observable } from 'rxjs';
 import type { InvokeAIClient } from '../client/client';
 import { fanOutRuns, settleRun, type RunManyOptions, type RunOptions, type RunRequest } from '../run/run';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import { createPoolEngine } from './engine';
 import type { PoolRunEvent, PoolRunManyEvent, PoolRunResult } from './events';
 import { createMembers } from './members';

@@ -1,7 +1,7 @@
 // Speed learning, as pure functions: a server's time per item of a workflow, learned from the items
 // it completes (the first one a warm-up), and the relative speeds that weigh dispatch and sweep
 // shares, the median server counting 1.
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 
 /** A server's learned time per item for one workflow. */
 export interface LearnedSpeed {
@@ -37,6 +37,7 @@ export const nextMsPerItem = (previous: number | undefined, sampleMs: number): n
  *
  * @example
  * learnedWeights([100, 400, undefined]); // [2.5, 0.625, 1]
+ * @internal
  */
 export const learnedWeights = (msPerItem: ReadonlyArray<number | undefined>): number[] => {
   const known = msPerItem.filter((ms): ms is number => ms !== undefined && Number.isFinite(ms) && ms > 0).sort((a, b) => a - b);
@@ -67,6 +68,7 @@ export interface SpeedInput {
  *
  * @example
  * speedWeights([{ weight: 3, msPerItem: undefined }, { weight: undefined, msPerItem: 100 }, { weight: undefined, msPerItem: 400 }], true); // [3, 2.5, 0.625]
+ * @internal
  */
 export const speedWeights = (servers: ReadonlyArray<SpeedInput>, learn: boolean): number[] => {
   const unweighted = servers.flatMap((s, i) => (s.weight === undefined ? [i] : []));

@@ -9,7 +9,7 @@ import type { EnqueuedEvent } from '../run/events';
 import type { RunOptions } from '../run/run';
 import type { ConnectionState } from '../transport/socket';
 import type { ModelRecord, ModelSync } from '../workflow/sync-models';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import type { PoolRunEvent, PoolRunItemResult, PoolRunResult, PoolServerRef, RetryRef } from './events';
 import type { LearnedSpeed } from './speed';
 import type { ServerHealth } from './status';

@@ -2,7 +2,7 @@
 // the order the server makes queue items of them, and any subset of those items as the run options
 // that enqueue exactly them, again in that order (a zipped sweep).
 import { batchNodeData, type Sweep } from '../workflow/batch';
-import type { Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 
 /** The values of one item of a sweep, by input ref. */
 export type SweepItem = Readonly<Record<string, unknown>>;

@@ -1,7 +1,9 @@
-// io-ts codecs of the InvokeAI REST shapes the client reads (API.md §4.1).
+// io-ts codecs of the InvokeAI REST shapes the client reads (docs/server-contract.md, REST); the
+// graph's are in graph.ts.
 // Every codec tolerates unknown fields: a newer server adds fields, never breaks the client.
 // REST serializes queue items with `exclude_none`, so fields that may be null are also optional here.
 import * as t from 'io-ts';
+import { EchoedGraph } from './graph';
 import { BatchId, ItemId, NodeId, PreparedId } from './ids';
 
 /** A codec for `A | null`. */
@@ -30,29 +32,6 @@ export const TERMINAL_STATUSES: ReadonlyArray<QueueItemStatus> = ['completed', '
 /** True for `completed`, `failed` and `canceled`. */
 export const isTerminalStatus = (status: QueueItemStatus): boolean => TERMINAL_STATUSES.includes(status);
 
-/** A node of a graph as the server holds it: `{id, type, ...fields}`; fields stay loose. */
-export const Invocation = t.intersection([t.type({ id: t.string, type: t.string }), JsonObject], 'Invocation');
-/** A node of a graph as the server holds it. */
-export type Invocation = t.TypeOf<typeof Invocation>;
-
-/** One end of a graph edge. */
-export const EdgeConnection = t.type({ node_id: t.string, field: t.string }, 'EdgeConnection');
-/** One end of a graph edge. */
-export type EdgeConnection = t.TypeOf<typeof EdgeConnection>;
-
-/** A graph edge: `source.field` feeds `destination.field`. */
-export const GraphEdge = t.type({ source: EdgeConnection, destination: EdgeConnection }, 'GraphEdge');
-/** A graph edge. */
-export type GraphEdge = t.TypeOf<typeof GraphEdge>;
-
-/** An executable graph as the server echoes it (`Graph`). */
-export const Graph = t.partial(
-  { id: t.string, nodes: t.record(t.string, Invocation), edges: t.array(GraphEdge) },
-  'Graph',
-);
-/** An executable graph as the server echoes it. */
-export type Graph = t.TypeOf<typeof Graph>;
-
 /** The output of one node, discriminated by `type` (`image_output`, `string_output`, ... 111 kinds); fields stay loose. */
 export const InvocationOutput = t.intersection([t.type({ type: t.string }), JsonObject], 'InvocationOutput');
 /** The output of one node, discriminated by `type`. */
@@ -66,8 +45,8 @@ export const SessionState = t.intersection(
   [
     t.type({ id: t.string }),
     t.partial({
-      graph: Graph,
-      execution_graph: Graph,
+      graph: EchoedGraph,
+      execution_graph: EchoedGraph,
       executed: t.array(PreparedId),
       executed_history: t.array(PreparedId),
       results: t.record(t.string, InvocationOutput),

@@ -1,6 +1,7 @@
 // A pure codec for the frames of Engine.IO v4 carrying Socket.IO v5 packets, as sent over a
-// WebSocket-only session (PEERS.md Part 3). Decoding never throws: a frame it cannot read becomes
-// a `malformed` or `unknown` packet that names the reason, so the caller can report and go on.
+// WebSocket-only session (docs/server-contract.md, Socket transport). Decoding never throws: a
+// frame it cannot read becomes a `malformed` or `unknown` packet that names the reason, so the
+// caller can report and go on.
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
 import { isRecord } from '../internal/record';
@@ -144,9 +145,9 @@ const decodeSocketPacket = (frame: string, text: string): DecodedFrame => {
  * Decodes one WebSocket frame of an Engine.IO v4 session. Binary frames are reported as `unknown`.
  *
  * @example
- * import { decodeFrame } from 'invokeai-rx';
  * decodeFrame('42["queue_cleared",{"queue_id":"default"}]');
  * // { type: 'event', namespace: '/', ackId: null, name: 'queue_cleared', args: [{ queue_id: 'default' }] }
+ * @internal
  */
 export const decodeFrame = (frame: unknown): DecodedFrame => {
   if (typeof frame !== 'string') {
@@ -192,9 +193,9 @@ const namespacePrefix = (namespace: string): string => (namespace === DEFAULT_NA
  * Encodes one client packet as a text frame. The result may hold the auth token: never log it.
  *
  * @example
- * import { encodePacket } from 'invokeai-rx';
  * encodePacket({ type: 'event', namespace: '/', ackId: null, name: 'subscribe_queue', args: [{ queue_id: 'default' }] });
  * // '42["subscribe_queue",{"queue_id":"default"}]'
+ * @internal
  */
 export const encodePacket = (packet: OutgoingPacket): string => {
   switch (packet.type) {

@@ -1,5 +1,5 @@
-// io-ts codecs of every server → client socket event of InvokeAI (API.md §5.5) and the
-// `ServerEvent` union the client streams. Pure: decoding never throws.
+// io-ts codecs of every server → client socket event of InvokeAI (docs/server-contract.md, Socket
+// events) and the `ServerEvent` union the client streams. Pure: decoding never throws.
 import * as t from 'io-ts';
 import {
   BatchStatus,
@@ -325,7 +325,7 @@ export const LlmTaskErrorPayload = t.intersection(
 /** `llm_task_error`. */
 export type LlmTaskErrorPayload = t.TypeOf<typeof LlmTaskErrorPayload>;
 
-/** The payload codec of every event name the server sends (API.md §5.5). */
+/** The payload codec of every event name the server sends. */
 export const serverEventCodecs = {
   invocation_started: InvocationStartedPayload,
   invocation_progress: InvocationProgressPayload,
@@ -385,6 +385,6 @@ export type ServerEvent = KnownServerEvent | UnknownServerEvent;
 /** The server event of one name, e.g. `ServerEventOf<'invocation_complete'>`. */
 export type ServerEventOf<K extends ServerEvent['type']> = Extract<ServerEvent, { type: K }>;
 
-/** True if the name is one of the events of API.md §5.5. */
+/** True if the name is one of the events this library decodes (`serverEventCodecs`). */
 export const isKnownServerEventName = (name: string): name is KnownServerEventName =>
   Object.prototype.hasOwnProperty.call(serverEventCodecs, name);

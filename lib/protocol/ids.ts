@@ -3,6 +3,7 @@
 // id, a batch id is no session id. Decoding brands them; `.is` brands an id a program holds.
 import * as t from 'io-ts';
 
+/** What sets `ItemId` apart from other numbers (a type-level mark only). */
 export interface ItemIdBrand {
   readonly ItemId: unique symbol;
 }
@@ -18,6 +19,7 @@ export const ItemId = t.brand(t.number, (n): n is t.Branded<number, ItemIdBrand>
 /** A queue item's id. */
 export type ItemId = t.TypeOf<typeof ItemId>;
 
+/** What sets `BatchId` apart from other strings (a type-level mark only). */
 export interface BatchIdBrand {
   readonly BatchId: unique symbol;
 }
@@ -26,6 +28,7 @@ export const BatchId = t.brand(t.string, (s): s is t.Branded<string, BatchIdBran
 /** A batch's id. */
 export type BatchId = t.TypeOf<typeof BatchId>;
 
+/** What sets `NodeId` apart from other strings (a type-level mark only). */
 export interface NodeIdBrand {
   readonly NodeId: unique symbol;
 }
@@ -34,6 +37,7 @@ export const NodeId = t.brand(t.string, (s): s is t.Branded<string, NodeIdBrand>
 /** A node's id in the workflow and in the graph sent from it. */
 export type NodeId = t.TypeOf<typeof NodeId>;
 
+/** What sets `PreparedId` apart from other strings (a type-level mark only). */
 export interface PreparedIdBrand {
   readonly PreparedId: unique symbol;
 }

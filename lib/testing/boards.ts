@@ -14,8 +14,8 @@ export interface BoardRecord {
   readonly board_visibility: 'private' | 'shared' | 'public';
 }
 
-/** `BoardDTO` as served. */
-export interface BoardDTO extends BoardRecord {
+/** InvokeAI's `BoardDTO`, as the simulator serves it. */
+export interface MockBoardDTO extends BoardRecord {
   readonly cover_video_name: string | null;
   readonly image_count: number;
   readonly video_count: number;

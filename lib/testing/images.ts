@@ -2,8 +2,8 @@
 import { sqliteNow } from './clock';
 import { MediaRecordDTO, MediaStore, NewMediaRecord, StoredMedia, newRecordFields, storedFields } from './media';
 
-/** `ImageDTO` as served by `GET /api/v1/images/i/{name}`. */
-export interface ImageDTO extends MediaRecordDTO {
+/** InvokeAI's `ImageDTO`, as the simulator serves it at `GET /api/v1/images/i/{name}`. */
+export interface MockImageDTO extends MediaRecordDTO {
   readonly image_name: string;
   readonly image_url: string;
   readonly thumbnail_url: string;
@@ -15,7 +15,7 @@ export interface ImageDTO extends MediaRecordDTO {
 }
 
 /** A stored image: its DTO, its bytes and what was saved with it. */
-export type StoredImage = StoredMedia<ImageDTO>;
+export type StoredImage = StoredMedia<MockImageDTO>;
 
 /** What is needed to record a new image. */
 export interface NewImage extends NewMediaRecord {
@@ -23,17 +23,17 @@ export interface NewImage extends NewMediaRecord {
   readonly width: number;
   readonly height: number;
   readonly image_origin: 'internal' | 'external';
-  readonly image_category: ImageDTO['image_category'];
+  readonly image_category: MockImageDTO['image_category'];
 }
 
 /** The fields of an image's DTO the store changes. */
-export type ImageChange = Partial<Pick<ImageDTO, 'image_category' | 'session_id' | 'is_intermediate' | 'starred' | 'board_id'>>;
+export type ImageChange = Partial<Pick<MockImageDTO, 'image_category' | 'session_id' | 'is_intermediate' | 'starred' | 'board_id'>>;
 
 /** Mutable image store (the simulator's database table). */
-export class ImageStore extends MediaStore<ImageDTO, StoredImage, ImageChange> {
+export class ImageStore extends MediaStore<MockImageDTO, StoredImage, ImageChange> {
   /** Records an image and returns its DTO. */
-  add(img: NewImage): ImageDTO {
-    const dto: ImageDTO = {
+  add(img: NewImage): MockImageDTO {
+    const dto: MockImageDTO = {
       image_name: img.image_name,
       image_url: `api/v1/images/i/${img.image_name}/full`,
       thumbnail_url: `api/v1/images/i/${img.image_name}/thumbnail`,

@@ -1,16 +1,22 @@
 /** `invokeai-rx/testing`: a simulated InvokeAI server for tests and demos. */
+
+// --- The simulated server --------------------------------------------------------------------
 export { startMockServer } from './server';
 export type { MockServer, MockServerOptions } from './server';
 export type { RequestLogEntry } from './serve';
-export type { MockFaults, RequestFailure } from './faults';
+export type { EventLogEntry } from './events';
 export type { MockUser, TokenLifetime } from './auth';
 export type { CorsOptions } from './cors';
-export type { ModelConfig, ModelSpec } from './models';
-export { defaultModels, modelIdentifier } from './models';
-export type { ImageDTO } from './images';
-export type { VideoDTO } from './videos';
-export type { BoardDTO } from './boards';
-export type { EventLogEntry } from './events';
 export { OpenApiNotFoundError } from './openapi';
 export { MissingPeerError } from './optional-peers';
 export type { OpenApiDocument } from './openapi';
+
+// --- Faults ----------------------------------------------------------------------------------
+export type { MockFaults, RequestFailure } from './faults';
+
+// --- What the server holds -------------------------------------------------------------------
+export type { MockModelConfig, ModelSpec } from './models';
+export { defaultModels, modelIdentifier } from './models';
+export type { MockImageDTO } from './images';
+export type { MockVideoDTO } from './videos';
+export type { MockBoardDTO } from './boards';

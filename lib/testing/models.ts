@@ -1,7 +1,7 @@
 /** The simulated model manager: a seeded set of installed model configs. */
 
 /** An installed model config (`AnyModelConfig` subset: the fields common to all classes plus extras). */
-export interface ModelConfig {
+export interface MockModelConfig {
   readonly key: string;
   readonly hash: string;
   readonly path: string;
@@ -30,7 +30,7 @@ export interface ModelSpec {
 }
 
 /** Builds a full model config from a short spec (deterministic key and hash from the name). */
-export const modelConfig = (spec: ModelSpec): ModelConfig => {
+export const modelConfig = (spec: ModelSpec): MockModelConfig => {
   const slug = spec.name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
   const key = spec.key ?? `sim-${spec.base}-${spec.type}-${slug}`;
   return {
@@ -53,7 +53,7 @@ export const modelConfig = (spec: ModelSpec): ModelConfig => {
 };
 
 /** The default installed set: enough for InvokeAI's 26 default workflows. */
-export const defaultModels = (): ReadonlyArray<ModelConfig> =>
+export const defaultModels = (): ReadonlyArray<MockModelConfig> =>
   [
     { name: 'stable-diffusion-v1-5', type: 'main', base: 'sd-1', variant: 'normal', prediction_type: 'epsilon', repo_variant: 'fp16', submodels: null, trigger_phrases: null, default_settings: null },
     { name: 'juggernautXL_v9', type: 'main', base: 'sdxl', variant: 'normal', prediction_type: 'epsilon', repo_variant: 'fp16', submodels: null, trigger_phrases: null, default_settings: null },
@@ -93,7 +93,7 @@ export interface ModelQuery {
 }
 
 /** Applies the list filters of `GET /api/v2/models/` (ordered by name). */
-export const filterModels = (models: ReadonlyArray<ModelConfig>, q: ModelQuery): ReadonlyArray<ModelConfig> =>
+export const filterModels = (models: ReadonlyArray<MockModelConfig>, q: ModelQuery): ReadonlyArray<MockModelConfig> =>
   models
     .filter((m) => !q.base_models || q.base_models.length === 0 || q.base_models.includes(m.base))
     .filter((m) => !q.model_type || m.type === q.model_type)
@@ -103,7 +103,7 @@ export const filterModels = (models: ReadonlyArray<ModelConfig>, q: ModelQuery):
     .sort((a, b) => a.name.localeCompare(b.name));
 
 /** Reduces a config to the `ModelIdentifierField` a workflow input takes. */
-export const modelIdentifier = (m: ModelConfig): { key: string; hash: string; name: string; base: string; type: string } => ({
+export const modelIdentifier = (m: MockModelConfig): { key: string; hash: string; name: string; base: string; type: string } => ({
   key: m.key,
   hash: m.hash,
   name: m.name,

@@ -1,7 +1,7 @@
 /** The simulated session processor: runs one queue item at a time, node by node, like InvokeAI's default processor. */
 import { Timers } from './clock';
 import { ImageStore } from './images';
-import { ModelConfig } from './models';
+import { MockModelConfig } from './models';
 import { JsonSchema, NodeSchema, SchemaIndex, nonNullAlternatives } from './openapi';
 import { hash32, imageSize, previewDataUrl, renderPng } from './png';
 import { QueueItemRecord, QueueStore } from './queue';
@@ -42,7 +42,7 @@ export interface ProcessorHost {
   readonly timers: Timers;
   readonly stepMs: number;
   readonly steps: number;
-  models(): ReadonlyArray<ModelConfig>;
+  models(): ReadonlyArray<MockModelConfig>;
   newId(): string;
   nodeFailures(): InjectedNodeFailure[];
   /** Milliseconds to hold the next started item in `waiting`, if any (consumed). */
@@ -50,7 +50,7 @@ export interface ProcessorHost {
   emitStatus(item: QueueItemRecord): void;
   emitInvocation(name: string, item: QueueItemRecord, invocation: GraphNode, sourceId: string, extra: Record<string, unknown>): void;
   /** `model_load_started` / `model_load_complete` for one submodel load. */
-  emitModelLoad(name: 'model_load_started' | 'model_load_complete', item: QueueItemRecord, config: ModelConfig, submodelType: string | null): void;
+  emitModelLoad(name: 'model_load_started' | 'model_load_complete', item: QueueItemRecord, config: MockModelConfig, submodelType: string | null): void;
 }
 
 /** Raised inside a node run to fail the item with InvokeAI's error type and message. */

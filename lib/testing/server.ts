@@ -4,13 +4,13 @@ import { AddressInfo } from 'net';
 import { randomUUID } from 'crypto';
 import { AuthStore, MockUser, TokenLifetime } from './auth';
 import type { CorsOptions } from './cors';
-import { BoardStore, type BoardDTO } from './boards';
+import { BoardStore, type MockBoardDTO } from './boards';
 import { Timers, unixNow } from './clock';
 import { SocketHub, type EventLogEntry } from './events';
 import { FaultState, MockFaults, faultControls } from './faults';
 import { createRouter, json } from './http';
-import { ImageStore, type ImageDTO } from './images';
-import { ModelConfig, ModelSpec, defaultModels, modelConfig } from './models';
+import { ImageStore, type MockImageDTO } from './images';
+import { MockModelConfig, ModelSpec, defaultModels, modelConfig } from './models';
 import { OpenApiDocument, SchemaIndex, indexSchemas, loadDefaultOpenApi } from './openapi';
 import { pngjs, socketIo } from './optional-peers';
 import { imageSize, renderPng } from './png';
@@ -29,7 +29,7 @@ import { videoRoutes } from './routes/videos';
 import { workflowRoutes } from './routes/workflows';
 import { createServe, type RequestLogEntry } from './serve';
 import type { Sim } from './sim';
-import { VideoStore, renderMp4, type VideoDTO } from './videos';
+import { VideoStore, renderMp4, type MockVideoDTO } from './videos';
 import { WorkflowStore } from './workflows';
 
 /** Options of `startMockServer`. */
@@ -49,7 +49,7 @@ export interface MockServerOptions {
   /** Queue-size cap (default 10000). */
   readonly maxQueueSize?: number;
   /** Installed models (default: a realistic seeded set, see `defaultModels`). */
-  readonly models?: ReadonlyArray<ModelSpec | ModelConfig>;
+  readonly models?: ReadonlyArray<ModelSpec | MockModelConfig>;
   /** OpenAPI document with the node schemas (default: the shipped InvokeAI 6.14 schema). */
   readonly openapi?: OpenApiDocument;
   /** Workflows to put in the library at start (e.g. InvokeAI's default workflows); an `id` is kept. */
@@ -83,32 +83,34 @@ export interface MockServer {
   /** One queue item, as served. */
   queueItem(itemId: number): Record<string, unknown> | undefined;
   /** Image DTOs. */
-  images(): ReadonlyArray<ImageDTO>;
+  images(): ReadonlyArray<MockImageDTO>;
   /** PNG bytes of an image. */
   imageBytes(imageName: string): Buffer | undefined;
   /** Video DTOs. */
-  videos(): ReadonlyArray<VideoDTO>;
+  videos(): ReadonlyArray<MockVideoDTO>;
   /** MP4 bytes of a video (header boxes only, see `renderMp4`). */
   videoBytes(videoName: string): Buffer | undefined;
   /** Board DTOs. */
-  boards(): ReadonlyArray<BoardDTO>;
+  boards(): ReadonlyArray<MockBoardDTO>;
   /** Installed model configs. */
-  models(): ReadonlyArray<ModelConfig>;
+  models(): ReadonlyArray<MockModelConfig>;
   /** Installs a model; returns its config. */
-  addModel(spec: ModelSpec): ModelConfig;
+  addModel(spec: ModelSpec): MockModelConfig;
   /** Creates a board; returns its DTO. */
-  addBoard(name: string): BoardDTO;
+  addBoard(name: string): MockBoardDTO;
   /** Stores an image (a generated PNG when no bytes are given); returns its DTO. */
-  addImage(options?: { readonly bytes?: Buffer; readonly width?: number; readonly height?: number; readonly boardId?: string; readonly isIntermediate?: boolean; readonly category?: ImageDTO['image_category'] }): ImageDTO;
+  addImage(options?: { readonly bytes?: Buffer; readonly width?: number; readonly height?: number; readonly boardId?: string; readonly isIntermediate?: boolean; readonly category?: MockImageDTO['image_category'] }): MockImageDTO;
   /** Stores a video (a generated header-only MP4 of this size and duration); returns its DTO. */
-  addVideo(options?: { readonly width?: number; readonly height?: number; readonly fps?: number; readonly duration?: number; readonly boardId?: string; readonly isIntermediate?: boolean; readonly category?: VideoDTO['video_category'] }): VideoDTO;
+  addVideo(options?: { readonly width?: number; readonly height?: number; readonly fps?: number; readonly duration?: number; readonly boardId?: string; readonly isIntermediate?: boolean; readonly category?: MockVideoDTO['video_category'] }): MockVideoDTO;
   /** Closes the HTTP server, every socket and every timer. */
   close(): Promise<void>;
 }
 
-/** Starts the simulated InvokeAI server.
+/**
+ * Starts the simulated InvokeAI server.
  *
  * @example
+ * import { startMockServer } from 'invokeai-rx/testing';
  * const server = await startMockServer({ stepMs: 1 });
  * const res = await fetch(`${server.url}/api/v1/app/version`);
  * await server.close();
@@ -128,7 +130,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   const auth = options.multiUser ? new AuthStore(options.multiUser.users, options.multiUser.tokenLifetime) : undefined;
   const faultState = new FaultState();
   const requestLog: RequestLogEntry[] = [];
-  const models: ModelConfig[] = (options.models ?? defaultModels()).map((m) => ('hash' in m && 'path' in m ? (m as ModelConfig) : modelConfig(m)));
+  const models: MockModelConfig[] = (options.models ?? defaultModels()).map((m) => ('hash' in m && 'path' in m ? (m as MockModelConfig) : modelConfig(m)));
   const maxQueueSize = options.maxQueueSize ?? 10000;
   for (const wf of options.workflows ?? []) {
     const { id, ...rest } = wf;

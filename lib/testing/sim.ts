@@ -8,7 +8,7 @@ import type { SocketHub } from './events';
 import type { FaultState } from './faults';
 import type { RequestUser } from './http';
 import type { ImageStore } from './images';
-import type { ModelConfig } from './models';
+import type { MockModelConfig } from './models';
 import type { SchemaIndex } from './openapi';
 import type { Processor } from './processor';
 import type { QueueEvents } from './queue-events';
@@ -37,7 +37,7 @@ export interface Sim {
   readonly processor: Processor;
   readonly maxQueueSize: number;
   /** The installed models (`addModel` replaces the list). */
-  models: ModelConfig[];
+  models: MockModelConfig[];
   /** Whether the user may see (and change) a record of this owner. */
   readonly canSee: (user: RequestUser, ownerId: string) => boolean;
 }

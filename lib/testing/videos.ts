@@ -1,16 +1,16 @@
 /** Video records and bytes of the simulated server (`/api/v1/videos/*`). */
 import { sqliteNow } from './clock';
 import { MediaRecordDTO, MediaStore, NewMediaRecord, StoredMedia, newRecordFields, storedFields } from './media';
-import { ImageDTO } from './images';
+import { MockImageDTO } from './images';
 import { hash32 } from './png';
 
-/** `VideoDTO` as served by `GET /api/v1/videos/i/{name}`. */
-export interface VideoDTO extends MediaRecordDTO {
+/** InvokeAI's `VideoDTO`, as the simulator serves it at `GET /api/v1/videos/i/{name}`. */
+export interface MockVideoDTO extends MediaRecordDTO {
   readonly video_name: string;
   readonly video_url: string;
   readonly thumbnail_url: string;
   readonly video_origin: 'internal' | 'external';
-  readonly video_category: ImageDTO['image_category'];
+  readonly video_category: MockImageDTO['image_category'];
   readonly width: number;
   readonly height: number;
   readonly duration: number;
@@ -19,7 +19,7 @@ export interface VideoDTO extends MediaRecordDTO {
 }
 
 /** A stored video: its DTO, its bytes, the frame count it was made with and what was saved with it. */
-export interface StoredVideo extends StoredMedia<VideoDTO> {
+export interface StoredVideo extends StoredMedia<MockVideoDTO> {
   readonly num_frames: number;
 }
 
@@ -32,17 +32,17 @@ export interface NewVideo extends NewMediaRecord {
   readonly fps: number | null;
   readonly num_frames?: number;
   readonly video_origin: 'internal' | 'external';
-  readonly video_category: VideoDTO['video_category'];
+  readonly video_category: MockVideoDTO['video_category'];
 }
 
 /** The fields of `VideoRecordChanges` (and board moves) the store applies. */
-export type VideoChange = Partial<Pick<VideoDTO, 'video_category' | 'session_id' | 'is_intermediate' | 'starred' | 'board_id'>>;
+export type VideoChange = Partial<Pick<MockVideoDTO, 'video_category' | 'session_id' | 'is_intermediate' | 'starred' | 'board_id'>>;
 
 /** Mutable video store (the simulator's `videos` table). */
-export class VideoStore extends MediaStore<VideoDTO, StoredVideo, VideoChange> {
+export class VideoStore extends MediaStore<MockVideoDTO, StoredVideo, VideoChange> {
   /** Records a video and returns its DTO. */
-  add(v: NewVideo): VideoDTO {
-    const dto: VideoDTO = {
+  add(v: NewVideo): MockVideoDTO {
+    const dto: MockVideoDTO = {
       video_name: v.video_name,
       video_url: `api/v1/videos/i/${v.video_name}/full`,
       thumbnail_url: `api/v1/videos/i/${v.video_name}/thumbnail`,

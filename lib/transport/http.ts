@@ -140,7 +140,10 @@ export const normalizeBaseUrl = (baseUrl: string): string => baseUrl.replace(/\/
  * Builds a path with its interpolated segments URL-encoded.
  *
  * @example
- * apiPath`/api/v1/queue/${queueId}/i/${itemId}/cancel`
+ * const queueId = 'default';
+ * const itemId = 7;
+ * apiPath`/api/v1/queue/${queueId}/i/${itemId}/cancel`; // '/api/v1/queue/default/i/7/cancel'
+ * @internal
  */
 export const apiPath = (strings: TemplateStringsArray, ...segments: ReadonlyArray<string | number>): string =>
   strings.reduce((path, text, i) => path + text + (i < segments.length ? encodeURIComponent(String(segments[i])) : ''), '');
@@ -229,8 +232,10 @@ const makeBoundary = (random: () => number): string =>
  * Creates the client's HTTP layer. Resource modules take the returned `request$`/`request`.
  *
  * @example
+ * import * as t from 'io-ts';
  * const http = createHttpClient({ baseUrl: 'http://127.0.0.1:9090', fetch, token: tokenStore() });
- * const status = await http.request({ method: 'GET', path: '/api/v1/queue/default/status', decode: QueueAndProcessorStatus });
+ * const status = await http.request({ method: 'GET', path: '/api/v1/queue/default/status', decode: t.unknown });
+ * @internal
  */
 export const createHttpClient = (options: HttpClientOptions): HttpClient => {
   const scheduler = options.scheduler ?? asyncScheduler;

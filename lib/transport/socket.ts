@@ -47,6 +47,12 @@ export interface WebSocketLike {
   onmessage: unknown;
   onclose: unknown;
   onerror: unknown;
+  /**
+   * `ws` only: its EventEmitter side. A listener there gets each message as it arrives, where
+   * `onmessage` wraps every one in a MessageEvent first (a tenth of the client's cost per event).
+   */
+  on?: (event: 'message', listener: (data: unknown, isBinary: boolean) => void) => unknown;
+  removeListener?: (event: 'message', listener: (data: unknown, isBinary: boolean) => void) => unknown;
 }
 
 /** A WebSocket constructor, e.g. `isomorphic-ws`'s default export or `globalThis.WebSocket`. */
@@ -113,9 +119,10 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 20000;
 export const socketUrl = (baseUrl: string): string =>
   `${normalizeBaseUrl(baseUrl).replace(/^http(s?):\/\//i, 'ws$1://')}/ws/socket.io/?EIO=4&transport=websocket`;
 
+// What a connection reports besides events. Events, thousands a second, skip this stream: they go
+// straight to the events' own Subject, past the operators that states and diagnostics pass through.
 type Signal =
   | { readonly kind: 'state'; readonly state: ConnectionState }
-  | { readonly kind: 'event'; readonly event: ServerEvent }
   | { readonly kind: 'diagnostic'; readonly diagnostic: SocketDiagnostic }
   | { readonly kind: 'lost'; readonly reason: string };
 
@@ -145,6 +152,7 @@ const connectionErrorMessage = (data: unknown): unknown =>
  * const socket = createSocketConnection({ baseUrl: 'http://127.0.0.1:9090', WebSocket, token: () => undefined, queueId: 'default' });
  * const sub = socket.events$.subscribe((event) => console.log(event.type));
  * sub.unsubscribe(); // the last subscriber leaving closes the WebSocket
+ * @internal
  */
 export const createSocketConnection = (options: SocketConnectionOptions): SocketConnection => {
   const scheduler = options.scheduler ?? asyncScheduler;
@@ -155,6 +163,8 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
   const url = socketUrl(options.baseUrl);
   const safeUrl = redactUrl(url);
   const close$ = new Subject<void>();
+  // Every decoded event of every connection; `events$` subscribers listen here while they hold the session open.
+  const decodedEvents = new Subject<ServerEvent>();
   let closed = false;
   let currentState: ConnectionState | undefined;
 
@@ -166,6 +176,7 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
       let silenceLimitMs: number | undefined;
       let connected = false;
       let ws: WebSocketLike | undefined;
+      let onWsMessage: (data: unknown, isBinary: boolean) => void = noop;
 
       const release = (graceful: boolean) => {
         watchdog?.unsubscribe();
@@ -174,6 +185,7 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
         // Handlers stay as no-ops: `ws` throws on an 'error' event that nobody listens to.
         ws.onopen = noop;
         ws.onmessage = noop;
+        ws.removeListener?.('message', onWsMessage);
         ws.onclose = noop;
         ws.onerror = noop;
         if (ws.readyState === WS_CONNECTING || ws.readyState === WS_OPEN) {
@@ -234,10 +246,10 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
         return () => release(true);
       }
 
-      ws.onmessage = (event: { data: unknown }) => {
+      const onFrame = (frame: unknown): void => {
         if (done) return;
         if (silenceLimitMs !== undefined) lastHeardAt = scheduler.now();
-        const packet = decodeFrame(event.data);
+        const packet = decodeFrame(frame);
         switch (packet.type) {
           case 'open':
             silenceLimitMs = packet.handshake.pingInterval + packet.handshake.pingTimeout;
@@ -281,7 +293,7 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
               options.logger?.warn?.(`socket event ${packet.name} did not decode`, { issues: decoded.left.issues });
               subscriber.next({ kind: 'diagnostic', diagnostic: { type: 'undecodable_event', issue: decoded.left } });
             } else {
-              subscriber.next({ kind: 'event', event: decoded.right });
+              decodedEvents.next(decoded.right);
             }
             return;
           }
@@ -307,6 +319,10 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
             return;
         }
       };
+      // A text message reaches `ws` listeners as a Buffer (decoded here, as `onmessage` would); binary stays binary.
+      onWsMessage = (data, isBinary) => onFrame(isBinary ? data : String(data));
+      if (typeof ws.on === 'function' && typeof ws.removeListener === 'function') ws.on('message', onWsMessage);
+      else ws.onmessage = (event: { data: unknown }) => onFrame(event.data);
       ws.onclose = (event: { code?: number; reason?: string }) =>
         lose(`the WebSocket closed (code ${event?.code ?? 'unknown'}${event?.reason ? `: ${event.reason}` : ''})`);
       ws.onerror = (event: unknown) => lose(`the WebSocket failed: ${describeWsError(event)}`);
@@ -354,10 +370,16 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
     share({ resetOnRefCountZero: lingerMs > 0 ? () => merge(timer(lingerMs, scheduler), close$) : true, resetOnError: true, resetOnComplete: true }),
   );
 
-  const events$ = session$.pipe(
-    filter((s): s is Extract<Signal, { kind: 'event' }> => s.kind === 'event'),
-    map((s) => s.event),
-  );
+  // The session's lifetime (it opens the socket, ends with close, errors with AuthError) carried onto
+  // the events, which come from their own Subject: subscribed first, so none is missed.
+  const events$ = new Observable<ServerEvent>((subscriber) => {
+    const events = decodedEvents.subscribe(subscriber);
+    const lifetime = session$.subscribe({ error: (error: unknown) => subscriber.error(error), complete: () => subscriber.complete() });
+    return () => {
+      events.unsubscribe();
+      lifetime.unsubscribe();
+    };
+  });
   const connection$ = defer(() => {
     const states$ = session$.pipe(
       filter((s): s is Extract<Signal, { kind: 'state' }> => s.kind === 'state'),

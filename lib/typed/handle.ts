@@ -12,7 +12,8 @@ import { InputError, type InputIssue } from '../workflow/errors';
 import { listInputs, setInputs } from '../workflow/inputs';
 import { listOutputs } from '../workflow/outputs';
 import { accepts, type ModelRecord } from '../workflow/sync-models';
-import type { Workflow, WorkflowInput } from '../workflow/types';
+import type { WorkflowInput } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import { validateWorkflow } from '../workflow/validate';
 import { TypedWorkflowError } from './errors';
 import type { InputKey, InputLabel, InputValue, InputValues, RequiredInputs, SweepValues, TypedSweep, WorkflowSpec, WorkflowTable } from './spec';
@@ -49,9 +50,12 @@ export interface PromiseRunner<R extends RunResult> {
   readonly submit: (wf: Workflow, options?: RunOptions) => Promise<R>;
 }
 
+/** The model identifier among the values an input takes (model inputs also take a name). */
+export type ModelIdentifierOf<S extends WorkflowSpec, K> = Extract<InputValue<S, K>, { readonly key: string; readonly hash: string; readonly base: string; readonly type: string }>;
+
 /** The keys of model inputs. */
 export type ModelInputKey<S extends WorkflowSpec> = {
-  [K in InputKey<S>]-?: InputValue<S, K> extends { readonly key: string; readonly hash: string; readonly base: string; readonly type: string } ? K : never;
+  [K in InputKey<S>]-?: [ModelIdentifierOf<S, K>] extends [never] ? never : K;
 }[InputKey<S>];
 
 /**
@@ -73,7 +77,7 @@ export interface TypedWorkflow<S extends WorkflowSpec, M extends keyof S['inputs
   /** A sweep for `client.run(wf, { sweep })`: values per input by label or index (checked per item at enqueue). */
   sweep(values: SweepValues<S>, mode?: Sweep['mode']): Sweep;
   /** The models of a list (`client.models.list()`) that a model input accepts, as its identifiers. */
-  modelsFor<K extends ModelInputKey<S>>(key: K, models: readonly ModelRecord[]): ReadonlyArray<InputValue<S, K>>;
+  modelsFor<K extends ModelInputKey<S>>(key: K, models: readonly ModelRecord[]): ReadonlyArray<ModelIdentifierOf<S, K>>;
   /** An item's outputs (`completed` event, `RunItemResult`) keyed by output node, each typed by what it gives. */
   outputs(item: { readonly outputs: readonly RunOutput[] }): S['outputs'];
   /** Applies an untyped edit (a `syncModels` result, `exposeInput` ...); throws `TypedWorkflowError` if it changes the typed form. */

@@ -39,6 +39,12 @@ export type ModelInput<C extends ModelConstraint = {}> = Omit<ModelIdentifier, '
   readonly type: C extends { readonly type: infer T } ? T : ModelType;
 };
 
+/**
+ * A model input may also be given a model's name or key: the run (or `syncModels`) looks it up in
+ * the server's models, and checks its base and type then rather than at compile time.
+ */
+export type ModelName = string;
+
 /** What every output node gives in one item: which node, and the board its media were saved to. */
 export type OutputBase = Pick<RunOutput, 'nodeId' | 'nodeType' | 'label' | 'boardId'>;
 

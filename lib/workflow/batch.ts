@@ -1,15 +1,18 @@
 // Workflow → the `batch` of `POST /api/v1/queue/{queue_id}/enqueue_batch`, as the GUI's workflow
-// editor builds it (`useEnqueueWorkflows`): the graph, the workflow embedded without its id, and the batch
-// data that batch nodes, generator nodes and sweeps turn into.
+// editor builds it (its `useEnqueueWorkflows`; docs/server-contract.md, The enqueue batch): the
+// graph, the workflow embedded without its id, and the batch data that batch nodes, generator nodes
+// and sweeps turn into.
 
 import { resolveGenerator } from './generators';
-import { GENERATOR_NODE_TYPES, BATCH_NODE_TYPES, buildGraph, edgeIndex, resolveEdgeSource, type EdgeIndex, type Graph } from './graph';
+import type { Graph } from '../protocol/graph';
+import { GENERATOR_NODE_TYPES, BATCH_NODE_TYPES, buildGraph, edgeIndex, resolveEdgeSource, type EdgeIndex } from './graph';
 import * as E from 'fp-ts/Either';
 import { InputError } from './errors';
 import { getInput, nodeDisplayLabel, refOfKey } from './inputs';
 import { nodeVersionStatus } from './node-version';
 import { checkValue } from './values';
-import type { DefaultEdge, InvocationNode, Workflow, WorkflowJson } from './types';
+import type { DefaultEdge, InvocationNode, WorkflowJson } from './types';
+import type { Workflow } from './workflow';
 
 /** One swept field: the server runs the graph once per item, setting `node_path.field_name` to it. */
 export interface BatchDatum {

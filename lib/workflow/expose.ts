@@ -7,16 +7,8 @@ import { produce } from 'immer';
 import { InputError, type InputIssue, listLines } from './errors';
 import { fieldSettings, formFieldElements, isFormEmpty, loadForm, nodeFieldElementId, withoutElements } from './form';
 import { connectedInputs, fieldKey, inputPath, listInputs, type MutableInstance, nodeDisplayLabel, resolveInput } from './inputs';
-import type {
-  FieldIdentifier,
-  FieldTemplate,
-  InputRef,
-  InvocationNode,
-  NodeFieldElement,
-  Workflow,
-  WorkflowForm,
-  WorkflowJson,
-} from './types';
+import type { FieldIdentifier, FieldTemplate, InputRef, InvocationNode, NodeFieldElement, WorkflowForm, WorkflowJson } from './types';
+import type { Workflow } from './workflow';
 import { connectionOnly } from './values';
 import { makeWorkflow, workflowWarnings } from './workflow';
 

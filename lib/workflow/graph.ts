@@ -1,37 +1,14 @@
-// Workflow → executable graph, following the GUI's `buildNodesGraph` (its `features/nodes/util/graph/`) step by step.
+// Workflow → executable graph, following the GUI's `buildNodesGraph` (its `features/nodes/util/graph/`)
+// step by step (docs/server-contract.md, Graph building).
 // One deliberate difference: the GUI skips a node whose type its templates do not know (with a
 // warning); here such a node is kept with its inputs as they are, because the templates may be an
 // older snapshot than the server, and the server (with its custom node packs) is the judge.
 
 import { uuidV4 } from '../internal/uuid';
+import type { Graph, GraphEdge, GraphNode } from '../protocol/graph';
 import { NODES_ACCEPTING_EXTRA_INPUTS, SAVED_WORKFLOW_INPUT_PREFIX } from './node-version';
-import type { DefaultEdge, InvocationNode, NodeTemplate, Workflow, WorkflowJson, WorkflowNode } from './types';
-
-/** A node of the server graph: `{ id, type, ...inputs, use_cache, is_intermediate }`. */
-export interface GraphNode {
-  readonly id: string;
-  readonly type: string;
-  readonly [field: string]: unknown;
-}
-
-/** One end of a graph edge. */
-export interface EdgeConnection {
-  readonly node_id: string;
-  readonly field: string;
-}
-
-/** An edge of the server graph. */
-export interface GraphEdge {
-  readonly source: EdgeConnection;
-  readonly destination: EdgeConnection;
-}
-
-/** The graph of `enqueue_batch`: node ids are the workflow's node ids. */
-export interface Graph {
-  readonly id: string;
-  readonly nodes: Readonly<Record<string, GraphNode>>;
-  readonly edges: readonly GraphEdge[];
-}
+import type { DefaultEdge, InvocationNode, NodeTemplate, WorkflowJson, WorkflowNode } from './types';
+import type { Workflow } from './workflow';
 
 /** Options of `buildGraph`. */
 export interface GraphOptions {

@@ -5,17 +5,8 @@ import * as E from 'fp-ts/Either';
 import { produce } from 'immer';
 import { InputError, type InputIssue } from './errors';
 import { formFieldOrder, nodeDisplayLabel } from './form';
-import type {
-  FieldTemplate,
-  InputRef,
-  InvocationNode,
-  NodeTemplates,
-  Workflow,
-  WorkflowEdge,
-  WorkflowInput,
-  WorkflowJson,
-  WorkflowNode,
-} from './types';
+import type { FieldTemplate, InputRef, InvocationNode, NodeTemplates, WorkflowEdge, WorkflowInput, WorkflowJson, WorkflowNode } from './types';
+import type { Workflow } from './workflow';
 import { makeWorkflow, workflowWarnings } from './workflow';
 import { checkValue } from './values';
 

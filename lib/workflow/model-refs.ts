@@ -6,7 +6,8 @@ import * as E from 'fp-ts/Either';
 import type { InputIssue } from './errors';
 import { listInputs, setInput } from './inputs';
 import { findModel, toModelValue, type ModelRecord } from './sync-models';
-import type { Workflow, WorkflowInput } from './types';
+import type { WorkflowInput } from './types';
+import type { Workflow } from './workflow';
 import { isModelReference } from './values';
 
 /** The form's model inputs that hold a reference by name or key. */

@@ -6,7 +6,8 @@
 import { isExecutableNode } from './graph';
 import { fieldKey, nodeDisplayLabel } from './inputs';
 import { isRecord } from '../internal/record';
-import type { InvocationNode, NodeTemplate, Workflow, WorkflowJson, WorkflowOutput } from './types';
+import type { InvocationNode, NodeTemplate, WorkflowJson, WorkflowOutput } from './types';
+import type { Workflow } from './workflow';
 
 /** Node types whose image output only passes an existing image through (never a new result). */
 const PASS_THROUGH_TYPES: ReadonlySet<string> = new Set(['image', 'video', 'load_image']);

@@ -7,7 +7,8 @@
 import * as E from 'fp-ts/Either';
 import { connectedInputs, fieldKey, nodeDisplayLabel, withInputValues } from './inputs';
 import { makeWorkflow, workflowWarnings } from './workflow';
-import type { FieldConstraints, InvocationNode, Workflow, WorkflowJson } from './types';
+import type { FieldConstraints, InvocationNode, WorkflowJson } from './types';
+import type { Workflow } from './workflow';
 import { isRecord } from '../internal/record';
 import { isModelReference } from './values';
 

@@ -263,11 +263,7 @@ export interface LoadOptions {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The value users hold
-
-// `Workflow` is declared beside its companion object (`Workflow.fromJson` ...) in workflow.ts, so
-// that the type and the value are one declaration in the published .d.ts.
-export type { Workflow } from './workflow';
+// The value users hold (`Workflow` itself is declared beside its companion object, in workflow.ts)
 
 /** Names a form input: its index (form order), its label, its field name, `nodeId.fieldName` or `nodeLabel.fieldName` (in any case when that names one input only). */
 export type InputRef = number | string;

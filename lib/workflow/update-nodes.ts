@@ -11,7 +11,8 @@ import type { LoadWarning } from './errors';
 import { completeForm, nodeDisplayLabel } from './form';
 import { nodeVersionStatus, replaceNodeData, updateNodeData, type NodeUpdateChange } from './node-version';
 import { connectedInputNames, repairEdges } from './repair';
-import type { FieldTemplate, InvocationNode, Workflow, WorkflowInput, WorkflowNode } from './types';
+import type { FieldTemplate, InvocationNode, WorkflowInput, WorkflowNode } from './types';
+import type { Workflow } from './workflow';
 import { checkValue } from './values';
 import { makeWorkflow, workflowWarnings } from './workflow';
 

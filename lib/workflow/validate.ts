@@ -12,7 +12,8 @@ import { elementPath, formFieldElements } from './form';
 import { connectedInputs, describeCandidate, fieldKey, inputDescriber, listInputs, nodeDisplayLabel, nodeIndexById } from './inputs';
 import { nodeVersionStatus } from './node-version';
 import { unknownInputs } from './repair';
-import type { InvocationNode, Workflow, WorkflowInput } from './types';
+import type { InvocationNode, WorkflowInput } from './types';
+import type { Workflow } from './workflow';
 import { checkValue, connectionOnly } from './values';
 import { BATCH_NODE_TYPES, isExecutableNode } from './graph';
 

@@ -22,13 +22,21 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   typed: ['internal', 'protocol', 'workflow', 'run', 'client'],
   // The module generator uses the public workflow API only (it is bundled into invokeai-rx/node).
   codegen: ['index.ts'],
-  node: ['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'codegen'],
+  // Node-only helpers over everything the core offers (a pool run's progress included).
+  node: ['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'codegen'],
   'index.ts': ['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'typed'],
   // The simulator shares no code with the client, so that it can never agree with it by construction.
   testing: [],
   // The CLI is a user of the three package entries, nothing else.
   cli: ['index.ts', 'node/index.ts', 'testing/index.ts'],
 };
+
+/**
+ * Outward imports that exist and are owed a mend, each `from -> to`: the run pipeline builds the
+ * models resource to read the model list its model references are resolved against. The list only
+ * shrinks: a mended import is taken off (the test says so), a new one fails.
+ */
+const OWED: ReadonlySet<string> = new Set(['run/run.ts -> client/models.ts', 'run/run.ts -> client/resource.ts']);
 
 /** Layers whose code also runs in browsers: no Node built-in module. */
 const BROWSER_LAYERS: ReadonlySet<string> = new Set(['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'typed', 'codegen', 'index.ts']);
@@ -154,10 +162,13 @@ describe('the layers of lib/', () => {
   });
 
   it('imports only from the layers below', () => {
-    const outward = imports
-      .filter((i) => i.local && !allows(layerOf(i.from), i.to))
-      .map((i) => `${i.from} imports ${i.to}, but ${layerOf(i.from)} may import only: ${(MAY_IMPORT[layerOf(i.from)] ?? []).join(', ') || 'nothing of lib/'}`);
-    expect(outward).toEqual([]);
+    const outward = imports.filter((i) => i.local && !allows(layerOf(i.from), i.to));
+    expect(
+      outward
+        .filter((i) => !OWED.has(`${i.from} -> ${i.to}`))
+        .map((i) => `${i.from} imports ${i.to}, but ${layerOf(i.from)} may import only: ${(MAY_IMPORT[layerOf(i.from)] ?? []).join(', ') || 'nothing of lib/'}`),
+    ).toEqual([]);
+    expect([...OWED].filter((owed) => !outward.some((i) => `${i.from} -> ${i.to}` === owed))).toEqual([]);
   });
 
   it('has no import cycle between files, type imports included', () => {

@@ -1,6 +1,6 @@
 // The bench's arithmetic and report: medians, percentiles and the NOT MET mark must be right, or
 // the README's table is wrong.
-import { compareAsync, percentile, printTable, spread } from './harness';
+import { compareAsync, cpuPerUnit, percentile, printTable, processCpuMs, spread, withCpu } from './harness';
 
 describe('bench harness', () => {
   it('summarises samples as median, min and max (even counts average the middle two)', () => {
@@ -24,6 +24,24 @@ describe('bench harness', () => {
     const r = await compareAsync(async () => ours[o++ % 3], async () => base[b++ % 3], 3, 0);
     expect(r.ratio.samples).toEqual([2, 2, 2]);
     expect(r.ours.median).toBe(4);
+    expect(r.cpuMs.ours).toHaveLength(3);
+    expect(r.cpuMs.baseline).toHaveLength(3);
+  });
+
+  it('counts the CPU a call spends, and prices it per unit against the baseline', async () => {
+    // Spins until the process has spent 20 ms of CPU (not wall time: the machine may be shared).
+    const busy = await withCpu(async () => {
+      const until = processCpuMs() + 20;
+      let n = 0;
+      while (processCpuMs() < until) n++;
+      return n;
+    });
+    expect(busy.value).toBeGreaterThan(0);
+    expect(busy.cpuMs).toBeGreaterThanOrEqual(20);
+    const cpu = cpuPerUnit([30, 40, 50], [10, 20, 25], 10);
+    expect(cpu.ratio.samples).toEqual([3, 2, 2]);
+    expect(cpu.ours.median).toBe(4);
+    expect(cpu.baseline.median).toBe(2);
   });
 
   it('marks a missed goal NOT MET and a report-only figure with no verdict', () => {

@@ -1,6 +1,8 @@
 // The benchmark harness: every figure is a ratio against a baseline measured in the same run (or a
 // plain count), reported as the median of several repetitions with min and max. Absolute times are
-// printed for information only: they depend on the machine, the ratios much less.
+// printed for information only: they depend on the machine, the ratios much less. Wall time on a
+// shared machine mostly measures whoever else runs, so throughput figures also report the process
+// CPU time each side spent per unit (run, event, item), measured here.
 import { performance } from 'node:perf_hooks';
 
 /** The spread of one measured quantity over repetitions. */
@@ -102,17 +104,65 @@ export const percentile = (samples: readonly number[], p: number): number => {
   return sorted[rank];
 };
 
+/** CPU time (user + system, all threads) this process has used so far, in milliseconds. */
+export const processCpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+/** Runs `fn` and returns its result with the process CPU time spent while it ran (ms). */
+export const withCpu = async <T>(fn: () => Promise<T>): Promise<{ readonly value: T; readonly cpuMs: number }> => {
+  const before = processCpuMs();
+  const value = await fn();
+  return { value, cpuMs: processCpuMs() - before };
+};
+
+/** The process CPU time per unit of each side and their ratio, for a throughput figure's row. */
+export interface CpuPerUnit {
+  /** ours / baseline, per repetition. */
+  readonly ratio: Spread;
+  /** Milliseconds of CPU per unit. */
+  readonly ours: Spread;
+  readonly baseline: Spread;
+}
+
+/**
+ * The row that prices a throughput figure in CPU: process CPU per unit (a run, an event, an item),
+ * ours against the baseline measured in the same repetitions. Lower is better.
+ */
+export const cpuFigure = (name: string, baseline: string, cpu: CpuPerUnit, unitName: string, extra: Omit<Partial<Figure>, 'name' | 'baseline' | 'value' | 'unit'> = {}): Figure => ({
+  name,
+  baseline,
+  value: cpu.ratio,
+  unit: 'ratio',
+  goal: 'report',
+  ...extra,
+  info: {
+    [`ours CPU µs per ${unitName}`]: cpu.ours.median * 1000,
+    [`baseline CPU µs per ${unitName}`]: cpu.baseline.median * 1000,
+    ...(extra.info ?? {}),
+  },
+});
+
+/** CPU per unit from per-repetition CPU milliseconds of both sides, each divided by `units`. */
+export const cpuPerUnit = (oursCpuMs: readonly number[], baselineCpuMs: readonly number[], units: number): CpuPerUnit => ({
+  ratio: spread(oursCpuMs.map((o, i) => o / baselineCpuMs[i])),
+  ours: spread(oursCpuMs.map((o) => o / units)),
+  baseline: spread(baselineCpuMs.map((b) => b / units)),
+});
+
 /**
  * Runs `ours` and `baseline` (async, each returning its measured quantity) in alternating
- * repetitions, after `warmup` unrecorded rounds, and returns the spreads and the per-repetition
- * ratio ours/baseline. Alternation spreads drift in machine load over both sides alike.
+ * repetitions, after `warmup` unrecorded rounds, and returns the spreads, the per-repetition
+ * ratio ours/baseline, and the process CPU milliseconds each call took (for `cpuPerUnit`; valid
+ * when the servers run in other processes). Alternation spreads drift in machine load over both sides alike.
  */
 export const compareAsync = async (
   ours: () => Promise<number>,
   baseline: () => Promise<number>,
   repetitions: number,
   warmup = 1,
-): Promise<{ ratio: Spread; ours: Spread; baseline: Spread }> => {
+): Promise<{ ratio: Spread; ours: Spread; baseline: Spread; cpuMs: { ours: readonly number[]; baseline: readonly number[] } }> => {
   for (let w = 0; w < warmup; w++) {
     await baseline();
     await ours();
@@ -120,22 +170,26 @@ export const compareAsync = async (
   const oursSamples: number[] = [];
   const baseSamples: number[] = [];
   const ratios: number[] = [];
+  const oursCpu: number[] = [];
+  const baseCpu: number[] = [];
   for (let r = 0; r < repetitions; r++) {
     // Alternate which side goes first, so neither always runs on a warmer (or more tired) process.
-    let b: number;
-    let o: number;
+    let b: { value: number; cpuMs: number };
+    let o: { value: number; cpuMs: number };
     if (r % 2 === 0) {
-      b = await baseline();
-      o = await ours();
+      b = await withCpu(baseline);
+      o = await withCpu(ours);
     } else {
-      o = await ours();
-      b = await baseline();
+      o = await withCpu(ours);
+      b = await withCpu(baseline);
     }
-    baseSamples.push(b);
-    oursSamples.push(o);
-    ratios.push(o / b);
+    baseSamples.push(b.value);
+    oursSamples.push(o.value);
+    ratios.push(o.value / b.value);
+    oursCpu.push(o.cpuMs);
+    baseCpu.push(b.cpuMs);
   }
-  return { ratio: spread(ratios), ours: spread(oursSamples), baseline: spread(baseSamples) };
+  return { ratio: spread(ratios), ours: spread(oursSamples), baseline: spread(baseSamples), cpuMs: { ours: oursCpu, baseline: baseCpu } };
 };
 
 /** Repeats an async measurement and returns its spread. */

@@ -1,6 +1,7 @@
 // `npm run docs` builds the API reference from the doc comments with typedoc (settings in
 // tsconfig.json's typedocOptions). The test builds it into a temporary folder and checks that the
-// three entry points and their main functions have pages, so a broken doc build fails the suite.
+// three entry points and their main functions have pages, and that each entry's exports are grouped
+// by the sections of its file, so a broken doc build fails the suite.
 import { execFile } from 'child_process';
 import { promises as fs } from 'fs';
 import * as os from 'os';
@@ -24,6 +25,14 @@ it('builds the API reference of all three entry points without errors', async ()
     }
     const createClient = await fs.readFile(path.join(out, 'functions', 'index.createClient.html'), 'utf8');
     expect(createClient).toContain('Creates a client for one InvokeAI server');
+    // Each entry's exports are grouped as the entry file groups them (`// --- Title ---`), in its order.
+    for (const [page, entry] of [['index', 'lib/index.ts'], ['node', 'lib/node/index.ts'], ['testing', 'lib/testing/index.ts']]) {
+      const html = await fs.readFile(path.join(out, 'modules', `${page}.html`), 'utf8');
+      const categories = [...html.matchAll(/<h2[^>]*>([^<]+)<a href="#/g)].map((m) => m[1]);
+      const sections = [...(await fs.readFile(path.join(ROOT, entry), 'utf8')).matchAll(/^\/\/ --- (.+?) -+\s*$/gm)].map((m) => m[1].replace(/&/g, '&amp;'));
+      expect(sections.length).toBeGreaterThan(1);
+      expect(categories).toEqual(sections);
+    }
   } finally {
     await fs.rm(out, { recursive: true, force: true });
   }

@@ -18,7 +18,7 @@ export type Directive =
   | { readonly kind: 'unknown'; readonly text: string };
 
 /** One fenced block. */
-export interface CodeBlock {
+export interface MarkdownBlock {
   readonly file: string;
   /** The line of its first code line (1-based). */
   readonly line: number;
@@ -39,8 +39,8 @@ const parseDirective = (comment: string): Directive => {
 };
 
 /** Every fenced block of a Markdown text, with its language, first line and directive. */
-export const codeBlocks = (file: string, markdown: string): CodeBlock[] => {
-  const blocks: CodeBlock[] = [];
+export const codeBlocks = (file: string, markdown: string): MarkdownBlock[] => {
+  const blocks: MarkdownBlock[] = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const open = /^```\s*([\w-]*)\s*$/.exec(lines[i]!);
@@ -66,28 +66,28 @@ export const codeBlocks = (file: string, markdown: string): CodeBlock[] => {
 };
 
 /** The languages run as TypeScript and as shell commands. */
-export const isTypeScript = (b: CodeBlock): boolean => b.lang === 'ts' || b.lang === 'typescript';
-export const isShell = (b: CodeBlock): boolean => b.lang === 'sh' || b.lang === 'shell' || b.lang === 'console' || b.lang === 'bash';
+export const isTypeScript = (b: MarkdownBlock): boolean => b.lang === 'ts' || b.lang === 'typescript';
+export const isShell = (b: MarkdownBlock): boolean => b.lang === 'sh' || b.lang === 'shell' || b.lang === 'console' || b.lang === 'bash';
 
 /** The TypeScript blocks (all of them, run or not: every one must compile). */
-export const tsBlocks = (file: string, markdown: string): CodeBlock[] => codeBlocks(file, markdown).filter(isTypeScript);
+export const tsBlocks = (file: string, markdown: string): MarkdownBlock[] => codeBlocks(file, markdown).filter(isTypeScript);
 
 /** What the harness does with each block of a file: run it (with the output it must print, if any), or why not. */
 export interface Plan {
-  readonly run: ReadonlyArray<{ readonly block: CodeBlock; readonly prints?: CodeBlock }>;
-  readonly notRun: ReadonlyArray<{ readonly block: CodeBlock; readonly reason: string }>;
-  readonly setup: ReadonlyArray<CodeBlock>;
+  readonly run: ReadonlyArray<{ readonly block: MarkdownBlock; readonly prints?: MarkdownBlock }>;
+  readonly notRun: ReadonlyArray<{ readonly block: MarkdownBlock; readonly reason: string }>;
+  readonly setup: ReadonlyArray<MarkdownBlock>;
   /** Blocks the directives leave unexplained (a python block without a reason, a stray `prints` ...). */
   readonly problems: readonly string[];
 }
 
 /** Sorts a file's blocks into run, not run (with the reason) and problems. */
-export const planOf = (blocks: readonly CodeBlock[]): Plan => {
-  const run: Array<{ block: CodeBlock; prints?: CodeBlock }> = [];
-  const notRun: Array<{ block: CodeBlock; reason: string }> = [];
-  const setup: CodeBlock[] = [];
+export const planOf = (blocks: readonly MarkdownBlock[]): Plan => {
+  const run: Array<{ block: MarkdownBlock; prints?: MarkdownBlock }> = [];
+  const notRun: Array<{ block: MarkdownBlock; reason: string }> = [];
+  const setup: MarkdownBlock[] = [];
   const problems: string[] = [];
-  const where = (b: CodeBlock) => `${b.file}:${b.line - 1}`;
+  const where = (b: MarkdownBlock) => `${b.file}:${b.line - 1}`;
   for (const b of blocks) {
     const d = b.directive;
     if (d.kind === 'unknown') problems.push(`${where(b)}: unknown directive <!--${d.text}-->; use <!-- not run: why -->, <!-- prints --> or <!-- setup: names -->`);

@@ -18,7 +18,7 @@
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { codeBlocks, outputMatches, planOf, type CodeBlock, type Plan } from './blocks';
+import { codeBlocks, outputMatches, planOf, type MarkdownBlock, type Plan } from './blocks';
 import { prepareFolder, runBlock } from './run-block';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -62,10 +62,10 @@ beforeAll(async () => {
 afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
 /** A fresh folder per block, holding the files the docs name. */
-const folderFor = async (block: CodeBlock): Promise<string> => {
+const folderFor = async (block: MarkdownBlock): Promise<string> => {
   const folder = path.join(dir, `${block.file.replace(/[/\\.]/g, '_')}-${block.line}`);
   await fs.mkdir(folder, { recursive: true });
-  await prepareFolder(folder);
+  await prepareFolder(folder, block.code);
   return folder;
 };
 

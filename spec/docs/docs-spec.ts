@@ -1,13 +1,16 @@
 // Every ```ts block of the guides (docs/*.md) and of the README compiles against the library's
-// types (docs-run-spec.ts runs them): the blocks are written as modules into a temporary folder
-// inside the project, where `invokeai-rx`, `invokeai-rx/node` and `invokeai-rx/testing` map to lib/,
-// and one `tsc --noEmit` checks them all. `client`, `wf` and `text` are declared for the blocks, as
-// the guides say. The parser and the output matching of the harness are tested here too.
-import { execFile } from 'child_process';
+// types (docs-run-spec.ts runs them): the blocks are written as modules into a temporary folder inside the project, where
+// `invokeai-rx`, `invokeai-rx/node` and `invokeai-rx/testing` map to lib/, and one `tsc --noEmit`
+// checks them all. `client`, `wf` and `text` are declared for the blocks, as the guides say, and
+// `./workflows/*` are the modules `invokeai-rx codegen` makes of two default workflows. The parser
+// and the output matching of the run harness are tested here too.
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { codeBlocks, outputMatches, planOf, tsBlocks, type CodeBlock } from './blocks';
+import { Workflow } from '../../lib';
+import { generateWorkflowModule } from '../../lib/codegen/generate';
+import { codeBlocks, outputMatches, planOf } from './blocks';
 import { commandLines, shellWords } from './run-block';
+import { tsBlocks, typeCheckBlocks } from './typecheck';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -67,62 +70,12 @@ it('type-checks every TypeScript block of docs/ and README.md', async () => {
   expect(blocks.length).toBeGreaterThan(30);
   expect(new Set(blocks.map((b) => b.file)).size).toBeGreaterThanOrEqual(10);
 
-  const dir = await fs.mkdtemp(path.join(ROOT, 'spec/docs/.tmp-'));
-  try {
-    const names = new Map<string, CodeBlock>();
-    await fs.writeFile(path.join(dir, 'prelude.d.ts'), PRELUDE);
-    await Promise.all(
-      blocks.map((b, n) => {
-        const name = `block${String(n).padStart(3, '0')}.ts`;
-        names.set(name, b);
-        // `export {}` makes every block a module, so top-level await works and names do not clash.
-        return fs.writeFile(path.join(dir, name), `${b.code}\nexport {};\n`);
-      }),
-    );
-    await fs.writeFile(
-      path.join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2022',
-          module: 'ES2022',
-          moduleResolution: 'bundler',
-          lib: ['ES2022', 'DOM'],
-          strict: true,
-          noEmit: true,
-          esModuleInterop: true,
-          resolveJsonModule: true,
-          skipLibCheck: true,
-          types: ['node'],
-          typeRoots: [path.join(ROOT, 'node_modules/@types')],
-          baseUrl: ROOT,
-          paths: {
-            'invokeai-rx': ['lib/index.ts'],
-            'invokeai-rx/node': ['lib/node/index.ts'],
-            'invokeai-rx/testing': ['lib/testing/index.ts'],
-          },
-        },
-        include: ['*.ts'],
-      }),
-    );
-    const out = await new Promise<string>((resolve) =>
-      execFile(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir, '--pretty', 'false'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (_e, stdout, stderr) =>
-        resolve(stdout + stderr),
-      ),
-    );
-    // Report each error at its place in the guide; errors inside lib/ are the type-check's business.
-    const problems = out
-      .split('\n')
-      .map((line) => /(block\d{3}\.ts)\((\d+),(\d+)\): (.*)$/.exec(line))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => {
-        const b = names.get(m[1])!;
-        return `${b.file}:${b.line + Number(m[2]) - 1}: ${m[4]}`;
-      });
-    expect(problems).toEqual([]);
-    // A broken configuration fails without naming a block: that must not pass either.
-    const other = out.split('\n').filter((l) => /error TS\d+/.test(l) && !/block\d{3}\.ts\(/.test(l) && !/^(lib|spec|demos)\//.test(l.replace(`${ROOT}/`, '')));
-    expect(other).toEqual([]);
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
+  // What `npx invokeai-rx codegen ... --out workflows` writes, for the typed-workflow examples.
+  const workflows = await Promise.all(
+    ['Text to Image - SDXL.json', 'Wan 2.2 Image to Image.json'].map(async (file) => {
+      const m = generateWorkflowModule(Workflow.fromJson(await fs.readFile(path.join(ROOT, 'spec/fixtures/default-workflows', file), 'utf8')), { source: file });
+      return { path: path.join('workflows', m.fileName), code: m.code };
+    }),
+  );
+  expect(await typeCheckBlocks(blocks, PRELUDE, workflows)).toEqual([]);
 }, 120_000);

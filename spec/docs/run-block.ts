@@ -11,7 +11,9 @@
 //   simulated server of its own (127.0.0.1:9090 and localhost:9090 are the one the setup uses, and
 //   INVOKEAI_URL points there); printed output shows the URLs as the block wrote them.
 // - The block runs in a folder holding the files the docs name (the workflows of demos/workflows,
-//   such as `Text to Image - SDXL.json`, and `photos/cat.png`), and is done when every run it started has ended (each client and pool it made is then
+//   such as `Text to Image - SDXL.json`, the InvokeAI default workflows its code names, and
+//   `photos/cat.png`, `photos/dog.png`); a module it imports from `./workflows/<name>` is the one
+//   `invokeai-rx codegen` makes of the workflow file of that name, and is done when every run it started has ended (each client and pool it made is then
 //   closed); one that never ends fails after a time limit.
 import { promises as fs } from 'fs';
 import * as path from 'path';
@@ -21,7 +23,7 @@ import * as ts from 'typescript';
 import type { CliIo } from '../../lib/cli/io';
 import { startMockServer, type MockServer } from '../../lib/testing';
 import { renderPng } from '../../lib/testing/png';
-import { isTypeScript, type CodeBlock } from './blocks';
+import { isTypeScript, type MarkdownBlock } from './blocks';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -35,12 +37,54 @@ const PACKAGE_SOURCES: Readonly<Record<string, string>> = {
 /** The origins that are "your InvokeAI": the server the setup block's client talks to. */
 const PRIMARY_ORIGINS = ['http://127.0.0.1:9090', 'http://localhost:9090'];
 
-/** The files a block may read, made in its folder: the workflows that ship in demos/workflows, and a photo. */
-export const prepareFolder = async (dir: string): Promise<void> => {
+/** Where the workflow files a block may name come from: the ones that ship with the demos, then InvokeAI's own defaults. */
+const WORKFLOW_DIRS = [path.join(ROOT, 'demos/workflows'), path.join(ROOT, 'spec/fixtures/default-workflows')];
+
+/** The workflow file of a name, from the folders above. */
+const workflowFile = async (name: string): Promise<string | undefined> => {
+  for (const dir of WORKFLOW_DIRS) {
+    const file = path.join(dir, name);
+    if (await fs.stat(file).then((s) => s.isFile(), () => false)) return file;
+  }
+  return undefined;
+};
+
+/**
+ * The files a block may read, made in its folder: the workflows that ship in demos/workflows, the
+ * other workflow files its code names (InvokeAI's defaults), and two photos.
+ */
+export const prepareFolder = async (dir: string, code: string): Promise<void> => {
   const shipped = path.join(ROOT, 'demos/workflows');
-  for (const name of (await fs.readdir(shipped)).filter((n) => n.endsWith('.json'))) await fs.copyFile(path.join(shipped, name), path.join(dir, name));
+  const named = [...code.matchAll(/["']([^"'\n/]+\.json)["']/g)].map((m) => m[1]!);
+  for (const name of new Set([...(await fs.readdir(shipped)).filter((n) => n.endsWith('.json')), ...named])) {
+    const file = await workflowFile(name);
+    if (file !== undefined) await fs.copyFile(file, path.join(dir, name));
+  }
   await fs.mkdir(path.join(dir, 'photos'), { recursive: true });
   await fs.writeFile(path.join(dir, 'photos/cat.png'), renderPng(64, 48, 'a cat'));
+  await fs.writeFile(path.join(dir, 'photos/dog.png'), renderPng(48, 64, 'a dog'));
+};
+
+/**
+ * A module `invokeai-rx codegen` makes, for a block that imports `./workflows/<name>`: generated
+ * from the workflow file of that name (as `codegen --out workflows` would write it) into the
+ * block's folder, importing the library from this project's sources.
+ */
+const generatedModule = async (dir: string, spec: string): Promise<string> => {
+  const wanted = `${path.basename(spec)}.ts`;
+  const { generateWorkflowModule } = require(path.join(ROOT, 'lib/codegen/generate.ts')) as typeof import('../../lib/codegen/generate');
+  const { moduleFileName } = require(path.join(ROOT, 'lib/codegen/names.ts')) as typeof import('../../lib/codegen/names');
+  const { Workflow } = require(PACKAGE_SOURCES['invokeai-rx']!) as typeof import('../../lib');
+  for (const folder of WORKFLOW_DIRS) {
+    for (const name of (await fs.readdir(folder)).filter((n) => n.endsWith('.json') && moduleFileName(n) === wanted)) {
+      const m = generateWorkflowModule(Workflow.fromJson(await fs.readFile(path.join(folder, name), 'utf8')), { source: name, importFrom: PACKAGE_SOURCES['invokeai-rx']!.replace(/\.ts$/, '') });
+      const file = path.join(dir, spec);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(`${file}.ts`, m.code);
+      return `${file}.ts`;
+    }
+  }
+  throw new Error(`no workflow file makes the module ${spec} (${wanted}) in demos/workflows or spec/fixtures/default-workflows`);
 };
 
 /** A block's printed output, and the servers it ran against (for what a test wants to check of them). */
@@ -92,7 +136,7 @@ const instrumented = (core: Record<string, unknown>, activity: Activity): Record
 };
 
 /** A block's code as a CommonJS module exporting `__block(shared, console, process)`. */
-const asModule = (block: CodeBlock, exportNames: readonly string[], urlOf: (origin: string) => string): string => {
+const asModule = (block: MarkdownBlock, exportNames: readonly string[], urlOf: (origin: string) => string): string => {
   const code = block.code.replace(/https?:\/\/[A-Za-z0-9.-]+(:\d+)?/g, (origin) => urlOf(origin));
   const source = ts.createSourceFile('block.ts', code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const imports: string[] = [];
@@ -168,7 +212,7 @@ const waitUntil = async (done: () => boolean, limitMs: number, what: string): Pr
  * Runs a block in `dir` (with the setup block run first, when given) and answers its output.
  * Throws what the block threw, or says what kept it from ending.
  */
-export const runBlock = async (block: CodeBlock, setup: { readonly block: CodeBlock; readonly names: readonly string[] } | undefined, dir: string): Promise<BlockRun> => {
+export const runBlock = async (block: MarkdownBlock, setup: { readonly block: MarkdownBlock; readonly names: readonly string[] } | undefined, dir: string): Promise<BlockRun> => {
   const servers = new Map<string, MockServer>();
   const activity: Activity = { running: 0, closers: [] };
   const urlOf = (origin: string): string => {
@@ -178,8 +222,10 @@ export const runBlock = async (block: CodeBlock, setup: { readonly block: CodeBl
   const origins = new Set([PRIMARY_ORIGINS[0]!, ...[setup?.block, block].flatMap((b) => (b ? b.code.match(/https?:\/\/[A-Za-z0-9.-]+(:\d+)?/g) ?? [] : []))]);
   const cwd = process.cwd();
   const core = instrumented(require(PACKAGE_SOURCES['invokeai-rx']!) as Record<string, unknown>, activity);
-  const blockRequire = (spec: string): unknown => (spec === 'invokeai-rx' ? core : require(PACKAGE_SOURCES[spec] ?? spec));
-  const load = (b: CodeBlock, names: readonly string[]) => {
+  const generated = new Map<string, string>();
+  const blockRequire = (spec: string): unknown =>
+    spec === 'invokeai-rx' ? core : require(generated.get(spec) ?? PACKAGE_SOURCES[spec] ?? spec);
+  const load = (b: MarkdownBlock, names: readonly string[]) => {
     const module = { exports: {} as { __block?: (shared: object, console: object, process: object) => Promise<void> } };
     new Function('require', 'module', 'exports', asModule(b, names, urlOf))(blockRequire, module, module.exports);
     return module.exports.__block!;
@@ -199,6 +245,9 @@ export const runBlock = async (block: CodeBlock, setup: { readonly block: CodeBl
       process.stdout.write = realWrite;
     };
     process.chdir(dir);
+    for (const b of [setup?.block, block]) {
+      for (const m of b?.code.matchAll(/from\s+['"](\.\/workflows\/[^'"]+)['"]/g) ?? []) generated.set(m[1]!, await generatedModule(dir, m[1]!));
+    }
     const shared: Record<string, unknown> = {};
     if (setup !== undefined && setup.block !== block) {
       // The setup prints nothing into the block's output.

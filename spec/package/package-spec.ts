@@ -9,12 +9,12 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { startMockServer, type MockServer } from '../../lib/testing';
-import { codeBlocks, isTypeScript, outputMatches, type CodeBlock } from '../docs/blocks';
+import { codeBlocks, isTypeScript, outputMatches, type MarkdownBlock } from '../docs/blocks';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ENTRIES = [
-  { spec: 'invokeai-rx', names: ['Workflow', 'listInputs', 'setInput', 'createClient', 'ofType', 'buildBatch'] },
-  { spec: 'invokeai-rx/node', names: ['loadWorkflowFile', 'saveOutputs', 'uploadImageFile'] },
+  { spec: 'invokeai-rx', names: ['Workflow', 'listInputs', 'setInput', 'createClient', 'ofType', 'buildBatch', 'typedWorkflow'] },
+  { spec: 'invokeai-rx/node', names: ['loadWorkflowFile', 'saveOutputs', 'uploadImageFile', 'codegen', 'generateWorkflowModule'] },
   { spec: 'invokeai-rx/testing', names: ['startMockServer'] },
 ] as const;
 
@@ -232,6 +232,49 @@ it('compiles TypeScript against the bundled .d.ts of all three entry points', as
   expect(r.code).toBe(0);
 }, 120_000);
 
+it('codegen with the installed bin: the module compiles against the bundled .d.ts, tsc refuses a typo, and it runs', async () => {
+  const pkg = path.join(app, 'node_modules/invokeai-rx');
+  await fs.copyFile(path.join(ROOT, 'spec/fixtures/default-workflows/Text to Image - SDXL.json'), path.join(app, 'Text to Image - SDXL.json'));
+  const gen = await node([path.join(pkg, 'dist/cli.cjs'), 'codegen', 'Text to Image - SDXL.json', '--out', 'typed/workflows'], app);
+  expect(gen.stderr).toBe('');
+  expect(gen.stdout).toMatch(/^wrote typed\/workflows\/text-to-image-sdxl\.ts \(textToImageSdxl: 5 inputs/);
+  await fs.writeFile(
+    path.join(app, 'typed/use.ts'),
+    [
+      "import { createClient } from 'invokeai-rx';",
+      "import { startMockServer } from 'invokeai-rx/testing';",
+      "import { textToImageSdxl as t2i } from './workflows/text-to-image-sdxl';",
+      'async function main(): Promise<void> {',
+      '  const server = await startMockServer({ stepMs: 1 });',
+      '  const client = createClient({ baseUrl: server.url });',
+      '  const models = await client.models.list();',
+      "  // @ts-expect-error: a label the workflow does not have",
+      "  const typo = () => t2i.set({ 'Positive Promt': 'a fox' });",
+      "  // @ts-expect-error: the models are required and have no value yet",
+      '  const early = () => client.submit(t2i.workflow);',
+      "  const ready = t2i.set({ 'Positive Prompt': 'a fox', Model: t2i.modelsFor('Model', models)[0], 3: t2i.modelsFor(3, models).filter((m) => m.base === 'sdxl')[0] });",
+      '  const result = await ready.submit(client);',
+      "  console.log(JSON.stringify([typeof typo, typeof early, ...result.items.map((i) => i.byOutput['Latents to Image - SD1.5, SDXL'].images.length)]));",
+      '  client.close();',
+      '  await server.close();',
+      '}',
+      'void main();',
+    ].join('\n'),
+  );
+  await fs.writeFile(
+    path.join(app, 'tsconfig.typed.json'),
+    JSON.stringify({
+      compilerOptions: { strict: true, outDir: 'typed-build', target: 'ES2020', module: 'node16', moduleResolution: 'node16', lib: ['ES2020', 'DOM'], types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], skipLibCheck: false },
+      include: ['typed'],
+    }),
+  );
+  const tsc = await node([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.typed.json'], app);
+  expect(tsc.stdout + tsc.stderr).toBe('');
+  const run = await node(['typed-build/use.js'], app);
+  expect(run.stderr).toBe('');
+  expect(JSON.parse(run.stdout)).toEqual(['function', 'function', 1]);
+}, 120_000);
+
 it('keeps Node out of the core bundle: dist/index.mjs imports no Node module', async () => {
   const code = await fs.readFile(path.join(ROOT, 'dist/index.mjs'), 'utf8');
   const specs = importedSpecifiers(code);
@@ -280,7 +323,7 @@ it('shares one core between the entry points: what invokeai-rx/node makes, invok
 
 describe('the README\'s Quick Start, unchanged, against the installed package', () => {
   let server: MockServer;
-  let quickStart: CodeBlock;
+  let quickStart: MarkdownBlock;
   let printed: string;
   const run = (file: string, cwd: string) => exec(process.execPath, [file], cwd, { INVOKEAI_URL: server.url });
   const tsc = (cwd: string) => node([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], cwd);

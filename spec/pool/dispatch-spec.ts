@@ -1,7 +1,7 @@
 // The pool's pure dispatch decisions: which server takes a run, and how a sweep is shared out.
 import * as fc from 'fast-check';
 import { ServerLoad, chooseServer, freeCapacity, leastLoaded, loadOf, roundRobin, shareByCapacity } from '../../lib/pool/dispatch';
-import type { Workflow } from '../../lib/workflow/types';
+import type { Workflow } from '../../lib/workflow/workflow';
 
 const server = (index: number, over: Partial<ServerLoad> = {}): ServerLoad => ({
   index,

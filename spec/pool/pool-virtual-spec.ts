@@ -11,7 +11,7 @@ import type { RunOptions } from '../../lib/run/run';
 import type { QueueItem } from '../../lib/protocol/dto';
 import { imageWorkflow } from '../run/run-helpers';
 import { NoEligibleServerError } from '../../lib/pool/errors';
-import { ModelConfig, modelIdentifier } from '../../lib/testing';
+import { MockModelConfig, modelIdentifier } from '../../lib/testing';
 import { modelConfig } from '../../lib/testing/models';
 import { Workflow } from '../../lib/workflow/workflow';
 import { invocation, makeWorkflowJson } from '../workflow/builders';
@@ -38,7 +38,7 @@ const fakeServer = (url: string, scheduler: VirtualTimeScheduler) => {
   const runs: FakeRun[] = [];
   const statusCalls: number[] = [];
   const canceled: string[][] = [];
-  const state: { reachable: boolean; models: ReadonlyArray<ModelConfig>; modelReads: number } = { reachable: true, models: [], modelReads: 0 };
+  const state: { reachable: boolean; models: ReadonlyArray<MockModelConfig>; modelReads: number } = { reachable: true, models: [], modelReads: 0 };
   const client = {
     context: { baseUrl: url },
     connection$,
@@ -247,7 +247,7 @@ describe('createPool in virtual time', () => {
     await expect(pool.submit(wf)).rejects.toBeInstanceOf(NoEligibleServerError);
     expect([a.state.modelReads, b.state.modelReads]).toEqual([1, 1]);
     // b installs the model; the pool learns it when b's socket reconnects
-    b.state.models = [model as ModelConfig];
+    b.state.models = [model as MockModelConfig];
     b.connection$.next({ type: 'reconnecting', attempt: 1, delayMs: 10, reason: 'restart' });
     b.connection$.next({ type: 'connected', sid: 'again' });
     await settle();
@@ -380,12 +380,12 @@ describe('createPool in virtual time', () => {
     const scheduler = new VirtualTimeScheduler();
     const a = fakeServer('http://a', scheduler);
     const b = fakeServer('http://b', scheduler);
-    const model = modelConfig({ name: 'common', type: 'main', base: 'sd-1' }) as ModelConfig;
+    const model = modelConfig({ name: 'common', type: 'main', base: 'sd-1' }) as MockModelConfig;
     a.state.models = [model];
     b.state.models = [model];
     // b's model list answers only when the test says so.
     let answerB: () => void = () => undefined;
-    (b.client.models as unknown as { list: () => Promise<ReadonlyArray<ModelConfig>> }).list = () => new Promise((resolve) => (answerB = () => resolve([model])));
+    (b.client.models as unknown as { list: () => Promise<ReadonlyArray<MockModelConfig>> }).list = () => new Promise((resolve) => (answerB = () => resolve([model])));
     const pool = createPool([a.client, b.client], { maxInFlightPerServer: 1, splitSweeps: true, scheduler });
     const wf = Workflow.fromObject(makeWorkflowJson([invocation('loader', 'main_model_loader', { model: modelIdentifier(model) })], [], [['loader', 'model']]));
     pool.submit(wf, { runs: 4 }).catch(ignore);

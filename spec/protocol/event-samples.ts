@@ -1,4 +1,5 @@
-// Sample payloads shaped as InvokeAI emits them (API.md §5.5), shared by protocol and client tests.
+// Sample payloads shaped as InvokeAI emits them (docs/server-contract.md, Socket events), shared by
+// protocol and client tests.
 const item = {
   timestamp: 1760000000,
   queue_id: 'default',
@@ -16,7 +17,7 @@ const invocation = {
 };
 const counts = { pending: 0, in_progress: 1, waiting: 0, completed: 0, failed: 0, canceled: 0, total: 1 };
 
-/** One valid payload per event name of API.md §5.5. */
+/** One valid payload per event name the library decodes. */
 export const samplePayloads: Record<string, Record<string, unknown>> = {
   invocation_started: invocation,
   invocation_progress: {

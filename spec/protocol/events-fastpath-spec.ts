@@ -9,6 +9,7 @@ import { decodeParsedServerEvent, decodeServerEvent } from '../../lib/protocol/e
 import { toPathIssues } from '../../lib/protocol/issues';
 import { anyJson, extended, mutated, nastyValue, pathsOf, setAt } from '../fuzz/mutate';
 import { samplePayloads } from './event-samples';
+import denoiseProgress from '../fixtures/socket-events/denoise-latents-progress.json';
 
 const hotNames = ['invocation_started', 'invocation_progress', 'invocation_complete', 'queue_item_status_changed'] as const;
 type HotName = (typeof hotNames)[number];
@@ -100,6 +101,16 @@ describe('decodeHotEvent (the fast path of decodeServerEvent)', () => {
       expect(Object.prototype.hasOwnProperty.call(decoded, '__proto__')).toBe(true);
       expect(decoded.polluted).toBeUndefined();
     }
+  });
+
+  it('accepts the denoise progress payloads the socket bench sends (captured from the simulator), as the codec does', () => {
+    expect(denoiseProgress).toHaveLength(16);
+    denoiseProgress.forEach((payload, step) => {
+      expect(decodeHotEvent('invocation_progress', payload)).toEqual({ ...payload, type: 'invocation_progress' });
+      expect(isRight(serverEventCodecs.invocation_progress.decode(payload))).toBe(true);
+      // Previews on every other step, as InvokeAI sends them.
+      expect(payload.image === null).toBe(step % 2 === 1);
+    });
   });
 
   it('rejects an inherited status name the codec rejects', () => {

@@ -63,7 +63,7 @@ export const eventually = async (cond: () => boolean, what: string, limitMs = 10
 const outputKey = (o: RunOutput): string => `${o.nodeId}:${o.images.map((i) => i.imageName).join(',')}`;
 
 /**
- * The invariants of every run stream (PUBLIC-API §3), as a list of violations (empty when kept):
+ * The invariants of every run stream (docs/server-contract.md, Runs), as a list of violations (empty when kept):
  * the stream completed; `enqueued` comes first and once; every enqueued item has exactly one
  * terminal event and nothing after it; no event names an item outside the batch; each completed
  * item's early `output` events agree with its authoritative outputs; when `server` is given,

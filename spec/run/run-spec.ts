@@ -1,5 +1,5 @@
 // The run pipeline end to end against the simulated server: events, outputs, results, fan-out,
-// the quirks of API.md §9 that touch runs, and the number of requests a run costs.
+// the quirks of the server (docs/server-contract.md, Quirks) that touch runs, and the number of requests a run costs.
 import * as fs from 'fs';
 import * as path from 'path';
 import { pipe } from 'fp-ts/function';

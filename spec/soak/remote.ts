@@ -2,7 +2,7 @@
 // called like the in-process one (`faults`, `queueItem`, ...) but asynchronously.
 import * as path from 'path';
 import { ChildProcess, fork } from 'child_process';
-import type { ModelConfig, MockServerOptions, ImageDTO } from '../../lib/testing';
+import type { MockModelConfig, MockServerOptions, MockImageDTO } from '../../lib/testing';
 
 type Reply = { readonly id: number; readonly result?: unknown; readonly error?: string };
 
@@ -16,8 +16,8 @@ export interface RemoteServer {
   /** The PNG bytes the server stored for an image, or null. */
   imageBytes(imageName: string): Promise<Buffer | null>;
   socketCount(): Promise<number>;
-  models(): Promise<ModelConfig[]>;
-  addImage(options: { width: number; height: number }): Promise<ImageDTO>;
+  models(): Promise<MockModelConfig[]>;
+  addImage(options: { width: number; height: number }): Promise<MockImageDTO>;
   /** Empties the server's event log (it grows with every event). */
   trimEventLog(): Promise<void>;
   /** Closes the server and waits for the process to exit. */
@@ -62,8 +62,8 @@ export const startRemoteServer = async (options: MockServerOptions): Promise<Rem
       return b64 === null ? null : Buffer.from(b64, 'base64');
     },
     socketCount: async () => (await call('socketCount')) as number,
-    models: async () => (await call('models')) as ModelConfig[],
-    addImage: async (o) => (await call('addImage', o)) as ImageDTO,
+    models: async () => (await call('models')) as MockModelConfig[],
+    addImage: async (o) => (await call('addImage', o)) as MockImageDTO,
     trimEventLog: async () => void (await call('trimEventLog')),
     close: async () => {
       if (child.connected) {

@@ -3,7 +3,7 @@
 // fills them in the GUI. The file is JSON in, JSON out; `Workflow.fromObject` decodes it after.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ModelConfig } from '../../lib/testing';
+import type { MockModelConfig } from '../../lib/testing';
 import { indexSchemas, loadDefaultOpenApi, nonNullAlternatives, JsonSchema } from '../../lib/testing/openapi';
 import { Workflow } from '../../lib/workflow/workflow';
 import { listInputs } from '../../lib/workflow/inputs';
@@ -32,7 +32,7 @@ interface ModelFieldSchema extends JsonSchema {
 }
 
 /** Fills the inputs a user must fill before the workflow can run on a server with these models. */
-const fillRequiredInputs = (models: readonly ModelConfig[], json: Json, imageName: string, index: ReturnType<typeof indexSchemas>): Json => {
+const fillRequiredInputs = (models: readonly MockModelConfig[], json: Json, imageName: string, index: ReturnType<typeof indexSchemas>): Json => {
   const installed = new Set(models.map((m) => m.key));
   const connected = new Set((json.edges as Json[]).filter((e) => e.type === 'default').map((e) => `${e.target}.${e.targetHandle}`));
   for (const node of json.nodes as Json[]) {
@@ -73,7 +73,7 @@ const sweepOf = (workflow: Workflow): { sweep?: { ref: string; value: unknown } 
 };
 
 /** Every default workflow whose nodes the simulator's schema knows, filled in for a server with these models. */
-export const loadSoakWorkflows = (models: readonly ModelConfig[], imageName: string): SoakWorkflow[] => {
+export const loadSoakWorkflows = (models: readonly MockModelConfig[], imageName: string): SoakWorkflow[] => {
   const index = indexSchemas(loadDefaultOpenApi());
   const out: SoakWorkflow[] = [];
   for (const file of fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()) {

@@ -1,4 +1,4 @@
-// The transport against the simulated server (deferred from issue 4): retries counted in the
+// The transport against the simulated server: retries counted in the
 // server's request log, POST never retried, FastAPI 422 details, and sliding token refresh.
 import { readFileSync } from 'fs';
 import * as t from 'io-ts';

@@ -18,10 +18,10 @@ import {
 } from '../../lib';
 import { renderPng } from '../../lib/testing/png';
 import { startMockServer, type MockServer } from '../../lib/testing';
-import { fluxImageToImage as flux } from './generated/flux-image-to-image';
 import { sdxlFluxRefine as refine } from './generated/sdxl-flux-refine';
 import { textToImageSdxl as sdxl } from './generated/text-to-image-sdxl';
 import { textToVideoWan22Lightning as wan } from './generated/text-to-video-wan-2-2-lightning';
+import { wan22ImageToImage as i2i } from './generated/wan-2-2-image-to-image';
 
 const SDXL_OUT = 'Latents to Image - SD1.5, SDXL';
 
@@ -64,8 +64,8 @@ describe('what tsc refuses (and the run-time checks refuse too)', () => {
   });
 
   it('a model whose base or type the input does not accept', () => {
-    const fluxMain = flux.modelsFor('Model (dev variant recommended for Image-to-Image)', models)[0];
-    expect(fluxMain.base).toBe('flux');
+    const { key, hash, name } = models.find((m) => m.base === 'flux' && m.type === 'main')!;
+    const fluxMain = { key, hash: hash ?? '', name, base: 'flux', type: 'main' } as const;
     // @ts-expect-error the SDXL workflow's model input takes SDXL main models only
     expect(() => sdxl.set({ Model: fluxMain })).toThrow(/must be a model of base sdxl/);
     const sdxlVae = sdxl.modelsFor(3, models).find((m) => m.base === 'sdxl')!;
@@ -117,6 +117,12 @@ describe('what tsc accepts runs', () => {
     expect(images[0][0].imageName).not.toBe(images[1][0].imageName);
   });
 
+  it('a model may be named instead: the run looks it up on the server and checks it there', async () => {
+    const named = sdxl.set({ Model: 'juggernautXL_v9', 3: 'sdxl-vae-fp16-fix', 'Positive Prompt': 'a fox' });
+    expect((await named.submit(client)).items.map((i) => i.status)).toEqual(['completed']);
+    await expect(sdxl.set({ Model: 'flux1-dev', 3: 'sdxl-vae-fp16-fix' }).submit(client)).rejects.toThrow(InputError);
+  });
+
   it('submits through the handle with a typed sweep; each item carries byOutput', async () => {
     const t2i = sdxlWithModels();
     const result = await t2i.submit(client, { sweep: { values: { 0: ['a', 'b', 'c'] } }, runs: 1 });
@@ -139,10 +145,14 @@ describe('what tsc accepts runs', () => {
 
   it('a sweep over a required input stands for its value: image-to-image over two uploads', async () => {
     const uploads = await Promise.all(['a', 'b'].map((k) => client.images.upload(renderPng(64, 64, k))));
-    const i2i = flux.set({ 'Model (dev variant recommended for Image-to-Image)': flux.modelsFor(0, models)[0] });
-    const result = await i2i.submit(client, { sweep: { values: { Image: uploads.map((u) => u.image_name) } } });
+    const edit = i2i.set({ Transformer: i2i.modelsFor('Transformer', models)[0], 'Positive Prompt.prompt': 'in the style of a woodcut' });
+    const result = await edit.submit(client, { sweep: { values: { 'Reference Image': uploads.map((u) => u.image_name) } } });
     expect(result.items.map((i) => i.status)).toEqual(['completed', 'completed']);
-    expect(result.items.every((i) => i.byOutput['Latents to Image - FLUX'].images.length === 1)).toBe(true);
+    expect(result.items.every((i) => i.byOutput['Latents to Image - Wan 2.2'].images.length === 1)).toBe(true);
+    // The same with the required image left out altogether does not compile.
+    // @ts-expect-error 'Reference Image' has no value and is not swept
+    const unswept = () => edit.submit(client, { sweep: { values: { Steps: [10, 20] } } });
+    void unswept;
   });
 
   it('videos are typed as videos', async () => {

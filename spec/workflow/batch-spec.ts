@@ -2,7 +2,7 @@ import { BatchError, buildBatch, countBatchItems } from '../../lib/workflow/batc
 import { InputError } from '../../lib/workflow/errors';
 import { GeneratorError } from '../../lib/workflow/generators';
 import { buildGraph } from '../../lib/workflow/graph';
-import type { Workflow } from '../../lib/workflow/types';
+import type { Workflow } from '../../lib/workflow/workflow';
 import { edge, invocation, makeWorkflowJson } from './builders';
 import { catchError, readFixture } from './helpers';
 import { defaultWorkflow, workflowFromObject } from './workflow-fixtures';
@@ -49,7 +49,7 @@ describe('buildBatch: the enqueue payload', () => {
   });
 });
 
-describe('buildBatch: batch nodes become batch data (API.md §3.2)', () => {
+describe('buildBatch: batch nodes become batch data (server contract, The enqueue batch)', () => {
   it('an ungrouped batch node: one inner list with a datum per outgoing edge; the node and its edges leave the graph', () => {
     const nodes = [...consumers(), invocation('b', 'integer_batch', { batch_group_id: 'None', integers: [1, 2, 3] })];
     const wf = wfOf(makeWorkflowJson(nodes, [edge('b', 'value', 'noise', 'seed'), edge('b', 'value', 'noise', 'width')]));

@@ -19,7 +19,7 @@ import { exposeInput } from '../../lib/workflow/expose';
 import { buildGraph } from '../../lib/workflow/graph';
 import { connectedInputs, fieldKey, listInputs, withInputValues } from '../../lib/workflow/inputs';
 import { defaultTemplates } from '../../lib/workflow/templates';
-import type { Workflow } from '../../lib/workflow/types';
+import type { Workflow } from '../../lib/workflow/workflow';
 import { updateNodes } from '../../lib/workflow/update-nodes';
 import { validateWorkflow } from '../../lib/workflow/validate';
 import { makeWorkflow, Workflow as Workflows, workflowWarnings } from '../../lib/workflow/workflow';

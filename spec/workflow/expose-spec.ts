@@ -6,7 +6,8 @@ import { exposeInput, hideInput, tryExposeInput } from '../../lib/workflow/expos
 import { defaultForm, formStructureProblem } from '../../lib/workflow/form';
 import { buildGraph } from '../../lib/workflow/graph';
 import { connectedInputs, getInput, listInputs, setInput } from '../../lib/workflow/inputs';
-import type { InvocationNode, Workflow as WorkflowValue, WorkflowInput } from '../../lib/workflow/types';
+import type { InvocationNode, WorkflowInput } from '../../lib/workflow/types';
+import type { Workflow as WorkflowValue } from '../../lib/workflow/workflow';
 import { makeWorkflow, Workflow, workflowWarnings } from '../../lib/workflow/workflow';
 import { catchInputError } from './helpers';
 import { defaultWorkflow, defaultWorkflowNames } from './workflow-fixtures';

@@ -1,9 +1,10 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { buildGraph, type Graph, type GraphNode } from '../../lib/workflow/graph';
+import type { Graph, GraphNode } from '../../lib/protocol/graph';
+import { buildGraph } from '../../lib/workflow/graph';
 import { editorDefault } from '../../lib/workflow/node-version';
 import { defaultTemplates } from '../../lib/workflow/templates';
-import type { Workflow } from '../../lib/workflow/types';
+import type { Workflow } from '../../lib/workflow/workflow';
 import { apiCall, defaultWorkflow, defaultWorkflowNames, workflowFromObject } from './workflow-fixtures';
 import { edge, invocation, makeWorkflowJson } from './builders';
 
@@ -70,7 +71,7 @@ const compareWithRecorded = (ours: Graph, recorded: { nodes: Record<string, Json
         differences.push({ node: `${type}:${id.slice(0, 8)}`, field, why: U });
         continue;
       }
-      // The only kind of difference NOTES §8.1 allows: the server stores its parsed graph, so a field
+      // The only kind of difference allowed: the server stores its parsed graph, so a field
       // the GUI did not send holds the schema default there. Anything else fails here.
       expect({ id, field, ours: mine[field] }).toEqual({ id, field, ours: undefined });
       expect({ id, field, recorded: theirs[field] }).toEqual({ id, field, recorded: serverDefault(type, field) });
@@ -110,7 +111,7 @@ describe('buildGraph against graphs the GUI submitted (seed api-calls)', () => {
     expect(graph.edges).toHaveLength(edgeCount);
   });
 
-  it('sdxl-text-to-image: inputs agree except the listed NOTES §8.1 differences', () => {
+  it('sdxl-text-to-image: inputs agree except the listed differences', () => {
     const { wf, recorded, rawNodes } = recordedCase('call-wf-sdxl-text-to-image');
     // This run's unset l2i board reached the server as no board: the GUI's auto-add board was "none" then.
     expect(compareWithRecorded(buildGraph(wf), recorded, rawNodes)).toEqual([
@@ -128,7 +129,7 @@ describe('buildGraph against graphs the GUI submitted (seed api-calls)', () => {
     ]);
   });
 
-  it('flux-image-to-image: inputs agree except the listed NOTES §8.1 differences', () => {
+  it('flux-image-to-image: inputs agree except the listed differences', () => {
     const { wf, recorded, rawNodes } = recordedCase('call-wf-flux-image-to-image');
     expect(compareWithRecorded(buildGraph(wf, { autoAddBoardId: GUI_AUTO_ADD_BOARD }), recorded, rawNodes)).toEqual([
       { node: 'flux_denoise_meta:9c773392', field: 'height', why: C },
@@ -137,7 +138,7 @@ describe('buildGraph against graphs the GUI submitted (seed api-calls)', () => {
     ]);
   });
 
-  it('sdxl-flux-refine: inputs agree except the listed NOTES §8.1 differences; `auto` boards go to the auto-add board', () => {
+  it('sdxl-flux-refine: inputs agree except the listed differences; `auto` boards go to the auto-add board', () => {
     const { wf, recorded, rawNodes } = recordedCase('call-wf-sdxl-flux-refine');
     expect(compareWithRecorded(buildGraph(wf, { autoAddBoardId: GUI_AUTO_ADD_BOARD }), recorded, rawNodes)).toEqual([
       ...HIDIFFUSION.map((field) => ({ node: 'denoise_latents_meta:f7a96570', field, why: U })),
@@ -306,11 +307,11 @@ describe('buildGraph on the 26 default workflows', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The steps of API.md §3.1 on small workflows
+// The steps of graph building (docs/server-contract.md) on small workflows
 
 const wfOf = (json: unknown): Workflow => workflowFromObject(json);
 
-describe('buildGraph steps (API.md §3.1)', () => {
+describe('buildGraph steps (server contract, Graph building)', () => {
   it('keeps executable invocation nodes only: notes, connectors, batch and generator nodes are dropped', () => {
     const wf = wfOf(
       makeWorkflowJson(

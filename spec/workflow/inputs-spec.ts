@@ -242,7 +242,7 @@ const table = (wf: ReturnType<typeof Workflow.fromJson>): Row[] =>
   listInputs(wf).map((i) => [i.index, i.nodeType, i.fieldName, i.kind, i.label]);
 
 describe('listInputs on the seed workflows: the index tables of the Python client hold', () => {
-  // NOTES.md §4 "Offline result for the shipped workflows": index → field, node type.
+  // The Python client's input indices for these files (its form order), as its tests pin them.
   it('sdxl-text-to-image.json', () => {
     const wf = seedWorkflow('sdxl-text-to-image');
     expect(table(wf)).toEqual([

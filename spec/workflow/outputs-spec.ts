@@ -5,7 +5,7 @@ import { apiCall, defaultWorkflow, seedWorkflow, workflowFromObject } from './wo
 
 const ids = (outputs: readonly WorkflowOutput[]): string[] => outputs.map((o) => o.nodeId);
 
-describe('listOutputs on the seed workflows (NOTES §4, §9)', () => {
+describe('listOutputs on the seed workflows', () => {
   it('sdxl-text-to-image: the l2i canvas_output (board in the form, saved to the gallery)', () => {
     expect(listOutputs(seedWorkflow('sdxl-text-to-image'))).toEqual([
       { nodeId: 'canvas_output:JbPTiAJ26r', nodeType: 'l2i', label: 'Latents to Image - SD1.5, SDXL', board: 'auto', boardInForm: true, producesMedia: true },

@@ -1,7 +1,7 @@
 import { buildGraph } from '../../lib/workflow/graph';
 import { listInputs } from '../../lib/workflow/inputs';
 import { defaultTemplates } from '../../lib/workflow/templates';
-import type { Workflow as WorkflowValue } from '../../lib/workflow/types';
+import type { Workflow as WorkflowValue } from '../../lib/workflow/workflow';
 import { Workflow, workflowWarnings } from '../../lib/workflow/workflow';
 import { edge, invocation, makeWorkflowJson } from './builders';
 import { deepFreeze, smallTemplates, smallWorkflow } from './helpers';

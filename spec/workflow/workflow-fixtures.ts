@@ -1,7 +1,7 @@
 // Fixture loading for the graph, batch and output specs: real workflows decoded as users decode them.
 
 import { Workflow } from '../../lib/workflow/workflow';
-import type { Workflow as WorkflowValue } from '../../lib/workflow/types';
+import type { Workflow as WorkflowValue } from '../../lib/workflow/workflow';
 import { fixtureNames, readFixture, readFixtureText } from './helpers';
 
 /** A workflow value from a parsed object. */

@@ -1,7 +1,7 @@
 // `/api/v1/boards/...` and `/api/v1/board_images/...`: boards (their DTOs counting the media in
 // them) and moving images in and out of them.
 import { randomUUID } from 'crypto';
-import type { BoardDTO, BoardRecord, BoardStore } from '../boards';
+import type { MockBoardDTO, BoardRecord, BoardStore } from '../boards';
 import { Reply, json, notFound, queryBool, unprocessable, type Router } from '../http';
 import type { Sim } from '../sim';
 import { fieldRequired, isRecord } from '../validate';
@@ -35,7 +35,7 @@ export const boardViews = (sim: Sim) => {
     }
     return tallies;
   };
-  const boardDto = (b: BoardRecord, tallies = boardTallies()): BoardDTO => {
+  const boardDto = (b: BoardRecord, tallies = boardTallies()): MockBoardDTO => {
     const t = tallies.get(b.board_id);
     return {
       ...b,
@@ -48,7 +48,7 @@ export const boardViews = (sim: Sim) => {
     };
   };
   /** The DTOs of several boards, tallying the media once. */
-  const boardDtos = (records: ReadonlyArray<BoardRecord>): BoardDTO[] => {
+  const boardDtos = (records: ReadonlyArray<BoardRecord>): MockBoardDTO[] => {
     const tallies = boardTallies();
     return records.map((b) => boardDto(b, tallies));
   };

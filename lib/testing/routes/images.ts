@@ -2,7 +2,7 @@
 // thumbnails, stars, deletes and the lists.
 import { randomUUID } from 'crypto';
 import { Handler, Reply, RouteContext, json, notFound, unprocessable, type Router } from '../http';
-import type { ImageChange, ImageDTO, StoredImage } from '../images';
+import type { ImageChange, MockImageDTO, StoredImage } from '../images';
 import { imageSize, resizeImage } from '../png';
 import type { Sim } from '../sim';
 import { fieldRequired, isRecord } from '../validate';
@@ -82,7 +82,7 @@ export const imageRoutes = ({ route }: Router, sim: Sim, media: MediaRouting): v
     const body = await ctx.body();
     if (!isRecord(body)) return unprocessable([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body }]);
     const change: ImageChange = {
-      ...(typeof body.image_category === 'string' ? { image_category: body.image_category as ImageDTO['image_category'] } : {}),
+      ...(typeof body.image_category === 'string' ? { image_category: body.image_category as MockImageDTO['image_category'] } : {}),
       ...recordChanges(body),
     };
     return json(200, images.update(ctx.params.image_name ?? '', change));
@@ -107,7 +107,7 @@ export const imageRoutes = ({ route }: Router, sim: Sim, media: MediaRouting): v
   route('POST', '/api/v1/images/images_by_names', async (ctx) => {
     const names = await imageNamesBody(ctx);
     if (!Array.isArray(names)) return names;
-    return json(200, names.map((n) => images.get(n)?.dto).filter((d): d is ImageDTO => d !== undefined));
+    return json(200, names.map((n) => images.get(n)?.dto).filter((d): d is MockImageDTO => d !== undefined));
   });
   const star = (starred: boolean): Handler => async (ctx) => {
     const names = await imageNamesBody(ctx);

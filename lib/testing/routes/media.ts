@@ -1,7 +1,7 @@
 // What the image and video routes share (the video routes mirror the image ones): uploads, record
 // changes, the stored workflow, and the list filters.
 import type { MediaRecordDTO, NewMediaRecord, StoredMedia } from '../media';
-import type { ImageDTO } from '../images';
+import type { MockImageDTO } from '../images';
 import { Reply, RouteContext, RouteError, json, queryBool } from '../http';
 import type { Sim } from '../sim';
 import { ValidationIssue, enumIssue, fieldRequired } from '../validate';
@@ -15,7 +15,7 @@ export const mediaRouting = (sim: Sim) => {
   const mediaCacheControl = multi ? 'private, no-store' : 'max-age=31536000';
   const FILE_MISSING: ValidationIssue = fieldRequired(['body', 'file'], null);
   /** An upload's form, file, category (the query's `categoryParam`) and `is_intermediate`; throws the 422 of a missing or bad one. */
-  const readUpload = async (ctx: RouteContext, categoryParam: 'image_category' | 'video_category'): Promise<{ form: FormData; file: File; category: ImageDTO['image_category']; intermediate: boolean }> => {
+  const readUpload = async (ctx: RouteContext, categoryParam: 'image_category' | 'video_category'): Promise<{ form: FormData; file: File; category: MockImageDTO['image_category']; intermediate: boolean }> => {
     const category = ctx.query.get(categoryParam);
     const intermediate = queryBool(ctx.query.get('is_intermediate'));
     const issues: ValidationIssue[] = [];
@@ -34,7 +34,7 @@ export const mediaRouting = (sim: Sim) => {
     }
     const file = form.get('file');
     if (!file || typeof file === 'string') throw new RouteError(422, [FILE_MISSING]);
-    return { form, file, category: category as ImageDTO['image_category'], intermediate: intermediate === true };
+    return { form, file, category: category as MockImageDTO['image_category'], intermediate: intermediate === true };
   };
   /** The kind-independent fields of an uploaded record: its owner, board, session and metadata; throws 404 for an unknown board, 400 for metadata that is not JSON. */
   const uploadedRecord = (ctx: RouteContext, form: FormData, intermediate: boolean): Omit<NewMediaRecord, 'bytes'> => {

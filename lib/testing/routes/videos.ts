@@ -5,7 +5,7 @@ import { randomUUID } from 'crypto';
 import { Handler, Reply, RouteContext, json, notFound, unprocessable, ORDER_DIRS, type Router } from '../http';
 import type { Sim } from '../sim';
 import { ValidationIssue, enumIssue, fieldRequired, isRecord } from '../validate';
-import { StoredVideo, VideoChange, VideoDTO, mp4Info, renderWebp } from '../videos';
+import { StoredVideo, VideoChange, MockVideoDTO, mp4Info, renderWebp } from '../videos';
 import { boardViews } from './boards';
 import type { MediaRouting } from './media';
 
@@ -82,7 +82,7 @@ export const videoRoutes = ({ route }: Router, sim: Sim, media: MediaRouting): v
     if (body.video_category !== undefined && body.video_category !== null && !MEDIA_CATEGORIES.includes(String(body.video_category)))
       return unprocessable([categoryIssue(['body', 'video_category'], body.video_category)]);
     const change: VideoChange = {
-      ...(typeof body.video_category === 'string' ? { video_category: body.video_category as VideoDTO['video_category'] } : {}),
+      ...(typeof body.video_category === 'string' ? { video_category: body.video_category as MockVideoDTO['video_category'] } : {}),
       ...recordChanges(body),
     };
     return json(200, videos.update(ctx.params.video_name ?? '', change));

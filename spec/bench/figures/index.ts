@@ -1,5 +1,5 @@
 // Every figure of `npm run bench`, in report order. A new figure is one module in this folder
-// exporting a `FigureModule`, plus one line here (issue 9's pool figures go at the end).
+// exporting a `FigureModule`, plus one line here.
 import type { FigureModule } from '../harness';
 
 /** Loads a figure module lazily, so that `--only` does not import the others' dependencies. */

@@ -1,4 +1,4 @@
-// Issue 9's figure: 600 runs through a pool of three simulated servers of different speeds (each in
+// The pool's figure: 600 runs through a pool of three simulated servers of different speeds (each in
 // its own process), against the same runs through each server alone (a pool of one, so the client
 // path is the same). Reports the time ratios and the share of runs each server took in the pool.
 import { performance } from 'node:perf_hooks';

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { lastValueFrom } from 'rxjs';
 import { createClient } from '../../../lib/client/client';
 import { buildBatch } from '../../../lib/workflow/batch';
-import { BenchContext, Figure, FigureModule, compareAsync } from '../harness';
+import { BenchContext, Figure, FigureModule, compareAsync, cpuFigure, cpuPerUnit } from '../harness';
 import { forkMockServer } from '../servers/child';
 import { MinimalClient } from '../baselines';
 import { singleNodeWorkflow } from '../workflows';
@@ -90,6 +90,8 @@ export const runThroughput: FigureModule = {
           },
           note: 'sensitive to machine load: ours makes more HTTP requests per run (see the info), which costs more when the CPU is shared',
         },
+        // Wall time here is bound by the server; what the client itself spends shows in its CPU.
+        cpuFigure('process CPU per run through client.run (same runs)', 'raw fetch enqueue + raw socket.io-client', cpuPerUnit(r.cpuMs.ours, r.cpuMs.baseline, total), 'run'),
       ];
     } finally {
       await server.close();

@@ -7,7 +7,8 @@ import { InputError, type InputIssue } from '../workflow/errors';
 import { refOfKey, resolveInput } from '../workflow/inputs';
 import { modelReferences, resolveModelReferences, resolveModelValue } from '../workflow/model-refs';
 import type { ModelRecord } from '../workflow/sync-models';
-import type { Workflow, WorkflowInput } from '../workflow/types';
+import type { WorkflowInput } from '../workflow/types';
+import type { Workflow } from '../workflow/workflow';
 import { isModelReference } from '../workflow/values';
 import type { Sweep } from '../workflow/batch';
 
