@@ -13,7 +13,7 @@ const json = require('@rollup/plugin-json');
 const { dts } = require('rollup-plugin-dts');
 const { minify } = require('terser');
 
-const entries = { index: 'lib/index.ts', node: 'lib/node/index.ts', testing: 'lib/testing/index.ts' };
+const entries = { index: 'lib/index.ts', node: 'lib/node/index.ts', testing: 'lib/testing/index.ts', bullmq: 'lib/bullmq/index.ts' };
 // Relative and absolute paths are ours; everything else (rxjs, fp-ts/function, node:fs ...) is a dependency.
 const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
 // fp-ts 2 has no exports map: Node's ESM loader cannot resolve the `fp-ts/Either` directory form

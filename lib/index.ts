@@ -91,8 +91,9 @@ export type {
 } from './run/events';
 export { ofType, progressOf, outputsOf, collectOutputs } from './run/operators';
 export { outputsOfQueueItem } from './run/outputs';
-export { RunTimeoutError, ConnectionLostError } from './run/errors';
-export type { RunOptions, RunManyOptions, RunManyEvent, RunRequest } from './run/run';
+export { RunTimeoutError, ConnectionLostError, EnqueueUnconfirmedError } from './run/errors';
+export type { CancelOutcome } from './run/errors';
+export type { RunOptions, RunManyOptions, RunManyEvent, RunRequest } from './run/options';
 export type { PollPolicy } from './run/poll';
 
 // --- Server data shapes ----------------------------------------------------------------------

@@ -2,7 +2,7 @@
 import * as path from 'path';
 import { codegen, CodegenError, FileError, type CodegenFile } from '../node';
 import { parseArgs } from './args';
-import { countOf } from './format';
+import { countOf, displayPath } from './format';
 import { CliIo, UsageError } from './io';
 import { tokenOptions } from './server-args';
 
@@ -26,11 +26,6 @@ Options:
 Exit code: 0 when done (with --check: every module up to date), 1 when a module is stale or
 the templates server cannot be reached, 2 for bad arguments or a file that is no workflow.
 `;
-
-const displayPath = (cwd: string, file: string): string => {
-  const rel = path.relative(cwd, file);
-  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
-};
 
 const summary = (f: CodegenFile): string => {
   const m = f.module;

@@ -1,4 +1,5 @@
-// Plain-text rendering for the terminal: tables, short values, constraints.
+// Plain-text rendering for the terminal: tables, short values, constraints, paths.
+import * as path from 'path';
 import type { FieldConstraints, WorkflowInput } from '../index';
 
 /** Renders rows as a left-aligned table with a header and a rule under it. */
@@ -10,6 +11,12 @@ export const table = (header: readonly string[], rows: readonly (readonly string
       .join('  ')
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
+};
+
+/** A path relative to the cwd when it is under it, absolute otherwise. */
+export const displayPath = (cwd: string, file: string): string => {
+  const rel = path.relative(cwd, file);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
 };
 
 /** A count and its noun, plural unless one: `1 item`, `3 items`. */

@@ -21,7 +21,7 @@ import {
   type Workflow,
 } from '../index';
 import { parseArgs } from './args';
-import { countOf } from './format';
+import { countOf, displayPath } from './format';
 import { CliIo, UsageError } from './io';
 import { foldProgress, initialProgress, liveBlock, plainLine, renderBars, saveOutputs, type RunProgressEvent as CliRunEvent, type RunProgress } from '../node';
 import { connectionOptions, serverUrls } from './server-args';
@@ -85,12 +85,6 @@ const parseRuns = (text: string | undefined): number => {
   if (text === undefined) return 1;
   if (!/^[1-9][0-9]*$/.test(text)) throw new UsageError(`--runs takes a positive integer, got "${text}".`);
   return Number(text);
-};
-
-/** A path relative to the cwd when it is under it, absolute otherwise. */
-const displayPath = (cwd: string, file: string): string => {
-  const rel = path.relative(cwd, file);
-  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
 };
 
 /** What the arguments make of the workflow: inputs set, sweep parsed, checked runnable. */

@@ -6,7 +6,11 @@ import type { ConnectionState, SocketDiagnostic } from '../transport/socket';
 import { ClientContext, ClientOptions, createClientContext } from '../transport/context';
 import type { RunEvent, RunResult } from '../run/events';
 import type { Workflow } from '../workflow/workflow';
-import { RunManyEvent, RunManyOptions, RunOptions, RunRequest, runMany, runWorkflow, submitWorkflow } from '../run/run';
+import { runMany, settleRun } from '../run/many';
+import type { RunManyEvent, RunManyOptions, RunOptions, RunRequest } from '../run/options';
+import { runPipeline } from '../run/run';
+import { closeClientRuns } from '../run/dispatcher';
+import { withModelsResolved } from '../run/model-references';
 import { ClientResources, createResources } from './resources';
 
 /** The client: its transport, its runs and its server resources (`queue`, `images`, `videos`, `boards`, `models`, `workflows`, `app`). */
@@ -17,8 +21,12 @@ export interface InvokeAIClient extends ClientResources {
   readonly connection$: Observable<ConnectionState>;
   /** Socket payloads that did not decode, frames that were ignored. */
   readonly diagnostics$: Observable<SocketDiagnostic>;
-  /** Releases the socket and its timers; the streams complete. */
-  readonly close: () => void;
+  /**
+   * Releases the socket and its timers; the streams complete, and each run still going errors with
+   * `ConnectionLostError` after canceling what it left on the server (unless `cancelOnUnsubscribe:
+   * false`), as when its subscriber leaves. Resolves once those cancels were answered; never rejects.
+   */
+  readonly close: () => Promise<void>;
   /** The transport, for resource modules and the run pipeline. */
   readonly context: ClientContext;
   /** Runs a workflow: cold; subscribing enqueues; unsubscribing before the end cancels (see `RunOptions`). */
@@ -43,15 +51,21 @@ export interface InvokeAIClient extends ClientResources {
  */
 export const createClient = (options: ClientOptions): InvokeAIClient => {
   const context = createClientContext(options);
+  const resources = createResources(context);
+  // Model inputs set by name or key are resolved against the server's models before the run starts.
+  const listModels = () => resources.models.list();
+  const run = (wf: Workflow, runOptions: RunOptions = {}): Observable<RunEvent> =>
+    withModelsResolved(listModels, wf, runOptions, (w, o) => runPipeline(context, w, o));
   return {
     events$: context.socket.events$,
     connection$: context.socket.connection$,
     diagnostics$: context.socket.diagnostics$,
-    close: context.socket.close,
+    close: () => closeClientRuns(context.socket, context.scheduler),
     context,
-    run: (wf, runOptions) => runWorkflow(context, wf, runOptions),
-    submit: (wf, runOptions) => submitWorkflow(context, wf, runOptions),
-    runMany: (workflows, manyOptions) => runMany(context, workflows, manyOptions),
-    ...createResources(context),
+    run,
+    submit: (wf, runOptions = {}) =>
+      settleRun<RunResult>((onResult) => withModelsResolved(listModels, wf, runOptions, (w, o) => runPipeline(context, w, o, onResult))),
+    runMany: (workflows, manyOptions) => runMany(run, workflows, manyOptions),
+    ...resources,
   };
 };

@@ -4,68 +4,21 @@
 // socket is down.
 import * as t from 'io-ts';
 import { EMPTY, Observable, catchError, concatMap, distinctUntilChanged, filter, map, merge, of, repeat, shareReplay, switchMap, timer } from 'rxjs';
+import { BatchStatus, QueueAndProcessorStatus, QueueItem, SessionProcessorStatus, SessionQueueStatus } from '../protocol/dto';
+import type { ClientContext } from '../transport/context';
+import { DEFAULT_POLL_INTERVAL_MS } from '../transport/context';
+import type { RequestOptions } from '../transport/http';
 import {
-  BatchStatus,
-  QueueAndProcessorStatus,
-  NodeFieldValue,
-  QueueItem,
-  QueueItemStatus,
-  SessionProcessorStatus,
-  SessionQueueStatus,
-  nullable,
-  statusCounts,
-} from '../protocol/dto';
-import { BatchId, ItemId } from '../protocol/ids';
-import { DEFAULT_POLL_INTERVAL_MS, type ClientContext } from '../transport/context';
-import { RequestOptions, apiPath } from '../transport/http';
+  QueueCountsByDestination,
+  QueueItemIds,
+  QueueItemSummary,
+  RetryItemsResult,
+  chunkIds,
+  queueEndpoints,
+} from '../transport/queue-endpoints';
 import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
 
-const Canceled = t.type({ canceled: t.number }, 'CancelResult');
-const Deleted = t.type({ deleted: t.number }, 'DeleteResult');
-
-/** `PUT .../retry_items_by_id`: the ids of the new items made from the retried ones. */
-export const RetryItemsResult = t.type({ queue_id: t.string, retried_item_ids: t.array(ItemId) }, 'RetryItemsResult');
-/** The ids of the new items made from the retried ones. */
-export type RetryItemsResult = t.TypeOf<typeof RetryItemsResult>;
-
-/** `GET .../item_ids`: the ids of every item of the queue, and how many there are. */
-export const QueueItemIds = t.type({ item_ids: t.array(ItemId), total_count: t.number }, 'ItemIdsResult');
-/** The ids of every item of the queue, and how many there are. */
-export type QueueItemIds = t.TypeOf<typeof QueueItemIds>;
-
-/** A queue item without its session and workflow (`SessionQueueItemSummary`): cheap to read for many items. */
-export const QueueItemSummary = t.intersection(
-  [
-    t.type({ item_id: ItemId, status: QueueItemStatus, created_at: t.string }),
-    t.partial({
-      batch_id: BatchId,
-      started_at: nullable(t.string),
-      completed_at: nullable(t.string),
-      origin: nullable(t.string),
-      destination: nullable(t.string),
-      device: nullable(t.string),
-      user_id: t.string,
-      user_display_name: nullable(t.string),
-      user_email: nullable(t.string),
-      field_values: nullable(t.array(NodeFieldValue)),
-      parent_item_id: nullable(ItemId),
-    }),
-  ],
-  'SessionQueueItemSummary',
-);
-/** A queue item without its session and workflow. */
-export type QueueItemSummary = t.TypeOf<typeof QueueItemSummary>;
-
-/** `GET .../counts_by_destination`: the item counts of one destination. `waiting` is absent on servers without workflow calls. */
-export const QueueCountsByDestination = t.intersection(
-  [
-    t.type({ queue_id: t.string, destination: t.string, ...statusCounts }),
-    t.partial({ waiting: t.number }),
-  ],
-  'SessionQueueCountsByDestination',
-);
-/** The item counts of one destination. */
-export type QueueCountsByDestination = t.TypeOf<typeof QueueCountsByDestination>;
+export { QueueCountsByDestination, QueueItemIds, QueueItemSummary, RetryItemsResult } from '../transport/queue-endpoints';
 
 /**
  * `client.queue`. `item`, `current` and `next` answer `null` when there is no such item; `cancel`/`delete` of an unknown id throw `NotFoundError`.
@@ -136,37 +89,27 @@ export interface QueueResource {
 // Enqueueing, clearing, bulk-canceling and retrying change the counts, but their events do not carry them.
 const RECOUNT_EVENTS: ReadonlySet<string> = new Set(['batch_enqueued', 'queue_cleared', 'queue_items_canceled', 'queue_items_retried']);
 
-const ITEMS_PER_REQUEST = 1000;
-
 /** Builds `client.queue` (for `createResources`). @internal */
 export const queueResource = (context: ClientContext, sink: DiagnosticSink): QueueResource => {
   const { http, queueId } = context;
-  const queuePath = (suffix: string) => `${apiPath`/api/v1/queue/${queueId}`}${suffix}`;
-  const itemPath = (id: number) => queuePath(apiPath`/i/${id}`);
+  const endpoints = queueEndpoints(queueId);
+  const status = () => http.request(endpoints.status());
 
-  const statusRequest: RequestOptions<QueueAndProcessorStatus> = { method: 'GET', path: queuePath('/status'), decode: QueueAndProcessorStatus };
-  const status = () => http.request(statusRequest);
-
-  // Both by-ids reads answer in the order asked; the server takes at most 1000 ids per request.
+  // Both by-ids reads answer in the order asked, one request per chunk the server accepts.
   const byIds =
-    <A>(codec: t.Decoder<unknown, A>, suffix: string) =>
+    <A>(codec: t.Decoder<unknown, A>, request: (ids: ReadonlyArray<number>) => RequestOptions<ReadonlyArray<unknown>>) =>
     async (ids: ReadonlyArray<number>): Promise<ReadonlyArray<A>> => {
-      const path = queuePath(suffix);
       const pages: A[][] = [];
-      for (let start = 0; start < ids.length; start += ITEMS_PER_REQUEST) {
-        const raw = await http.request({
-          method: 'POST',
-          path,
-          body: { json: { item_ids: ids.slice(start, start + ITEMS_PER_REQUEST) } },
-          decode: UnknownArray,
-        });
-        pages.push(decodeItems(codec, raw, `POST ${path}`, sink.report));
+      for (const chunk of chunkIds(ids)) {
+        const options = request(chunk);
+        const raw = await http.request(options);
+        pages.push(decodeItems(codec, raw, `${options.method} ${options.path}`, sink.report));
       }
       return pages.flat();
     };
 
   const reread$ = (): Observable<SessionQueueStatus> =>
-    http.request$(statusRequest).pipe(
+    http.request$(endpoints.status()).pipe(
       map((s) => s.queue),
       // A failed re-read keeps the last counts; the next event, poll or reconnect brings fresh ones.
       catchError((error: unknown) => {
@@ -211,44 +154,33 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
 
   return {
     status,
-    current: () => http.request({ method: 'GET', path: queuePath('/current'), decode: nullable(QueueItem) }),
-    next: () => http.request({ method: 'GET', path: queuePath('/next'), decode: nullable(QueueItem) }),
-    item: (id) => http.request({ method: 'GET', path: itemPath(id), decode: QueueItem }).catch(nullOn404),
-    items: byIds(QueueItem, '/items_by_ids'),
+    current: () => http.request(endpoints.current()),
+    next: () => http.request(endpoints.next()),
+    item: (id) => http.request(endpoints.item(id)).catch(nullOn404),
+    items: byIds(QueueItem, (ids) => endpoints.itemsByIds(ids, UnknownArray)),
     list: async (options) => {
-      const path = queuePath('/list_all');
-      const raw = await http.request({ method: 'GET', path, query: { destination: options?.destination }, decode: UnknownArray });
-      return decodeItems(QueueItem, raw, `GET ${path}`, sink.report);
+      const request = endpoints.listAll(options?.destination, UnknownArray);
+      const raw = await http.request(request);
+      return decodeItems(QueueItem, raw, `GET ${request.path}`, sink.report);
     },
-    itemIds: (options) =>
-      http.request({ method: 'GET', path: queuePath('/item_ids'), query: { order_dir: options?.order }, decode: QueueItemIds }),
-    summaries: byIds(QueueItemSummary, '/item_summaries_by_ids'),
-    countsByDestination: (destination) =>
-      http.request({ method: 'GET', path: queuePath('/counts_by_destination'), query: { destination }, decode: QueueCountsByDestination }),
-    batchStatus: (batchId) => http.request({ method: 'GET', path: queuePath(apiPath`/b/${batchId}/status`), decode: BatchStatus }),
-    cancel: (id) =>
-      http.request({ method: 'PUT', path: `${itemPath(id)}/cancel`, decode: QueueItem, idempotent: true }).catch(notFoundAs('queue item', id)),
-    cancelBatches: async (batchIds) =>
-      (await http.request({ method: 'PUT', path: queuePath('/cancel_by_batch_ids'), body: { json: { batch_ids: batchIds } }, decode: Canceled, idempotent: true }))
-        .canceled,
-    cancelDestination: async (destination) =>
-      (await http.request({ method: 'PUT', path: queuePath('/cancel_by_destination'), query: { destination }, decode: Canceled, idempotent: true }))
-        .canceled,
-    cancelAllExceptCurrent: async () =>
-      (await http.request({ method: 'PUT', path: queuePath('/cancel_all_except_current'), decode: Canceled, idempotent: true })).canceled,
+    itemIds: (options) => http.request(endpoints.itemIds(options?.order)),
+    summaries: byIds(QueueItemSummary, (ids) => endpoints.itemSummariesByIds(ids, UnknownArray)),
+    countsByDestination: (destination) => http.request(endpoints.countsByDestination(destination)),
+    batchStatus: (batchId) => http.request(endpoints.batchStatus(batchId)),
+    cancel: (id) => http.request(endpoints.cancelItem(id)).catch(notFoundAs('queue item', id)),
+    cancelBatches: async (batchIds) => (await http.request(endpoints.cancelBatches(batchIds))).canceled,
+    cancelDestination: async (destination) => (await http.request(endpoints.cancelDestination(destination))).canceled,
+    cancelAllExceptCurrent: async () => (await http.request(endpoints.cancelAllExceptCurrent())).canceled,
     delete: async (id) => {
-      await http.request({ method: 'DELETE', path: itemPath(id), decode: t.unknown, idempotent: true }).catch(notFoundAs('queue item', id));
+      await http.request(endpoints.deleteItem(id)).catch(notFoundAs('queue item', id));
     },
-    deleteAllExceptCurrent: async () =>
-      (await http.request({ method: 'PUT', path: queuePath('/delete_all_except_current'), decode: Deleted, idempotent: true })).deleted,
-    deleteDestination: async (destination) =>
-      (await http.request({ method: 'DELETE', path: queuePath(apiPath`/d/${destination}`), decode: Deleted, idempotent: true })).deleted,
-    clear: async () => (await http.request({ method: 'PUT', path: queuePath('/clear'), decode: Deleted, idempotent: true })).deleted,
-    prune: async () => (await http.request({ method: 'PUT', path: queuePath('/prune'), decode: Deleted, idempotent: true })).deleted,
-    // A bare array, unlike the other id lists. Not idempotent: each call makes new items.
-    retry: (ids) => http.request({ method: 'PUT', path: queuePath('/retry_items_by_id'), body: { json: ids }, decode: RetryItemsResult }),
-    pause: () => http.request({ method: 'PUT', path: queuePath('/processor/pause'), decode: SessionProcessorStatus, idempotent: true }),
-    resume: () => http.request({ method: 'PUT', path: queuePath('/processor/resume'), decode: SessionProcessorStatus, idempotent: true }),
+    deleteAllExceptCurrent: async () => (await http.request(endpoints.deleteAllExceptCurrent())).deleted,
+    deleteDestination: async (destination) => (await http.request(endpoints.deleteDestination(destination))).deleted,
+    clear: async () => (await http.request(endpoints.clear())).deleted,
+    prune: async () => (await http.request(endpoints.prune())).deleted,
+    retry: (ids) => http.request(endpoints.retryItems(ids)),
+    pause: () => http.request(endpoints.pauseProcessor()),
+    resume: () => http.request(endpoints.resumeProcessor()),
     status$,
   };
 };

@@ -3,7 +3,7 @@
 // built on the public workflow API only, so that the module's types describe exactly what
 // `listInputs` and `listOutputs` report.
 import { getInput, listInputs, listOutputs, validateWorkflow, Workflow, type InputIssue, type InvocationNode, type NodeTemplates, type WorkflowInput, type WorkflowOutput } from '../index';
-import { inputDoc, inputType, outputType, type ValueTypeName } from './input-types';
+import { inputDoc, inputType, outputType, type TypeText, type ValueTypeName } from './input-types';
 import { commentText, literal, propertyKey, quote } from './literal';
 import { moduleFileName, typeNameOf, valueNameOf } from './names';
 
@@ -96,6 +96,27 @@ const usedTemplates = (wf: Workflow): NodeTemplates => {
   return out as NodeTemplates;
 };
 
+/** The names a module declares or imports itself, which its own exports must not take. */
+const TAKEN: ReadonlySet<string> = new Set<string>([
+  'Workflow',
+  'typedWorkflow',
+  'NodeTemplates',
+  'templates',
+  'workflowJson',
+  ...(['ImageInput', 'VideoInput', 'BoardInput', 'ColorInput', 'ObjectInput', 'ModelInput', 'ModelName', 'OutputBase', 'ImagesOutput', 'VideosOutput', 'ValuesOutput'] satisfies ValueTypeName[]),
+]);
+
+const namesOf = (base: string) => ({ inputs: `${base}Inputs`, byIndex: `${base}InputsByIndex`, outputs: `${base}Outputs`, required: `${base}Required`, spec: base });
+
+/** The base of the type names and the handle's name, `Workflow` appended until neither meets a name the module uses. */
+const moduleNames = (source: string): { readonly base: string; readonly exportName: string } => {
+  let base = typeNameOf(source);
+  let exportName = valueNameOf(source);
+  while (Object.values(namesOf(base)).some((n) => TAKEN.has(n))) base = `${base}Workflow`;
+  while (TAKEN.has(exportName)) exportName = `${exportName}Workflow`;
+  return { base, exportName };
+};
+
 const docBlock = (lines: readonly string[], indent: string): string =>
   lines.length === 1 ? `${indent}/** ${lines[0]} */` : [`${indent}/**`, ...lines.map((l) => `${indent} * ${l}`), `${indent} */`].join('\n');
 
@@ -107,10 +128,7 @@ const unionText = (members: readonly string[], indent: string): string => {
 };
 
 /** A property's type, wrapped like `unionText` when it is a long union of literals. */
-const memberType = (text: string, indent: string): string => {
-  if (text.length <= 100 || !text.includes(' | ')) return text;
-  return unionText(text.split(' | '), indent);
-};
+const memberType = (type: TypeText, indent: string): string => (type.members !== undefined ? unionText(type.members, indent) : type.text);
 
 /** `name: type`, the type on the next lines when it was wrapped. */
 const typed = (name: string, type: string): string => (type.startsWith('\n') ? `${name}:${type}` : `${name}: ${type}`);
@@ -131,9 +149,8 @@ const typed = (name: string, type: string): string => (type.startsWith('\n') ? `
 export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): GeneratedModule => {
   const source = options.source.replace(/^.*[\\/]/, '');
   const importFrom = options.importFrom ?? 'invokeai-rx';
-  const base = typeNameOf(source);
-  const exportName = valueNameOf(source);
-  const names = { inputs: `${base}Inputs`, byIndex: `${base}InputsByIndex`, outputs: `${base}Outputs`, required: `${base}Required`, spec: base };
+  const { base, exportName } = moduleNames(source);
+  const names = namesOf(base);
   const title = commentText(wf.json.name !== '' ? wf.json.name : source, 100);
 
   const inputs = listInputs(wf);
@@ -159,7 +176,7 @@ export const generateWorkflowModule = (wf: Workflow, options: GenerateOptions): 
     const type = inputType(input);
     type.uses.forEach((u) => uses.add(u));
     const optional = requiredUnset(input) ? '' : '?';
-    inputMembers.push(`${docBlock(inputDoc(input, requiredUnset(input)), '  ')}\n  ${typed(`readonly ${propertyKey(key)}${optional}`, memberType(type.text, '  '))};`);
+    inputMembers.push(`${docBlock(inputDoc(input, requiredUnset(input)), '  ')}\n  ${typed(`readonly ${propertyKey(key)}${optional}`, memberType(type, '  '))};`);
     byIndexMembers.push(`  /** #${input.index}: "${commentText(key, 100)}". */\n  readonly ${input.index}${optional}: ${names.inputs}[${quote(key)}];`);
     labelMembers.push(`    readonly ${input.index}: ${quote(key)};`);
   }

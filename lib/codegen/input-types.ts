@@ -6,10 +6,11 @@ import { commentText, quote } from './literal';
 /** The names of the library's value types a generated module may use (imported only when used). */
 export type ValueTypeName = 'ImageInput' | 'VideoInput' | 'BoardInput' | 'ColorInput' | 'ObjectInput' | 'ModelInput' | 'ModelName' | 'OutputBase' | 'ImagesOutput' | 'VideosOutput' | 'ValuesOutput';
 
-/** A type's text and the library types it names. */
+/** A type's text and the library types it names; a union of literals also lists its members, for wrapping. */
 export interface TypeText {
   readonly text: string;
   readonly uses: readonly ValueTypeName[];
+  readonly members?: readonly string[];
 }
 
 const plain = (text: string): TypeText => ({ text, uses: [] });
@@ -38,8 +39,11 @@ const singleType = (kind: FieldKind, c: FieldConstraints): TypeText => {
       return plain('number');
     case 'boolean':
       return plain('boolean');
-    case 'enum':
-      return c.options !== undefined && c.options.length > 0 ? plain(union([...new Set(c.options)].map(optionLiteral))) : plain('string | number');
+    case 'enum': {
+      if (c.options === undefined || c.options.length === 0) return plain('string | number');
+      const members = [...new Set(c.options)].map(optionLiteral);
+      return { text: union(members), uses: [], members };
+    }
     case 'image':
       return named('ImageInput');
     case 'video':

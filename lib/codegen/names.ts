@@ -24,7 +24,7 @@ export const moduleFileName = (sourceFile: string): string => `${wordsOf(sourceF
 /** `TextToImageSdxl`: the base of the module's type names (a name starting with a digit gets `Workflow` in front). */
 export const typeNameOf = (sourceFile: string): string => {
   const pascal = wordsOf(sourceFile).map(capitalised).join('');
-  return pascal === '' ? 'Workflow' : /^[0-9]/.test(pascal) ? `Workflow${pascal}` : pascal;
+  return pascal === '' ? 'UnnamedWorkflow' : /^[0-9]/.test(pascal) ? `Workflow${pascal}` : pascal;
 };
 
 /** `textToImageSdxl`: the name of the exported handle. */

@@ -18,3 +18,11 @@ export const deepFreeze = <T>(u: T): T => {
   }
   return u;
 };
+
+/**
+ * The value a record holds under `key` as its own field, never one inherited from
+ * `Object.prototype`: ids from files and servers (`constructor`, `toString`, `__proto__` ...) are
+ * looked up with this, not with `record[key]`.
+ */
+export const ownValue = <V>(record: Readonly<Record<string, V>> | null | undefined, key: string): V | undefined =>
+  record !== null && record !== undefined && Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;

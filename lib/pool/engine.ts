@@ -4,6 +4,7 @@
 // (`membership.ts`); it ends when its last batch has ended, or with the first error that ends it.
 import { BehaviorSubject, Observable, defer } from 'rxjs';
 import { uuidV4 } from '../internal/uuid';
+import type { BatchId } from '../protocol/ids';
 import type { RunOptions } from '../run/run';
 import type { Workflow } from '../workflow/workflow';
 import { newAttempt } from './attempt';
@@ -86,7 +87,8 @@ export const createPoolEngine = (members: ReadonlyArray<Member>, settings: Engin
     handle.ended = true;
     handles.delete(handle);
     const items = [...handle.slots.entries()].sort((a, b) => a[0] - b[0]).map(([, item]) => item);
-    handle.complete({ batchId: handle.batches[0]?.batchId ?? handle.options.batchId ?? '', items, batches: handle.batches });
+    // A run that completes enqueued at least one batch: the fallback only satisfies the type.
+    handle.complete({ batchId: handle.batches[0]?.batchId ?? ((handle.options.batchId ?? '') as BatchId), items, batches: handle.batches });
   }
 
   /** Ends a run's batches; their client runs cancel what is left on the server (unless `cancelOnUnsubscribe: false`). */

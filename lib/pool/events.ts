@@ -1,5 +1,6 @@
 // The events and results of runs through a pool: the client's own (`RunEvent`, `RunResult`), each
 // also naming the server it ran on and, for a run sent again after its server was lost, what it retries.
+import type { BatchId } from '../protocol/ids';
 import type { RunEvent, RunItemResult } from '../run/events';
 
 /** A server of the pool: its position in the list given to `createPool`, and its URL. */
@@ -48,9 +49,9 @@ export interface PoolRunItemResult extends RunItemResult {
  * as its retry ended). `batchId` is the first batch's; `batches` lists every batch the run used.
  */
 export interface PoolRunResult {
-  readonly batchId: string;
+  readonly batchId: BatchId;
   readonly items: readonly PoolRunItemResult[];
-  readonly batches: ReadonlyArray<{ readonly batchId: string; readonly server: PoolServerRef }>;
+  readonly batches: ReadonlyArray<{ readonly batchId: BatchId; readonly server: PoolServerRef }>;
 }
 
 /** An event of `pool.runMany`: the event and the position of its workflow in the input. */

@@ -3,7 +3,8 @@
 // (engine.ts) decides where runs go; this file turns the options into servers and settings.
 import type { Observable } from 'rxjs';
 import type { InvokeAIClient } from '../client/client';
-import { fanOutRuns, settleRun, type RunManyOptions, type RunOptions, type RunRequest } from '../run/run';
+import { fanOutRuns, settleRun } from '../run/many';
+import type { RunManyOptions, RunOptions, RunRequest } from '../run/options';
 import type { Workflow } from '../workflow/workflow';
 import { createPoolEngine } from './engine';
 import type { PoolRunEvent, PoolRunManyEvent, PoolRunResult } from './events';
@@ -53,7 +54,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
   return {
     run,
     submit: (wf, runOptions = {}) =>
-      settleRun<PoolRunResult>((onResult) => engine.run(wf, runOptions, onResult), { batchId: runOptions.batchId ?? '', items: [], batches: [] }),
+      settleRun<PoolRunResult>((onResult) => engine.run(wf, runOptions, onResult)),
     // Unbounded by default: the servers' slots already bound what runs at once.
     runMany: (workflows, manyOptions = {}) => fanOutRuns(workflows, manyOptions, Number.POSITIVE_INFINITY, run),
     status$: engine.status$,

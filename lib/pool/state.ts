@@ -5,6 +5,7 @@
 import type { Subscription } from 'rxjs';
 import type { InvokeAIClient } from '../client/client';
 import type { SessionQueueStatus } from '../protocol/dto';
+import type { BatchId, ItemId } from '../protocol/ids';
 import type { EnqueuedEvent } from '../run/events';
 import type { RunOptions } from '../run/run';
 import type { ConnectionState } from '../transport/socket';
@@ -85,7 +86,7 @@ export interface RunHandle {
   readonly attempts: Set<Attempt>;
   /** How each item ended, by its position in the run. */
   readonly slots: Map<number, PoolRunItemResult>;
-  readonly batches: Array<{ readonly batchId: string; readonly server: PoolServerRef }>;
+  readonly batches: Array<{ readonly batchId: BatchId; readonly server: PoolServerRef }>;
   /** The workflow has model fields, so servers are checked for its models. */
   readonly needsModels: boolean;
   /** The run's items in server order, or `null` when they cannot be expressed as a sweep (batch nodes). Computed when first needed. */
@@ -110,7 +111,7 @@ export interface Attempt {
   sub: Subscription | undefined;
   enqueued: EnqueuedEvent | null;
   /** Its items that have not ended, each with its position in the run (its key in `slots`; -1: none). */
-  readonly open: Map<number, number>;
+  readonly open: Map<ItemId, number>;
   /** No more events of it count (ended, lost, or its run ended). */
   done: boolean;
   /** How often this batch was moved to another server before it was enqueued. */

@@ -1,23 +1,32 @@
-// The errors a run stream ends with when the run as a whole cannot go on (PUBLIC-API.md §3). Item
-// failures are `failed` events, never these. Enqueue rejections (`HttpError` with the 422 issues)
-// and `AuthError` come from the transport unchanged.
+// The errors a run stream ends with when the run as a whole cannot go on. Item failures are
+// `failed` events, never these. Enqueue rejections (`HttpError` with the 422 issues) and
+// `AuthError` come from the transport unchanged.
+import type { BatchId } from '../protocol/ids';
 
-/** The run did not end within `timeoutMs`; the client asked the server to cancel what was left. */
+/** How canceling a run's batch on the server went (it goes on in the background of the error). */
+export type CancelOutcome =
+  /** Nothing was posted, or the server refused the batch: there was nothing to cancel. */
+  | { readonly type: 'nothing_to_cancel' }
+  /** The server answered the cancel; `canceled` items were still pending or running. */
+  | { readonly type: 'canceled'; readonly canceled: number }
+  /** The cancel failed: the batch may still run on the server. */
+  | { readonly type: 'failed'; readonly error: unknown };
+
+/**
+ * The run did not end within `timeoutMs`: the stream errored then, whatever was in flight, and the
+ * client cancels the batch on the server in the background (`cancellation` says how that went).
+ */
 export class RunTimeoutError extends Error {
   override readonly name = 'RunTimeoutError';
   constructor(
-    readonly batchId: string,
+    readonly batchId: BatchId,
     readonly timeoutMs: number,
-    /** True when the cancel request failed: the items may still be queued or running on the server. */
-    readonly cancellationFailed: boolean,
-    /** Why the cancel request failed, when it did. */
-    readonly cause?: unknown,
+    /** Settles once the background cancel of the batch was answered; never rejects. */
+    readonly cancellation: Promise<CancelOutcome>,
   ) {
     super(
-      `Run of batch ${batchId} did not finish within ${timeoutMs} ms. ` +
-        (cancellationFailed
-          ? `Canceling its items on the server failed too (${describeError(cause)}): cancel batch ${batchId} yourself (PUT /api/v1/queue/{queue_id}/cancel_by_batch_ids) or it keeps running.`
-          : 'Its unfinished items were canceled on the server. Raise timeoutMs if the workflow needs longer, or check that the queue is not paused.'),
+      `Run of batch ${batchId} did not finish within ${timeoutMs} ms; its unfinished items are being canceled on the server ` +
+        `(await error.cancellation to know the outcome). Raise timeoutMs if the workflow needs longer, or check that the queue is not paused.`,
     );
     Object.setPrototypeOf(this, RunTimeoutError.prototype);
   }
@@ -27,7 +36,7 @@ export class RunTimeoutError extends Error {
 export class ConnectionLostError extends Error {
   override readonly name = 'ConnectionLostError';
   constructor(
-    readonly batchId: string,
+    readonly batchId: BatchId,
     /** What was being done and how often it failed. */
     readonly reason: string,
     /** The last transport error. */
@@ -38,6 +47,31 @@ export class ConnectionLostError extends Error {
         `The batch may still run on the server: check the queue (GET /api/v1/queue/{queue_id}/b/${batchId}/status) once it is reachable again.`,
     );
     Object.setPrototypeOf(this, ConnectionLostError.prototype);
+  }
+}
+
+/**
+ * The enqueue POST may have reached the server, but whether it enqueued the batch could not be
+ * confirmed: the batch did not show up under its id in time (or its items were gone before they
+ * could be listed). The client canceled the batch id before erroring, in case it lands meanwhile;
+ * a POST held by a proxy beyond that may still land later. The batch was never posted twice.
+ */
+export class EnqueueUnconfirmedError extends Error {
+  override readonly name = 'EnqueueUnconfirmedError';
+  constructor(
+    readonly batchId: BatchId,
+    /** What was seen. */
+    readonly reason: string,
+    /** How canceling the batch id went (settled when the error is raised). */
+    readonly cancellation: Promise<CancelOutcome>,
+    /** What the POST met. */
+    readonly cause?: unknown,
+  ) {
+    super(
+      `Run of batch ${batchId} could not confirm its enqueue: ${reason}. The batch id was canceled on the server in case the POST still lands; ` +
+        `it was not posted again, because InvokeAI has no idempotency key. Check GET /api/v1/queue/{queue_id}/b/${batchId}/status, and run again with a new batch id if it is absent.`,
+    );
+    Object.setPrototypeOf(this, EnqueueUnconfirmedError.prototype);
   }
 }
 

@@ -1,7 +1,8 @@
-// The events of one run (PUBLIC-API.md §3) and the values they carry.
+// The events of one run and the values they carry.
 // One run is one enqueued batch; every event names its queue item. Item failures are events, never
 // stream errors. Nothing of an item follows its terminal event (`completed`, `failed`, `canceled`).
 import type { InvocationOutput, NodeFieldValue, QueueItem, QueueItemStatus } from '../protocol/dto';
+import type { BatchId, ItemId, NodeId, PreparedId } from '../protocol/ids';
 
 /** An image on the server, by name, with its size in pixels. */
 export interface ImageRef {
@@ -34,7 +35,7 @@ export interface ProgressImage {
  */
 export interface RunOutput {
   /** The workflow's node id (never the server's prepared copy id). */
-  readonly nodeId: string;
+  readonly nodeId: NodeId;
   readonly nodeType: string;
   /** The node's user label, or its template title. */
   readonly label: string;
@@ -56,8 +57,8 @@ export interface RunItemError {
 /** The batch was accepted: `itemIds` ascending; `enqueued < requested` when the queue was full. */
 export interface EnqueuedEvent {
   readonly type: 'enqueued';
-  readonly batchId: string;
-  readonly itemIds: readonly number[];
+  readonly batchId: BatchId;
+  readonly itemIds: readonly ItemId[];
   readonly requested: number;
   readonly enqueued: number;
 }
@@ -65,37 +66,37 @@ export interface EnqueuedEvent {
 /** An item changed status (each change once, in `status_sequence` order). */
 export interface StatusEvent {
   readonly type: 'status';
-  readonly itemId: number;
+  readonly itemId: ItemId;
   readonly status: QueueItemStatus;
 }
 
 /** A node of the workflow started (once per prepared copy). */
 export interface NodeStartedEvent {
   readonly type: 'node_started';
-  readonly itemId: number;
-  readonly nodeId: string;
-  readonly preparedId: string;
+  readonly itemId: ItemId;
+  readonly nodeId: NodeId;
+  readonly preparedId: PreparedId;
   readonly nodeType: string;
 }
 
 /** A node reported progress: `percentage` in 0..1, or `null` when indeterminate. */
 export interface NodeProgressEvent {
   readonly type: 'node_progress';
-  readonly itemId: number;
-  readonly nodeId: string;
+  readonly itemId: ItemId;
+  readonly nodeId: NodeId;
   readonly percentage: number | null;
   readonly message: string;
   readonly image: ProgressImage | null;
-  /** Added to PUBLIC-API §3: the prepared copy the progress is about (several per node when iterating). */
-  readonly preparedId: string;
+  /** The prepared copy the progress is about (several per node when iterating). */
+  readonly preparedId: PreparedId;
 }
 
 /** A node finished (once per prepared copy) with its raw output. */
 export interface NodeCompletedEvent {
   readonly type: 'node_completed';
-  readonly itemId: number;
-  readonly nodeId: string;
-  readonly preparedId: string;
+  readonly itemId: ItemId;
+  readonly nodeId: NodeId;
+  readonly preparedId: PreparedId;
   readonly nodeType: string;
   readonly result: InvocationOutput;
 }
@@ -103,14 +104,14 @@ export interface NodeCompletedEvent {
 /** An output node finished: what it produced in this prepared copy, as soon as it is known. */
 export interface OutputEvent {
   readonly type: 'output';
-  readonly itemId: number;
+  readonly itemId: ItemId;
   readonly output: RunOutput;
 }
 
 /** Terminal: the item completed; `outputs` are the authoritative ones read from the server. */
 export interface CompletedEvent {
   readonly type: 'completed';
-  readonly itemId: number;
+  readonly itemId: ItemId;
   readonly outputs: readonly RunOutput[];
   readonly queueItem: QueueItem;
 }
@@ -118,16 +119,16 @@ export interface CompletedEvent {
 /** Terminal: the item failed; `nodeId` names the failing workflow node when the server says which. */
 export interface FailedEvent {
   readonly type: 'failed';
-  readonly itemId: number;
+  readonly itemId: ItemId;
   readonly error: RunItemError;
-  readonly nodeId?: string;
+  readonly nodeId?: NodeId;
 }
 
 /** Terminal: the item was canceled (by us, by someone else, or deleted / cleared: see `reason`). */
 export interface CanceledEvent {
   readonly type: 'canceled';
-  readonly itemId: number;
-  /** Added to PUBLIC-API §3: why, when it was not a plain cancel, e.g. `deleted` or `queue_cleared`. */
+  readonly itemId: ItemId;
+  /** Why, when it was not a plain cancel, e.g. `deleted` or `queue_cleared`. */
   readonly reason?: string;
 }
 
@@ -170,12 +171,12 @@ export const isItemRunEvent = (event: RunEvent): event is ItemRunEvent => event.
 
 /** How one item of a run ended (an element of `RunResult.items`). */
 export interface RunItemResult {
-  readonly itemId: number;
+  readonly itemId: ItemId;
   readonly status: 'completed' | 'failed' | 'canceled';
   readonly outputs: readonly RunOutput[];
   readonly error?: RunItemError;
   /** The workflow node of the failure, when known. */
-  readonly failedNodeId?: string;
+  readonly failedNodeId?: NodeId;
   /** The values the batch substituted into this item (sweeps, batch nodes); `[]` otherwise. */
   readonly fieldValues: readonly NodeFieldValue[];
   /** The last queue item read from the server; `null` when none could be read (e.g. deleted). */
@@ -184,6 +185,6 @@ export interface RunItemResult {
 
 /** What `client.submit` resolves to: every item of the batch, ascending item id. */
 export interface RunResult {
-  readonly batchId: string;
+  readonly batchId: BatchId;
   readonly items: readonly RunItemResult[];
 }

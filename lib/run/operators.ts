@@ -19,7 +19,7 @@ export const ofType = <K extends RunEventType, E extends RunEvent = RunEvent>(..
  *
  * @example
  * import { progressOf } from 'invokeai-rx';
- * client.run(wf).pipe(progressOf('denoise_latents')).subscribe((p) => bar.update(p.percentage ?? 0));
+ * client.run(wf).pipe(progressOf('denoise_latents')).subscribe((p) => console.log(`${Math.round((p.percentage ?? 0) * 100)}%`));
  */
 export const progressOf = (nodeId: string, itemId?: number): OperatorFunction<RunEvent, NodeProgressEvent> => (source) =>
   source.pipe(

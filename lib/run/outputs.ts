@@ -1,14 +1,21 @@
-// Mapping server results back to the workflow's output nodes (API.md §6), purely.
+// Mapping server results back to the workflow's output nodes, purely.
 // The server keys `session.results` by prepared copy ids (one per iteration); the workflow knows
 // only its own node ids. Two routes lead to the same `RunOutput`s and must agree:
 // - incremental: one `invocation_complete` of an output node (`runOutputOf`), as soon as it happens;
 // - authoritative: the completed queue item (`outputsOfQueueItem`), read once at the end.
 import type { InvocationOutput, QueueItem, SessionState } from '../protocol/dto';
+import { NodeId } from '../protocol/ids';
 import type { WorkflowOutput } from '../workflow/types';
-import { isRecord } from '../internal/record';
+import { isRecord, ownValue } from '../internal/record';
 import type { ImageRef, RunOutput, VideoRef } from './events';
 
 type Loose = Readonly<Record<string, unknown>>;
+
+/** An output node of a workflow whose id can be on the server (every node id but an empty one). */
+export type OutputNode = WorkflowOutput & { readonly nodeId: NodeId };
+
+/** Whether an output's node id is one the server's graph and events can carry. */
+export const isOutputNode = (output: WorkflowOutput): output is OutputNode => NodeId.is(output.nodeId);
 
 const numberOr0 = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
@@ -81,7 +88,7 @@ export const boardIdOf = (invocation: Loose | undefined, output: WorkflowOutput)
  * The `RunOutput` of one prepared copy of an output node: what an `output` event carries when
  * `invocation_complete` arrives (`invocation` is the event's prepared node, for its board).
  */
-export const runOutputOf = (output: WorkflowOutput, result: InvocationOutput, invocation?: Loose): RunOutput => ({
+export const runOutputOf = (output: OutputNode, result: InvocationOutput, invocation?: Loose): RunOutput => ({
   nodeId: output.nodeId,
   nodeType: output.nodeType,
   label: output.label,
@@ -93,11 +100,11 @@ export const runOutputOf = (output: WorkflowOutput, result: InvocationOutput, in
 
 /** The prepared ids of a workflow node in a session (both mappings are consulted; either may be missing). */
 export const preparedIdsOf = (session: SessionState, nodeId: string): readonly string[] => {
-  const fromSource = session.source_prepared_mapping?.[nodeId] ?? [];
+  const fromSource = ownValue(session.source_prepared_mapping, nodeId);
   const fromPrepared = Object.entries(session.prepared_source_mapping ?? {})
     .filter(([, source]) => source === nodeId)
     .map(([prepared]) => prepared);
-  return [...new Set([...fromSource, ...fromPrepared])];
+  return [...new Set([...(Array.isArray(fromSource) ? fromSource : []), ...fromPrepared])];
 };
 
 const comparePaths = (a: readonly number[], b: readonly number[]): number => {
@@ -128,8 +135,8 @@ export const sortPreparedIds = (session: SessionState, preparedIds: readonly str
   const resultPositions = positions(resultOrder);
   const rank = (list: ReadonlyMap<string, number>, id: string): number => list.get(id) ?? Number.MAX_SAFE_INTEGER;
   return [...preparedIds].sort((a, b) => {
-    const pathA = paths[a];
-    const pathB = paths[b];
+    const pathA = ownValue(paths, a);
+    const pathB = ownValue(paths, b);
     if (pathA !== undefined && pathB !== undefined) {
       const byPath = comparePaths(pathA, pathB);
       if (byPath !== 0) return byPath;
@@ -146,27 +153,33 @@ export const sortPreparedIds = (session: SessionState, preparedIds: readonly str
 
 /** The node the server ran for a prepared id (the execution graph's copy, else the source graph's node). */
 const invocationOf = (session: SessionState, preparedId: string, nodeId: string): Loose | undefined =>
-  session.execution_graph?.nodes?.[preparedId] ?? session.graph?.nodes?.[nodeId];
+  ownValue(session.execution_graph?.nodes, preparedId) ?? ownValue(session.graph?.nodes, nodeId);
 
 /**
  * The authoritative outputs of a queue item: one `RunOutput` per output node that has results, in
  * the order of `outputs`, its images (videos, values) from every prepared copy in iteration order.
  *
  * @example
- * const outputs = outputsOfQueueItem(listOutputs(wf), await client.queue.getItem(itemId));
- * outputs.flatMap((o) => o.images.map((i) => i.imageName));
+ * import { listOutputs, outputsOfQueueItem } from 'invokeai-rx';
+ * const item = await client.queue.item(42);
+ * if (item !== null) console.log(outputsOfQueueItem(listOutputs(wf), item).flatMap((o) => o.images.map((i) => i.imageName)));
  */
 export const outputsOfQueueItem = (outputs: readonly WorkflowOutput[], item: QueueItem): readonly RunOutput[] => {
   const session = item.session;
-  const results = session.results ?? {};
+  const results = session.results;
   const runOutputs: RunOutput[] = [];
   for (const output of outputs) {
-    const prepared = sortPreparedIds(
-      session,
-      preparedIdsOf(session, output.nodeId).filter((id) => results[id] !== undefined),
-    );
-    if (prepared.length === 0) continue;
-    const parts = prepared.map((id) => runOutputOf(output, results[id], invocationOf(session, id, output.nodeId)));
+    if (!isOutputNode(output)) continue;
+    const resultOf = new Map<string, InvocationOutput>();
+    for (const id of preparedIdsOf(session, output.nodeId)) {
+      const result = ownValue(results, id);
+      if (result !== undefined) resultOf.set(id, result);
+    }
+    if (resultOf.size === 0) continue;
+    const parts = sortPreparedIds(session, [...resultOf.keys()]).flatMap((id) => {
+      const result = resultOf.get(id);
+      return result === undefined ? [] : [runOutputOf(output, result, invocationOf(session, id, output.nodeId))];
+    });
     runOutputs.push({
       ...parts[0],
       images: parts.flatMap((part) => part.images),

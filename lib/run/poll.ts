@@ -26,6 +26,7 @@ export const DEFAULT_POLL_POLICY: PollPolicy = { pollIntervalMs: 1000, maxPollIn
  *
  * @example
  * pollDelay(3, { ...DEFAULT_POLL_POLICY, jitter: 0 }, 0); // 4000
+ * @internal
  */
 export const pollDelay = (attempt: number, policy: PollPolicy, random: number): number =>
   backoffDelay(
@@ -71,6 +72,11 @@ export interface PollLoopOptions {
   readonly connected: boolean;
   /** The source of jitter, 0..1 (default `Math.random`). */
   readonly random?: () => number;
+  /**
+   * Activity the loop did not see itself, as a `scheduler.now()` time (e.g. the last socket event
+   * of any batch, while the run has not heard from its own): the later of this and `activity()` counts.
+   */
+  readonly sharedActivityAt?: () => number;
 }
 
 /**
@@ -78,16 +84,20 @@ export interface PollLoopOptions {
  * (`pollDelay`), and sleeps while it is.
  *
  * @example
- * const loop = createPollLoop({ policy: DEFAULT_POLL_POLICY, scheduler: asyncScheduler, poll: readOpenItems, connected: true });
- * events$.subscribe(() => loop.activity());
- * // ... on teardown:
+ * import { asyncScheduler } from 'rxjs';
+ * const loop = createPollLoop({ policy: DEFAULT_POLL_POLICY, scheduler: asyncScheduler, poll: () => console.log('read the open items'), connected: true });
+ * const sub = client.events$.subscribe(() => loop.activity());
+ * // ... when the run ends:
  * loop.stop();
+ * sub.unsubscribe();
+ * @internal
  */
 export const createPollLoop = (options: PollLoopOptions): PollLoop => {
   const { policy, scheduler } = options;
   const random = options.random ?? Math.random;
   let connected = options.connected;
-  let lastActivityAt = scheduler.now();
+  let ownActivityAt = scheduler.now();
+  const activityAt = (): number => Math.max(ownActivityAt, options.sharedActivityAt?.() ?? Number.NEGATIVE_INFINITY);
   let readOwed = false;
   let attempt = 0;
   let timer: Subscription | undefined;
@@ -101,6 +111,7 @@ export const createPollLoop = (options: PollLoopOptions): PollLoop => {
   function tick(): void {
     if (stopped) return;
     const now = scheduler.now();
+    const lastActivityAt = activityAt();
     if (socketHealthy({ connected, lastActivityAt, readOwed }, now, policy)) {
       attempt = 0;
       schedule(lastActivityAt + policy.silenceMs - now);
@@ -115,11 +126,11 @@ export const createPollLoop = (options: PollLoopOptions): PollLoop => {
   schedule(connected ? policy.silenceMs : pollDelay(1, policy, random()));
   return {
     activity: () => {
-      lastActivityAt = scheduler.now();
+      ownActivityAt = scheduler.now();
     },
     connected: () => {
       connected = true;
-      lastActivityAt = scheduler.now();
+      ownActivityAt = scheduler.now();
       if (!readOwed) {
         attempt = 0;
         schedule(policy.silenceMs);
@@ -137,7 +148,7 @@ export const createPollLoop = (options: PollLoopOptions): PollLoop => {
       if (owed) schedule(pollDelay(attempt + 1, policy, random()));
       else if (connected) {
         attempt = 0;
-        schedule(Math.max(0, lastActivityAt + policy.silenceMs - scheduler.now()));
+        schedule(Math.max(0, activityAt() + policy.silenceMs - scheduler.now()));
       }
     },
     stop: () => {

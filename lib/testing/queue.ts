@@ -200,7 +200,12 @@ export class QueueStore {
   private readonly batches = new Map<string, BatchEntry>();
   private readonly pending = new Set<QueueItemRecord>();
   private readonly inProgress = new Set<QueueItemRecord>();
-  private nextId = 1;
+  private nextId: number;
+
+  /** `firstItemId`: the id of the first item (a long-lived server's ids are large). */
+  constructor(firstItemId = 1) {
+    this.nextId = firstItemId;
+  }
 
   /** Allocates the next item id. */
   allocateId(): number {

@@ -48,6 +48,8 @@ export interface MockServerOptions {
   readonly cors?: CorsOptions;
   /** Queue-size cap (default 10000). */
   readonly maxQueueSize?: number;
+  /** The id of the first queue item (default 1), e.g. 100001 for a server that has run many items. */
+  readonly firstItemId?: number;
   /** Installed models (default: a realistic seeded set, see `defaultModels`). */
   readonly models?: ReadonlyArray<ModelSpec | MockModelConfig>;
   /** OpenAPI document with the node schemas (default: the shipped InvokeAI 6.14 schema). */
@@ -122,7 +124,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   const index: SchemaIndex = indexSchemas(options.openapi ?? loadDefaultOpenApi());
   const timers = new Timers();
-  const queue = new QueueStore();
+  const queue = new QueueStore(options.firstItemId);
   const images = new ImageStore();
   const videos = new VideoStore();
   const boards = new BoardStore();

@@ -320,7 +320,8 @@ const validateGraph = (
   if (!isRecord(raw))
     return { issues: [{ type: 'model_type', loc, msg: 'Input should be a valid dictionary or instance of Graph', input: raw, ctx: { class_name: 'Graph' } }] };
   const issues: ValidationIssue[] = [];
-  const nodes: Record<string, GraphNode> = {};
+  // Node ids may be `constructor` or `__proto__`: each must stay a node of its own.
+  const nodes: Record<string, GraphNode> = Object.create(null) as Record<string, GraphNode>;
   const rawNodes = raw.nodes === undefined ? {} : raw.nodes;
   if (!isRecord(rawNodes)) return { issues: [{ type: 'dict_type', loc: [...loc, 'nodes'], msg: 'Input should be a valid dictionary', input: rawNodes }] };
   for (const [id, rawNode] of Object.entries(rawNodes)) {

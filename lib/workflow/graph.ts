@@ -4,6 +4,7 @@
 // warning); here such a node is kept with its inputs as they are, because the templates may be an
 // older snapshot than the server, and the server (with its custom node packs) is the judge.
 
+import { ownValue } from '../internal/record';
 import { uuidV4 } from '../internal/uuid';
 import type { Graph, GraphEdge, GraphNode } from '../protocol/graph';
 import { NODES_ACCEPTING_EXTRA_INPUTS, SAVED_WORKFLOW_INPUT_PREFIX } from './node-version';
@@ -140,14 +141,15 @@ const graphEdges = (json: WorkflowJson, index: EdgeIndex = edgeIndex(json)): Gra
  */
 export const buildGraph = (wf: Workflow, options?: GraphOptions): Graph => {
   const { json, templates } = wf;
-  const nodes: Record<string, Record<string, unknown>> = {};
+  // Node ids come from files: a Map, so that an id such as `__proto__` or `constructor` is a node like any other.
+  const nodes = new Map<string, Record<string, unknown>>();
   for (const node of json.nodes) {
     if (!isExecutableNode(node)) continue;
-    nodes[node.id] = graphNode(node, templates[node.data.type], options);
+    nodes.set(node.id, graphNode(node, ownValue(templates, node.data.type), options));
   }
   const edges = graphEdges(json);
   for (const edge of edges) {
-    const target = nodes[edge.destination.node_id];
+    const target = nodes.get(edge.destination.node_id);
     if (target === undefined) continue;
     const field = edge.destination.field;
     const workflowInputs = target['workflow_inputs'];
@@ -157,5 +159,6 @@ export const buildGraph = (wf: Workflow, options?: GraphOptions): Graph => {
       delete target[field];
     }
   }
-  return { id: (options?.newId ?? uuidV4)(), nodes: nodes as Record<string, GraphNode>, edges };
+  // `Object.fromEntries` defines each id as a field of its own (an assignment of `__proto__` would set the prototype).
+  return { id: (options?.newId ?? uuidV4)(), nodes: Object.fromEntries(nodes) as Record<string, GraphNode>, edges };
 };

@@ -10,6 +10,7 @@ export const ENTRIES: Readonly<Record<string, string>> = {
   'invokeai-rx': 'index.ts',
   'invokeai-rx/node': 'node/index.ts',
   'invokeai-rx/testing': 'testing/index.ts',
+  'invokeai-rx/bullmq': 'bullmq/index.ts',
 };
 
 /** One exported name of a module. */

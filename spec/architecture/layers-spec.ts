@@ -29,14 +29,16 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   testing: [],
   // The CLI is a user of the three package entries, nothing else (and of the manifest, for --version).
   cli: ['index.ts', 'node/index.ts', 'testing/index.ts', '../package.json'],
+  // invokeai-rx/bullmq builds on the public core only (its bundle imports it as 'invokeai-rx').
+  bullmq: ['index.ts'],
 };
 
 /**
- * Outward imports that exist and are owed a mend, each `from -> to`: the run pipeline builds the
- * models resource to read the model list its model references are resolved against. The list only
- * shrinks: a mended import is taken off (the test says so), a new one fails.
+ * Outward imports that exist and are owed a mend, each `from -> to` (none today: the client resolves
+ * model references before it starts the run pipeline). The list only shrinks: a mended import is
+ * taken off (the test says so), a new one fails.
  */
-const OWED: ReadonlySet<string> = new Set(['run/run.ts -> client/models.ts', 'run/run.ts -> client/resource.ts']);
+const OWED: ReadonlySet<string> = new Set<string>([]);
 
 /** Layers whose code also runs in browsers: no Node built-in module. */
 const BROWSER_LAYERS: ReadonlySet<string> = new Set(['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'typed', 'codegen', 'index.ts']);

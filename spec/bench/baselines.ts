@@ -20,6 +20,18 @@ export const rawEnqueue = async (url: string, batch: Batch, batchId = randomUUID
   return { batchId, itemIds: body.item_ids as number[] };
 };
 
+/** One socket.io-client connection to the server's socket path, subscribed to the default queue. */
+const connectQueueSocket = async (url: string): Promise<Socket> => {
+  const base = new URL(url);
+  const socket = io(`${base.protocol}//${base.host}`, { path: `${base.pathname.replace(/\/$/, '')}/ws/socket.io`, transports: ['websocket'], forceNew: true, reconnection: false });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  socket.emit('subscribe_queue', { queue_id: 'default' });
+  return socket;
+};
+
 /**
  * A minimal socket client: one socket.io-client connection subscribed to the queue; `run` enqueues
  * and resolves when every item of its batch reported a terminal status. No REST reads, no retries,
@@ -43,14 +55,7 @@ export class MinimalClient {
 
   /** Connects and subscribes to the default queue. */
   static async connect(url: string): Promise<MinimalClient> {
-    const base = new URL(url);
-    const socket = io(`${base.protocol}//${base.host}`, { path: `${base.pathname.replace(/\/$/, '')}/ws/socket.io`, transports: ['websocket'], forceNew: true, reconnection: false });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
-    socket.emit('subscribe_queue', { queue_id: 'default' });
-    return new MinimalClient(socket);
+    return new MinimalClient(await connectQueueSocket(url));
   }
 
   /** Enqueues one batch of `items` items and waits for their terminal statuses. */
@@ -85,3 +90,56 @@ export const pollingRun = async (url: string, batch: Batch, intervalMs = 500): P
     await sleep(intervalMs);
   }
 };
+
+/**
+ * The least a careful client does per run: one socket.io-client connection subscribed to the
+ * queue; a run registers its batch id, enqueues it, and reads each item once (`GET .../i/{id}`) when
+ * the socket says it ended. No retries, no reconnects, no polling, no decoding beyond JSON.
+ */
+export class RawReadingClient {
+  private readonly socket: Socket;
+  private readonly runs = new Map<string, (itemId: number) => void>();
+
+  private constructor(
+    socket: Socket,
+    private readonly url: string,
+  ) {
+    this.socket = socket;
+    socket.on('queue_item_status_changed', (p: Json) => {
+      if (TERMINAL.has(p.status as string)) this.runs.get(p.batch_id as string)?.(p.item_id as number);
+    });
+  }
+
+  /** Connects and subscribes to the default queue. */
+  static async connect(url: string): Promise<RawReadingClient> {
+    return new RawReadingClient(await connectQueueSocket(url), url);
+  }
+
+  /** Enqueues `batch` (of `items` items) and resolves once each item ended and was read once. */
+  run(batch: Batch, items: number): Promise<void> {
+    const batchId = randomUUID();
+    return new Promise<void>((resolve, reject) => {
+      const ended = new Set<number>();
+      let read = 0;
+      // Registered before the POST: the events may beat the HTTP answer.
+      this.runs.set(batchId, (itemId) => {
+        if (ended.has(itemId)) return;
+        ended.add(itemId);
+        fetch(`${this.url}/api/v1/queue/default/i/${itemId}`)
+          .then((res) => res.json())
+          .then(() => {
+            if (++read === items) {
+              this.runs.delete(batchId);
+              resolve();
+            }
+          }, reject);
+      });
+      rawEnqueue(this.url, batch, batchId).catch(reject);
+    });
+  }
+
+  /** Disconnects the socket. */
+  close(): void {
+    this.socket.disconnect();
+  }
+}

@@ -4,7 +4,7 @@
 import { execFile } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { listInputs, templatesFromOpenApi, Workflow, type TypedWorkflow, type WorkflowSpec } from '../../lib';
+import { defaultTemplates, listInputs, templatesFromOpenApi, Workflow, type TypedWorkflow, type WorkflowSpec } from '../../lib';
 import { generateWorkflowModule } from '../../lib/codegen/generate';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -192,6 +192,32 @@ describe('keys and types', () => {
     expect(m.code).toContain(`   * ${templates['noise']!.inputs['width']!.description}`);
     expect(m.code.slice(m.code.indexOf('const templates'))).not.toMatch(/description: '[^']/);
   });
+});
+
+describe('names and options that could break the module', () => {
+  it('a file named like what the module imports or declares, and enum options with `|`, quotes and comment ends', async () => {
+    const seed = await fs.readFile(path.join(ROOT, 'spec/fixtures/seed-workflows/sdxl-text-to-image.json'), 'utf8');
+    const denoise = defaultTemplates['denoise_latents']!;
+    const scheduler = denoise.inputs['scheduler']!;
+    const odd = "odd | option */ '\n";
+    const templates = { ...defaultTemplates, denoise_latents: { ...denoise, inputs: { ...denoise.inputs, scheduler: { ...scheduler, constraints: { ...scheduler.constraints, options: [...scheduler.constraints.options!, odd] } } } } };
+    const files: string[] = [];
+    for (const source of ['Workflow.json', 'templates.json', 'Image Input.json', 'typed workflow.json']) {
+      const m = generateWorkflowModule(Workflow.fromJson(seed, { templates }), { source, importFrom: LIB });
+      const file = path.join(dir, 'names', m.fileName);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, `${m.code}\nexport const odd = ${m.exportName}.set({ Scheduler: ${JSON.stringify(odd)} }).get('Scheduler');\n`);
+      files.push(file);
+    }
+    expect(files.map((f) => path.basename(f))).toEqual(['workflow.ts', 'templates.ts', 'image-input.ts', 'typed-workflow.ts']);
+    expect(await typeCheck(files)).toBe('');
+    expect((require(files[2]) as { odd: unknown }).odd).toBe(odd);
+    const code = await fs.readFile(files[0], 'utf8');
+    expect(code).toContain('export interface WorkflowWorkflow {');
+    expect(await fs.readFile(files[1], 'utf8')).toContain('export const templatesWorkflow = typedWorkflow<Templates, never>(');
+    expect(await fs.readFile(files[3], 'utf8')).toContain('export const typedWorkflowWorkflow = typedWorkflow<TypedWorkflow, never>(');
+    expect(code).toContain("    | 'odd | option */ \\'\\n'");
+  }, 60_000);
 });
 
 describe('a hostile workflow', () => {

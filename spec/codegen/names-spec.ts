@@ -9,7 +9,7 @@ const cases: ReadonlyArray<readonly [string, string, string, string]> = [
   ['2 images.json', '2-images.ts', 'Workflow2Images', 'workflow2Images'],
   ['Délai.json', 'delai.ts', 'Delai', 'delai'],
   ['delete.json', 'delete.ts', 'Delete', 'deleteWorkflow'],
-  ['!!!.json', 'workflow.ts', 'Workflow', 'workflow'],
+  ['!!!.json', 'workflow.ts', 'UnnamedWorkflow', 'unnamedWorkflow'],
 ];
 
 it.each(cases)('%s → %s, %s, %s', (source, file, type, value) => {

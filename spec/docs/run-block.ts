@@ -10,6 +10,9 @@
 // - Every server URL written in a block (`http://127.0.0.1:9090`, `http://gpu1:9090` ...) is a
 //   simulated server of its own (127.0.0.1:9090 and localhost:9090 are the one the setup uses, and
 //   INVOKEAI_URL points there); printed output shows the URLs as the block wrote them.
+// - A block that names Redis's port, 6379, gets a real `redis-server` of its own on a free port,
+//   which stands for it (`usesRedis`: such blocks need the redis-server peer). The BullMQ queues,
+//   workers and queue events it makes are closed when it is done.
 // - The block runs in a folder holding the files the docs name (the workflows of demos/workflows,
 //   such as `Text to Image - SDXL.json`, the InvokeAI default workflows its code names, and
 //   `photos/cat.png`, `photos/dog.png`); a module it imports from `./workflows/<name>` is the one
@@ -23,6 +26,7 @@ import * as ts from 'typescript';
 import type { CliIo } from '../../lib/cli/io';
 import { startMockServer, type MockServer } from '../../lib/testing';
 import { renderPng } from '../../lib/testing/png';
+import { startRedis, type RedisServer } from '../../demos/lib/redis';
 import { isTypeScript, type MarkdownBlock } from './blocks';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -32,7 +36,17 @@ const PACKAGE_SOURCES: Readonly<Record<string, string>> = {
   'invokeai-rx': path.join(ROOT, 'lib/index.ts'),
   'invokeai-rx/node': path.join(ROOT, 'lib/node/index.ts'),
   'invokeai-rx/testing': path.join(ROOT, 'lib/testing/index.ts'),
+  'invokeai-rx/bullmq': path.join(ROOT, 'lib/bullmq/index.ts'),
 };
+
+/** Redis's port, as the docs write it; a block that names it is given a redis-server of its own. */
+const REDIS_PORT = /\b6379\b/g;
+
+/** Whether a block needs a Redis server (it names port 6379). */
+export const usesRedis = (block: MarkdownBlock): boolean => new RegExp(REDIS_PORT.source).test(block.code);
+
+/** How long a block may take, its runs included, before the harness gives up on it and cleans up. */
+const BLOCK_LIMIT_MS = 40_000;
 
 /** The origins that are "your InvokeAI": the server the setup block's client talks to. */
 const PRIMARY_ORIGINS = ['http://127.0.0.1:9090', 'http://localhost:9090'];
@@ -135,9 +149,40 @@ const instrumented = (core: Record<string, unknown>, activity: Activity): Record
   return { ...core, createClient: (...a: unknown[]) => wrap(createClient(...a)), createPool: (...a: unknown[]) => wrap(createPool(...a)) };
 };
 
+/** BullMQ as a block sees it: its queues, workers and queue events are closed when the block is done. */
+const instrumentedBullmq = (bullmq: Record<string, unknown>, activity: Activity): Record<string, unknown> => {
+  const closing = (Base: new (...a: never[]) => { close(): Promise<void> }) =>
+    class extends Base {
+      constructor(...a: never[]) {
+        super(...a);
+        activity.closers.push(() => void this.close().catch(() => undefined));
+      }
+    };
+  return {
+    ...bullmq,
+    Queue: closing(bullmq['Queue'] as never),
+    Worker: closing(bullmq['Worker'] as never),
+    QueueEvents: closing(bullmq['QueueEvents'] as never),
+  };
+};
+
+/** invokeai-rx/bullmq as a block sees it: the workers it makes are closed when the block is done. */
+const instrumentedRunWorkers = (entry: Record<string, unknown>, activity: Activity): Record<string, unknown> => {
+  const createRunWorker = entry['createRunWorker'] as (...a: unknown[]) => { close(): Promise<void> };
+  return {
+    ...entry,
+    createRunWorker: (...a: unknown[]) => {
+      const worker = createRunWorker(...a);
+      activity.closers.push(() => void worker.close().catch(() => undefined));
+      return worker;
+    },
+  };
+};
+
 /** A block's code as a CommonJS module exporting `__block(shared, console, process)`. */
-const asModule = (block: MarkdownBlock, exportNames: readonly string[], urlOf: (origin: string) => string): string => {
-  const code = block.code.replace(/https?:\/\/[A-Za-z0-9.-]+(:\d+)?/g, (origin) => urlOf(origin));
+const asModule = (block: MarkdownBlock, exportNames: readonly string[], urlOf: (origin: string) => string, redisPort: number | undefined): string => {
+  const urls = block.code.replace(/https?:\/\/[A-Za-z0-9.-]+(:\d+)?/g, (origin) => urlOf(origin));
+  const code = redisPort === undefined ? urls : urls.replace(REDIS_PORT, String(redisPort));
   const source = ts.createSourceFile('block.ts', code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const imports: string[] = [];
   const body: string[] = [];
@@ -200,6 +245,15 @@ export const commandLines = (code: string): string[] =>
     .filter((w) => w.length > 0)
     .map((w) => w.join('\u0000'));
 
+/** The promise's outcome, or an error saying what did not finish within the block's time limit. */
+const withinLimit = <T>(promise: Promise<T>, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(what)), BLOCK_LIMIT_MS);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+};
+
 const waitUntil = async (done: () => boolean, limitMs: number, what: string): Promise<void> => {
   const deadline = Date.now() + limitMs;
   while (!done()) {
@@ -223,11 +277,17 @@ export const runBlock = async (block: MarkdownBlock, setup: { readonly block: Ma
   const cwd = process.cwd();
   const core = instrumented(require(PACKAGE_SOURCES['invokeai-rx']!) as Record<string, unknown>, activity);
   const generated = new Map<string, string>();
-  const blockRequire = (spec: string): unknown =>
-    spec === 'invokeai-rx' ? core : require(generated.get(spec) ?? PACKAGE_SOURCES[spec] ?? spec);
+  let redis: RedisServer | undefined;
+  const blockRequire = (spec: string): unknown => {
+    if (spec === 'invokeai-rx') return core;
+    const loaded = require(generated.get(spec) ?? PACKAGE_SOURCES[spec] ?? spec) as Record<string, unknown>;
+    if (spec === 'bullmq') return instrumentedBullmq(loaded, activity);
+    if (spec === 'invokeai-rx/bullmq') return instrumentedRunWorkers(loaded, activity);
+    return loaded;
+  };
   const load = (b: MarkdownBlock, names: readonly string[]) => {
     const module = { exports: {} as { __block?: (shared: object, console: object, process: object) => Promise<void> } };
-    new Function('require', 'module', 'exports', asModule(b, names, urlOf))(blockRequire, module, module.exports);
+    new Function('require', 'module', 'exports', asModule(b, names, urlOf, redis?.port))(blockRequire, module, module.exports);
     return module.exports.__block!;
   };
   let restoreStdout = (): void => undefined;
@@ -236,6 +296,7 @@ export const runBlock = async (block: MarkdownBlock, setup: { readonly block: Ma
       const key = PRIMARY_ORIGINS.includes(origin) ? PRIMARY_ORIGINS[0]! : origin;
       if (!servers.has(key)) servers.set(key, await startMockServer({ stepMs: 1, steps: 3 }));
     }
+    if (usesRedis(block)) redis = await startRedis();
     const primary = servers.get(PRIMARY_ORIGINS[0]!)!;
     const io = capture({ INVOKEAI_URL: primary.url });
     // What the library itself writes to stdout for the block (showProgress's default output) is its output too.
@@ -254,7 +315,7 @@ export const runBlock = async (block: MarkdownBlock, setup: { readonly block: Ma
       await load(setup.block, setup.names)(shared, { log: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }, io.process);
     }
     if (isTypeScript(block)) {
-      await load(block, setup?.block === block ? setup.names : [])(shared, io.console, io.process);
+      await withinLimit(load(block, setup?.block === block ? setup.names : [])(shared, io.console, io.process), `${block.file}:${block.line}: the block had not finished after ${BLOCK_LIMIT_MS / 1000} s`);
     } else {
       const { main } = require(path.join(ROOT, 'lib/cli/main.ts')) as { main: (argv: readonly string[], io: CliIo) => Promise<number> };
       for (const line of commandLines(block.code)) {
@@ -266,7 +327,7 @@ export const runBlock = async (block: MarkdownBlock, setup: { readonly block: Ma
         if (code !== 0) throw new Error(`\`${words.join(' ')}\` exited ${code}:\n${io.output()}`);
       }
     }
-    await waitUntil(() => activity.running === 0, 30_000, `${block.file}:${block.line}: a run it started had not ended after 30 s`);
+    await waitUntil(() => activity.running === 0, BLOCK_LIMIT_MS, `${block.file}:${block.line}: a run it started had not ended after ${BLOCK_LIMIT_MS / 1000} s`);
     let output = io.output();
     for (const [origin, server] of servers) output = output.split(server.url).join(origin);
     return { output, servers };
@@ -275,5 +336,6 @@ export const runBlock = async (block: MarkdownBlock, setup: { readonly block: Ma
     process.chdir(cwd);
     for (const close of activity.closers) close();
     await Promise.all([...servers.values()].map((s) => s.close()));
+    await redis?.stop();
   }
 };

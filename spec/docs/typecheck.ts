@@ -58,6 +58,7 @@ export const typeCheckBlocks = async (blocks: readonly CodeBlock[], prelude: str
             'invokeai-rx': ['lib/index.ts'],
             'invokeai-rx/node': ['lib/node/index.ts'],
             'invokeai-rx/testing': ['lib/testing/index.ts'],
+            'invokeai-rx/bullmq': ['lib/bullmq/index.ts'],
           },
         },
         include: ['*.ts'],

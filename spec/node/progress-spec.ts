@@ -2,14 +2,15 @@ import { bar, foldProgress, type RunProgressEvent as CliRunEvent, initialProgres
 import { from, lastValueFrom, map, toArray } from 'rxjs';
 import type { RunEvent } from '../../lib/index';
 import { showProgress } from '../../lib/node';
+import * as ids from '../run/ids';
 
 const events: RunEvent[] = [
-  { type: 'enqueued', batchId: 'b', itemIds: [1, 2], requested: 2, enqueued: 2 },
-  { type: 'status', itemId: 1, status: 'in_progress' },
-  { type: 'node_started', itemId: 1, nodeId: 'n1', preparedId: 'p1', nodeType: 'noise' },
-  { type: 'node_completed', itemId: 1, nodeId: 'n1', preparedId: 'p1', nodeType: 'noise', result: { type: 'noise_output' } as never },
-  { type: 'node_started', itemId: 1, nodeId: 'n2', preparedId: 'p2', nodeType: 'denoise_latents' },
-  { type: 'node_progress', itemId: 1, nodeId: 'n2', preparedId: 'p2', percentage: 0.5, message: 'step 5/10', image: null },
+  { type: 'enqueued', batchId: ids.batchId('b'), itemIds: ids.itemIds([1, 2]), requested: 2, enqueued: 2 },
+  { type: 'status', itemId: ids.itemId(1), status: 'in_progress' },
+  { type: 'node_started', itemId: ids.itemId(1), nodeId: ids.nodeId('n1'), preparedId: ids.preparedId('p1'), nodeType: 'noise' },
+  { type: 'node_completed', itemId: ids.itemId(1), nodeId: ids.nodeId('n1'), preparedId: ids.preparedId('p1'), nodeType: 'noise', result: { type: 'noise_output' } as never },
+  { type: 'node_started', itemId: ids.itemId(1), nodeId: ids.nodeId('n2'), preparedId: ids.preparedId('p2'), nodeType: 'denoise_latents' },
+  { type: 'node_progress', itemId: ids.itemId(1), nodeId: ids.nodeId('n2'), preparedId: ids.preparedId('p2'), percentage: 0.5, message: 'step 5/10', image: null },
 ];
 
 const fold = (es: readonly RunEvent[]) => es.reduce(foldProgress, initialProgress(2));
@@ -28,7 +29,7 @@ describe('run progress', () => {
   });
 
   it('counts a terminal item as whole, whatever its nodes did', () => {
-    const p = fold([...events, { type: 'failed', itemId: 1, error: { type: 'E', message: 'boom', traceback: '' } }]);
+    const p = fold([...events, { type: 'failed', itemId: ids.itemId(1), error: { type: 'E', message: 'boom', traceback: '' } }]);
     expect(overallFraction(p)).toBeCloseTo(0.5);
     expect(renderBars(p)[0]).toMatch(/1\/2 items$/);
     expect(renderBars(p)).not.toContain('item 1');
@@ -37,10 +38,10 @@ describe('run progress', () => {
   it('keeps one entry per server and item, ordered by server then item, however the batches arrive', () => {
     const server = (index: number) => ({ index, url: `http://s${index}` });
     const batches: CliRunEvent[] = [
-      { type: 'enqueued', batchId: 'b1', itemIds: [7, 5], requested: 2, enqueued: 2, server: server(1) },
-      { type: 'enqueued', batchId: 'b0', itemIds: [6, 5], requested: 2, enqueued: 2, server: server(0) },
-      { type: 'status', itemId: 5, status: 'in_progress', server: server(1) },
-      { type: 'enqueued', batchId: 'b2', itemIds: [5, 8], requested: 2, enqueued: 2, server: server(1) },
+      { type: 'enqueued', batchId: ids.batchId('b1'), itemIds: ids.itemIds([7, 5]), requested: 2, enqueued: 2, server: server(1) },
+      { type: 'enqueued', batchId: ids.batchId('b0'), itemIds: ids.itemIds([6, 5]), requested: 2, enqueued: 2, server: server(0) },
+      { type: 'status', itemId: ids.itemId(5), status: 'in_progress', server: server(1) },
+      { type: 'enqueued', batchId: ids.batchId('b2'), itemIds: ids.itemIds([5, 8]), requested: 2, enqueued: 2, server: server(1) },
     ];
     const p = batches.reduce(foldProgress, initialProgress(1));
     expect(p.items.map((i) => [i.server, i.itemId, i.status])).toEqual([
@@ -61,9 +62,9 @@ describe('run progress', () => {
   it('has a plain line for each notable event and none for progress steps or terminal statuses', () => {
     expect(plainLine(events[0])).toBe('enqueued batch b: 2 items (1, 2)');
     expect(plainLine(events[5])).toBeUndefined();
-    expect(plainLine({ type: 'status', itemId: 1, status: 'completed' })).toBeUndefined();
-    expect(plainLine({ type: 'failed', itemId: 2, nodeId: 'n2', error: { type: 'OutOfMemoryError', message: 'CUDA', traceback: '' } })).toBe('item 2: failed at node n2: OutOfMemoryError: CUDA');
-    expect(plainLine({ type: 'canceled', itemId: 2, reason: 'queue_cleared' })).toBe('item 2: canceled (queue_cleared)');
+    expect(plainLine({ type: 'status', itemId: ids.itemId(1), status: 'completed' })).toBeUndefined();
+    expect(plainLine({ type: 'failed', itemId: ids.itemId(2), nodeId: ids.nodeId('n2'), error: { type: 'OutOfMemoryError', message: 'CUDA', traceback: '' } })).toBe('item 2: failed at node n2: OutOfMemoryError: CUDA');
+    expect(plainLine({ type: 'canceled', itemId: ids.itemId(2), reason: 'queue_cleared' })).toBe('item 2: canceled (queue_cleared)');
   });
 });
 
@@ -82,7 +83,7 @@ describe('showProgress', () => {
   it('on a terminal, redraws the bars in place at once for node and item events, at most every redrawMs for progress steps, and always shows the last state', async () => {
     const { writes, output } = sink(true);
     let t = 0;
-    const step = (percentage: number): RunEvent => ({ type: 'node_progress', itemId: 1, nodeId: 'n2', preparedId: 'p2', percentage, message: '', image: null });
+    const step = (percentage: number): RunEvent => ({ type: 'node_progress', itemId: ids.itemId(1), nodeId: ids.nodeId('n2'), preparedId: ids.preparedId('p2'), percentage, message: '', image: null });
     const timed: Array<[RunEvent, number]> = [...events.slice(0, 5).map((e): [RunEvent, number] => [e, 0]), [step(0.1), 10], [step(0.2), 20], [step(0.8), 100], [step(0.9), 110]];
     const clocked = from(timed).pipe(map(([e, at]) => ((t = at), e)));
     await lastValueFrom(clocked.pipe(showProgress(2, { output, redrawMs: 80, now: () => t }), toArray()));

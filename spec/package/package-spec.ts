@@ -17,6 +17,9 @@ const ENTRIES = [
   { spec: 'invokeai-rx/node', names: ['loadWorkflowFile', 'saveOutputs', 'uploadImageFile', 'codegen', 'generateWorkflowModule'] },
   { spec: 'invokeai-rx/testing', names: ['startMockServer'] },
 ] as const;
+/** The entry of run workers on Redis, which needs the optional peer bullmq (and its Redis driver). */
+const BULLMQ_ENTRY = { spec: 'invokeai-rx/bullmq', names: ['createRunWorker', 'runJobProcessor', 'runJobEvents', 'runJobData'] } as const;
+const BULLMQ_PEERS = ['bullmq', 'ioredis'];
 
 interface Exec {
   readonly code: number;
@@ -108,7 +111,7 @@ afterAll(async () => {
 it('ships dist, the LICENSE and the README, with the bin and the compacted node schemas, in at most 1.5 MB unpacked', async () => {
   const pkg = path.join(app, 'node_modules/invokeai-rx');
   const files = await fs.readdir(path.join(pkg, 'dist'));
-  const entries = ['index', 'node', 'testing'].flatMap((n) => [`${n}.mjs`, `${n}.cjs`, `${n}.d.cts`, `${n}.d.mts`]);
+  const entries = ['index', 'node', 'testing', 'bullmq'].flatMap((n) => [`${n}.mjs`, `${n}.cjs`, `${n}.d.cts`, `${n}.d.mts`]);
   expect(files).toEqual(expect.arrayContaining([...entries, 'cli.cjs', 'data']));
   expect(await fs.readdir(path.join(pkg, 'dist/data'))).toEqual(['node-schemas.json.gz']);
   expect((await fs.readdir(pkg)).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json', ...(installMode === 'unpacked' ? ['node_modules'] : [])]);
@@ -137,15 +140,15 @@ it('installs rxjs as a peer and nothing of the simulator (socket.io, pngjs, @typ
     peerDependencies: Record<string, string>;
     peerDependenciesMeta: Record<string, { optional?: boolean }>;
   };
-  expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['pngjs', 'rxjs', 'socket.io']);
-  expect(manifest.peerDependenciesMeta).toEqual({ 'socket.io': { optional: true }, pngjs: { optional: true } });
-  for (const name of ['rxjs', ...TESTING_PEERS]) expect(manifest.dependencies).not.toHaveProperty(name);
+  expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['bullmq', 'pngjs', 'rxjs', 'socket.io']);
+  expect(manifest.peerDependenciesMeta).toEqual({ 'socket.io': { optional: true }, pngjs: { optional: true }, bullmq: { optional: true } });
+  for (const name of ['rxjs', ...TESTING_PEERS, ...BULLMQ_PEERS]) expect(manifest.dependencies).not.toHaveProperty(name);
   const installed = (p: string) => fs.access(path.join(app, 'node_modules', p)).then(() => true, () => false);
   if (installMode === 'npm install') {
     expect(await installed('rxjs')).toBe(true);
     expect(await installed('@types/node')).toBe(false);
   }
-  for (const name of TESTING_PEERS) expect(await installed(name)).toBe(false);
+  for (const name of [...TESTING_PEERS, ...BULLMQ_PEERS]) expect(await installed(name)).toBe(false);
 });
 
 it('without the simulator\'s peers, invokeai-rx/testing still imports, and starting a server says in one line what to install', async () => {
@@ -165,8 +168,8 @@ it('has types that resolve under node10, node16 (from CJS and from ESM) and bund
   const report = JSON.parse(r.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }> } };
   expect(report.analysis.problems).toEqual([]);
   const entrypoints = report.analysis.entrypoints;
-  expect(Object.keys(entrypoints)).toEqual(['.', './node', './testing', './package.json']);
-  for (const name of ['.', './node', './testing']) {
+  expect(Object.keys(entrypoints)).toEqual(['.', './node', './testing', './bullmq', './package.json']);
+  for (const name of ['.', './node', './testing', './bullmq']) {
     const resolutions = entrypoints[name].resolutions;
     expect(Object.keys(resolutions).sort()).toEqual(['bundler', 'node10', 'node16-cjs', 'node16-esm']);
     for (const kind of Object.keys(resolutions)) expect(resolutions[kind].resolution?.fileName).toMatch(/\.d\.[cm]ts$/);
@@ -174,7 +177,7 @@ it('has types that resolve under node10, node16 (from CJS and from ESM) and bund
 }, 120_000);
 
 it('names every type once in the published .d.cts: no `Workflow$1`-style renames in hovers', async () => {
-  for (const name of ['index', 'node', 'testing']) {
+  for (const name of ['index', 'node', 'testing', 'bullmq']) {
     const dts = await fs.readFile(path.join(app, 'node_modules/invokeai-rx/dist', `${name}.d.cts`), 'utf8');
     expect(dts.match(/\b[A-Za-z_]\w*\$\d+\b/g) ?? []).toEqual([]);
     expect(dts).toContain('interface ');
@@ -236,7 +239,7 @@ it('compiles TypeScript against the bundled .d.ts of all three entry points', as
 }, 120_000);
 
 it('codegen with the installed bin: the module compiles against the bundled .d.ts, tsc refuses a typo, and it runs', async () => {
-  // The module runs against the installed simulator, which needs its optional peers.
+  // It runs against the simulated server, as an app's tests would.
   await installTestingPeers();
   const pkg = path.join(app, 'node_modules/invokeai-rx');
   await fs.copyFile(path.join(ROOT, 'spec/fixtures/default-workflows/Text to Image - SDXL.json'), path.join(app, 'Text to Image - SDXL.json'));
@@ -293,7 +296,7 @@ it('declares every package its bundles import as a dependency', async () => {
   const pkg = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
   const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
   const missing: string[] = [];
-  for (const file of ['index.mjs', 'node.mjs', 'testing.mjs', 'cli.cjs']) {
+  for (const file of ['index.mjs', 'node.mjs', 'testing.mjs', 'bullmq.mjs', 'cli.cjs']) {
     const code = await fs.readFile(path.join(ROOT, 'dist', file), 'utf8');
     // Doc comments name the package itself in their examples.
     for (const spec of importedSpecifiers(code).filter((s) => !isNodeBuiltin(s) && !s.startsWith('.') && !s.startsWith('invokeai-rx'))) {
@@ -396,3 +399,54 @@ it('with socket.io and pngjs installed as the missing-peer message says, invokea
   expect([esm.stdout, esm.stderr]).toEqual(['200\n', '']);
   expect([cjs.stdout, cjs.stderr]).toEqual(['200\n', '']);
 }, 300_000);
+
+describe('invokeai-rx/bullmq, once the app installs bullmq', () => {
+  beforeAll(async () => {
+    if (installMode === 'npm install') {
+      const r = await npm(['install', '--prefer-offline', ...BULLMQ_PEERS], app);
+      if (r.code !== 0) throw new Error(`npm install ${BULLMQ_PEERS.join(' ')} failed:\n${r.stderr}`);
+    }
+    // Unpacked: the project's packages, bullmq among them, are linked already.
+  }, 300_000);
+
+  it('imports as an ES module and requires as CommonJS', async () => {
+    const { spec, names } = BULLMQ_ENTRY;
+    const esm = await node(['--input-type=module', '-e', `import * as m from '${spec}'; console.log(JSON.stringify(${JSON.stringify(names)}.map((n) => typeof m[n])));`], app);
+    const cjs = await node(['-e', `const m = require('${spec}'); console.log(JSON.stringify(${JSON.stringify(names)}.map((n) => typeof m[n])));`], app);
+    for (const r of [esm, cjs]) {
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual(names.map(() => 'function'));
+    }
+  });
+
+  it('compiles TypeScript against its bundled .d.ts, with the core and bullmq types', async () => {
+    await fs.mkdir(path.join(app, 'workers'), { recursive: true });
+    await fs.writeFile(
+      path.join(app, 'workers/worker.ts'),
+      [
+        "import { QueueEvents } from 'bullmq';",
+        "import { createClient, type Workflow } from 'invokeai-rx';",
+        "import { createRunWorker, runJobData, runJobEvents, type RunJobResult } from 'invokeai-rx/bullmq';",
+        'export function start(wf: Workflow): () => Promise<void> {',
+        "  const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });",
+        "  const connection = { host: '127.0.0.1', port: 6379 };",
+        "  const worker = createRunWorker('images', { runner: client, worker: { connection, autorun: false } });",
+        "  const data = runJobData(wf, { options: { runs: 2 } });",
+        "  const events = new QueueEvents('images', { connection, autorun: false });",
+        "  runJobEvents(events).subscribe((e) => { if (e.type === 'completed') { const r: RunJobResult = e.result; console.log(r.items.length, data.options?.runs); } });",
+        '  return async () => { await worker.close(); await events.close(); client.close(); };',
+        '}',
+      ].join('\n'),
+    );
+    await fs.writeFile(
+      path.join(app, 'tsconfig.workers.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, target: 'ES2020', module: 'node16', moduleResolution: 'node16', lib: ['ES2020', 'DOM'], types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], skipLibCheck: true },
+        include: ['workers'],
+      }),
+    );
+    const r = await node([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.workers.json'], app);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  }, 120_000);
+});

@@ -75,23 +75,29 @@ describe('the suites that need a peer, on a machine without any', () => {
   beforeAll(async () => {
     empty = await fs.mkdtemp(path.join(os.tmpdir(), 'invokeai-rx-nopeers-'));
     const { CI: _ci, JEST_WORKER_ID: _worker, ...rest } = process.env;
-    env = { ...rest, CHROMIUM_PATH: path.join(empty, 'chromium'), PEER_PYTHON: path.join(empty, 'python3') };
+    // Nothing on PATH (so no redis-server): jest runs on process.execPath and needs none.
+    env = { ...rest, CHROMIUM_PATH: path.join(empty, 'chromium'), PEER_PYTHON: path.join(empty, 'python3'), PATH: empty };
   });
   afterAll(() => fs.rm(empty, { recursive: true, force: true }));
 
   it('pass, each peer skipped with one line naming its install; the tests without a peer still run', async () => {
-    const run = await runJest(['spec/demos/browser-spec.ts', 'spec/testing/cors-browser-spec.ts', 'spec/transport/socket-peers-spec.ts'], env);
+    const run = await runJest(['spec/demos/browser-spec.ts', 'spec/testing/cors-browser-spec.ts', 'spec/transport/socket-peers-spec.ts', 'spec/bullmq/job-events-spec.ts'], env);
     expect(run.output).toMatch(/Tests:.*skipped.*passed/);
     expect(run.code).toBe(0);
     const lines = run.output.split('\n').filter((l) => l.startsWith('skipped: '));
     expect(lines).toEqual(
-      expect.arrayContaining([`skipped: tests that need Chromium; to run them: ${peers().chromium.install}`, `skipped: tests that need python-socketio; to run them: ${peers().pythonSocketio.install}`]),
+      expect.arrayContaining([
+        `skipped: tests that need Chromium; to run them: ${peers().chromium.install}`,
+        `skipped: tests that need python-socketio; to run them: ${peers().pythonSocketio.install}`,
+        `skipped: tests that need redis-server; to run them: ${peers().redis.install}`,
+      ]),
     );
   }, 180_000);
 
   it('fail under CI=true, naming the install', async () => {
-    const run = await runJest(['spec/testing/cors-browser-spec.ts'], { ...env, CI: 'true' });
+    const run = await runJest(['spec/testing/cors-browser-spec.ts', 'spec/bullmq/job-events-spec.ts'], { ...env, CI: 'true' });
     expect(run.code).not.toBe(0);
     expect(run.output).toContain(`CI=true: Chromium is required and missing. ${peers().chromium.install}`);
+    expect(run.output).toContain(`CI=true: redis-server is required and missing. ${peers().redis.install}`);
   }, 180_000);
 });

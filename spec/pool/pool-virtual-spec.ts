@@ -15,6 +15,7 @@ import { MockModelConfig, modelIdentifier } from '../../lib/testing';
 import { modelConfig } from '../../lib/testing/models';
 import { Workflow } from '../../lib/workflow/workflow';
 import { invocation, makeWorkflowJson } from '../workflow/builders';
+import * as ids from '../run/ids';
 
 interface FakeRun {
   readonly options: RunOptions;
@@ -76,9 +77,9 @@ const fakeServer = (url: string, scheduler: VirtualTimeScheduler) => {
 
 const queueItem = (itemId: number): QueueItem => ({ item_id: itemId, field_values: null } as unknown as QueueItem);
 const enqueue = (run: FakeRun, itemIds: number[]) =>
-  run.events.next({ type: 'enqueued', batchId: run.options.batchId as string, itemIds, requested: itemIds.length, enqueued: itemIds.length });
+  run.events.next({ type: 'enqueued', batchId: ids.batchId(run.options.batchId ?? ''), itemIds: ids.itemIds(itemIds), requested: itemIds.length, enqueued: itemIds.length });
 const complete = (run: FakeRun, itemId: number, end = true) => {
-  run.events.next({ type: 'completed', itemId, outputs: [], queueItem: queueItem(itemId) });
+  run.events.next({ type: 'completed', itemId: ids.itemId(itemId), outputs: [], queueItem: queueItem(itemId) });
   if (end) run.events.complete();
 };
 
@@ -213,7 +214,7 @@ describe('createPool in virtual time', () => {
       ['http://b', 5, undefined],
       ['http://a', 3, [4, 6]],
     ]);
-    expect(result?.items[0].retryOf).toEqual({ batchId: lostBatch, server: { index: 1, url: 'http://b' }, itemIds: [4, 6], attempt: 1 });
+    expect(result?.items[0].retryOf).toEqual({ batchId: lostBatch, server: { index: 1, url: 'http://b' }, itemIds: ids.itemIds([4, 6]), attempt: 1 });
     pool.close();
   });
 
@@ -344,7 +345,7 @@ describe('createPool in virtual time', () => {
       const wf = imageWorkflow(8);
       const timed = (run: FakeRun, itemId: number) => {
         enqueue(run, [itemId]);
-        run.events.next({ type: 'status', itemId, status: 'in_progress' });
+        run.events.next({ type: 'status', itemId: ids.itemId(itemId), status: 'in_progress' });
       };
       // Two items on each, one after the other: a warm-up (a slow model load on a: 5 s), then 100 ms
       // on a and 400 ms on b.

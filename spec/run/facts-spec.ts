@@ -6,6 +6,7 @@ import { factOfEnqueueResult, factOfQueueItem, factOfServerEvent } from '../../l
 import { initialRunState, itemsInDoubt, reduceRunAll, RunFact } from '../../lib/run/state';
 import { asDecoded } from '../decoded';
 import { BATCH, queueItem, SAVE_OUTPUT } from './history';
+import * as ids from './ids';
 
 const decoded = (name: string, payload: unknown): ServerEvent => {
   const result = decodeServerEvent(name, payload);
@@ -35,18 +36,18 @@ const statusChanged = (status: string, sequence: number, error: string | null) =
 describe('factOfServerEvent', () => {
   it('maps invocation events to node facts keyed by the workflow node id', () => {
     expect(factOfServerEvent(decoded('invocation_started', invocation), 'default')).toEqual({
-      kind: 'node_started', itemId: 5, batchId: BATCH, preparedId: 'prep-1', sourceNodeId: 'save', nodeType: 'save_image',
+      kind: 'node_started', itemId: ids.itemId(5), batchId: BATCH, preparedId: ids.preparedId('prep-1'), sourceNodeId: 'save', nodeType: 'save_image',
     });
     const complete = factOfServerEvent(
       decoded('invocation_complete', { ...invocation, result: { type: 'image_output', image: { image_name: 'a.png' }, width: 8, height: 8, output_meta: null } }),
       'default',
     );
-    expect(complete).toEqual(expect.objectContaining({ kind: 'node_completed', sourceNodeId: 'save', preparedId: 'prep-1' }));
+    expect(complete).toEqual(expect.objectContaining({ kind: 'node_completed', sourceNodeId: 'save', preparedId: ids.preparedId('prep-1') }));
   });
 
   it('maps status changes with their sequence and error', () => {
     expect(factOfServerEvent(decoded('queue_item_status_changed', statusChanged('failed', 3, 'RuntimeError')), 'default')).toEqual({
-      kind: 'status', itemId: 5, batchId: BATCH, status: 'failed', sequence: 3,
+      kind: 'status', itemId: ids.itemId(5), batchId: BATCH, status: 'failed', sequence: 3,
       error: { type: 'RuntimeError', message: 'boom', traceback: 'tb' }, source: 'socket',
     });
   });
@@ -60,7 +61,7 @@ describe('factOfServerEvent', () => {
 
   it('maps a bulk cancel and a cleared queue', () => {
     const canceled = decoded('queue_items_canceled', { timestamp: 1, queue_id: 'default', canceled_item_ids: [5, 6], user_ids: ['system'], canceled_item_ids_by_user: {} });
-    expect(factOfServerEvent(canceled, 'default')).toEqual({ kind: 'items_canceled', itemIds: [5, 6] });
+    expect(factOfServerEvent(canceled, 'default')).toEqual({ kind: 'items_canceled', itemIds: ids.itemIds([5, 6]) });
     expect(factOfServerEvent(decoded('queue_cleared', { timestamp: 1, queue_id: 'default', user_id: null }), 'default')).toEqual({ kind: 'queue_cleared' });
   });
 });
@@ -79,14 +80,14 @@ describe('socket payloads through the reducer', () => {
     // The socket beat the HTTP answer: every event came first.
     const { emit } = reduceRunAll(initialRunState({ batchId: BATCH, outputs: [SAVE_OUTPUT] }), [...facts, enqueue]);
     expect(emit.map((e) => e.type)).toEqual(['enqueued', 'status', 'node_started', 'status', 'failed']);
-    expect(emit[emit.length - 1]).toEqual({ type: 'failed', itemId: 5, nodeId: 'save', error: { type: 'RuntimeError', message: 'boom', traceback: 'tb' } });
+    expect(emit[emit.length - 1]).toEqual({ type: 'failed', itemId: ids.itemId(5), nodeId: ids.nodeId('save'), error: { type: 'RuntimeError', message: 'boom', traceback: 'tb' } });
   });
 
   it('a bulk cancel ends the open items of the run and no others', () => {
     const { emit } = reduceRunAll(initialRunState({ batchId: BATCH, outputs: [] }), [
       factOfEnqueueResult(asDecoded(EnqueueBatchResult, { queue_id: 'default', enqueued: 2, requested: 2, batch: { batch_id: BATCH }, item_ids: [6, 5] })),
       factOfQueueItem(queueItem(5, 'completed', 2)),
-      { kind: 'items_canceled', itemIds: [5, 6, 99] },
+      { kind: 'items_canceled', itemIds: ids.itemIds([5, 6, 99]) },
     ]);
     expect(emit.filter((e) => e.type === 'canceled' || e.type === 'completed').map((e) => [e.type, 'itemId' in e ? e.itemId : null])).toEqual([
       ['completed', 5],

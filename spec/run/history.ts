@@ -5,6 +5,7 @@ import type { RunItemError } from '../../lib/run/events';
 import type { RunFact } from '../../lib/run/state';
 import type { WorkflowOutput } from '../../lib/workflow/types';
 import { asDecoded } from '../decoded';
+import * as ids from './ids';
 
 export const BATCH = asDecoded(BatchId, 'batch-ours');
 export const OTHER_BATCH = asDecoded(BatchId, 'batch-theirs');
@@ -27,10 +28,10 @@ export const imageResult = (name: string): InvocationOutput => ({
   output_meta: null,
 });
 
-export const enqueued = (itemIds: number[], batchId = BATCH): RunFact => ({
+export const enqueued = (itemIds: number[], batchId: string = BATCH): RunFact => ({
   kind: 'enqueued',
-  batchId,
-  itemIds,
+  batchId: ids.batchId(batchId),
+  itemIds: ids.itemIds(itemIds),
   requested: itemIds.length,
   enqueued: itemIds.length,
 });
@@ -42,8 +43,8 @@ export const status = (
   extra: { error?: RunItemError; batchId?: string; source?: 'socket' | 'rest' } = {},
 ): RunFact => ({
   kind: 'status',
-  itemId,
-  batchId: extra.batchId ?? BATCH,
+  itemId: ids.itemId(itemId),
+  batchId: ids.batchId(extra.batchId ?? BATCH),
   status: value,
   sequence,
   error: extra.error ?? null,
@@ -53,10 +54,10 @@ export const status = (
 type NodeKind = 'node_started' | 'node_progress' | 'node_completed' | 'node_error';
 
 const nodeBase = (itemId: number, sourceNodeId: string, preparedId: string, batchId: string = BATCH) => ({
-  itemId,
-  batchId,
-  preparedId,
-  sourceNodeId,
+  itemId: ids.itemId(itemId),
+  batchId: ids.batchId(batchId),
+  preparedId: ids.preparedId(preparedId),
+  sourceNodeId: ids.nodeId(sourceNodeId),
   nodeType: sourceNodeId === 'save' ? 'save_image' : 'noise',
 });
 

@@ -3,9 +3,10 @@ import { TestScheduler } from 'rxjs/testing';
 import { queueItem } from './history';
 import type { RunEvent, RunOutput } from '../../lib/run/events';
 import { collectOutputs, ofType, outputsOf, progressOf } from '../../lib/run/operators';
+import * as ids from './ids';
 
 const out = (nodeId: string, imageName: string): RunOutput => ({
-  nodeId,
+  nodeId: ids.nodeId(nodeId),
   nodeType: 'save_image',
   label: nodeId,
   boardId: null,
@@ -16,22 +17,22 @@ const out = (nodeId: string, imageName: string): RunOutput => ({
 
 const progressEvent = (itemId: number, nodeId: string, percentage: number): RunEvent => ({
   type: 'node_progress',
-  itemId,
-  nodeId,
-  preparedId: `${nodeId}#${itemId}`,
+  itemId: ids.itemId(itemId),
+  nodeId: ids.nodeId(nodeId),
+  preparedId: ids.preparedId(`${nodeId}#${itemId}`),
   percentage,
   message: 'Denoising',
   image: null,
 });
 
 const events: Record<string, RunEvent> = {
-  e: { type: 'enqueued', batchId: 'b', itemIds: [1, 2], requested: 2, enqueued: 2 },
+  e: { type: 'enqueued', batchId: ids.batchId('b'), itemIds: ids.itemIds([1, 2]), requested: 2, enqueued: 2 },
   p: progressEvent(1, 'denoise', 0.25),
   q: progressEvent(2, 'denoise', 0.5),
   r: progressEvent(1, 'vae', 0.75),
-  o: { type: 'output', itemId: 1, output: out('save', 'early.png') },
-  c: { type: 'completed', itemId: 1, outputs: [out('save', 'a.png'), out('grid', 'b.png')], queueItem: queueItem(1, 'completed', 2) },
-  f: { type: 'failed', itemId: 2, error: { type: 'E', message: 'm', traceback: '' } },
+  o: { type: 'output', itemId: ids.itemId(1), output: out('save', 'early.png') },
+  c: { type: 'completed', itemId: ids.itemId(1), outputs: [out('save', 'a.png'), out('grid', 'b.png')], queueItem: queueItem(1, 'completed', 2) },
+  f: { type: 'failed', itemId: ids.itemId(2), error: { type: 'E', message: 'm', traceback: '' } },
 };
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));

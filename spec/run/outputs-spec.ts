@@ -5,6 +5,7 @@ import { initialRunState, reduceRunAll, RunFact } from '../../lib/run/state';
 import type { WorkflowOutput } from '../../lib/workflow/types';
 import { asDecoded } from '../decoded';
 import { API_CALL_FIXTURES, loadQueueItem, outputsFromItemWorkflow } from './fixtures';
+import * as ids from './ids';
 
 const imageNames = (outputs: readonly RunOutput[]) =>
   Object.fromEntries(outputs.map((o) => [o.nodeId, o.images.map((i) => i.imageName)]));
@@ -15,7 +16,7 @@ describe('outputsOfQueueItem on real completed queue items', () => {
     const outputs = outputsOfQueueItem(outputsFromItemWorkflow(item), item);
     expect(outputs).toEqual([
       {
-        nodeId: '7e5172eb-48c1-44db-a770-8fd83e1435d1',
+        nodeId: ids.nodeId('7e5172eb-48c1-44db-a770-8fd83e1435d1'),
         nodeType: 'flux_vae_decode',
         label: 'flux_vae_decode',
         boardId: null,
@@ -56,7 +57,7 @@ describe('outputsOfQueueItem on real completed queue items', () => {
 
   it('an output node without results (never ran) is left out', () => {
     const item = loadQueueItem('call-wf-sdxl-text-to-image.json');
-    const ghost: WorkflowOutput = { nodeId: 'not-in-graph', nodeType: 'save_image', label: 'x', board: null, boardInForm: false, producesMedia: true };
+    const ghost: WorkflowOutput = { nodeId: ids.nodeId('not-in-graph'), nodeType: 'save_image', label: 'x', board: null, boardInForm: false, producesMedia: true };
     expect(outputsOfQueueItem([ghost], item)).toEqual([]);
   });
 });
@@ -66,10 +67,10 @@ const completionFacts = (item: QueueItem): RunFact[] => {
   const session = item.session;
   return Object.entries(session.results ?? {}).map(([preparedId, result]) => ({
     kind: 'node_completed' as const,
-    itemId: item.item_id,
+    itemId: ids.itemId(item.item_id),
     batchId: item.batch_id,
-    preparedId,
-    sourceNodeId: session.prepared_source_mapping?.[preparedId] ?? preparedId,
+    preparedId: ids.preparedId(preparedId),
+    sourceNodeId: session.prepared_source_mapping?.[preparedId] ?? ids.nodeId(preparedId),
     nodeType: result.type,
     result,
     invocation: session.execution_graph?.nodes?.[preparedId],
@@ -81,10 +82,10 @@ describe('incremental outputs agree with the authoritative ones', () => {
     const item = loadQueueItem(name);
     const outputs = outputsFromItemWorkflow(item);
     const facts: RunFact[] = [
-      { kind: 'enqueued', batchId: item.batch_id, itemIds: [item.item_id], requested: 1, enqueued: 1 },
-      { kind: 'status', itemId: item.item_id, batchId: item.batch_id, status: 'in_progress', sequence: 1, source: 'socket' },
+      { kind: 'enqueued', batchId: item.batch_id, itemIds: ids.itemIds([item.item_id]), requested: 1, enqueued: 1 },
+      { kind: 'status', itemId: ids.itemId(item.item_id), batchId: item.batch_id, status: 'in_progress', sequence: 1, source: 'socket' },
       ...completionFacts(item),
-      { kind: 'status', itemId: item.item_id, batchId: item.batch_id, status: 'completed', sequence: 2, source: 'socket' },
+      { kind: 'status', itemId: ids.itemId(item.item_id), batchId: item.batch_id, status: 'completed', sequence: 2, source: 'socket' },
       { kind: 'snapshot', item },
     ];
     const { emit } = reduceRunAll(initialRunState({ batchId: item.batch_id, outputs }), facts);
@@ -98,7 +99,7 @@ describe('incremental outputs agree with the authoritative ones', () => {
 
 describe('several prepared copies of one node (iterations)', () => {
   const result = (name: string): InvocationOutput => ({ type: 'image_output', image: { image_name: name }, width: 64, height: 32 });
-  const output: WorkflowOutput = { nodeId: 'save', nodeType: 'save_image', label: 'Save', board: null, boardInForm: false, producesMedia: true };
+  const output: WorkflowOutput = { nodeId: ids.nodeId('save'), nodeType: 'save_image', label: 'Save', board: null, boardInForm: false, producesMedia: true };
   const item = (session: SessionState): QueueItem =>
     asDecoded(QueueItem, { item_id: 1, status: 'completed', batch_id: 'b', session_id: 's', queue_id: 'default', created_at: '', updated_at: '', session });
 
@@ -154,7 +155,7 @@ describe('what one result holds', () => {
 
 describe('incremental and authoritative outputs of an iterating node', () => {
   it('the early outputs of every copy hold exactly the images of the final output, which is in iteration order', () => {
-    const output: WorkflowOutput = { nodeId: 'save', nodeType: 'save_image', label: 'Save', board: 'b1', boardInForm: false, producesMedia: true };
+    const output: WorkflowOutput = { nodeId: ids.nodeId('save'), nodeType: 'save_image', label: 'Save', board: 'b1', boardInForm: false, producesMedia: true };
     const result = (name: string): InvocationOutput => ({ type: 'image_output', image: { image_name: name }, width: 64, height: 64 });
     // The server ran iteration 2 before iteration 0 and 1 (its ready order), as it may.
     const ran = [['c2', 'two.png'], ['c0', 'zero.png'], ['c1', 'one.png']] as const;
@@ -170,14 +171,14 @@ describe('incremental and authoritative outputs of an iterating node', () => {
       },
     });
     const facts: RunFact[] = [
-      { kind: 'enqueued', batchId: 'b', itemIds: [3], requested: 1, enqueued: 1 },
+      { kind: 'enqueued', batchId: ids.batchId('b'), itemIds: ids.itemIds([3]), requested: 1, enqueued: 1 },
       ...ran.map(([id, name]): RunFact => ({
-        kind: 'node_completed', itemId: 3, batchId: 'b', preparedId: id, sourceNodeId: 'save', nodeType: 'save_image',
+        kind: 'node_completed', itemId: ids.itemId(3), batchId: ids.batchId('b'), preparedId: ids.preparedId(id), sourceNodeId: ids.nodeId('save'), nodeType: 'save_image',
         result: result(name), invocation: { id, type: 'save_image', board: { board_id: 'b1' } },
       })),
       { kind: 'snapshot', item },
     ];
-    const { emit } = reduceRunAll(initialRunState({ batchId: 'b', outputs: [output] }), facts);
+    const { emit } = reduceRunAll(initialRunState({ batchId: ids.batchId('b'), outputs: [output] }), facts);
     const early = emit.flatMap((e) => (e.type === 'output' ? [e.output] : []));
     const completed = emit.find((e) => e.type === 'completed');
     if (completed?.type !== 'completed') throw new Error('no completed event');

@@ -7,7 +7,7 @@ import { createClient, InvokeAIClient } from '../../lib/client/client';
 import type { ClientOptions } from '../../lib/transport/context';
 import type { FetchLike } from '../../lib/transport/http';
 import type { WebSocketConstructor, WebSocketLike } from '../../lib/transport/socket';
-import { ConnectionLostError, RunTimeoutError } from '../../lib/run/errors';
+import { ConnectionLostError, EnqueueUnconfirmedError, RunTimeoutError } from '../../lib/run/errors';
 import type { RunOptions } from '../../lib/run/run';
 import { MockServer, startMockServer } from '../../lib/testing';
 import { collect, Collected, eventually, imageWorkflow, runViolations } from './run-helpers';
@@ -93,7 +93,7 @@ describe('client.run under faults', () => {
   };
   afterEach(async () => {
     subscriptions.splice(0).forEach((s) => s.unsubscribe());
-    client.close();
+    await client.close();
     if (!serverClosed) await server.close();
   });
 
@@ -232,28 +232,27 @@ describe('client.run under faults', () => {
     expect(server.requests.some((r) => r.path.endsWith('cancel_by_batch_ids'))).toBe(false);
   });
 
-  it('times out: cancels the items on the server, then errors with RunTimeoutError', async () => {
+  it('times out: errors with RunTimeoutError and cancels the items on the server in the background', async () => {
     await start();
     server.faults.pauseProcessor();
     const run = await collect(client.run(imageWorkflow(), { timeoutMs: 80 }));
     expect(run.completed).toBe(false);
     expect(run.error).toBeInstanceOf(RunTimeoutError);
     const error = run.error as RunTimeoutError;
-    expect(error.cancellationFailed).toBe(false);
     expect(error.name).toBe('RunTimeoutError');
+    expect(await error.cancellation).toEqual({ type: 'canceled', canceled: 1 });
     const items = server.queueItems().filter((i) => i.batch_id === error.batchId);
     expect(items.map((i) => i.status)).toEqual(['canceled']);
   });
 
-  it('times out with cancellationFailed when the cancel fails too', async () => {
+  it('times out; the cancellation says when the cancel failed too', async () => {
     await start();
     server.faults.pauseProcessor();
     server.faults.failRequests({ path: 'cancel_by_batch_ids', status: 500, count: 10 });
     const run = await collect(client.run(imageWorkflow(), { timeoutMs: 50 }));
     expect(run.error).toBeInstanceOf(RunTimeoutError);
     const error = run.error as RunTimeoutError;
-    expect(error.cancellationFailed).toBe(true);
-    expect(error.message).toContain('cancel_by_batch_ids');
+    expect(await error.cancellation).toMatchObject({ type: 'failed', error: expect.objectContaining({ status: 500 }) });
     expect(server.queueItems().filter((i) => i.batch_id === error.batchId).map((i) => i.status)).toEqual(['pending']);
   });
 
@@ -325,19 +324,34 @@ describe('client.run under faults', () => {
     expect(server.requests.some((r) => r.path.endsWith(`/b/${batchId}/status`))).toBe(true);
   });
 
-  it('enqueues again when the POST failed with 502 before reaching the queue, once', async () => {
+  it('enqueues again when the server answered 503 and the batch is absent, once', async () => {
     await start();
-    server.faults.failRequests({ path: 'enqueue_batch', status: 502 });
+    server.faults.failRequests({ path: 'enqueue_batch', status: 503 });
     const run = await collect(client.run(imageWorkflow(), FAST));
     expectSound(run);
     const batchId = run.events[0]?.type === 'enqueued' ? run.events[0].batchId : '';
     expect(server.queueItems().filter((i) => i.batch_id === batchId)).toHaveLength(1);
     const log = server.requests.map((r) => `${r.method} ${r.path.replace(batchId, 'B')} ${r.status}`);
     expect(log.slice(0, 3)).toEqual([
-      'POST /api/v1/queue/default/enqueue_batch 502',
+      'POST /api/v1/queue/default/enqueue_batch 503',
       'GET /api/v1/queue/default/b/B/status 200',
       'POST /api/v1/queue/default/enqueue_batch 200',
     ]);
+  });
+
+  it('never posts again after a 502 (it may have been forwarded): follows the batch id, then errors with EnqueueUnconfirmedError after canceling it', async () => {
+    await start();
+    server.faults.failRequests({ path: 'enqueue_batch', status: 502 });
+    const run = await collect(client.run(imageWorkflow(), { ...FAST, enqueueFollowMs: 300 }));
+    expect(run.error).toBeInstanceOf(EnqueueUnconfirmedError);
+    const error = run.error as EnqueueUnconfirmedError;
+    expect(await error.cancellation).toEqual({ type: 'canceled', canceled: 0 });
+    expect(run.events).toEqual([]);
+    const posts = server.requests.filter((r) => r.path.endsWith('enqueue_batch'));
+    expect(posts).toHaveLength(1);
+    expect(server.requests.filter((r) => r.path.endsWith(`/b/${error.batchId}/status`)).length).toBeGreaterThanOrEqual(2);
+    const paths = server.requests.map((r) => r.path.split('/').pop());
+    expect(paths[paths.length - 1]).toBe('cancel_by_batch_ids');
   });
 
   it('errors with ConnectionLostError when the server is gone past the retry budget', async () => {

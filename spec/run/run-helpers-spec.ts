@@ -2,21 +2,22 @@
 import type { RunEvent } from '../../lib/run/events';
 import type { QueueItem } from '../../lib/protocol/dto';
 import { runViolations } from './run-helpers';
+import * as ids from './ids';
 
 const item = { item_id: 1 } as unknown as QueueItem;
-const enqueued: RunEvent = { type: 'enqueued', batchId: 'b', itemIds: [1, 2], requested: 2, enqueued: 2 };
-const image = (name: string) => ({ nodeId: 'img', nodeType: 'blank_image', label: 'x', boardId: null, images: [{ imageName: name, width: 8, height: 8 }], videos: [], values: [] });
-const done = (itemId: number, name = `i${itemId}`): RunEvent => ({ type: 'completed', itemId, outputs: [image(name)], queueItem: item });
+const enqueued: RunEvent = { type: 'enqueued', batchId: ids.batchId('b'), itemIds: ids.itemIds([1, 2]), requested: 2, enqueued: 2 };
+const image = (name: string) => ({ nodeId: ids.nodeId('img'), nodeType: 'blank_image', label: 'x', boardId: null, images: [{ imageName: name, width: 8, height: 8 }], videos: [], values: [] });
+const done = (itemId: number, name = `i${itemId}`): RunEvent => ({ type: 'completed', itemId: ids.itemId(itemId), outputs: [image(name)], queueItem: item });
 
 describe('runViolations', () => {
   it('accepts a sound run', () => {
-    expect(runViolations({ completed: true, events: [enqueued, { type: 'output', itemId: 1, output: image('i1') }, done(1), done(2)] })).toEqual([]);
+    expect(runViolations({ completed: true, events: [enqueued, { type: 'output', itemId: ids.itemId(1), output: image('i1') }, done(1), done(2)] })).toEqual([]);
   });
 
   it('reports a missing terminal event, a duplicate one, events after the end and foreign items', () => {
     const problems = runViolations({
       completed: true,
-      events: [enqueued, done(1), { type: 'status', itemId: 1, status: 'completed' }, done(1), { type: 'canceled', itemId: 9 }],
+      events: [enqueued, done(1), { type: 'status', itemId: ids.itemId(1), status: 'completed' }, done(1), { type: 'canceled', itemId: ids.itemId(9) }],
     });
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -32,7 +33,7 @@ describe('runViolations', () => {
     expect(runViolations({ completed: false, error: new Error('x'), events: [done(1)] })).toEqual(
       expect.arrayContaining(['the stream did not complete (error: Error: x)', 'expected one leading enqueued event, got 0']),
     );
-    expect(runViolations({ completed: true, events: [enqueued, { type: 'output', itemId: 1, output: image('early') }, done(1, 'late'), done(2)] })).toEqual([
+    expect(runViolations({ completed: true, events: [enqueued, { type: 'output', itemId: ids.itemId(1), output: image('early') }, done(1, 'late'), done(2)] })).toEqual([
       'item 1: early output img:early is not among its outputs',
     ]);
   });

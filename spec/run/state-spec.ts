@@ -26,6 +26,7 @@ import {
   started,
   status,
 } from './history';
+import * as ids from './ids';
 
 const spec = { batchId: BATCH, outputs: [SAVE_OUTPUT] };
 const run = (facts: RunFact[], from: RunState = initialRunState(spec)) => reduceRunAll(from, facts);
@@ -197,7 +198,7 @@ describe('reduceRun: ordering, duplicates and stale facts', () => {
         status(1, 'in_progress', 3),
         status(1, 'failed', 4, { error: boom }),
         snapshot(completedItem(1, 5)),
-        { kind: 'item_gone', itemId: 1, reason: 'deleted' },
+        { kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' },
         { kind: 'queue_cleared' },
       ],
       done.state,
@@ -327,7 +328,7 @@ describe('reduceRun: events that beat the enqueue answer', () => {
   });
 
   it('reports the item ids ascending (the server answers them descending) and a partial enqueue as is', () => {
-    const { emit } = run([{ kind: 'enqueued', batchId: BATCH, itemIds: [12, 11, 10], requested: 5, enqueued: 3 }]);
+    const { emit } = run([{ kind: 'enqueued', batchId: BATCH, itemIds: ids.itemIds([12, 11, 10]), requested: 5, enqueued: 3 }]);
     expect(emit).toEqual([{ type: 'enqueued', batchId: BATCH, itemIds: [10, 11, 12], requested: 5, enqueued: 3 }]);
   });
 
@@ -361,19 +362,19 @@ describe('reduceRun: facts of other jobs are never applied to ours', () => {
 
 describe('reduceRun: items removed by someone else', () => {
   it('an open item that is gone ends as canceled with the reason', () => {
-    const { emit, state } = run([enqueued([1]), status(1, 'in_progress', 1), { kind: 'item_gone', itemId: 1, reason: 'deleted' }]);
+    const { emit, state } = run([enqueued([1]), status(1, 'in_progress', 1), { kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' }]);
     expect(brief(emit).slice(-2)).toEqual(['1 status canceled', '1 canceled (deleted)']);
     expect(isDone(state)).toBe(true);
   });
 
   it('a completed item whose results can no longer be read ends as failed, saying so', () => {
-    const { emit } = run([enqueued([1]), status(1, 'completed', 2), { kind: 'item_gone', itemId: 1, reason: 'deleted' }]);
+    const { emit } = run([enqueued([1]), status(1, 'completed', 2), { kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' }]);
     const last = emit[emit.length - 1];
     expect(last).toEqual(expect.objectContaining({ type: 'failed', itemId: 1, error: expect.objectContaining({ type: 'QueueItemGone' }) }));
   });
 
   it('a failed item that is gone before its error arrived keeps the error of its status', () => {
-    const { emit } = run([enqueued([1]), status(1, 'failed', 2, { error: boom }), { kind: 'item_gone', itemId: 1, reason: 'deleted' }]);
+    const { emit } = run([enqueued([1]), status(1, 'failed', 2, { error: boom }), { kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' }]);
     expect(emit[emit.length - 1]).toEqual({ type: 'failed', itemId: 1, error: boom });
   });
 
@@ -405,10 +406,10 @@ describe('reduceRun: items removed by someone else', () => {
       enqueued([1, 2]),
       status(1, 'in_progress', 1),
       { kind: 'queue_cleared' },
-      { kind: 'item_gone', itemId: 1, reason: 'deleted' },
+      { kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' },
       snapshot(queueItem(2, 'pending', 0)),
       // Deleted later, not by the clear that the read above answered.
-      { kind: 'item_gone', itemId: 2, reason: 'deleted' },
+      { kind: 'item_gone', itemId: ids.itemId(2), reason: 'deleted' },
     ]);
     expect(brief(emit)).toEqual([
       'enqueued 1,2',
@@ -426,7 +427,7 @@ describe('reduceRun: items removed by someone else', () => {
       enqueued([1]),
       status(1, 'completed', 2),
       { kind: 'queue_cleared' },
-      { kind: 'item_gone', itemId: 1, reason: 'deleted' },
+      { kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' },
     ]);
     const last = emit[emit.length - 1];
     expect(last).toEqual(expect.objectContaining({ type: 'failed', itemId: 1, error: expect.objectContaining({ type: 'QueueItemGone' }) }));
@@ -436,7 +437,7 @@ describe('reduceRun: items removed by someone else', () => {
   it('item_gone before the enqueue answer is dropped; queue_cleared is kept and puts the items in doubt', () => {
     const { emit, state } = run([
       { kind: 'queue_cleared' },
-      { kind: 'item_gone', itemId: 1, reason: 'deleted' },
+      { kind: 'item_gone', itemId: ids.itemId(1), reason: 'deleted' },
       { kind: 'queue_cleared' },
       enqueued([1]),
     ]);
@@ -456,6 +457,10 @@ describe('reduceRun is pure', () => {
     return value;
   };
 
+  /** The whole value as text, maps and sets included (JSON.stringify alone reads them as `{}`). */
+  const dump = (value: unknown): string =>
+    JSON.stringify(value, (_key, v: unknown) => (v instanceof Map ? [...v.entries()] : v instanceof Set ? [...v.values()] : v));
+
   it('never changes the state or the facts it is given', () => {
     const facts = deepFreeze([
       status(1, 'in_progress', 1),
@@ -466,10 +471,16 @@ describe('reduceRun is pure', () => {
       snapshot(completedItem(1, 2)),
     ]);
     let state = deepFreeze(initialRunState(spec));
-    const before = JSON.stringify(state);
+    const before = dump(state);
     const first = reduceRun(state, facts[0]);
-    expect(JSON.stringify(state)).toBe(before);
-    for (const fact of facts.slice(1)) state = deepFreeze(reduceRun(state, fact).state);
+    expect(dump(state)).toBe(before);
+    for (const fact of facts.slice(1)) {
+      const seen = dump(state);
+      const next = reduceRun(state, fact).state;
+      expect(dump(state)).toBe(seen);
+      expect(dump(next)).not.toBe(seen);
+      state = deepFreeze(next);
+    }
     expect(isDone(state)).toBe(true);
     // Replaying from an old state gives the same events again: no hidden state.
     expect(reduceRunAll(first.state, facts.slice(1)).emit).toEqual(reduceRunAll(first.state, facts.slice(1)).emit);
@@ -482,6 +493,7 @@ describe('reduceRun is pure', () => {
 
 import fc from 'fast-check';
 import type { QueueItem } from '../../lib/protocol/dto';
+import { RunStore } from '../../lib/run/store';
 
 type Outcome = 'completed' | 'failed' | 'canceled';
 
@@ -650,6 +662,77 @@ describe('reduceRun property: any interleaving, duplication and reordering of a 
         expect(facts.some((fact) => !mayChangeReads(fact))).toBe(true);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('RunStore, the pipeline\'s mutable store, against the same histories', () => {
+  const cleared: RunFact = { kind: 'queue_cleared' };
+
+  /** The indexes recomputed from the items, as the rules define them. */
+  const indexesOf = (store: RunStore) => {
+    const open: number[] = [];
+    const running: number[] = [];
+    const needing: number[] = [];
+    const doubt: number[] = [];
+    for (const item of store.records()) {
+      if (item.ended) continue;
+      open.push(item.itemId);
+      if (item.status === 'in_progress' || (item.status === 'pending' && (item.started?.size ?? 0) > 0)) running.push(item.itemId);
+      if (item.status === 'completed' || item.status === 'failed') needing.push(item.itemId);
+      if (item.doubt !== null) doubt.push(item.itemId);
+    }
+    return { open, running, needing, doubt };
+  };
+  const sorted = (ids: Iterable<number>) => [...ids].sort((a, b) => a - b);
+
+  it('keeps its indexes (open, running, needing a snapshot, in doubt) equal to what the items say, after every fact', () => {
+    fc.assert(
+      fc.property(deliveryArb, fc.nat(), ({ delivered }, at) => {
+        const cut = at % (delivered.length + 1);
+        const facts = [...delivered.slice(0, cut), cleared, ...delivered.slice(cut)];
+        const store = new RunStore(spec, { keepResults: true });
+        for (const fact of facts) {
+          store.apply(fact, []);
+          const expected = indexesOf(store);
+          expect({ open: sorted(store.open), running: sorted(store.running), needing: sorted(store.needingSnapshot), doubt: sorted(store.inDoubt) }).toEqual(expected);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('as a stream (keepResults: false) emits the same events, and forgets every item once it ended', () => {
+    fc.assert(
+      fc.property(deliveryArb, ({ delivered }) => {
+        const kept = new RunStore(spec, { keepResults: true });
+        const streamed = new RunStore(spec, { keepResults: false });
+        const a: RunEvent[] = [];
+        const b: RunEvent[] = [];
+        for (const fact of delivered) {
+          kept.apply(fact, a);
+          streamed.apply(fact, b);
+        }
+        expect(b).toEqual(a);
+        expect(streamed.isDone()).toBe(true);
+        expect(streamed.records()).toEqual([]);
+        expect(kept.records().every((item) => item.ended)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('tells its listener once per item when a terminal status needs a read, and when the item ended', () => {
+    fc.assert(
+      fc.property(deliveryArb, ({ plans, delivered }) => {
+        const needs: number[] = [];
+        const ended: number[] = [];
+        const store = new RunStore(spec, { keepResults: false, listener: { needsSnapshot: (id) => needs.push(id), ended: (id) => ended.push(id) } });
+        for (const fact of delivered) store.apply(fact, []);
+        expect(new Set(needs).size).toBe(needs.length);
+        expect(sorted(ended)).toEqual(sorted(plans.map((p) => p.itemId)));
+      }),
+      { numRuns: 100 },
     );
   });
 });

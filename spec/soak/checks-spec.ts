@@ -2,9 +2,10 @@
 import type { RunEvent, RunOutput } from '../../lib/run/events';
 import type { QueueItem } from '../../lib/protocol/dto';
 import { RunRecord, ServerItem, checkRun, emptyCounts } from './checks';
+import * as ids from '../run/ids';
 
 const output = (nodeId: string, images: string[]): RunOutput => ({
-  nodeId,
+  nodeId: ids.nodeId(nodeId),
   nodeType: 'l2i',
   label: 'Output',
   boardId: null,
@@ -12,8 +13,8 @@ const output = (nodeId: string, images: string[]): RunOutput => ({
   videos: [],
   values: [],
 });
-const completed = (itemId: number, outputs: RunOutput[] = []): RunEvent => ({ type: 'completed', itemId, outputs, queueItem: {} as QueueItem });
-const enqueued = (...itemIds: number[]): RunEvent => ({ type: 'enqueued', batchId: 'b', itemIds, requested: itemIds.length, enqueued: itemIds.length });
+const completed = (itemId: number, outputs: RunOutput[] = []): RunEvent => ({ type: 'completed', itemId: ids.itemId(itemId), outputs, queueItem: {} as QueueItem });
+const enqueued = (...itemIds: number[]): RunEvent => ({ type: 'enqueued', batchId: ids.batchId('b'), itemIds: ids.itemIds(itemIds), requested: itemIds.length, enqueued: itemIds.length });
 const serverItem = (status: string, images: Record<string, string[]> = {}): ServerItem => ({
   status,
   session: {
@@ -26,7 +27,7 @@ const run = (events: RunEvent[], end: RunRecord['end'] = { type: 'complete' }, c
 describe('checkRun', () => {
   it('passes a clean run whose outputs match the server', () => {
     const counts = emptyCounts();
-    const problems = checkRun(run([enqueued(1), { type: 'status', itemId: 1, status: 'in_progress' }, completed(1, [output('n', ['a.png', 'b.png'])])]), new Map([[1, serverItem('completed', { n: ['a.png', 'b.png'] })]]), new Set(['n']), counts);
+    const problems = checkRun(run([enqueued(1), { type: 'status', itemId: ids.itemId(1), status: 'in_progress' }, completed(1, [output('n', ['a.png', 'b.png'])])]), new Map([[1, serverItem('completed', { n: ['a.png', 'b.png'] })]]), new Set(['n']), counts);
     expect(problems).toEqual([]);
     expect(counts).toMatchObject({ runs: 1, items: 1, itemsCompleted: 1, terminalAgreeing: 1, completedOutputsChecked: 1 });
   });
@@ -46,7 +47,7 @@ describe('checkRun', () => {
   it('reports an unexpected error, events after a terminal event, two terminals and foreign items', () => {
     const counts = emptyCounts();
     const problems = checkRun(
-      run([enqueued(1), completed(1), { type: 'status', itemId: 1, status: 'completed' }, completed(1), { type: 'canceled', itemId: 9 }], { type: 'error', name: 'TypeError', message: 'x is undefined' }),
+      run([enqueued(1), completed(1), { type: 'status', itemId: ids.itemId(1), status: 'completed' }, completed(1), { type: 'canceled', itemId: ids.itemId(9) }], { type: 'error', name: 'TypeError', message: 'x is undefined' }),
       new Map([[1, serverItem('completed')]]),
       new Set(),
       counts,
@@ -57,7 +58,7 @@ describe('checkRun', () => {
 
   it('reports a terminal event that disagrees with the server, and outputs that differ from its images', () => {
     const counts = emptyCounts();
-    checkRun(run([enqueued(1, 2), { type: 'canceled', itemId: 1, reason: 'queue_cleared' }, completed(2, [output('n', ['b.png', 'a.png'])])]), new Map([[1, serverItem('completed')], [2, serverItem('completed', { n: ['a.png', 'b.png'] })]]), new Set(['n']), counts);
+    checkRun(run([enqueued(1, 2), { type: 'canceled', itemId: ids.itemId(1), reason: 'queue_cleared' }, completed(2, [output('n', ['b.png', 'a.png'])])]), new Map([[1, serverItem('completed')], [2, serverItem('completed', { n: ['a.png', 'b.png'] })]]), new Set(['n']), counts);
     expect(counts).toMatchObject({ terminalDisagreeing: 1, outputsMismatched: 1 });
   });
 

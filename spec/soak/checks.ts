@@ -201,7 +201,7 @@ export const checkRun = (
     counts.terminalAgreeing += 1;
     if (end.type !== 'completed') continue;
     counts.completedOutputsChecked += 1;
-    const reported = new Map(end.outputs.map((o) => [o.nodeId, o.images.map((i) => i.imageName)]));
+    const reported = new Map<string, string[]>(end.outputs.map((o) => [o.nodeId, o.images.map((i) => i.imageName)]));
     for (const nodeId of outputNodes) {
       const expected = serverImagesOf(record, nodeId);
       const got = reported.get(nodeId) ?? [];

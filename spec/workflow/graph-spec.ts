@@ -336,6 +336,17 @@ describe('buildGraph steps (server contract, Graph building)', () => {
     expect(Object.keys(graph.nodes['s']!).slice(-2)).toEqual(['use_cache', 'is_intermediate']);
   });
 
+  it.each(['__proto__', 'constructor', 'toString'])('keeps a node whose id is %s, with its edges, as a field of its own in the JSON sent', (id) => {
+    const nodes = [invocation(id, 'integer', { value: 3 }), invocation('m', 'mul', { a: 5, b: 7 })];
+    const graph = buildGraph(wfOf(makeWorkflowJson(nodes, [edge(id, 'value', 'm', 'a')])));
+    expect(Object.keys(graph.nodes).sort()).toEqual([id, 'm'].sort());
+    expect(Object.getPrototypeOf(graph.nodes)).toBe(Object.prototype);
+    const sent = JSON.parse(JSON.stringify(graph)) as { nodes: Record<string, unknown> };
+    expect(Object.prototype.hasOwnProperty.call(sent.nodes, id)).toBe(true);
+    expect(sent.nodes[id]).toEqual({ type: 'integer', id, value: 3, use_cache: true, is_intermediate: true });
+    expect(graph.edges).toEqual([{ source: { node_id: id, field: 'value' }, destination: { node_id: 'm', field: 'a' } }]);
+  });
+
   it('drops collapsed edges, keeps hidden ones, removes duplicates and omits connected inputs', () => {
     const nodes = [invocation('a', 'integer', { value: 3 }), invocation('m', 'mul', { a: 5, b: 7 })];
     const edges = [

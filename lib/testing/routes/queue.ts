@@ -56,7 +56,8 @@ export const queueRoutes = ({ route }: Router, sim: Sim): void => {
     results: {},
     errors: {},
     prepared_source_mapping: {},
-    source_prepared_mapping: {},
+    // Keyed by the workflow's node ids, which may be `constructor` or `__proto__` (a Python dict takes any key).
+    source_prepared_mapping: Object.create(null) as Record<string, string[]>,
   });
   const waitForTerminal = async (ids: ReadonlyArray<number>): Promise<void> => {
     for (let i = 0; i < 2000; i++) {
@@ -78,7 +79,7 @@ export const queueRoutes = ({ route }: Router, sim: Sim): void => {
     const now = sqliteNow();
     const ids: number[] = [];
     for (const values of chosen) {
-      const nodes: Record<string, GraphNode> = {};
+      const nodes: Record<string, GraphNode> = Object.create(null) as Record<string, GraphNode>;
       for (const [id, n] of Object.entries(r.batch.graph.nodes)) nodes[id] = { ...n };
       for (const v of values) {
         const n = nodes[v.node_path];

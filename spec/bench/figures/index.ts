@@ -19,4 +19,9 @@ export const FIGURES: readonly FigureEntry[] = [
   { id: 'bundle', load: async () => (await import('./bundle-size')).bundleSize },
   { id: 'pool', load: async () => (await import('./pool')).poolFigure },
   { id: 'pool-scale', load: async () => (await import('./pool-scale')).poolScaleFigure },
+  { id: 'runcpu', load: async () => (await import('./run-cost')).runCost },
+  { id: 'batch', load: async () => (await import('./batch-cost')).batchCost },
+  { id: 'fanout', load: async () => (await import('./frame-cost')).frameCost },
+  { id: 'early', load: async () => (await import('./early-events')).earlyEvents },
+  { id: 'workers', load: async () => (await import('./workers')).workersFigure },
 ];
