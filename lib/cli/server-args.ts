@@ -19,9 +19,6 @@ export const tokenOptions = (token: string | undefined, io: CliIo): { readonly t
   return bearer ? { token: bearer } : {};
 };
 
-/** What `--timeout` says when not given: the library's own request timeout, in seconds. */
-export const DEFAULT_TIMEOUT_S = 60;
-
 /** `--timeout S` as client options: how long one request may take before it fails (RequestTimeoutError). */
 export const timeoutOptions = (text: string | undefined): { readonly requestTimeoutMs?: number } => {
   if (text === undefined) return {};
