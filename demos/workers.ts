@@ -68,8 +68,9 @@ const main = async (): Promise<void> => {
           if (done.has(event.jobId)) twice.push(event.jobId);
           done.set(event.jobId, event.result);
           const index = Number(event.jobId.replace('prompt-', ''));
+          const followedOn = event.result.batches.some((b) => b.attached === true) ? ' (followed the batch its killed worker had enqueued)' : '';
           const made = event.result.items.flatMap((item) => item.outputs.flatMap((o) => o.images.map((image) => `${image} on ${serverName(item.server?.index ?? 0)}`)));
-          console.log(`${event.jobId} "${PROMPTS[index]}": ${made.join(', ')}`);
+          console.log(`${event.jobId} "${PROMPTS[index]}": ${made.join(', ')}${followedOn}`);
           if (done.size === PROMPTS.length / 2 && killing === undefined) {
             // Halfway: worker-1 dies with its jobs in hand, and is started again a moment later.
             killing = (async () => {
@@ -95,7 +96,8 @@ const main = async (): Promise<void> => {
     await killing;
 
     console.log(`\n${done.size}/${PROMPTS.length} jobs completed${twice.length === 0 ? ', each exactly once' : `; completed twice: ${twice.join(', ')}`}; ${failed.size} failed`);
-    console.log(`${stalled.size} job(s) taken over from the killed worker`);
+    const followed = [...stalled].filter((id) => done.get(id)?.batches.some((b) => b.attached === true)).length;
+    console.log(`${stalled.size} job(s) taken over from the killed worker, ${followed} of them following their batch`);
     if (simulated.length > 0) {
       const batches = simulated.map((s) => new Set(s.queueItems().map((item) => item.batch_id)).size);
       console.log(`batches enqueued on the servers: ${batches.reduce((a, b) => a + b, 0)} (${batches.map((n, i) => `${serverName(i)} ${n}`).join(', ')})`);

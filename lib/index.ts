@@ -91,9 +91,10 @@ export type {
 } from './run/events';
 export { ofType, progressOf, outputsOf, collectOutputs } from './run/operators';
 export { outputsOfQueueItem } from './run/outputs';
-export { RunTimeoutError, ConnectionLostError, EnqueueUnconfirmedError } from './run/errors';
-export type { CancelOutcome } from './run/errors';
-export type { RunOptions, RunManyOptions, RunManyEvent, RunRequest } from './run/options';
+export { RunTimeoutError, ConnectionLostError, EnqueueUnconfirmedError, AttachError } from './run/errors';
+export type { CancelOutcome, AttachFailure } from './run/errors';
+export type { RunOptions, RunManyOptions, RunManyEvent, RunRequest, AttachOptions } from './run/options';
+export { batchIdOfKey } from './run/keys';
 export type { PollPolicy } from './run/poll';
 
 // --- Server data shapes ----------------------------------------------------------------------
@@ -115,10 +116,12 @@ export { createClient } from './client/client';
 export type { InvokeAIClient } from './client/client';
 export type { ClientOptions } from './transport/context';
 export type { ConnectionState, SocketDiagnostic, WebSocketConstructor, WebSocketLike } from './transport/socket';
-export type { FetchLike, Logger } from './transport/http';
+export type { FetchLike, Logger, TransportLimits } from './transport/http';
+export { DEFAULT_LIMITS } from './transport/http';
+export { redactText, redactUrl } from './transport/redact';
 export type { RetryPolicy, BackoffPolicy } from './internal/backoff';
-export { HttpError, AuthError, NetworkError, RequestTimeoutError, RequestAbortedError, DecodeError } from './transport/errors';
-export type { RequestIssue } from './transport/errors';
+export { HttpError, AuthError, NetworkError, RequestTimeoutError, RequestAbortedError, DecodeError, ResponseTooLargeError, UnsafePathError } from './transport/errors';
+export type { RequestIssue, ResponseLimitKind } from './transport/errors';
 
 // --- Server events ---------------------------------------------------------------------------
 export { isKnownServerEventName } from './protocol/events';
@@ -146,7 +149,7 @@ export type {
   StarResult,
 } from './client/images';
 export type { ImageNames, ImageNamesOptions } from './client/images';
-export type { MediaFilters, MediaListOptions, MediaPage, MediaWorkflow, MediaResource, MediaUploadOptions } from './client/media';
+export type { MediaFilters, MediaListOptions, MediaPage, MediaWorkflow, MediaResource, MediaUploadOptions, MediaStreamOptions } from './client/media';
 export { sniffVideoType } from './client/videos';
 export type {
   VideosResource,
@@ -177,7 +180,7 @@ export type {
 } from './client/boards';
 export { toModelIdentifier } from './client/models';
 export type { ModelsResource, ModelConfig, ModelIdentifier, ModelBase, ModelType, ModelFormat, ModelListOptions } from './client/models';
-export type { QueueResource, RetryItemsResult } from './client/queue';
+export type { QueueResource, RetryItemsResult, RetryResult } from './client/queue';
 export type { QueueItemIds, QueueItemSummary, QueueCountsByDestination } from './client/queue';
 export type { WorkflowsResource, WorkflowRecord, WorkflowListItem, WorkflowPage, WorkflowListQuery } from './client/workflows';
 export type { QueueAndProcessorStatus } from './protocol/dto';

@@ -36,6 +36,8 @@ export interface RunJobBatch {
   readonly server?: PoolServerRef;
   /** Set on a batch a pool sent after the server of an earlier one was lost: the batch and items it runs again. */
   readonly retryOf?: { readonly batchId: string; readonly itemIds: readonly number[] };
+  /** The batch was on the server already and this attempt followed it (a job taken over from a worker that stopped). */
+  readonly attached?: boolean;
 }
 
 /** The result of a run job (`job.returnvalue`). */
@@ -64,7 +66,7 @@ const Item = t.intersection([
 ]);
 const Batch = t.intersection([
   t.type({ batchId: t.string }),
-  t.partial({ server: ServerRef, retryOf: t.readonly(t.type({ batchId: t.string, itemIds: t.readonlyArray(t.number) })) }),
+  t.partial({ server: ServerRef, retryOf: t.readonly(t.type({ batchId: t.string, itemIds: t.readonlyArray(t.number) })), attached: t.boolean }),
 ]);
 
 /** The codec of `RunJobResult`, for what comes back from Redis. */
@@ -110,6 +112,7 @@ export const createResultCollector = (): ResultCollector => {
         batchId: event.batchId,
         ...(server !== undefined ? { server } : {}),
         ...(retryOf !== undefined ? { retryOf: { batchId: retryOf.batchId, itemIds: retryOf.itemIds } } : {}),
+        ...(event.attached === true ? { attached: true } : {}),
       });
       return;
     }

@@ -1,9 +1,14 @@
-// Plain-text rendering for the terminal: tables, short values, constraints, paths.
+// Plain-text rendering for the terminal: tables, short values, constraints, paths; what came from a
+// server or a file goes through `printable`, so that no such text can drive the terminal.
 import * as path from 'path';
 import type { FieldConstraints, WorkflowInput } from '../index';
+import { printable } from '../node';
 
-/** Renders rows as a left-aligned table with a header and a rule under it. */
-export const table = (header: readonly string[], rows: readonly (readonly string[])[]): string => {
+export { printable, printableJson } from '../node';
+
+/** Renders rows as a left-aligned table with a header and a rule under it; every cell is made `printable`. */
+export const table = (header: readonly string[], givenRows: readonly (readonly string[])[]): string => {
+  const rows = givenRows.map((row) => row.map((cell) => printable(cell)));
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells

@@ -1,7 +1,7 @@
 // `invokeai-rx inputs <workflow.json>`: the form's inputs as a table, or as JSON.
 import { listInputs, type Workflow } from '../index';
 import { parseArgs } from './args';
-import { countOf, inputsTable } from './format';
+import { countOf, inputsTable, printable, printableJson } from './format';
 import { CliIo, UsageError } from './io';
 import { type ConnectionArgs, withClient } from './server-args';
 import { readWorkflow, retypeForServer, unknownNodeTypes } from './workflow-file';
@@ -20,7 +20,7 @@ const typedWorkflow = async (file: string, url: string | undefined, connection: 
   const unknown = unknownNodeTypes(wf);
   if (unknown.length === 0) return wf;
   if (url === undefined && !io.env['INVOKEAI_URL']) {
-    io.stderr.write(`Node types unknown to InvokeAI's own templates: ${unknown.join(', ')}; their inputs show as "unknown". Pass --url to type them with your server's.\n`);
+    io.stderr.write(`Node types unknown to InvokeAI's own templates: ${printable(unknown.join(', '))}; their inputs show as "unknown". Pass --url to type them with your server's.\n`);
     return wf;
   }
   return withClient(url, connection, io, (client) => retypeForServer(wf, client));
@@ -34,14 +34,14 @@ export const inputsCommand = async (argv: readonly string[], io: CliIo): Promise
   const inputs = listInputs(wf);
   if (args.switches.has('json')) {
     const plain = inputs.map(({ template: _template, ...rest }) => rest);
-    io.stdout.write(`${JSON.stringify(plain, null, 2)}\n`);
+    io.stdout.write(`${printableJson(plain, 2)}\n`);
     return 0;
   }
   if (inputs.length === 0) {
-    io.stdout.write(`${wf.json.name || args.positionals[0]}: no inputs. Add fields to the workflow's form in the InvokeAI editor and export it again.\n`);
+    io.stdout.write(`${printable(wf.json.name || args.positionals[0])}: no inputs. Add fields to the workflow's form in the InvokeAI editor and export it again.\n`);
     return 0;
   }
-  io.stdout.write(`${wf.json.name || args.positionals[0]}: ${countOf(inputs.length, 'input')} (* required)\n\n`);
+  io.stdout.write(`${printable(wf.json.name || args.positionals[0])}: ${countOf(inputs.length, 'input')} (* required)\n\n`);
   io.stdout.write(inputsTable(inputs));
   return 0;
 };

@@ -1,5 +1,7 @@
 // The `invokeai-rx` command line: one module per command, built on the library's public API only.
+import { redactText } from '../index';
 import { codegenCommand, codegenUsage } from './codegen';
+import { printable } from './format';
 import { inputsCommand, inputsUsage } from './inputs';
 import { CliIo, UsageError, processIo } from './io';
 import { modelsCommand, modelsUsage } from './models';
@@ -33,6 +35,12 @@ export const cliMessage = (e: Error): string => {
   }
   return e.message.replace(/\bbaseUrl\b/g, '--url (or INVOKEAI_URL)').replace(/\brequestTimeoutMs\b/g, '--timeout');
 };
+
+/** The token of `--token` or INVOKEAI_TOKEN, which no printed error may show. */
+const secretsOf = (argv: readonly string[], io: CliIo): string[] => [
+  ...argv.flatMap((arg, i) => (arg === '--token' ? [argv[i + 1] ?? ''] : arg.startsWith('--token=') ? [arg.slice('--token='.length)] : [])),
+  io.env['INVOKEAI_TOKEN'] ?? '',
+];
 
 type Command = { readonly run: (argv: readonly string[], io: CliIo) => Promise<number>; readonly usage: string };
 const commands: Readonly<Record<string, Command>> = {
@@ -74,14 +82,16 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
     }
     return await found.run(rest, io);
   } catch (error) {
+    // Messages carry what servers and files said: redacted, and escaped so they cannot drive the terminal.
+    const safe = (text: string): string => printable(redactText(text, secretsOf(argv, io)), true);
     if (error instanceof UsageError) {
-      io.stderr.write(`${error.message}\n`);
+      io.stderr.write(`${safe(error.message)}\n`);
       return 2;
     }
     const e = error instanceof Error ? error : new Error(String(error));
-    // Input and decode errors are about what the user typed or gave: bad arguments, exit 2.
-    const userError = e.name === 'InputError' || e.name === 'WorkflowDecodeError' || e.name === 'BatchError';
-    io.stderr.write(`${e.name}: ${cliMessage(e)}\n`);
+    // Input, decode and file errors are about what the user typed or gave: bad arguments, exit 2.
+    const userError = ['InputError', 'WorkflowDecodeError', 'BatchError', 'FileError'].includes(e.name);
+    io.stderr.write(`${safe(`${e.name}: ${cliMessage(e)}`)}\n`);
     return userError ? 2 : 1;
   }
 };

@@ -1,6 +1,6 @@
 // `invokeai-rx models <url>`: the installed models, as a workflow's model inputs would need them.
 import { parseArgs } from './args';
-import { countOf, table, truncate } from './format';
+import { countOf, printableJson, table, truncate } from './format';
 import { CliIo } from './io';
 import { urlArgument, withClient } from './server-args';
 
@@ -17,7 +17,7 @@ export const modelsCommand = async (argv: readonly string[], io: CliIo): Promise
     const all = await client.models.list();
     const models = all.filter((m) => (args.values['base'] === undefined || m.base === args.values['base']) && (args.values['type'] === undefined || m.type === args.values['type']));
     if (args.switches.has('json')) {
-      io.stdout.write(`${JSON.stringify(models, null, 2)}\n`);
+      io.stdout.write(`${printableJson(models, 2)}\n`);
       return 0;
     }
     io.stdout.write(`${countOf(models.length, 'model')}${models.length < all.length ? ` (of ${all.length})` : ''}\n\n`);

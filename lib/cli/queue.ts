@@ -1,6 +1,6 @@
 // `invokeai-rx queue <url>`: the queue's counts, the item in progress, and the latest items.
 import { parseArgs } from './args';
-import { table, truncate } from './format';
+import { printable, printableJson, table, truncate } from './format';
 import { CliIo } from './io';
 import { urlArgument, withClient } from './server-args';
 
@@ -18,14 +18,14 @@ export const queueCommand = async (argv: readonly string[], io: CliIo): Promise<
     const [status, items] = await Promise.all([client.queue.status(), client.queue.list()]);
     const latest = [...items].sort((a, b) => b.item_id - a.item_id).slice(0, 10);
     if (args.switches.has('json')) {
-      io.stdout.write(`${JSON.stringify({ status, latest: latest.map(({ session: _session, ...rest }) => rest) }, null, 2)}\n`);
+      io.stdout.write(`${printableJson({ status, latest: latest.map(({ session: _session, ...rest }) => rest) }, 2)}\n`);
       return 0;
     }
     const q = status.queue;
     io.stdout.write(
-      `queue ${q.queue_id}: ${q.pending} pending, ${q.in_progress} in progress, ${q.completed} completed, ${q.failed} failed, ${q.canceled} canceled (${q.total} total)\n` +
+      printable(`queue ${q.queue_id}: ${q.pending} pending, ${q.in_progress} in progress, ${q.completed} completed, ${q.failed} failed, ${q.canceled} canceled (${q.total} total)\n` +
         `processor: ${status.processor.is_started ? 'started' : 'stopped'}${status.processor.is_processing ? ', processing' : ', idle'}\n` +
-        `current item: ${q.item_id ?? 'none'}\n\n`,
+        `current item: ${q.item_id ?? 'none'}\n\n`, true),
     );
     if (latest.length > 0) {
       io.stdout.write(

@@ -21,7 +21,7 @@ import {
   type Workflow,
 } from '../index';
 import { parseArgs } from './args';
-import { countOf, displayPath } from './format';
+import { countOf, displayPath, printable, printableJson } from './format';
 import { CliIo, UsageError } from './io';
 import { foldProgress, initialProgress, liveBlock, plainLine, renderBars, saveOutputs, type RunProgressEvent as CliRunEvent, type RunProgress } from '../node';
 import { connectionOptions, serverUrls } from './server-args';
@@ -165,22 +165,40 @@ const checkOutDir = async (dir: string): Promise<void> => {
 
 /** How run events reach the terminal: NDJSON, live progress bars on a TTY, or plain lines. */
 interface EventPrinter {
+  /** Prints an event; never throws (a line that cannot be written is counted in `failures`). */
   readonly onEvent: (event: CliRunEvent) => void;
-  /** A line of its own (above the live bars on a TTY). */
+  /** A line of its own (above the live bars on a TTY), made `printable`. */
   readonly report: (line: string) => void;
+  /** Writes one NDJSON line; never throws. */
+  readonly jsonLine: (value: unknown, what: string) => void;
   readonly json: boolean;
   readonly progress: () => RunProgress;
+  /** What could not be written (a value JSON cannot hold, a failing stdout), one line each. */
+  readonly failures: () => readonly string[];
 }
+
+const describeFailure = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error));
 
 const eventPrinter = (io: CliIo, json: boolean, nodesPerItem: number): EventPrinter => {
   const tty = !json && io.stdout.isTTY === true;
-  const block = liveBlock((t) => io.stdout.write(t));
+  const failures: string[] = [];
+  // A line that cannot be written must neither stop the run nor its saves: it is noted, and the exit code tells.
+  const write = (text: () => string, what: string): void => {
+    try {
+      io.stdout.write(text());
+    } catch (error) {
+      failures.push(`${what} could not be written (${describeFailure(error)})`);
+    }
+  };
+  const block = liveBlock((t) => write(() => t, 'the progress bars'));
   let progress: RunProgress = initialProgress(nodesPerItem);
   let lastDraw = 0;
   const report = (line: string): void => {
     if (tty) block.done();
-    io.stdout.write(`${line}\n`);
+    write(() => `${printable(line)}\n`, 'a line');
   };
+  const jsonLine = (value: unknown, what: string): void => write(() => `${printableJson(value)}\n`, what);
+  const describeEvent = (event: CliRunEvent): string => `the ${event.type} event${'itemId' in event ? ` of item ${event.itemId}` : ''}`;
   // With several servers, item ids repeat across them: plain lines name the server.
   const line = (event: CliRunEvent): string | undefined => {
     const text = plainLine(event);
@@ -189,7 +207,7 @@ const eventPrinter = (io: CliIo, json: boolean, nodesPerItem: number): EventPrin
   const onEvent = (event: CliRunEvent): void => {
     progress = foldProgress(progress, event);
     if (json) {
-      io.stdout.write(`${JSON.stringify(event)}\n`);
+      jsonLine(event, describeEvent(event));
     } else if (tty) {
       // Progress events come many per second: redraw at most every 80 ms, anything else at once.
       const now = Date.now();
@@ -200,34 +218,34 @@ const eventPrinter = (io: CliIo, json: boolean, nodesPerItem: number): EventPrin
       if (event.type === 'failed' || event.type === 'canceled') report(line(event) ?? '');
     } else {
       const text = line(event);
-      if (text !== undefined) io.stdout.write(`${text}\n`);
+      if (text !== undefined) write(() => `${text}\n`, describeEvent(event));
     }
   };
-  return { onEvent, report, json, progress: () => progress };
+  return { onEvent, report, jsonLine, json, progress: () => progress, failures: () => failures };
 };
 
-/** Saves each completed item's outputs as it ends; `settled` waits for all and rethrows the first failure. */
+/** Saves each completed item's outputs as it ends; `settled` waits for all and answers what could not be saved. */
 const outputSaver = (clientOf: (event: CliRunEvent) => InvokeAIClient, outDir: string, io: CliIo, printer: EventPrinter) => {
   const saves: Promise<void>[] = [];
-  const errors: unknown[] = [];
+  const errors: string[] = [];
   const onCompleted = (event: RunEventOf<'completed'> & CliRunEvent): void => {
     saves.push(
       saveOutputs(clientOf(event), event, outDir)
         .then((files) => {
           for (const f of files) {
-            if (printer.json) io.stdout.write(`${JSON.stringify({ type: 'saved', itemId: event.itemId, file: f })}\n`);
+            if (printer.json) printer.jsonLine({ type: 'saved', itemId: event.itemId, file: f }, `the saved line of ${f}`);
             else printer.report(`saved ${displayPath(io.cwd, f)}`);
           }
         })
         // Kept until the run ends; a rejection must not go unhandled meanwhile.
         .catch((error: unknown) => {
-          errors.push(error);
+          errors.push(`the outputs of item ${event.itemId} could not be saved (${describeFailure(error)})`);
         }),
     );
   };
-  const settled = async (): Promise<void> => {
+  const settled = async (): Promise<readonly string[]> => {
     await Promise.all(saves);
-    if (errors.length > 0) throw errors[0];
+    return errors;
   };
   return { onCompleted, settled };
 };
@@ -320,13 +338,16 @@ export const runCommand = async (argv: readonly string[], io: CliIo): Promise<nu
       },
       printer.report,
     );
-    await saver?.settled();
+    const unsaved = (await saver?.settled()) ?? [];
     const total = printer.progress().total;
     const completed = [...ended.values()].filter((t) => t === 'completed').length;
-    if (printer.json) io.stdout.write(`${JSON.stringify({ type: 'summary', total, completed })}\n`);
+    if (printer.json) printer.jsonLine({ type: 'summary', total, completed }, 'the summary');
     else printer.report(`${completed}/${countOf(total, 'item')} completed`);
+    // Every line or file that could not be written is said on stderr, and fails the command.
+    const failures = [...printer.failures(), ...unsaved];
+    for (const failure of failures) io.stderr.write(`${printable(failure)}\n`);
     if (interrupted) return 130;
-    return completed === total && total > 0 ? 0 : 1;
+    return completed === total && total > 0 && failures.length === 0 ? 0 : 1;
   } finally {
     target.close();
   }

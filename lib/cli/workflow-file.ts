@@ -2,6 +2,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { Workflow, type InvokeAIClient, type LoadOptions } from '../index';
+import { FileError, loadWorkflowFile } from '../node';
 import { CliIo, UsageError } from './io';
 
 const isObject = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === 'object' && u !== null && !Array.isArray(u);
@@ -19,26 +20,32 @@ export const notAWorkflow = (json: unknown): string | undefined => {
   return 'it has none of the keys an InvokeAI workflow has (meta, nodes, edges, form)';
 };
 
-/** Reads and decodes a workflow file (relative to the invocation's cwd). */
+/** The JSON of a file `loadWorkflowFile` has read (so within its size limit), or undefined. */
+const jsonOf = async (file: string): Promise<unknown> => {
+  try {
+    return JSON.parse((await fs.readFile(file, 'utf8')).replace(/^\uFEFF/, '')) as unknown;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Reads and decodes a workflow file (relative to the invocation's cwd). A file that is too large,
+ * not JSON, nested too deep or a workflow with problems is a `FileError` naming it; JSON that is no
+ * InvokeAI workflow at all (a ComfyUI file, say) is said to be so (both exit code 2).
+ */
 export const readWorkflow = async (file: string, io: CliIo, options?: LoadOptions): Promise<Workflow> => {
   const full = path.resolve(io.cwd, file);
-  let text: string;
   try {
-    text = await fs.readFile(full, 'utf8');
+    return await loadWorkflowFile(full, options);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `No such workflow file: ${full}` : `Cannot read ${full}: ${(error as Error).message}`);
+    if (error instanceof FileError && error.reason === 'missing') throw new UsageError(`No such workflow file: ${full}`);
+    if (error instanceof FileError && error.reason === 'invalid_workflow') {
+      const why = notAWorkflow(await jsonOf(full));
+      if (why !== undefined) throw new UsageError(`${full} is not an InvokeAI workflow: ${why}. Export one from InvokeAI's workflow editor (Workflows, then Download) and pass that file.`);
+    }
+    throw error;
   }
-  let json: unknown;
-  try {
-    // A BOM is what some editors put in front of UTF-8 JSON.
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (error) {
-    throw new UsageError(`${full} is not JSON (${(error as Error).message}). Export the workflow again from InvokeAI's workflow editor.`);
-  }
-  const why = notAWorkflow(json);
-  if (why !== undefined) throw new UsageError(`${full} is not an InvokeAI workflow: ${why}. Export one from InvokeAI's workflow editor (Workflows, then Download) and pass that file.`);
-  return Workflow.fromObject(json, options);
 };
 
 /** Node types of the workflow that its templates do not know (custom nodes, newer InvokeAI). */

@@ -7,7 +7,8 @@ import { ClientContext, ClientOptions, createClientContext } from '../transport/
 import type { RunEvent, RunResult } from '../run/events';
 import type { Workflow } from '../workflow/workflow';
 import { runMany, settleRun } from '../run/many';
-import type { RunManyEvent, RunManyOptions, RunOptions, RunRequest } from '../run/options';
+import type { AttachOptions, RunManyEvent, RunManyOptions, RunOptions, RunRequest } from '../run/options';
+import { attachPipeline } from '../run/attach';
 import { runPipeline } from '../run/run';
 import { closeClientRuns } from '../run/dispatcher';
 import { withModelsResolved } from '../run/model-references';
@@ -35,6 +36,14 @@ export interface InvokeAIClient extends ClientResources {
   readonly submit: (wf: Workflow, options?: RunOptions) => Promise<RunResult>;
   /** Many runs, at most `concurrency` at once, their events tagged with the workflow's index. */
   readonly runMany: (workflows: Iterable<Workflow | RunRequest>, options?: RunManyOptions) => Observable<RunManyEvent>;
+  /**
+   * Follows a batch enqueued earlier, by this process or another: the events of a run, to the end
+   * of every item (`enqueued` has `attached: true`); outputs mapped by the workflow stored with the
+   * batch, or `options.workflow`. `AttachError` when the server has no such batch.
+   */
+  readonly attach: (batchId: string, options?: AttachOptions) => Observable<RunEvent>;
+  /** The same as a Promise of the batch's `RunResult`. */
+  readonly attachResult: (batchId: string, options?: AttachOptions) => Promise<RunResult>;
 }
 
 /**
@@ -66,6 +75,8 @@ export const createClient = (options: ClientOptions): InvokeAIClient => {
     submit: (wf, runOptions = {}) =>
       settleRun<RunResult>((onResult) => withModelsResolved(listModels, wf, runOptions, (w, o) => runPipeline(context, w, o, onResult))),
     runMany: (workflows, manyOptions) => runMany(run, workflows, manyOptions),
+    attach: (batchId, attachOptions) => attachPipeline(context, batchId, attachOptions),
+    attachResult: (batchId, attachOptions) => settleRun<RunResult>((onResult) => attachPipeline(context, batchId, attachOptions, onResult)),
     ...resources,
   };
 };

@@ -12,6 +12,17 @@ import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from
 /** The two kinds of gallery media; the word is the one of their routes and fields. */
 export type MediaKind = 'image' | 'video';
 
+/** Options of `downloadChunks`. */
+export interface MediaStreamOptions {
+  /** The thumbnail (WebP) instead of the full file. */
+  readonly thumbnail?: boolean;
+  /** The most bytes to take; more fails with `ResponseTooLargeError` (default: no limit). */
+  readonly maxBytes?: number;
+  /** Overrides the client's `requestTimeoutMs` for the whole download. */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
 /** The record fields images and videos both have, from `created_at` to `has_workflow` (the server's order). */
 export const MEDIA_RECORD_PROPS = {
   created_at: t.string,
@@ -151,8 +162,14 @@ export interface MediaKindSpec<DTO, Names> {
 export interface MediaResource<DTO, Names, Category extends string> {
   /** The record, or `null` when the server has no such record. */
   readonly get: (name: string) => Promise<DTO | null>;
-  /** The full file or its thumbnail (WebP) as bytes. Throws `NotFoundError`. */
+  /** The full file or its thumbnail (WebP) as bytes, at most the client's `limits.downloadBytes` of them (else `ResponseTooLargeError`). Throws `NotFoundError`. */
   readonly download: (name: string, options?: { readonly thumbnail?: boolean }) => Promise<Uint8Array>;
+  /**
+   * The full file or its thumbnail, chunk by chunk: `write` takes each (and is awaited before the
+   * next is read), so the file is never held whole. Answers the number of bytes. No byte limit
+   * unless `maxBytes` is given. Throws `NotFoundError`; never retried once a chunk was written.
+   */
+  readonly downloadChunks: (name: string, write: (chunk: Uint8Array) => void | Promise<void>, options?: MediaStreamOptions) => Promise<number>;
   /** The metadata stored with the record, or `null`. Throws `NotFoundError`. */
   readonly metadata: (name: string) => Promise<JsonObject | null>;
   /** The workflow and graph the record was made with, decoded from the server's JSON strings. Throws `NotFoundError`, `DecodeError`, `WorkflowDecodeError`. */
@@ -179,6 +196,7 @@ export interface MediaCalls<DTO, Names> extends MediaResource<DTO, Names, string
 export const mediaCalls = <DTO, Names>(http: HttpClient, sink: DiagnosticSink, kind: MediaKind, spec: MediaKindSpec<DTO, Names>): MediaCalls<DTO, Names> => {
   const root = `/api/v1/${kind}s`;
   const path = (name: string) => `${root}${apiPath`/i/${name}`}`;
+  const filePath = (name: string, thumbnail: boolean | undefined) => `${path(name)}/${thumbnail === true ? 'thumbnail' : 'full'}`;
   const title = kind === 'image' ? 'Image' : 'Video';
   const PageBody = t.type({ limit: t.number, offset: t.number, total: t.number, items: UnknownArray }, `${title}Page`);
   const WorkflowBody = t.type({ workflow: nullable(t.string), graph: nullable(t.string) }, `${title}Workflow`);
@@ -214,12 +232,18 @@ export const mediaCalls = <DTO, Names>(http: HttpClient, sink: DiagnosticSink, k
     },
     get: (name) => http.request({ method: 'GET', path: path(name), decode: spec.dto }).catch(nullOn404),
     download: (name, options) =>
+      http.request({ method: 'GET', path: filePath(name, options?.thumbnail), decode: bytesCodec, responseType: 'bytes' }).catch(notFoundAs(kind, name)),
+    downloadChunks: (name, write, options = {}) =>
       http
         .request({
           method: 'GET',
-          path: `${path(name)}/${options?.thumbnail === true ? 'thumbnail' : 'full'}`,
-          decode: bytesCodec,
-          responseType: 'bytes',
+          path: filePath(name, options.thumbnail),
+          decode: t.number,
+          responseType: 'stream',
+          onChunk: write,
+          ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
+          ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+          ...(options.signal !== undefined ? { signal: options.signal } : {}),
         })
         .catch(notFoundAs(kind, name)),
     metadata: (name) => http.request({ method: 'GET', path: `${path(name)}/metadata`, decode: nullable(JsonObject) }).catch(notFoundAs(kind, name)),

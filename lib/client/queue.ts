@@ -5,8 +5,10 @@
 import * as t from 'io-ts';
 import { EMPTY, Observable, catchError, concatMap, distinctUntilChanged, filter, map, merge, of, repeat, shareReplay, switchMap, timer } from 'rxjs';
 import { BatchStatus, QueueAndProcessorStatus, QueueItem, SessionProcessorStatus, SessionQueueStatus } from '../protocol/dto';
+import type { ItemId } from '../protocol/ids';
 import type { ClientContext } from '../transport/context';
 import { DEFAULT_POLL_INTERVAL_MS } from '../transport/context';
+import { HttpError } from '../transport/errors';
 import type { RequestOptions } from '../transport/http';
 import {
   QueueCountsByDestination,
@@ -19,6 +21,17 @@ import {
 import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
 
 export { QueueCountsByDestination, QueueItemIds, QueueItemSummary, RetryItemsResult } from '../transport/queue-endpoints';
+
+/** What `queue.retry` answers: the new items, and the items they were made from. */
+export interface RetryResult {
+  readonly queue_id: string;
+  /** The ids of the new items, one per retried item, in the order of `retried_from`. */
+  readonly retried_item_ids: ReadonlyArray<number>;
+  /** The new items, in the same order. */
+  readonly items: ReadonlyArray<QueueItem>;
+  /** The items the server retried: those asked that were failed or canceled, each once (others are skipped). */
+  readonly retried_from: ReadonlyArray<ItemId>;
+}
 
 /**
  * `client.queue`. `item`, `current` and `next` answer `null` when there is no such item; `cancel`/`delete` of an unknown id throw `NotFoundError`.
@@ -35,7 +48,7 @@ export interface QueueResource {
   readonly current: () => Promise<QueueItem | null>;
   /** The item the processor takes next (highest priority, then oldest), or `null` when nothing is pending. */
   readonly next: () => Promise<QueueItem | null>;
-  /** One item, or `null` when the queue has no such item. */
+  /** One item, or `null` when the queue has no such item (InvokeAI's 404, and the 500 it answers for another queue's item). */
   readonly item: (id: number) => Promise<QueueItem | null>;
   /** Items by id, in the order asked; unknown ids are left out, as are items that do not decode (reported on `resourceDiagnostics$`). */
   readonly items: (ids: ReadonlyArray<number>) => Promise<ReadonlyArray<QueueItem>>;
@@ -71,8 +84,12 @@ export interface QueueResource {
   readonly clear: () => Promise<number>;
   /** Deletes the finished items (completed, failed, canceled); answers how many. */
   readonly prune: () => Promise<number>;
-  /** Enqueues failed or canceled items again as new items; answers the new ids. */
-  readonly retry: (ids: ReadonlyArray<number>) => Promise<RetryItemsResult>;
+  /**
+   * Enqueues failed or canceled items again as new items; answers the new items and their ids.
+   * InvokeAI answers only the ids it retried: the new items are found by their `retried_from_item_id`
+   * among the items made after them. Items that are neither failed nor canceled are skipped.
+   */
+  readonly retry: (ids: ReadonlyArray<number>) => Promise<RetryResult>;
   /** Stops the processor from taking new items (admin). */
   readonly pause: () => Promise<SessionProcessorStatus>;
   readonly resume: () => Promise<SessionProcessorStatus>;
@@ -88,6 +105,48 @@ export interface QueueResource {
 
 // Enqueueing, clearing, bulk-canceling and retrying change the counts, but their events do not carry them.
 const RECOUNT_EVENTS: ReadonlySet<string> = new Set(['batch_enqueued', 'queue_cleared', 'queue_items_canceled', 'queue_items_retried']);
+
+/** How many of the newest items `retry` reads at once while looking for the new ones after the first read. */
+const RETRY_SCAN_CHUNK = 100;
+
+/**
+ * InvokeAI's `GET .../i/{id}` of an item of another queue raises its 404 inside a generic `except`,
+ * which answers 500 with this detail; it means "no such item in this queue".
+ */
+const WRAPPED_NOT_FOUND = /^Unexpected error while fetching queue item: 404\b/;
+
+/** `null` for a missing item: a 404, or the 500 that wraps one. Other failures pass through. */
+const nullOnMissingItem = (error: unknown): null => {
+  if (error instanceof HttpError && error.status === 500 && typeof error.detail === 'string' && WRAPPED_NOT_FOUND.test(error.detail)) return null;
+  return nullOn404(error);
+};
+
+/**
+ * Pairs the retried items with the new ones. A new item's `retried_from_item_id` is the first item
+ * of its retry chain (the source's own `retried_from_item_id`, else the source), so sources of one
+ * chain share it; InvokeAI makes their new items in the order of the sources. @internal
+ */
+export const matchRetried = (
+  sources: ReadonlyArray<{ readonly item_id: ItemId; readonly chain: number }>,
+  newest: ReadonlyArray<QueueItem>,
+): ReadonlyArray<QueueItem | undefined> => {
+  const wanted = new Map<number, number>();
+  for (const source of sources) wanted.set(source.chain, (wanted.get(source.chain) ?? 0) + 1);
+  const found = new Map<number, QueueItem[]>();
+  for (const item of [...newest].sort((a, b) => b.item_id - a.item_id)) {
+    const chain = item.retried_from_item_id;
+    if (chain === null || chain === undefined) continue;
+    const list = found.get(chain) ?? [];
+    if (list.length < (wanted.get(chain) ?? 0)) found.set(chain, [...list, item]);
+  }
+  const taken = new Map<number, number>();
+  return sources.map((source) => {
+    const list = [...(found.get(source.chain) ?? [])].sort((a, b) => a.item_id - b.item_id);
+    const index = taken.get(source.chain) ?? 0;
+    taken.set(source.chain, index + 1);
+    return list[index];
+  });
+};
 
 /** Builds `client.queue` (for `createResources`). @internal */
 export const queueResource = (context: ClientContext, sink: DiagnosticSink): QueueResource => {
@@ -107,6 +166,8 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
       }
       return pages.flat();
     };
+
+  const items = byIds(QueueItem, (ids) => endpoints.itemsByIds(ids, UnknownArray));
 
   const reread$ = (): Observable<SessionQueueStatus> =>
     http.request$(endpoints.status()).pipe(
@@ -156,8 +217,8 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
     status,
     current: () => http.request(endpoints.current()),
     next: () => http.request(endpoints.next()),
-    item: (id) => http.request(endpoints.item(id)).catch(nullOn404),
-    items: byIds(QueueItem, (ids) => endpoints.itemsByIds(ids, UnknownArray)),
+    item: (id) => http.request(endpoints.item(id)).catch(nullOnMissingItem),
+    items,
     list: async (options) => {
       const request = endpoints.listAll(options?.destination, UnknownArray);
       const raw = await http.request(request);
@@ -178,7 +239,24 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
     deleteDestination: async (destination) => (await http.request(endpoints.deleteDestination(destination))).deleted,
     clear: async () => (await http.request(endpoints.clear())).deleted,
     prune: async () => (await http.request(endpoints.prune())).deleted,
-    retry: (ids) => http.request(endpoints.retryItems(ids)),
+    retry: async (ids) => {
+      const answer = await http.request(endpoints.retryItems(ids));
+      const sources = answer.retried_item_ids;
+      if (sources.length === 0) return { queue_id: answer.queue_id, retried_item_ids: [], items: [], retried_from: [] };
+      const sourceItems = new Map((await items(sources)).map((item) => [item.item_id, item]));
+      const chains = sources.map((id) => ({ item_id: id, chain: sourceItems.get(id)?.retried_from_item_id ?? id }));
+      // The new items were made after every existing item: their ids are above every source's. They
+      // are read newest first, the first read as many as were retried, until each source has its own.
+      const newest = (await http.request(endpoints.itemIds('DESC'))).item_ids.filter((id) => id > Math.max(...sources)).sort((a, b) => b - a);
+      const seen: QueueItem[] = [];
+      let matched = matchRetried(chains, seen);
+      for (let start = 0, size = sources.length; start < newest.length && matched.some((m) => m === undefined); start += size, size = RETRY_SCAN_CHUNK) {
+        seen.push(...(await items(newest.slice(start, start + size))));
+        matched = matchRetried(chains, seen);
+      }
+      const pairs = chains.flatMap((c, i) => (matched[i] === undefined ? [] : [{ source: c.item_id, item: matched[i] as QueueItem }]));
+      return { queue_id: answer.queue_id, retried_item_ids: pairs.map((p) => p.item.item_id), items: pairs.map((p) => p.item), retried_from: pairs.map((p) => p.source) };
+    },
     pause: () => http.request(endpoints.pauseProcessor()),
     resume: () => http.request(endpoints.resumeProcessor()),
     status$,

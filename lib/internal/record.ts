@@ -26,3 +26,45 @@ export const deepFreeze = <T>(u: T): T => {
  */
 export const ownValue = <V>(record: Readonly<Record<string, V>> | null | undefined, key: string): V | undefined =>
   record !== null && record !== undefined && Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+
+/**
+ * The most levels of arrays and objects the library accepts in JSON from a file or a server. Real
+ * workflows and answers stay far below it; much deeper data breaks code that walks it recursively
+ * (JSON.stringify, deep copies) with a stack overflow.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/**
+ * True when `value` nests arrays and objects more than `maxDepth` levels deep. The walk recurses at
+ * most `maxDepth` levels (so however deep the value, the stack is safe) and stops at the first
+ * branch too deep.
+ */
+export const exceedsDepth = (value: unknown, maxDepth: number): boolean =>
+  typeof value === 'object' && value !== null && (maxDepth <= 0 || childrenExceed(value, maxDepth - 1));
+
+const childrenExceed = (value: object, levelsLeft: number): boolean => {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const child: unknown = value[i];
+      if (typeof child === 'object' && child !== null && (levelsLeft === 0 || childrenExceed(child, levelsLeft - 1))) return true;
+    }
+    return false;
+  }
+  for (const key in value) {
+    const child: unknown = (value as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null && (levelsLeft === 0 || childrenExceed(child, levelsLeft - 1))) return true;
+  }
+  return false;
+};
+
+/**
+ * False when JSON text holds too few brackets to nest more than `maxDepth` levels: a test much
+ * cheaper than walking what it parses to, which only text with that many brackets needs.
+ */
+export const mayExceedDepth = (text: string, maxDepth: number): boolean => {
+  let brackets = 0;
+  for (const open of ['[', '{']) {
+    for (let at = text.indexOf(open); at !== -1; at = text.indexOf(open, at + 1)) if (++brackets > maxDepth) return true;
+  }
+  return false;
+};

@@ -8,6 +8,7 @@ import type { QueueItemStatus } from '../protocol/dto';
 import type { RunEvent, RunOutput } from '../run/events';
 import { buildGraph } from '../workflow/graph';
 import type { Workflow } from '../workflow/workflow';
+import { printable } from '../internal/printable';
 
 /** A run event, and the server it came from when the run goes through a pool of several. */
 export type RunProgressEvent = RunEvent & { readonly server?: PoolServerRef };
@@ -144,14 +145,19 @@ export const renderBars = (p: RunProgress, columns = 80, maxNodes = 8): string[]
   for (const item of p.items.filter((i) => i.status === 'in_progress')) {
     lines.push(`item ${item.itemId}${item.server !== undefined ? ` on server ${item.server}` : ''}`);
     for (const n of item.nodes.slice(-maxNodes)) {
-      lines.push(`  ${n.nodeType.slice(0, 22).padEnd(22)} ${bar(n.fraction, width)} ${pct(n.fraction)}${n.done ? ' ✓' : ''}`);
+      lines.push(`  ${printable(n.nodeType).slice(0, 22).padEnd(22)} ${bar(n.fraction, width)} ${pct(n.fraction)}${n.done ? ' ✓' : ''}`);
     }
   }
   return lines;
 };
 
-/** One plain line for the events worth a line in a log (not every progress step). */
+/** One plain line for the events worth a line in a log (not every progress step); what came from the server or the file is made `printable`. */
 export const plainLine = (e: RunEvent): string | undefined => {
+  const text = eventText(e);
+  return text === undefined ? undefined : printable(text);
+};
+
+const eventText = (e: RunEvent): string | undefined => {
   switch (e.type) {
     case 'enqueued':
       return `enqueued batch ${e.batchId}: ${countOf(e.enqueued, 'item')} (${e.itemIds.join(', ')})`;

@@ -46,13 +46,16 @@ export const openItemsOf = (attempt: Attempt): number =>
 
 /** The options of the client run that enqueues exactly this batch. */
 export const runOptionsOf = (attempt: Attempt): RunOptions => {
-  const { sweep: _sweep, runs: _runs, batchId: _batchId, ...rest } = attempt.handle.options;
+  const { sweep: _sweep, runs: _runs, batchId: _batchId, key, ...rest } = attempt.handle.options;
   const own = attempt.part === null ? attempt.handle.options : attempt.part;
+  // The run's whole batch under its key (also when moved to another server before it was enqueued):
+  // the client names it by the key and looks it up before posting. Parts and retries have ids of their own.
+  const keyed = key !== undefined && attempt.part === null && attempt.retryOf === undefined;
   return {
     ...rest,
     ...(own.runs !== undefined ? { runs: own.runs } : {}),
     ...(own.sweep !== undefined ? { sweep: own.sweep } : {}),
-    batchId: attempt.batchId,
+    ...(keyed ? { key } : { batchId: attempt.batchId }),
   };
 };
 

@@ -4,6 +4,7 @@
 // (`membership.ts`); it ends when its last batch has ended, or with the first error that ends it.
 import { BehaviorSubject, Observable, defer } from 'rxjs';
 import { uuidV4 } from '../internal/uuid';
+import { batchIdOfKey } from '../run/keys';
 import type { BatchId } from '../protocol/ids';
 import type { RunOptions } from '../run/run';
 import type { Workflow } from '../workflow/workflow';
@@ -142,7 +143,16 @@ export const createPoolEngine = (members: ReadonlyArray<Member>, settings: Engin
         ended: false,
       };
       handles.add(handle);
-      room.waitLast(newAttempt(handle, { part: null, positions: null, retryOf: undefined, splittable: true, batchId: runOptions.batchId ?? uuidV4() }));
+      // A keyed run's first batch is named by its key (its servers share one queue id); the client
+      // that takes it looks it up before posting.
+      let batchId: string;
+      try {
+        batchId = runOptions.key !== undefined ? batchIdOfKey(runOptions.key, members[0]!.config.client.context.queueId) : (runOptions.batchId ?? uuidV4());
+      } catch (error) {
+        subscriber.error(error);
+        return;
+      }
+      room.waitLast(newAttempt(handle, { part: null, positions: null, retryOf: undefined, splittable: true, batchId }));
       pump();
       return () => {
         if (handle.ended) return;

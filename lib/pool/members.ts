@@ -2,6 +2,7 @@
 // pure modules decide on (eligibility, dispatch load, status) and as the signature of everything
 // eligibility depends on.
 import { createClient, type InvokeAIClient } from '../client/client';
+import { redactText } from '../transport/redact';
 import type { ModelRecord } from '../workflow/sync-models';
 import { openItemsOf } from './attempt';
 import type { ServerLoad } from './dispatch';
@@ -25,7 +26,8 @@ export const createMembers = (servers: ReadonlyArray<PoolServer>, options: PoolO
     const client = spec.client ?? createClient({ ...(options.clientOptions ?? {}), baseUrl: spec.url as string });
     return {
       config: {
-        ref: { index, url: client.context.baseUrl },
+        // The ref shows in events, logs and errors: without a password the URL may carry.
+        ref: { index, url: redactText(client.context.baseUrl) },
         client,
         owned: owned || options.closeClients === true,
         accepts: spec.accepts ?? (() => true),

@@ -5,6 +5,7 @@ import type { InvokeAIClient } from '../client/client';
 import type { BackoffPolicy } from '../internal/backoff';
 import type { ClientOptions } from '../transport/context';
 import type { Logger } from '../transport/http';
+import { redactingLogger } from '../transport/redact';
 import type { SyncModelsOptions } from '../workflow/sync-models';
 import type { Workflow } from '../workflow/workflow';
 import type { DispatchStrategy } from './dispatch';
@@ -82,5 +83,6 @@ export const settingsOf = (options: PoolOptions): EngineSettings => ({
   probePolicy: { ...DEFAULT_PROBE_POLICY, ...(options.probe ?? {}) },
   scheduler: options.scheduler ?? asyncScheduler,
   random: options.random ?? Math.random,
-  logger: options.logger ?? options.clientOptions?.logger,
+  // Pool lines name servers by URL: redacted like the clients' own.
+  logger: redactingLogger(options.logger ?? options.clientOptions?.logger),
 });

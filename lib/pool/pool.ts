@@ -1,16 +1,20 @@
 // createPool: several InvokeAI servers driven as one, with the client's run contract: `run`,
 // `submit` and `runMany` as the client's, each event also naming the server it ran on. The engine
 // (engine.ts) decides where runs go; this file turns the options into servers and settings.
-import type { Observable } from 'rxjs';
+import { Observable, defer, map, switchMap, throwError } from 'rxjs';
 import type { InvokeAIClient } from '../client/client';
 import { fanOutRuns, settleRun } from '../run/many';
-import type { RunManyOptions, RunOptions, RunRequest } from '../run/options';
+import type { AttachOptions, RunManyOptions, RunOptions, RunRequest } from '../run/options';
+import { attachPipeline } from '../run/attach';
+import { AttachError } from '../run/errors';
+import { batchIdOfKey } from '../run/keys';
 import type { Workflow } from '../workflow/workflow';
 import { createPoolEngine } from './engine';
 import type { PoolRunEvent, PoolRunManyEvent, PoolRunResult } from './events';
 import { createMembers } from './members';
 import { settingsOf, type PoolOptions, type PoolServer } from './options';
 import type { PoolStatus } from './status';
+import type { Member } from './state';
 
 /** Many InvokeAI servers as one, with the client's run contract. */
 export interface InvokeAIPool {
@@ -24,6 +28,13 @@ export interface InvokeAIPool {
   readonly submit: (wf: Workflow, options?: RunOptions) => Promise<PoolRunResult>;
   /** Many runs, at most `concurrency` at once (default: unbounded, the servers' slots bound them), tagged with their index. */
   readonly runMany: (workflows: Iterable<Workflow | RunRequest>, options?: RunManyOptions) => Observable<PoolRunManyEvent>;
+  /**
+   * Follows a batch enqueued earlier on one of the servers (looked up on each): the client's
+   * `attach`, each event with its server. `AttachError` when no server has it.
+   */
+  readonly attach: (batchId: string, options?: AttachOptions) => Observable<PoolRunEvent>;
+  /** The same as a Promise of its result. */
+  readonly attachResult: (batchId: string, options?: AttachOptions) => Promise<PoolRunResult>;
   /** Per server: connection, health, queue counts, in flight. Replays the latest; completes on `close()`. */
   readonly status$: Observable<PoolStatus>;
   /** The servers' clients, by pool position. */
@@ -49,12 +60,56 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
   const members = createMembers(servers, options);
   const engine = createPoolEngine(members, settingsOf(options));
 
-  const run = (wf: Workflow, runOptions: RunOptions = {}): Observable<PoolRunEvent> => engine.run(wf, runOptions, () => undefined);
+  /** The server that has the batch (asked in parallel; one that cannot be asked counts as not having it). */
+  const findBatch = async (idOn: (member: Member) => string): Promise<{ member: Member; batchId: string } | null> => {
+    const looks = await Promise.all(
+      members.map(async (member) => {
+        const batchId = idOn(member);
+        const status = await member.config.client.queue.batchStatus(batchId).catch(() => null);
+        return status !== null && status.total > 0 ? { member, batchId } : null;
+      }),
+    );
+    return looks.find((found) => found !== null) ?? null;
+  };
+
+  /** Follows a batch on one server, with the server on every event and item. */
+  const attachOn = (member: Member, batchId: string, options: AttachOptions, onResult: (result: PoolRunResult) => void): Observable<PoolRunEvent> => {
+    const server = member.config.ref;
+    return attachPipeline(member.config.client.context, batchId, options, (result) =>
+      onResult({ batchId: result.batchId, batches: [{ batchId: result.batchId, server }], items: result.items.map((item) => ({ ...item, batchId: result.batchId, server })) }),
+    ).pipe(map((event) => ({ ...event, server }) as PoolRunEvent));
+  };
+
+  const attachAny = (batchId: string, options: AttachOptions, onResult: (result: PoolRunResult) => void): Observable<PoolRunEvent> =>
+    defer(() => findBatch(() => batchId)).pipe(
+      switchMap((found) => (found === null ? throwError(() => new AttachError(batchId, 'not_found')) : attachOn(found.member, found.batchId, options, onResult))),
+    );
+
+  /**
+   * A keyed run: when a server has the key's batch, follow it there; else the engine dispatches it
+   * (and the client it goes to looks it up once more before posting). A server that cannot be asked
+   * is taken not to have it.
+   */
+  const runKeyed = (wf: Workflow, runOptions: RunOptions, onResult: (result: PoolRunResult) => void): Observable<PoolRunEvent> => {
+    const key = runOptions.key;
+    if (key === undefined) return engine.run(wf, runOptions, onResult);
+    return defer(() => findBatch((member) => batchIdOfKey(key, member.config.client.context.queueId))).pipe(
+      switchMap((found) => {
+        if (found === null) return engine.run(wf, runOptions, onResult);
+        const { timeoutMs, cancelOnUnsubscribe, pollIntervalMs, maxPollIntervalMs, silenceMs, connectWaitMs, maxReadFailures } = runOptions;
+        const follow: AttachOptions = { workflow: wf, timeoutMs, cancelOnUnsubscribe, pollIntervalMs, maxPollIntervalMs, silenceMs, connectWaitMs, maxReadFailures };
+        return attachOn(found.member, found.batchId, follow, onResult);
+      }),
+    );
+  };
+
+  const run = (wf: Workflow, runOptions: RunOptions = {}): Observable<PoolRunEvent> => runKeyed(wf, runOptions, () => undefined);
 
   return {
     run,
-    submit: (wf, runOptions = {}) =>
-      settleRun<PoolRunResult>((onResult) => engine.run(wf, runOptions, onResult)),
+    submit: (wf, runOptions = {}) => settleRun<PoolRunResult>((onResult) => runKeyed(wf, runOptions, onResult)),
+    attach: (batchId, attachOptions = {}) => attachAny(batchId, attachOptions, () => undefined),
+    attachResult: (batchId, attachOptions = {}) => settleRun<PoolRunResult>((onResult) => attachAny(batchId, attachOptions, onResult)),
     // Unbounded by default: the servers' slots already bound what runs at once.
     runMany: (workflows, manyOptions = {}) => fanOutRuns(workflows, manyOptions, Number.POSITIVE_INFINITY, run),
     status$: engine.status$,

@@ -22,7 +22,7 @@ import { QueueItemSummary, chunkIds, queueEndpoints } from '../transport/queue-e
 import type { BatchStatus } from '../protocol/dto';
 import type { BatchId, ItemId } from '../protocol/ids';
 import type { Batch } from '../workflow/batch';
-import { ConnectionLostError, describeError } from './errors';
+import { AttachError, ConnectionLostError, describeError } from './errors';
 import { factOfEnqueueResult, type RunFact } from './facts';
 import type { PollPolicy } from './poll';
 import { pollDelay } from './poll';
@@ -252,7 +252,15 @@ export const createBatchFollower = (deps: BatchFollowerDeps): BatchFollower => {
 
 /** What the enqueue step needs. */
 export interface EnqueueOnceDeps extends Omit<BatchFollowerDeps, 'why' | 'onFound' | 'onAbsent' | 'onFailed'> {
-  readonly batch: Batch;
+  /**
+   * `enqueue`: post the batch. `look-first` (a keyed run): look its id up first, and follow the
+   * batch when the server has it. `attach`: only follow it (`located`: as found already), never post.
+   */
+  readonly mode: 'enqueue' | 'look-first' | 'attach';
+  /** The batch to post (`null` when attaching). */
+  readonly batch: Batch | null;
+  /** For `attach`: the batch as found before the run started (its items are not listed again). */
+  readonly located?: LocatedBatch;
   readonly prepend: boolean;
   /** How many items the batch asks for (for the `enqueued` fact of a batch found by its id). */
   readonly requested: number;
@@ -301,12 +309,47 @@ export const createEnqueueOnce = (deps: EnqueueOnceDeps): EnqueueOnce => {
   let postError: unknown;
   const why = (): string => `the enqueue got no answer (${describeError(postError)})`;
 
-  const found = (located: LocatedBatch): void => {
+  const found = (located: LocatedBatch, attached = false): void => {
     if (located.itemIds.length === 0) {
       deps.onUnconfirmed('the batch was on the server, but its items were deleted before they could be listed', postError);
       return;
     }
-    deps.onEnqueued([{ kind: 'enqueued', batchId, itemIds: located.itemIds, requested: deps.requested, enqueued: located.itemIds.length }], false);
+    deps.onEnqueued(
+      [{ kind: 'enqueued', batchId, itemIds: located.itemIds, requested: deps.requested, enqueued: located.itemIds.length, ...(attached ? { attached: true } : {}) }],
+      false,
+    );
+  };
+
+  /**
+   * Before the first POST of a keyed run, or to attach: is the batch there? Found, the run follows
+   * it; absent (or its items gone), a keyed run posts it and an attach fails. A look-up that fails
+   * is tried again with backoff: posting without knowing could enqueue the batch twice.
+   */
+  const lookUp = (failures: number): void => {
+    if (stopped) return;
+    if (deps.located !== undefined && failures === 0 && deps.located.itemIds.length > 0) {
+      mayExist = true;
+      return found(deps.located, true);
+    }
+    locateBatch(deps, batchId, deps.signal).then(
+      deps.guard((located: LocatedBatch | null) => {
+        if (stopped) return;
+        if (located !== null && located.itemIds.length > 0) {
+          mayExist = true;
+          return found(located, true);
+        }
+        if (deps.mode === 'attach') return deps.onFailed(new AttachError(batchId, 'not_found'));
+        post(1);
+      }),
+      deps.guard((error: unknown) => {
+        if (stopped) return;
+        if (error instanceof AuthError) return deps.onFailed(error);
+        const count = failures + 1;
+        deps.logger?.warn?.(`run ${batchId}: looking its batch up failed (${count} in a row)`, { error });
+        if (count >= deps.maxReadFailures) return deps.onFailed(new ConnectionLostError(batchId, `${count} look-ups of the batch failed in a row`, error));
+        retry = scheduler.schedule(deps.guard(() => lookUp(count)), pollDelay(count, deps.policy, deps.random()));
+      }),
+    );
   };
 
   const follower = createBatchFollower({
@@ -337,6 +380,7 @@ export const createEnqueueOnce = (deps: EnqueueOnceDeps): EnqueueOnce => {
   const post = (attempt: number): void => {
     if (stopped) return;
     mayExist = true;
+    if (deps.batch === null) return deps.onFailed(new AttachError(batchId, 'not_found'));
     const answer = http.request(endpoints.enqueueBatch(deps.batch, deps.prepend));
     inFlight = answer.then(
       () => undefined,
@@ -380,7 +424,7 @@ export const createEnqueueOnce = (deps: EnqueueOnceDeps): EnqueueOnce => {
   };
 
   return {
-    start: () => post(1),
+    start: () => (deps.mode === 'enqueue' ? post(1) : lookUp(0)),
     nudge: follower.nudge,
     mayExist: () => mayExist,
     posted: () => inFlight,

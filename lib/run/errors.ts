@@ -75,5 +75,26 @@ export class EnqueueUnconfirmedError extends Error {
   }
 }
 
+/** Why a batch cannot be attached to. */
+export type AttachFailure = 'not_found' | 'no_workflow';
+
+/** `attach` found no batch of that id on the server, or the batch carries no workflow to map its outputs by. */
+export class AttachError extends Error {
+  override readonly name = 'AttachError';
+  constructor(
+    readonly batchId: string,
+    readonly reason: AttachFailure,
+    /** Why the batch's workflow could not be read, for `no_workflow`. */
+    readonly cause?: unknown,
+  ) {
+    super(
+      reason === 'not_found'
+        ? `Batch ${batchId} is not on the server (never enqueued there, or its items were cleared or pruned). Check the server and the queue id.`
+        : `Batch ${batchId} carries no workflow the outputs can be mapped by${cause === undefined ? '' : ` (${describeError(cause)})`}: pass the workflow it ran as the workflow option.`,
+    );
+    Object.setPrototypeOf(this, AttachError.prototype);
+  }
+}
+
 /** The first line of an error's message (or the value as text), for messages and logs. */
 export const describeError = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0] : String(error));

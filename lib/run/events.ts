@@ -61,6 +61,11 @@ export interface EnqueuedEvent {
   readonly itemIds: readonly ItemId[];
   readonly requested: number;
   readonly enqueued: number;
+  /**
+   * The batch was on the server already and the run follows it (`client.attach`, or a `key` whose
+   * batch exists): nothing was enqueued, and items that had ended end at once.
+   */
+  readonly attached?: boolean;
 }
 
 /** An item changed status (each change once, in `status_sequence` order). */

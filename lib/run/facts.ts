@@ -28,6 +28,8 @@ export type RunFact =
       readonly itemIds: readonly ItemId[];
       readonly requested: number;
       readonly enqueued: number;
+      /** The batch was on the server already (found by its id): this run enqueued nothing. */
+      readonly attached?: boolean;
     }
   /** A status of one item: `queue_item_status_changed`, or a summary read from REST. */
   | {

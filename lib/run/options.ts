@@ -2,6 +2,7 @@
 import type { ClientContext } from '../transport/context';
 import type { Sweep } from '../workflow/batch';
 import type { Workflow } from '../workflow/workflow';
+import type { LoadOptions } from '../workflow/types';
 import type { RunEvent } from './events';
 import { DEFAULT_POLL_POLICY, type PollPolicy } from './poll';
 
@@ -26,6 +27,13 @@ export interface RunOptions {
   readonly cancelOnUnsubscribe?: boolean;
   /** The batch id to enqueue with (default: a fresh uuid). Must be unique on the server. */
   readonly batchId?: string;
+  /**
+   * An idempotency key (instead of `batchId`): the batch id is derived from it and the queue (a
+   * name-based uuid), and the batch is looked up before posting: when the server has it, the run
+   * follows it (`enqueued` with `attached: true`) instead of enqueueing it again. A batch that was
+   * cleared or pruned from the server's queue is not found, and is enqueued again.
+   */
+  readonly key?: string;
   /** The board that board inputs set to `auto` save to. */
   readonly autoAddBoardId?: string;
   /** The first delay of REST polling once the socket is down or silent (default: the client's `pollIntervalMs`, else 1000). */
@@ -53,8 +61,17 @@ export interface RunRequest {
   readonly options?: RunOptions;
 }
 
+/** Options of `client.attach`: how to follow the batch, and the workflow its outputs are mapped by. */
+export interface AttachOptions
+  extends Pick<RunOptions, 'timeoutMs' | 'cancelOnUnsubscribe' | 'pollIntervalMs' | 'maxPollIntervalMs' | 'silenceMs' | 'connectWaitMs' | 'maxReadFailures'> {
+  /** The workflow the batch ran (default: the one stored with its items, decoded with `load`). */
+  readonly workflow?: Workflow;
+  /** How the stored workflow is decoded (e.g. the server's own node templates). */
+  readonly load?: LoadOptions;
+}
+
 /** Options of `runMany`: those of every run (batch ids are always per run), and how many run at once. */
-export interface RunManyOptions extends Omit<RunOptions, 'batchId'> {
+export interface RunManyOptions extends Omit<RunOptions, 'batchId' | 'key'> {
   /** Runs in flight at most (default 4). */
   readonly concurrency?: number;
 }

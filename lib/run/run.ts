@@ -28,7 +28,8 @@ import { listOutputs } from '../workflow/outputs';
 import type { Workflow } from '../workflow/workflow';
 import type { WorkflowOutput } from '../workflow/types';
 import { dispatcherOf, type RunRoute } from './dispatcher';
-import { createEnqueueOnce } from './enqueue';
+import { createEnqueueOnce, type LocatedBatch } from './enqueue';
+import { batchIdOfKey } from './keys';
 import { CancelOutcome, ConnectionLostError, EnqueueUnconfirmedError, RunTimeoutError } from './errors';
 import type { RunEvent, RunResult } from './events';
 import { factOfServerEvent, type RunFact } from './facts';
@@ -39,6 +40,13 @@ import { RunStore } from './store';
 
 export type { RunManyEvent, RunManyOptions, RunOptions, RunRequest } from './options';
 
+/** A run that follows a batch already on the server: its id, the outputs its items are mapped by, and the batch as found. @internal */
+export interface AttachPlan {
+  readonly batchId: BatchId;
+  readonly outputs: readonly WorkflowOutput[];
+  readonly located?: LocatedBatch;
+}
+
 /**
  * The pipeline of one run; `onResult` (for `submit`) receives the run's result just before the
  * stream completes, and makes the run keep every item's result until then.
@@ -46,30 +54,44 @@ export type { RunManyEvent, RunManyOptions, RunOptions, RunRequest } from './opt
  */
 export const runPipeline = (
   context: ClientContext,
-  wf: Workflow,
+  wf: Workflow | null,
   options: RunOptions,
   onResult?: (result: RunResult) => void,
+  attach?: AttachPlan,
 ): Observable<RunEvent> =>
   new Observable<RunEvent>((subscriber) => {
     const { http, socket, scheduler, queueId, random } = context;
     const logger = context.options.logger;
-    const batchId = options.batchId ?? uuidV4();
+    if (options.key !== undefined && options.batchId !== undefined) {
+      subscriber.error(new TypeError('RunOptions: give a key or a batchId, not both (a key names its batch).'));
+      return;
+    }
+    let batchId: string;
+    try {
+      batchId = attach?.batchId ?? (options.key !== undefined ? batchIdOfKey(options.key, queueId) : (options.batchId ?? uuidV4()));
+    } catch (error) {
+      subscriber.error(error);
+      return;
+    }
     if (!BatchId.is(batchId)) {
       subscriber.error(new TypeError('RunOptions.batchId must be a non-empty string (leave it out for a fresh uuid).'));
       return;
     }
-    let batch: Batch;
+    let batch: Batch | null = null;
     let outputs: readonly WorkflowOutput[];
     try {
-      batch = buildBatch(wf, {
-        batchId,
-        origin: options.origin ?? `invokeai-rx:${batchId}`,
-        ...(options.destination !== undefined ? { destination: options.destination } : {}),
-        ...(options.runs !== undefined ? { runs: options.runs } : {}),
-        ...(options.sweep !== undefined ? { sweep: options.sweep } : {}),
-        ...(options.autoAddBoardId !== undefined ? { autoAddBoardId: options.autoAddBoardId } : {}),
-      });
-      outputs = listOutputs(wf);
+      if (attach !== undefined || wf === null) outputs = attach?.outputs ?? [];
+      else {
+        batch = buildBatch(wf, {
+          batchId,
+          origin: options.origin ?? `invokeai-rx:${batchId}`,
+          ...(options.destination !== undefined ? { destination: options.destination } : {}),
+          ...(options.runs !== undefined ? { runs: options.runs } : {}),
+          ...(options.sweep !== undefined ? { sweep: options.sweep } : {}),
+          ...(options.autoAddBoardId !== undefined ? { autoAddBoardId: options.autoAddBoardId } : {}),
+        });
+        outputs = listOutputs(wf);
+      }
     } catch (error) {
       subscriber.error(error);
       return;
@@ -217,10 +239,12 @@ export const runPipeline = (
       random,
       ...(logger !== undefined ? { logger } : {}),
       signal: abort.signal,
+      mode: attach !== undefined ? 'attach' : options.key !== undefined ? 'look-first' : 'enqueue',
       batch,
+      ...(attach?.located !== undefined ? { located: attach.located } : {}),
       batchId,
       prepend: options.prepend ?? false,
-      requested: countBatchItems(batch),
+      requested: batch !== null ? countBatchItems(batch) : (attach?.located?.status.total ?? 0),
       attempts: settings.enqueueAttempts,
       followMs: settings.enqueueFollowMs,
       policy: settings.policy,

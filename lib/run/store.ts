@@ -320,7 +320,7 @@ export class RunStore {
       this.items.set(id, item);
       this.open.add(id);
     }
-    out.push({ type: 'enqueued', batchId: fact.batchId, itemIds, requested: fact.requested, enqueued: fact.enqueued });
+    out.push({ type: 'enqueued', batchId: fact.batchId, itemIds, requested: fact.requested, enqueued: fact.enqueued, ...(fact.attached === true ? { attached: true } : {}) });
     const buffered = this.buffered;
     this.buffered = [];
     for (const early of buffered) this.apply(early, out);

@@ -4,7 +4,8 @@ import crossFetch from 'cross-fetch';
 import IsomorphicWebSocket from 'isomorphic-ws';
 import { SchedulerLike, asyncScheduler } from 'rxjs';
 import { BackoffPolicy, RetryPolicy } from '../internal/backoff';
-import { FetchLike, HttpClient, Logger, TokenStore, createHttpClient, normalizeBaseUrl, tokenStore } from './http';
+import { FetchLike, HttpClient, Logger, TokenStore, TransportLimits, createHttpClient, normalizeBaseUrl, tokenStore } from './http';
+import { redactingLogger } from './redact';
 import { SocketConnection, WebSocketConstructor, createSocketConnection } from './socket';
 
 /** How often the queue item (runs) and the queue status (`queue.status$`) are read over REST while the socket cannot be trusted, unless `pollIntervalMs` says otherwise. */
@@ -37,6 +38,14 @@ export interface ClientOptions {
   readonly socketLingerMs?: number;
   /** How often runs poll their queue items, and `queue.status$` the queue, over REST while the socket is down (default 1 s). */
   readonly pollIntervalMs?: number;
+  /**
+   * Byte and depth limits on what the server sends (defaults: `DEFAULT_LIMITS`): `jsonBytes` 16 MiB
+   * per JSON or text answer and `downloadBytes` 64 MiB per `download`, both counted after
+   * decompression; `jsonDepth` 128 levels; `frameBytes` 16 MiB per socket frame until the server's
+   * handshake names its own `maxPayload`. An answer over a limit fails with `ResponseTooLargeError`.
+   */
+  readonly limits?: Partial<TransportLimits>;
+  /** Receives the client's log lines, every one redacted (no credentials, no tokens). */
   readonly logger?: Logger;
   /** Timers of retries, timeouts, watchdog and reconnects (tests pass a `TestScheduler`). */
   readonly scheduler?: SchedulerLike;
@@ -58,10 +67,12 @@ export interface ClientContext {
 }
 
 /** Builds the shared transport of one client (for resource modules; most users call `createClient`). */
-export const createClientContext = (options: ClientOptions): ClientContext => {
+export const createClientContext = (given: ClientOptions): ClientContext => {
+  const token = tokenStore(given.token);
+  // Every module logs through `options.logger`: redacted once here, so none of them can leak a token.
+  const options: ClientOptions = { ...given, logger: redactingLogger(given.logger, () => token.known?.() ?? []) };
   const scheduler = options.scheduler ?? asyncScheduler;
   const random = options.random ?? Math.random;
-  const token = tokenStore(options.token);
   const queueId = options.queueId ?? 'default';
   const http = createHttpClient({
     baseUrl: options.baseUrl,
@@ -70,6 +81,7 @@ export const createClientContext = (options: ClientOptions): ClientContext => {
     requestTimeoutMs: options.requestTimeoutMs,
     retry: options.retry,
     logger: options.logger,
+    limits: options.limits,
     scheduler,
     random,
   });
@@ -81,6 +93,7 @@ export const createClientContext = (options: ClientOptions): ClientContext => {
     reconnect: options.reconnect,
     connectTimeoutMs: options.connectTimeoutMs,
     lingerMs: options.socketLingerMs,
+    limits: options.limits,
     scheduler,
     logger: options.logger,
     random,

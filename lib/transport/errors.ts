@@ -1,7 +1,11 @@
 // Typed errors of the transport. Each has a stable `name`, carries its context as fields, and says
-// in its message what failed and what to try. None of them ever holds the auth token.
+// in its message what failed and what to try. Every message, URL, detail and cause goes through the
+// one redaction rule (redact.ts), so none of them holds a credential or token.
 import { PathIssue, formatPathIssues } from '../protocol/issues';
 import { isRecord } from '../internal/record';
+import { isError, redactError, redactText, redactUrl, redactValue } from './redact';
+
+export { redactUrl } from './redact';
 
 /** One readable problem from a FastAPI 422 answer: `loc` joined with dots, and FastAPI's `msg`. */
 export interface RequestIssue {
@@ -27,23 +31,6 @@ const describeDetail = (detail: unknown): string => {
   return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 };
 
-/** Removes credentials a URL might carry (`user:pass@`) and the value of any token-like query parameter. */
-export const redactUrl = (url: string): string => {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username || parsed.password) {
-      parsed.username = '';
-      parsed.password = '';
-    }
-    for (const key of [...parsed.searchParams.keys()]) {
-      if (/token|auth|key|secret|password/i.test(key)) parsed.searchParams.set(key, 'REDACTED');
-    }
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-};
-
 const hintFor = (status: number): string => {
   if (status === 404) return 'Check the id or path, and that baseUrl (with any path prefix) points at InvokeAI.';
   if (status === 409) return 'The server is busy with image-storage maintenance; try again when it is done.';
@@ -58,21 +45,27 @@ export class HttpError extends Error {
   override readonly name: string = 'HttpError';
   /** FastAPI's validation issues (422), empty otherwise. */
   readonly issues: ReadonlyArray<RequestIssue>;
+  /** The request's URL, redacted. */
+  readonly url: string;
+  /** FastAPI's `detail` (or the body text), redacted. */
+  readonly detail: unknown;
   constructor(
     readonly status: number,
     readonly method: string,
-    readonly url: string,
-    readonly detail: unknown,
+    url: string,
+    detail: unknown,
     message?: string,
     /** How long the server asked to wait before trying again (its `Retry-After`), when it said. */
     readonly retryAfterMs?: number,
   ) {
-    const issues = requestIssuesFromDetail(detail);
+    const safeDetail = redactValue(detail);
+    const issues = requestIssuesFromDetail(safeDetail);
     const what =
-      issues.length > 0 ? `:\n${issues.map((i) => `  ${i.loc}: ${i.msg}`).join('\n')}` : detail ? `: ${describeDetail(detail)}` : '';
-    super(message ?? `${method} ${redactUrl(url)} failed with HTTP ${status}${what}\n${hintFor(status)}`);
+      issues.length > 0 ? `:\n${issues.map((i) => `  ${i.loc}: ${i.msg}`).join('\n')}` : safeDetail ? `: ${describeDetail(safeDetail)}` : '';
+    super(redactText(message ?? `${method} ${redactUrl(url)} failed with HTTP ${status}${what}\n${hintFor(status)}`));
     this.issues = issues;
     this.url = redactUrl(url);
+    this.detail = safeDetail;
   }
 }
 
@@ -99,16 +92,20 @@ export class AuthError extends HttpError {
 export class NetworkError extends Error {
   override readonly name = 'NetworkError';
   readonly url: string;
+  /** What the fetch implementation threw, redacted. */
+  readonly cause: unknown;
   constructor(
     readonly method: string,
     url: string,
-    readonly cause: unknown,
+    cause: unknown,
   ) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const safeCause = isError(cause) ? redactError(cause) : typeof cause === 'string' ? redactText(cause) : redactValue(cause);
+    const reason = isError(safeCause) ? safeCause.message : String(safeCause);
     super(
-      `${method} ${redactUrl(url)} got no answer (${reason}).\nCheck that InvokeAI is running and that baseUrl is right, including any path prefix.`,
+      redactText(`${method} ${redactUrl(url)} got no answer (${reason}).\nCheck that InvokeAI is running and that baseUrl is right, including any path prefix.`),
     );
     this.url = redactUrl(url);
+    this.cause = safeCause;
   }
 }
 
@@ -149,8 +146,58 @@ export class DecodeError extends Error {
     readonly endpoint: string,
     readonly issues: ReadonlyArray<PathIssue>,
   ) {
+    // The first problem is on the first line too: that line is what logs and wrapping errors show.
+    const first = issues.length === 0 ? '' : ` (${issues[0].path}: ${issues[0].message.split('\n')[0]}${issues.length > 1 ? `, and ${issues.length - 1} more` : ''})`;
     super(
-      `The answer of ${endpoint} does not have the expected shape:\n${formatPathIssues(issues)}\nThe server may be a different InvokeAI version than this library supports; report it with the server version.`,
+      redactText(
+        `The answer of ${endpoint} does not have the expected shape${first}:\n${formatPathIssues(issues)}\nThe server may be a different InvokeAI version than this library supports; report it with the server version.`,
+      ),
+    );
+  }
+}
+
+/** What a byte limit was counting when an answer ran over it. */
+export type ResponseLimitKind = 'json' | 'text' | 'bytes' | 'stream';
+
+/** An answer ran over its byte limit (counted after decompression); reading stopped there and the request was aborted. */
+export class ResponseTooLargeError extends Error {
+  override readonly name = 'ResponseTooLargeError';
+  readonly url: string;
+  constructor(
+    readonly method: string,
+    url: string,
+    /** The limit, in bytes. */
+    readonly limitBytes: number,
+    /** Which limit: `json` and `text` answers (`limits.jsonBytes`), `bytes` downloads (`limits.downloadBytes`), `stream` (a streamed download's own `maxBytes`). */
+    readonly kind: ResponseLimitKind,
+  ) {
+    const setting = kind === 'bytes' ? 'limits.downloadBytes' : kind === 'stream' ? 'the maxBytes of the download' : 'limits.jsonBytes';
+    super(
+      redactText(
+        `${method} ${redactUrl(url)} answered more than ${limitBytes} bytes (${kind === 'bytes' || kind === 'stream' ? 'a download' : 'a JSON or text answer'}, counted after decompression); reading stopped there.\n` +
+          `If the server is trusted and the answer really is that large, raise ${setting} in createClient${kind === 'bytes' ? ', or stream it to disk with downloadTo / saveOutputs from invokeai-rx/node' : ''}.`,
+      ),
+    );
+    this.url = redactUrl(url);
+  }
+}
+
+/**
+ * A path segment (an image or video name, an id) that is `.` or `..`: URL parsers (fetch, browsers)
+ * resolve such a segment as a step up the path, so the request would reach another route. Nothing was sent.
+ */
+export class UnsafePathError extends Error {
+  override readonly name = 'UnsafePathError';
+  constructor(
+    readonly method: string,
+    /** The path as built, its segments encoded. */
+    readonly path: string,
+  ) {
+    super(
+      redactText(
+        `${method} ${path} was not sent: one of its segments is "." or ".." (or their percent-encoded form), which every URL parser resolves as a step up the path, so the request would reach another route.\n` +
+          'A record whose name or id is "." or ".." cannot be addressed over HTTP; check where the name came from.',
+      ),
     );
   }
 }

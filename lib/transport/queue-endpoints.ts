@@ -24,9 +24,9 @@ export const CancelResult = t.type({ canceled: t.number }, 'CancelResult');
 /** `PUT .../delete_*`, `clear`, `prune`: how many items were deleted. */
 export const DeleteResult = t.type({ deleted: t.number }, 'DeleteResult');
 
-/** `PUT .../retry_items_by_id`: the ids of the new items made from the retried ones. */
+/** `PUT .../retry_items_by_id` as InvokeAI answers it: the ids of the items it retried (not of the new items it made). */
 export const RetryItemsResult = t.type({ queue_id: t.string, retried_item_ids: t.array(ItemId) }, 'RetryItemsResult');
-/** The ids of the new items made from the retried ones. */
+/** The ids of the items InvokeAI retried. */
 export type RetryItemsResult = t.TypeOf<typeof RetryItemsResult>;
 
 /** `GET .../item_ids`: the ids of every item of the queue, and how many there are. */

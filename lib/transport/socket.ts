@@ -1,8 +1,9 @@
 // One shared Socket.IO connection per client, over an injected WebSocket constructor, as Observables.
 // Opened by the first subscriber and closed when the last one leaves. Answers server pings (never
-// pings itself), treats `pingInterval + pingTimeout` of silence as a dead socket, reconnects with
-// capped exponential backoff and jitter, re-subscribes to the queue after every connect, and stops
-// for good when the server refuses the connect (an AuthError; no reconnect storm).
+// pings itself), treats `pingInterval + pingTimeout` of silence as a dead socket (both clamped to
+// sane bounds), reconnects with capped exponential backoff and jitter, re-subscribes to the queue
+// after every connect, and stops for good when the server refuses the connect (an AuthError; no
+// reconnect storm). Frames are bounded by the server's own handshake `maxPayload`.
 import {
   EMPTY,
   Observable,
@@ -29,8 +30,10 @@ import { connectFrame, decodeFrame, emitFrame, pongFrame } from '../protocol/eng
 import type { ServerEvent } from '../protocol/events';
 import { EventDecodeIssue, decodeParsedServerEvent } from '../protocol/events-decode';
 import { BackoffPolicy, DEFAULT_RECONNECT_POLICY, backoffDelay } from '../internal/backoff';
-import { AuthError, redactUrl } from './errors';
-import { Logger, normalizeBaseUrl } from './http';
+import { exceedsDepth, mayExceedDepth } from '../internal/record';
+import { AuthError } from './errors';
+import { DEFAULT_LIMITS, Logger, TransportLimits, normalizeBaseUrl } from './http';
+import { redactError, redactUrl, redactingLogger } from './redact';
 
 /**
  * What the client needs of a WebSocket (the browser's, `ws`, `isomorphic-ws`). The handler slots are
@@ -55,8 +58,12 @@ export interface WebSocketLike {
   removeListener?: (event: 'message', listener: (data: unknown, isBinary: boolean) => void) => unknown;
 }
 
-/** A WebSocket constructor, e.g. `isomorphic-ws`'s default export or `globalThis.WebSocket`. */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+/**
+ * A WebSocket constructor, e.g. `isomorphic-ws`'s default export or `globalThis.WebSocket`. The
+ * client passes `{ maxPayload }` as the third argument: `ws` (Node) refuses larger frames with it,
+ * before buffering them; a browser's WebSocket ignores it.
+ */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: { readonly maxPayload?: number }) => WebSocketLike;
 
 /** The state of the client's socket connection. */
 export type ConnectionState =
@@ -93,6 +100,8 @@ export interface SocketConnectionOptions {
    * A program that runs many workflows one after another keeps one connection instead of one per run.
    */
   readonly lingerMs?: number;
+  /** `frameBytes` (the frame limit before a handshake is known) and `jsonDepth` of event payloads; defaults: `DEFAULT_LIMITS`. */
+  readonly limits?: Partial<TransportLimits>;
   /** Timers of the watchdog, the connect timeout and reconnect delays. */
   readonly scheduler?: SchedulerLike;
   /** The source of jitter, 0..1. */
@@ -114,6 +123,29 @@ export interface SocketConnection {
 
 /** The default time allowed from opening the WebSocket to the server's connect answer. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 20000;
+
+/**
+ * The bounds each of the handshake's `pingInterval` and `pingTimeout` is clamped to. A timer of more
+ * than 2^31 ms fires at once in Node and browsers, which would turn the dead-socket watchdog into a
+ * busy loop; nothing real waits more than minutes between pings.
+ */
+export const PING_BOUNDS_MS = { min: 10, max: 5 * 60 * 1000 } as const;
+
+/** The smallest frame limit a handshake's `maxPayload` can set: a server announcing less still gets its usual events through. */
+export const MIN_FRAME_LIMIT_BYTES = 1024 * 1024;
+
+const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, value));
+
+/** The silence after which a socket counts as dead: `pingInterval + pingTimeout`, each clamped to `PING_BOUNDS_MS`. */
+export const silenceLimit = (handshake: { readonly pingInterval: number; readonly pingTimeout: number }): number =>
+  clamp(handshake.pingInterval, PING_BOUNDS_MS.min, PING_BOUNDS_MS.max) + clamp(handshake.pingTimeout, PING_BOUNDS_MS.min, PING_BOUNDS_MS.max);
+
+/** The frame limit a handshake sets: its `maxPayload`, but at least `MIN_FRAME_LIMIT_BYTES` and at most the client's `frameBytes`. */
+export const frameLimit = (maxPayload: number | undefined, frameBytes: number): number =>
+  maxPayload === undefined || !(maxPayload > 0) ? frameBytes : Math.min(frameBytes, Math.max(MIN_FRAME_LIMIT_BYTES, maxPayload));
+
+const frameLength = (data: unknown): number =>
+  typeof data === 'string' ? data.length : data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? data.byteLength : 0;
 
 /** The Socket.IO URL of an InvokeAI base URL: `{base}/ws/socket.io/?EIO=4&transport=websocket`, http→ws. */
 export const socketUrl = (baseUrl: string): string =>
@@ -160,8 +192,13 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
   const policy: BackoffPolicy = { ...DEFAULT_RECONNECT_POLICY, ...(options.reconnect ?? {}) };
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const lingerMs = options.lingerMs ?? 0;
+  const limits: TransportLimits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+  const logger = redactingLogger(options.logger, () => [options.token() ?? '']);
   const url = socketUrl(options.baseUrl);
   const safeUrl = redactUrl(url);
+  // Until a handshake names the server's maxPayload, frames are bounded by the client's own limit;
+  // every later WebSocket is opened with the limit the last handshake set.
+  let maxFrameBytes = limits.frameBytes;
   const close$ = new Subject<void>();
   // Every decoded event of every connection; `events$` subscribers listen here while they hold the session open.
   const decodedEvents = new Subject<ServerEvent>();
@@ -202,7 +239,7 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
         if (done) return;
         done = true;
         release(false);
-        options.logger?.debug?.(`socket ${safeUrl}: connection lost (${reason})`);
+        logger?.debug?.(`socket ${safeUrl}: connection lost (${reason})`);
         subscriber.next({ kind: 'lost', reason });
         subscriber.complete();
       };
@@ -240,7 +277,7 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
       }
 
       try {
-        ws = new options.WebSocket(url);
+        ws = new options.WebSocket(url, undefined, { maxPayload: maxFrameBytes });
       } catch (error) {
         lose(`the WebSocket could not be created: ${describeWsError(error)}`);
         return () => release(true);
@@ -249,10 +286,18 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
       const onFrame = (frame: unknown): void => {
         if (done) return;
         if (silenceLimitMs !== undefined) lastHeardAt = scheduler.now();
+        // A WebSocket that cannot refuse large frames itself (a browser's, or the first one, opened
+        // before the handshake was known) still drops the connection on one over the limit.
+        const length = frameLength(frame);
+        if (length > maxFrameBytes) {
+          lose(`a frame of ${length} bytes is over the limit of ${maxFrameBytes} (the server's maxPayload)`);
+          return;
+        }
         const packet = decodeFrame(frame);
         switch (packet.type) {
           case 'open':
-            silenceLimitMs = packet.handshake.pingInterval + packet.handshake.pingTimeout;
+            maxFrameBytes = frameLimit(packet.handshake.maxPayload, limits.frameBytes);
+            silenceLimitMs = silenceLimit(packet.handshake);
             lastHeardAt = scheduler.now();
             armWatchdog(silenceLimitMs);
             {
@@ -279,7 +324,8 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
           }
           case 'connect_error': {
             done = true;
-            const error = new AuthError(0, 'CONNECT', url, connectionErrorMessage(packet.data));
+            // The server's refusal may echo what it was sent: the token is no part of the error.
+            const error = redactError(new AuthError(0, 'CONNECT', url, connectionErrorMessage(packet.data)), [options.token() ?? '']);
             // Both servers keep the Engine.IO session open after a refused connect: close it here.
             release(true);
             subscriber.next({ kind: 'state', state: { type: 'disconnected', reason: 'the server refused the connection', error } });
@@ -287,10 +333,15 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
             return;
           }
           case 'event': {
+            // The frame is text here; only text with enough brackets can hide a payload too deep.
+            if (mayExceedDepth(frame as string, limits.jsonDepth + 1) && exceedsDepth(packet.args, limits.jsonDepth + 1)) {
+              ignore(`42["${packet.name.slice(0, 100)}",...]`, `its payload nests more than ${limits.jsonDepth} levels deep`);
+              return;
+            }
             // The payload was parsed from this frame and goes nowhere else: decoded without a copy.
             const decoded = decodeParsedServerEvent(packet.name, packet.args[0]);
             if (isLeft(decoded)) {
-              options.logger?.warn?.(`socket event ${packet.name} did not decode`, { issues: decoded.left.issues });
+              logger?.warn?.(`socket event ${packet.name} did not decode`, { issues: decoded.left.issues });
               subscriber.next({ kind: 'diagnostic', diagnostic: { type: 'undecodable_event', issue: decoded.left } });
             } else {
               decodedEvents.next(decoded.right);
@@ -314,7 +365,7 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
             return;
           case 'unknown':
           case 'malformed':
-            options.logger?.warn?.(`socket frame ignored: ${packet.reason}`);
+            logger?.warn?.(`socket frame ignored: ${packet.reason}`);
             ignore(packet.frame, packet.reason);
             return;
         }
@@ -361,7 +412,7 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
     tap((signal) => {
       if (signal.kind !== 'state') return;
       currentState = signal.state;
-      options.logger?.debug?.(`socket ${safeUrl}: ${signal.state.type}`);
+      logger?.debug?.(`socket ${safeUrl}: ${signal.state.type}`);
     }),
     finalize(() => {
       currentState = undefined;

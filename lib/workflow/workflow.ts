@@ -6,7 +6,7 @@ import { issuesFromErrors, keySegment, MetaVersionCodec, WorkflowCodecV1, Workfl
 import { type DecodeIssue, type LoadWarning, WorkflowDecodeError } from './errors';
 import { migrateWorkflow, SUPPORTED_VERSIONS } from './migrate';
 import { repairWorkflow } from './repair';
-import { deepFreeze, isRecord } from '../internal/record';
+import { deepFreeze, exceedsDepth, isRecord, MAX_JSON_DEPTH } from '../internal/record';
 import { defaultTemplates } from './templates';
 import type { LoadOptions, NodeTemplates, WorkflowJson } from './types';
 
@@ -55,7 +55,7 @@ const childPath = (path: string, key: string | number): string => (typeof key ==
  */
 const copyJsonData = (root: unknown, issues: DecodeIssue[]): unknown => {
   const onPath = new Set<object>();
-  const copy = (u: unknown, path: string): unknown => {
+  const copy = (u: unknown, path: string, depth: number): unknown => {
     if (u === null || typeof u === 'string' || typeof u === 'boolean') return u;
     if (typeof u === 'number') {
       if (!Number.isFinite(u)) issues.push({ path, message: `${u} is not a JSON number` });
@@ -69,9 +69,13 @@ const copyJsonData = (root: unknown, issues: DecodeIssue[]): unknown => {
       issues.push({ path, message: 'the object contains itself (a cycle is not JSON data)' });
       return undefined;
     }
+    if (depth > MAX_JSON_DEPTH) {
+      issues.push({ ...tooDeep, path });
+      return undefined;
+    }
     onPath.add(u);
     let out: unknown;
-    if (Array.isArray(u)) out = u.map((item, i) => copy(item, childPath(path, i)));
+    if (Array.isArray(u)) out = u.map((item, i) => copy(item, childPath(path, i), depth + 1));
     else {
       const proto = Object.getPrototypeOf(u);
       if (proto !== Object.prototype && proto !== null) {
@@ -81,15 +85,18 @@ const copyJsonData = (root: unknown, issues: DecodeIssue[]): unknown => {
       for (const key of Object.keys(u)) {
         const v = (u as Record<string, unknown>)[key];
         // JSON.stringify drops undefined members, so they are dropped here too.
-        if (v !== undefined) o[key] = copy(v, childPath(path, key));
+        if (v !== undefined) o[key] = copy(v, childPath(path, key), depth + 1);
       }
       out = o;
     }
     onPath.delete(u);
     return out;
   };
-  return copy(root, '$');
+  return copy(root, '$', 1);
 };
+
+/** Deeper data is no workflow, and walking it would overflow the stack. */
+const tooDeep: DecodeIssue = { path: '$', message: `the JSON nests more than ${MAX_JSON_DEPTH} levels deep; no workflow does` };
 
 const fail = (issues: readonly DecodeIssue[]): E.Either<WorkflowDecodeError, never> => E.left(new WorkflowDecodeError(issues));
 
@@ -138,7 +145,7 @@ const decodeJson = (text: string, options?: LoadOptions): E.Either<WorkflowDecod
   } catch (e) {
     return fail([{ path: '$', message: `not JSON: ${(e as Error).message}` }]);
   }
-  return decodeOwned(parsed, options);
+  return exceedsDepth(parsed, MAX_JSON_DEPTH) ? fail([tooDeep]) : decodeOwned(parsed, options);
 };
 
 /**

@@ -83,7 +83,7 @@ describe('invokeai-rx inputs', () => {
     await fs.writeFile(bad, JSON.stringify({ name: 'x', meta: { version: '3.0.0' }, nodes: 3 }));
     const r = await cli(['inputs', bad]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^WorkflowDecodeError: .*\n.*\$/);
+    expect(r.err).toMatch(/^FileError: .*bad\.json: the file is JSON but not an InvokeAI workflow:\n.*\n.*\$/);
   });
 });
 

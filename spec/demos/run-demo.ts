@@ -14,12 +14,12 @@ export interface DemoRun {
 }
 
 /** Runs `demos/<file>` in a child process against its own simulated server. */
-export const runDemo = (file: string, env: Readonly<Record<string, string>>, stdin?: string): Promise<DemoRun> =>
+export const runDemo = (file: string, env: Readonly<Record<string, string>>, stdin?: string, timeoutMs = 60_000): Promise<DemoRun> =>
   new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'demos', file)],
-      { cwd: ROOT, env: { ...process.env, INVOKEAI_URL: '', DEMO_STEP_MS: '1', ...env }, timeout: 60_000 },
+      { cwd: ROOT, env: { ...process.env, INVOKEAI_URL: '', DEMO_STEP_MS: '1', ...env }, timeout: timeoutMs },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
     child.stdin?.end(stdin ?? '');

@@ -121,19 +121,42 @@ describe('simulated server REST', () => {
       expect((await api(server, 'PUT', '/api/v1/queue/default/prune')).json).toEqual({ deleted: 3 });
     });
 
-    it('retry_items_by_id takes a bare array and re-enqueues failed/canceled items', async () => {
+    it('retry_items_by_id takes a bare array, re-enqueues failed/canceled items, and answers the ids it retried, as InvokeAI', async () => {
       const server = await env.start();
       const { events } = env.track(await connect(server));
-      server.faults.failNodes({ type: 'string', count: 1, errorType: 'ValueError', message: 'boom' });
+      server.faults.failNodes({ type: 'string', count: 2, errorType: 'ValueError', message: 'boom' });
       const id = (await enqueue(server, { graph: tinyGraph, runs: 1 })).json.item_ids[0];
       await waitFor(terminal(server, id));
       expect(server.queueItem(id)?.status).toBe('failed');
       expect((await api(server, 'PUT', '/api/v1/queue/default/retry_items_by_id', { item_ids: [id] })).status).toBe(422);
-      const r = await api(server, 'PUT', '/api/v1/queue/default/retry_items_by_id', [id]);
-      expect(r.json).toEqual({ queue_id: 'default', retried_item_ids: [id + 1] });
+      // An unknown id is skipped; the original is answered (InvokeAI's `retried_item_ids` is its root ids), twice asked once retried.
+      const r = await api(server, 'PUT', '/api/v1/queue/default/retry_items_by_id', [id, 424242, id]);
+      expect(r.json).toEqual({ queue_id: 'default', retried_item_ids: [id] });
       await waitFor(terminal(server, id + 1));
-      expect(server.queueItem(id + 1)).toMatchObject({ status: 'completed', retried_from_item_id: id });
-      expect(events.find((e) => e.name === 'queue_items_retried')!.payload.retried_item_ids).toEqual([id + 1]);
+      expect(server.queueItem(id + 1)).toMatchObject({ status: 'failed', retried_from_item_id: id });
+      expect(events.find((e) => e.name === 'queue_items_retried')!.payload.retried_item_ids).toEqual([id]);
+      // Retrying the retry: the new item names the first item of the chain.
+      expect((await api(server, 'PUT', '/api/v1/queue/default/retry_items_by_id', [id + 1])).json).toEqual({ queue_id: 'default', retried_item_ids: [id + 1] });
+      await waitFor(terminal(server, id + 2));
+      expect(server.queueItem(id + 2)).toMatchObject({ status: 'completed', retried_from_item_id: id });
+      // A completed item is skipped; an item of another queue fails the request with a 404.
+      expect((await api(server, 'PUT', '/api/v1/queue/default/retry_items_by_id', [id + 2])).json).toEqual({ queue_id: 'default', retried_item_ids: [] });
+      const other = await api(server, 'PUT', '/api/v1/queue/elsewhere/retry_items_by_id', [id]);
+      expect(other).toMatchObject({ status: 404, json: { detail: `Queue item with id ${id} not found in queue elsewhere` } });
+    });
+
+    it('GET of an item of another queue answers 500 quoting the 404, as InvokeAI; cancel and delete answer 404', async () => {
+      const server = await env.start();
+      const id = (await enqueue(server, { graph: tinyGraph, runs: 1 })).json.item_ids[0];
+      await waitFor(terminal(server, id));
+      expect(await api(server, 'GET', `/api/v1/queue/elsewhere/i/${id}`)).toMatchObject({
+        status: 500,
+        json: { detail: `Unexpected error while fetching queue item: 404: Queue item with id ${id} not found in queue elsewhere` },
+      });
+      expect((await api(server, 'GET', '/api/v1/queue/default/i/424242')).status).toBe(404);
+      expect((await api(server, 'PUT', `/api/v1/queue/elsewhere/i/${id}/cancel`)).status).toBe(404);
+      expect((await api(server, 'DELETE', `/api/v1/queue/elsewhere/i/${id}`)).status).toBe(404);
+      expect(server.queueItem(id)).toBeDefined();
     });
 
     it('clear deletes everything; queue_cleared reaches only sockets subscribed to the queue', async () => {

@@ -22,10 +22,14 @@ export const queueRoutes = ({ route }: Router, sim: Sim): void => {
   const served = (j: Record<string, unknown>): Record<string, unknown> => excludeNone(j) as Record<string, unknown>;
   const itemOr404 = (queueId: string, id: string): QueueItemRecord => {
     const item = queue.get(Number(id));
-    if (!item) return notFound(`Queue item with id ${id} not found in queue ${queueId}`);
-    // the real route's generic `except` turns the inner 404 for another queue's item into a 500
-    if (item.queue_id !== queueId) throw new RouteError(500, `Unexpected error while getting queue item: Queue item with id ${id} not found in queue ${queueId}`);
+    if (!item || item.queue_id !== queueId) return notFound(`Queue item with id ${id} not found in queue ${queueId}`);
     return item;
+  };
+  /** As InvokeAI's GET of one item: its generic `except` turns the 404 for another queue's item into a 500 that quotes it (`str(HTTPException)`). */
+  const itemOrWrapped404 = (queueId: string, id: string): QueueItemRecord => {
+    const item = queue.get(Number(id));
+    if (item && item.queue_id !== queueId) throw new RouteError(500, `Unexpected error while fetching queue item: 404: Queue item with id ${id} not found in queue ${queueId}`);
+    return itemOr404(queueId, id);
   };
   const ownItem = (ctx: RouteContext, item: QueueItemRecord): void => {
     if (!canSee(ctx.user, item.user_id)) throw new RouteError(403, 'You do not have permission to modify this queue item');
@@ -124,7 +128,7 @@ export const queueRoutes = ({ route }: Router, sim: Sim): void => {
       processor: processor.status(),
     });
   });
-  route('GET', '/api/v1/queue/{queue_id}/i/{item_id}', (ctx) => json(200, served(itemJson(itemOr404(ctx.params.queue_id ?? '', ctx.params.item_id ?? ''), ctx.user))));
+  route('GET', '/api/v1/queue/{queue_id}/i/{item_id}', (ctx) => json(200, served(itemJson(itemOrWrapped404(ctx.params.queue_id ?? '', ctx.params.item_id ?? ''), ctx.user))));
   route('PUT', '/api/v1/queue/{queue_id}/i/{item_id}/cancel', (ctx) => {
     const item = itemOr404(ctx.params.queue_id ?? '', ctx.params.item_id ?? '');
     ownItem(ctx, item);
@@ -236,30 +240,36 @@ export const queueRoutes = ({ route }: Router, sim: Sim): void => {
     targets.forEach((i) => queue.delete(i.item_id));
     return json(200, { deleted: targets.length });
   });
+  // As InvokeAI: an item of another queue is a 404 and another user's a 403 (the whole request);
+  // unknown ids and items that are neither failed nor canceled are skipped. The answer and the
+  // event name the items retried, not the new ones; a new item's `retried_from_item_id` is the
+  // first item of its retry chain.
   route('PUT', '/api/v1/queue/{queue_id}/retry_items_by_id', async (ctx) => {
     const body = await ctx.body();
     if (!Array.isArray(body)) return unprocessable([{ type: 'list_type', loc: ['body'], msg: 'Input should be a valid list', input: body }]);
     const queueId = ctx.params.queue_id ?? 'default';
-    const retried: QueueItemRecord[] = [];
+    const sources: QueueItemRecord[] = [];
     for (const id of body) {
       const old = queue.get(Number(id));
-      if (!old || old.queue_id !== queueId || (old.status !== 'failed' && old.status !== 'canceled') || !canSee(ctx.user, old.user_id)) continue;
+      if (!old) continue;
+      if (old.queue_id !== queueId) return notFound(`Queue item with id ${id} not found in queue ${queueId}`);
+      if (!canSee(ctx.user, old.user_id)) throw new RouteError(403, `You do not have permission to retry queue item ${id}`);
+      if ((old.status === 'failed' || old.status === 'canceled') && !sources.includes(old)) sources.push(old);
+    }
+    for (const old of sources) {
       const session = newSession(old.session.graph);
-      const now = sqliteNow();
-      const item: QueueItemRecord = {
+      queue.put({
         ...old,
         item_id: queue.allocateId(),
-        ...freshPending(now),
+        ...freshPending(sqliteNow()),
         session,
         session_id: session.id,
-        retried_from_item_id: old.item_id,
-      };
-      queue.put(item);
-      retried.push(item);
+        retried_from_item_id: old.retried_from_item_id ?? old.item_id,
+      });
     }
-    emitBulk('queue_items_retried', queueId, retried);
+    emitBulk('queue_items_retried', queueId, sources);
     processor.kick();
-    return json(200, { queue_id: queueId, retried_item_ids: retried.map((i) => i.item_id) });
+    return json(200, { queue_id: queueId, retried_item_ids: sources.map((i) => i.item_id) });
   });
   route('GET', '/api/v1/queue/{queue_id}/counts_by_destination', (ctx) => {
     const dest = ctx.query.get('destination');
