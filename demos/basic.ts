@@ -2,7 +2,7 @@
 // the form's inputs, run with live progress bars, its PNGs saved to ./out. Against the simulated
 // server, or against yours with INVOKEAI_URL set.
 import { lastValueFrom, toArray } from 'rxjs';
-import { exposeInput, getInput, listInputs, pipe, setInput } from '../lib/index';
+import { exposeInput, getInput, listInputs, pipe, setInput, models } from '../lib/index';
 import { loadWorkflowFile, saveEachCompleted, showProgress } from '../lib/node';
 import { demoWorkflow, outDir, startDemoServer } from './lib/setup';
 
@@ -20,7 +20,7 @@ const main = async (): Promise<void> => {
 
     // 2. Models: what the workflow names, matched on this server (by hash, then by name); every model
     //    field still empty gets an installed model it accepts, of the main model's base (byBase).
-    const sync = await client.syncModels(loaded, { byBase: true });
+    const sync = await models(client).sync(loaded, { byBase: true });
     const formInput = (f: { readonly nodeId: string; readonly fieldName: string }) =>
       listInputs(sync.workflow).find((i) => i.nodeId === f.nodeId && i.fieldName === f.fieldName);
     const formLabel = (nodeId: string, fieldName: string, fallback: string): string => formInput({ nodeId, fieldName })?.label ?? fallback;

@@ -4,7 +4,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { pipe } from 'fp-ts/function';
 import { PNG } from 'pngjs';
-import { setInput, updateNodes } from '../lib/index';
+import { setInput, updateNodes, models } from '../lib/index';
 import { loadWorkflowFile, saveOutputs, uploadImageFile } from '../lib/node';
 import { demoWorkflow, outDir, startDemoServer } from './lib/setup';
 
@@ -46,7 +46,7 @@ const main = async (): Promise<void> => {
     const update = updateNodes(loaded);
     for (const u of update.updated) console.log(`node ${u.label}: ${u.nodeType} ${u.from} → ${u.to} (${u.how}; inputs removed: ${u.removedInputs.join(', ') || 'none'})`);
     // Models: what the workflow names, matched on this server; empty ones by the main model's base.
-    const sync = await client.syncModels(update.workflow, { byBase: true });
+    const sync = await models(client).sync(update.workflow, { byBase: true });
     for (const c of sync.changes) console.log(`model ${c.label}: ${c.to.name} (${c.to.base} ${c.to.type}, matched by ${c.by})`);
     for (const u of sync.unresolved) console.log(`model ${u.label}: not set, ${u.reason}`);
     const wf = pipe(

@@ -6,7 +6,7 @@
 //   printf 'a red fox\na blue whale\n' | npm run demo:service
 import * as readline from 'readline';
 import { Observable, defer, filter, finalize, lastValueFrom, map, mergeMap, tap, toArray } from 'rxjs';
-import { isTerminalRunEvent, setInput, type TerminalRunEvent, type Workflow } from '../lib/index';
+import { isTerminalRunEvent, setInput, type TerminalRunEvent, type Workflow, models } from '../lib/index';
 import { loadWorkflowFile, saveOutputs } from '../lib/node';
 import { demoWorkflow, outDir, startDemoServer } from './lib/setup';
 
@@ -33,7 +33,7 @@ const main = async (): Promise<void> => {
   const { client } = demo;
   try {
     const loaded = await loadWorkflowFile(demoWorkflow('Text to Image - SDXL.json'));
-    const wf: Workflow = (await client.syncModels(loaded, { byBase: true })).workflow;
+    const wf: Workflow = (await models(client).sync(loaded, { byBase: true })).workflow;
     const dir = outDir('service');
     const input = lines(process.stdin);
     let waiting = 0; // read, not finished

@@ -2,7 +2,7 @@
 // then a results grid: an HTML page (out/sweep/index.html) and the same grid as text.
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { getInput, type RunItemResult } from '../lib/index';
+import { getInput, type RunItemResult, models } from '../lib/index';
 import { loadWorkflowFile, saveOutputs } from '../lib/node';
 import { demoWorkflow, outDir, startDemoServer } from './lib/setup';
 
@@ -18,7 +18,7 @@ const main = async (): Promise<void> => {
     // InvokeAI's own workflow feeds the noise seed from a Random Seed node (an edge), so no value can
     // be swept into it; this variant drops that node and has the seed in its form.
     const loaded = await loadWorkflowFile(demoWorkflow('Text to Image - SDXL (seed and size in the form).json'));
-    const wf = (await client.syncModels(loaded, { byBase: true })).workflow;
+    const wf = (await models(client).sync(loaded, { byBase: true })).workflow;
     const seed = getInput(wf, 'Seed');
     const prompt = getInput(wf, 'Positive Prompt');
     console.log(`${wf.json.name}: sweeping #${seed.index} Seed × #${prompt.index} Positive Prompt = ${SEEDS.length * PROMPTS.length} items`);

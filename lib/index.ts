@@ -48,7 +48,7 @@ export type { WorkflowSpec, WorkflowTable, InputRow, OutputRow, InputKey, InputV
 export type { ImageInput, VideoInput, BoardInput, ColorInput, ObjectInput, ModelConstraint, ModelInput, ModelName, OutputBase, ImagesOutput, VideosOutput, ValuesOutput } from './typed/values';
 
 // --- Node templates --------------------------------------------------------------------------
-export { templatesFromOpenApi, defaultTemplates, TemplatesError } from './workflow/templates';
+export { templatesFromOpenApi, TemplatesError } from './workflow/templates';
 
 // --- Graphs, batches and outputs -------------------------------------------------------------
 export { buildGraph } from './workflow/graph';
@@ -131,9 +131,17 @@ export type { PathIssue } from './protocol/issues';
 export type { ServerEvent, ServerEventOf, KnownServerEvent, KnownServerEventName, UnknownServerEvent, PreparedInvocation } from './protocol/events';
 
 // --- Server resources ------------------------------------------------------------------------
-export type { ClientResources } from './client/resources';
+// Each is a function of the client (`images(client).upload(bytes)`), so an app bundles only those it imports.
+export { app } from './client/app';
+export { images } from './client/images';
+export { videos } from './client/videos';
+export { boards } from './client/boards';
+export { models } from './client/models';
+export { queue } from './client/queue';
+export { workflows } from './client/workflows';
+export { serverTemplates } from './client/templates';
 export { NotFoundError } from './client/resource';
-export type { ResourceDiagnostic, ResourceKind } from './client/resource';
+export type { ResourceDiagnostic, ResourceKind, ResourceHost } from './client/resource';
 export type { AppResource, AppVersion, Health, HealthOptions, AuthStatus } from './client/app';
 export { sniffImageType } from './client/images';
 export type {

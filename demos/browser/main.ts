@@ -2,7 +2,7 @@
 // per-node progress, the preview images as they stream, and the final images. Served by the
 // simulated server (`startMockServer({ staticDir })`), so the page and the API share one origin.
 import { Subscription } from 'rxjs';
-import { createClient, listInputs, setInput, Workflow, type RunEvent, type Workflow as WorkflowValue, type WorkflowInput, type ModelConfig } from '../../lib/index';
+import { createClient, listInputs, models, serverTemplates, setInput, Workflow, type RunEvent, type Workflow as WorkflowValue, type WorkflowInput, type ModelConfig } from '../../lib/index';
 import workflowJson from '../workflows/Text to Image - SDXL.json';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -84,10 +84,12 @@ const showNode = (row: NodeRow, fraction: number): void => {
 
 const start = async (): Promise<void> => {
   $('server').textContent = baseUrl;
-  const models = await client.models.list();
-  const wf: WorkflowValue = (await client.syncModels(Workflow.fromObject(workflowJson), { byBase: true })).workflow;
+  // A browser bundle has no default node templates: the page types the workflow with the server's,
+  // as InvokeAI's GUI does (or it could import InvokeAI's own from invokeai-rx/templates).
+  const [installed, templates] = await Promise.all([models(client).list(), serverTemplates(client)]);
+  const wf: WorkflowValue = (await models(client).sync(Workflow.fromObject(workflowJson, { templates }), { byBase: true })).workflow;
   const inputs = listInputs(wf);
-  const controls = inputs.map((i) => ({ input: i, ...control(i, models) }));
+  const controls = inputs.map((i) => ({ input: i, ...control(i, installed) }));
   const form = $('form');
   form.replaceChildren(
     el('h2', {}, wf.json.name),

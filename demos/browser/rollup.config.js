@@ -15,8 +15,10 @@ const shims = {
 
 const browserResolve = {
   name: 'browser-resolve',
-  resolveId(id) {
+  resolveId(id, importer) {
     if (id in shims) return `\0shim:${id}`;
+    // What the package's `browser` field does for a browser bundle: no default node templates.
+    if (id === './default-templates' && importer && importer.endsWith(path.join('lib', 'workflow', 'workflow.ts'))) return path.join(root, 'lib', 'workflow', 'no-default-templates.ts');
     if (id === 'rxjs') return nm('rxjs/dist/esm5/index.js');
     if (id === 'rxjs/operators') return nm('rxjs/dist/esm5/operators/index.js');
     if (id === 'immer') return nm('immer/dist/immer.mjs');
@@ -54,5 +56,7 @@ module.exports = {
     if (warning.code === 'THIS_IS_UNDEFINED' || warning.code === 'CIRCULAR_DEPENDENCY') return;
     warn(warning);
   },
-  output: { file: path.join(__dirname, 'dist', 'app.js'), format: 'es' },
+  // One file: the client loads cross-fetch (here its shim) only where a platform has no fetch, through
+  // a dynamic import that would otherwise make a chunk of its own.
+  output: { file: path.join(__dirname, 'dist', 'app.js'), format: 'es', inlineDynamicImports: true },
 };

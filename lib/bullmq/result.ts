@@ -10,7 +10,7 @@ export interface RunJobOutput {
   readonly nodeId: string;
   readonly nodeType: string;
   readonly label: string;
-  /** Image names on the server (`client.images.download(name)`), in iteration order. */
+  /** Image names on the server (`images(client).download(name)`), in iteration order. */
   readonly images: readonly string[];
   /** Video names on the server. */
   readonly videos: readonly string[];

@@ -3,6 +3,7 @@ import { parseArgs } from './args';
 import { printable, printableJson, table, truncate } from './format';
 import { CliIo } from './io';
 import { urlArgument, withClient } from './server-args';
+import { queue } from '../index';
 
 /** Usage text of `queue`. */
 export const queueUsage = `Usage: invokeai-rx queue [<url>] [--token T] [--timeout S] [--json]
@@ -15,7 +16,7 @@ runs, the item in progress and the last items. The URL defaults to $INVOKEAI_URL
 export const queueCommand = async (argv: readonly string[], io: CliIo): Promise<number> => {
   const args = parseArgs(argv, { values: ['token', 'url', 'timeout'], switches: ['json'] }, queueUsage);
   return withClient(urlArgument('queue', args, queueUsage), { token: args.values['token'], timeout: args.values['timeout'] }, io, async (client) => {
-    const [status, items] = await Promise.all([client.queue.status(), client.queue.list()]);
+    const [status, items] = await Promise.all([queue(client).status(), queue(client).list()]);
     const latest = [...items].sort((a, b) => b.item_id - a.item_id).slice(0, 10);
     if (args.switches.has('json')) {
       io.stdout.write(`${printableJson({ status, latest: latest.map(({ session: _session, ...rest }) => rest) }, 2)}\n`);

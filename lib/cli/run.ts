@@ -9,6 +9,8 @@ import {
   getInput,
   isTerminalRunEvent,
   listInputs,
+  models,
+  queue,
   setInput,
   validateWorkflow,
   type InputIssue,
@@ -58,7 +60,7 @@ const wantsModels = (wf: Workflow, refs: readonly string[]): boolean =>
     }
   });
 
-const loadModels = (client: InvokeAIClient): Promise<readonly ModelRecord[]> => client.models.list();
+const loadModels = (client: InvokeAIClient): Promise<readonly ModelRecord[]> => models(client).list();
 
 /** Applies `--set` in order; every message names the ref and what it accepts. */
 const applySets = (wf: Workflow, sets: readonly string[], models: readonly ModelRecord[] | undefined): Workflow =>
@@ -127,14 +129,14 @@ const prepareRun = async (
   const retyped = await retypeForServer(loaded, client);
   let typed = retyped;
   if (flags.syncModels) {
-    const sync = await client.syncModels(retyped, { byBase: true });
+    const sync = await models(client).sync(retyped, { byBase: true });
     report(sync);
     typed = sync.workflow;
   }
   const refs = [...flags.sets, ...flags.sweeps].map((t) => t.slice(0, Math.max(0, t.indexOf('='))));
-  const models = wantsModels(typed, refs) ? await loadModels(client) : undefined;
-  const wf = applySets(typed, flags.sets, models);
-  const sweep = sweepValues(wf, flags.sweeps, models);
+  const installed = wantsModels(typed, refs) ? await loadModels(client) : undefined;
+  const wf = applySets(typed, flags.sets, installed);
+  const sweep = sweepValues(wf, flags.sweeps, installed);
   const valid = validateWorkflow(wf);
   if (valid._tag === 'Left') {
     const lines = valid.left.map((issue) => `  - ${inCliTerms(wf, issue)}`);
@@ -282,7 +284,7 @@ const runToEnd = async (target: Target, prepared: PreparedRun, onEvent: (event: 
   const stop = (): void => {
     interrupted = true;
     report(`interrupted: canceling the batch${batches.size === 1 ? '' : 'es'} on the server${batches.size === 1 ? '' : 's'}…`);
-    const cancels = [...batches].map(([batchId, client]) => client.queue.cancelBatches([batchId]).catch(() => 0));
+    const cancels = [...batches].map(([batchId, client]) => queue(client).cancelBatches([batchId]).catch(() => 0));
     void Promise.all(cancels).then(() => {
       subscription?.unsubscribe();
       finish();

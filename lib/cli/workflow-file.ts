@@ -1,7 +1,7 @@
 // Reading a workflow file for a command, with messages that say what to do.
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { Workflow, type InvokeAIClient, type LoadOptions } from '../index';
+import { Workflow, serverTemplates, type InvokeAIClient, type LoadOptions } from '../index';
 import { FileError, loadWorkflowFile } from '../node';
 import { CliIo, UsageError } from './io';
 
@@ -58,4 +58,4 @@ export const unknownNodeTypes = (wf: Workflow): readonly string[] => [
  * of its nodes, so that custom nodes' inputs get their real kinds and constraints.
  */
 export const retypeForServer = async (wf: Workflow, client: InvokeAIClient): Promise<Workflow> =>
-  unknownNodeTypes(wf).length === 0 ? wf : Workflow.fromObject(Workflow.toObject(wf), { templates: await client.templates() });
+  unknownNodeTypes(wf).length === 0 ? wf : Workflow.fromObject(Workflow.toObject(wf), { templates: await serverTemplates(client) });

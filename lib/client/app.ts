@@ -1,14 +1,15 @@
-// `client.app`: the server's version, a health check built on it, and the auth mode.
+// `app(client)`: the server's version, a health check built on it, and the auth mode.
 import * as t from 'io-ts';
 import type { ClientContext } from '../transport/context';
+import { resourceAccessor } from './resource';
 
 /** `GET /api/v1/app/version`. */
-export const AppVersion = t.type({ version: t.string }, 'AppVersion');
+export const AppVersion = /*#__PURE__*/ t.type({ version: t.string }, 'AppVersion');
 /** `GET /api/v1/app/version`. */
 export type AppVersion = t.TypeOf<typeof AppVersion>;
 
 /** `GET /api/v1/auth/status`: whether the server runs in multi-user mode and needs setting up. */
-export const AuthStatus = t.intersection(
+export const AuthStatus = /*#__PURE__*/ t.intersection(
   [
     t.type({ multiuser_enabled: t.boolean }),
     t.partial({ setup_required: t.boolean, strict_password_checking: t.boolean, admin_email: t.union([t.string, t.null]) }),
@@ -31,12 +32,12 @@ export interface HealthOptions {
 }
 
 /**
- * `client.app`.
+ * `app(client)`.
  *
  * @example
- * import { createClient } from 'invokeai-rx';
+ * import { createClient, app } from 'invokeai-rx';
  * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * const health = await client.app.health();
+ * const health = await app(client).health();
  * if (!health.ok) console.error(health.error.message);
  */
 export interface AppResource {
@@ -53,7 +54,7 @@ export interface AppResource {
 
 const VERSION_PATH = '/api/v1/app/version';
 
-/** Builds `client.app` (for `createResources`). @internal */
+/** Builds a client's app resource (for `app`). @internal */
 export const appResource = (context: ClientContext): AppResource => {
   const version = async (options?: HealthOptions): Promise<string> =>
     (
@@ -75,3 +76,15 @@ export const appResource = (context: ClientContext): AppResource => {
     authStatus: () => context.http.request({ method: 'GET', path: '/api/v1/auth/status', decode: AuthStatus }),
   };
 };
+
+/**
+ * The server as an application (its version, health and auth status): `await app(client).version()`.
+ *
+ * @example
+ * ```ts
+ * import { createClient, app } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const version = await app(client).version();
+ * ```
+ */
+export const app = /*#__PURE__*/ resourceAccessor('app', appResource);

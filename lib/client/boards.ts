@@ -1,10 +1,10 @@
-// `client.boards`: boards and which images they hold. The uncategorized "board" is
+// `boards(client)`: boards and which images they hold. The uncategorized "board" is
 // `'none'`: it has no record, but its image names can be listed and images moved out of boards.
 import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';
 import type { ClientContext } from '../transport/context';
 import { apiPath } from '../transport/http';
-import { DiagnosticSink, OpenString, UnknownArray, decodeItems, notFoundAs, nullOn404, toNames } from './resource';
+import { DiagnosticSink, OpenString, UnknownArray, decodeItems, notFoundAs, nullOn404, toNames, resourceAccessor } from './resource';
 import type { ImageCategory } from './images';
 
 /** The id that names the uncategorized images in board calls. */
@@ -14,7 +14,7 @@ export const UNCATEGORIZED = 'none';
 export type BoardVisibility = OpenString<'private' | 'shared' | 'public'>;
 
 /** A board record (`BoardDTO`). */
-export const BoardDTO = t.intersection(
+export const BoardDTO = /*#__PURE__*/ t.intersection(
   [
     t.type({ board_id: t.string, board_name: t.string }),
     t.partial({
@@ -38,7 +38,7 @@ export const BoardDTO = t.intersection(
 export type BoardDTO = t.TypeOf<typeof BoardDTO>;
 
 /** What `boards.delete` removed; without `includeImages` the board's images become uncategorized. */
-export const DeleteBoardResult = t.intersection(
+export const DeleteBoardResult = /*#__PURE__*/ t.intersection(
   [
     t.type({ board_id: t.string, deleted_board_images: t.array(t.string), deleted_images: t.array(t.string) }),
     t.partial({
@@ -54,12 +54,12 @@ export const DeleteBoardResult = t.intersection(
 export type DeleteBoardResult = t.TypeOf<typeof DeleteBoardResult>;
 
 /** `POST /api/v1/board_images/batch`. */
-export const AddImagesResult = t.type({ added_images: t.array(t.string), affected_boards: t.array(t.string) }, 'AddImagesToBoardResult');
+export const AddImagesResult = /*#__PURE__*/ t.type({ added_images: t.array(t.string), affected_boards: t.array(t.string) }, 'AddImagesToBoardResult');
 /** Which images were added, and the boards that changed (`"none"` = uncategorized). */
 export type AddImagesResult = t.TypeOf<typeof AddImagesResult>;
 
 /** `POST /api/v1/board_images/batch/delete`. */
-export const RemoveImagesResult = t.type({ removed_images: t.array(t.string), affected_boards: t.array(t.string) }, 'RemoveImagesFromBoardResult');
+export const RemoveImagesResult = /*#__PURE__*/ t.type({ removed_images: t.array(t.string), affected_boards: t.array(t.string) }, 'RemoveImagesFromBoardResult');
 /** Which images were taken off their boards, and the boards that changed. */
 export type RemoveImagesResult = t.TypeOf<typeof RemoveImagesResult>;
 
@@ -82,13 +82,13 @@ export interface BoardChanges {
 }
 
 /**
- * `client.boards`. `get` answers `null` for an unknown id; calls on a named board throw `NotFoundError`.
+ * `boards(client)`. `get` answers `null` for an unknown id; calls on a named board throw `NotFoundError`.
  *
  * @example
- * import { createClient } from 'invokeai-rx';
+ * import { createClient, boards } from 'invokeai-rx';
  * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * const [board] = await client.boards.findByName('renders');
- * const id = board?.board_id ?? (await client.boards.create('renders')).board_id;
+ * const [board] = await boards(client).findByName('renders');
+ * const id = board?.board_id ?? (await boards(client).create('renders')).board_id;
  */
 export interface BoardsResource {
   /** Every board (one `all=true` request; the bare listing the server refuses with 400 is never sent). */
@@ -112,9 +112,9 @@ export interface BoardsResource {
   readonly findByName: (name: string) => Promise<ReadonlyArray<BoardDTO>>;
 }
 
-const BoardListBody = t.union([UnknownArray, t.type({ items: UnknownArray })]);
+const BoardListBody = /*#__PURE__*/ t.union([UnknownArray, t.type({ items: UnknownArray })]);
 
-/** Builds `client.boards` (for `createResources`). @internal */
+/** Builds a client's boards resource (for `boards`). @internal */
 export const boardsResource = (context: ClientContext, sink: DiagnosticSink): BoardsResource => {
   const { http } = context;
   const board = (id: string) => apiPath`/api/v1/boards/${id}`;
@@ -200,3 +200,15 @@ export const boardsResource = (context: ClientContext, sink: DiagnosticSink): Bo
     findByName: async (name) => (await list({ archived: true })).filter((b) => b.board_name === name),
   };
 };
+
+/**
+ * The boards of a client's server: `await boards(client).create('renders')`.
+ *
+ * @example
+ * ```ts
+ * import { createClient, boards } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const board = await boards(client).create('renders');
+ * ```
+ */
+export const boards = /*#__PURE__*/ resourceAccessor('boards', boardsResource);

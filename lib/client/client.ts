@@ -1,6 +1,7 @@
-// createClient: one InvokeAI server as a client object: its transport (`ClientContext`), its runs
-// (the run pipeline) and its server resources (`queue`, `images`, ...), which are separate modules.
-import { Observable } from 'rxjs';
+// createClient: one InvokeAI server as a client object: its transport (`ClientContext`) and its runs
+// (the run pipeline). Its server resources (`queue(client)`, `images(client)` ...) are reached
+// through accessors of their own, so that an app bundles only the resources it imports.
+import { Observable, defer } from 'rxjs';
 import type { ServerEvent } from '../protocol/events';
 import type { ConnectionState, SocketDiagnostic } from '../transport/socket';
 import { ClientContext, ClientOptions, createClientContext } from '../transport/context';
@@ -12,10 +13,15 @@ import { attachPipeline } from '../run/attach';
 import { runPipeline } from '../run/run';
 import { closeClientRuns } from '../run/dispatcher';
 import { withModelsResolved } from '../run/model-references';
-import { ClientResources, createResources } from './resources';
+import { modelsResource } from './models';
+import { ResourceDiagnostic, diagnosticsOf } from './resource';
 
-/** The client: its transport, its runs and its server resources (`queue`, `images`, `videos`, `boards`, `models`, `workflows`, `app`). */
-export interface InvokeAIClient extends ClientResources {
+/**
+ * The client: its transport and its runs. Its server resources are functions of it, imported by
+ * name: `queue(client)`, `images(client)`, `videos(client)`, `boards(client)`, `models(client)`,
+ * `workflows(client)`, `app(client)`, `serverTemplates(client)`.
+ */
+export interface InvokeAIClient {
   /** Every decoded socket event, over one shared connection (opened while anyone listens). */
   readonly events$: Observable<ServerEvent>;
   /** The socket's connection state. */
@@ -44,6 +50,8 @@ export interface InvokeAIClient extends ClientResources {
   readonly attach: (batchId: string, options?: AttachOptions) => Observable<RunEvent>;
   /** The same as a Promise of the batch's `RunResult`. */
   readonly attachResult: (batchId: string, options?: AttachOptions) => Promise<RunResult>;
+  /** List records (models, boards, images, queue items, library entries) that did not decode and were left out of a resource's answer. */
+  readonly resourceDiagnostics$: Observable<ResourceDiagnostic>;
 }
 
 /**
@@ -60,9 +68,8 @@ export interface InvokeAIClient extends ClientResources {
  */
 export const createClient = (options: ClientOptions): InvokeAIClient => {
   const context = createClientContext(options);
-  const resources = createResources(context);
   // Model inputs set by name or key are resolved against the server's models before the run starts.
-  const listModels = () => resources.models.list();
+  const listModels = () => modelsResource(context, diagnosticsOf(context)).list();
   const run = (wf: Workflow, runOptions: RunOptions = {}): Observable<RunEvent> =>
     withModelsResolved(listModels, wf, runOptions, (w, o) => runPipeline(context, w, o));
   return {
@@ -77,6 +84,6 @@ export const createClient = (options: ClientOptions): InvokeAIClient => {
     runMany: (workflows, manyOptions) => runMany(run, workflows, manyOptions),
     attach: (batchId, attachOptions) => attachPipeline(context, batchId, attachOptions),
     attachResult: (batchId, attachOptions) => settleRun<RunResult>((onResult) => attachPipeline(context, batchId, attachOptions, onResult)),
-    ...resources,
+    resourceDiagnostics$: defer(() => diagnosticsOf(context).diagnostics$),
   };
 };

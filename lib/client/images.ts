@@ -1,15 +1,15 @@
-// `client.images`: upload, read, download, star, delete and list gallery images.
+// `images(client)`: upload, read, download, star, delete and list gallery images.
 import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';
 import type { ClientContext } from '../transport/context';
 import { MEDIA_RECORD_PROPS, MediaFilters, MediaListOptions, MediaPage, MediaResource, MediaUploadOptions, MediaWorkflow, mediaCalls, startsWith } from './media';
-import { DiagnosticSink, OpenString, UnknownArray, decodeItems, notFoundAs, toNames } from './resource';
+import { DiagnosticSink, OpenString, UnknownArray, decodeItems, notFoundAs, toNames, resourceAccessor } from './resource';
 
 /** The image categories of today's server; `user` uploads land in the GUI's Assets tab. */
 export type ImageCategory = OpenString<'general' | 'mask' | 'control' | 'user' | 'other'>;
 
 /** An image record (`ImageDTO`). `image_url`/`thumbnail_url` are the server's relative paths; `urls()` gives absolute ones. */
-export const ImageDTO = t.intersection(
+export const ImageDTO = /*#__PURE__*/ t.intersection(
   [
     t.type({
       image_name: t.string,
@@ -35,20 +35,20 @@ export type ImageDTO = t.TypeOf<typeof ImageDTO>;
 export type ImagePage = MediaPage<ImageDTO>;
 
 /** `GET /api/v1/images/i/{name}/urls`. */
-export const ImageUrls = t.type({ image_name: t.string, image_url: t.string, thumbnail_url: t.string }, 'ImageUrls');
+export const ImageUrls = /*#__PURE__*/ t.type({ image_name: t.string, image_url: t.string, thumbnail_url: t.string }, 'ImageUrls');
 /** An image's URLs. */
 export type ImageUrls = t.TypeOf<typeof ImageUrls>;
 
 /** The server's confirmation of a delete: what was deleted, and the boards that changed (`"none"` = uncategorized). */
-export const DeleteImagesResult = t.intersection(
+export const DeleteImagesResult = /*#__PURE__*/ t.intersection(
   [t.type({ deleted_images: t.array(t.string), affected_boards: t.array(t.string) }), t.partial({ failed_images: t.array(t.string) })],
   'DeleteImagesResult',
 );
 /** The server's confirmation of a delete. */
 export type DeleteImagesResult = t.TypeOf<typeof DeleteImagesResult>;
 
-const StarredResult = t.type({ starred_images: t.array(t.string), affected_boards: t.array(t.string) }, 'StarredImagesResult');
-const UnstarredResult = t.type({ unstarred_images: t.array(t.string), affected_boards: t.array(t.string) }, 'UnstarredImagesResult');
+const StarredResult = /*#__PURE__*/ t.type({ starred_images: t.array(t.string), affected_boards: t.array(t.string) }, 'StarredImagesResult');
+const UnstarredResult = /*#__PURE__*/ t.type({ unstarred_images: t.array(t.string), affected_boards: t.array(t.string) }, 'UnstarredImagesResult');
 
 /** Which images a star or unstar changed, and the boards they are on. */
 export interface StarResult {
@@ -73,19 +73,19 @@ export type ImageListOptions = MediaListOptions<ImageCategory>;
 export type ImageNamesOptions = MediaFilters<ImageCategory>;
 
 /** `GET /api/v1/images/names`: the names of every matching image, in list order, and how many there are and are starred. */
-export const ImageNames = t.type({ image_names: t.array(t.string), starred_count: t.number, total_count: t.number }, 'ImageNamesResult');
+export const ImageNames = /*#__PURE__*/ t.type({ image_names: t.array(t.string), starred_count: t.number, total_count: t.number }, 'ImageNamesResult');
 /** The names of every matching image, in list order, and how many there are and are starred. */
 export type ImageNames = t.TypeOf<typeof ImageNames>;
 
 /**
- * `client.images`. Lookups (`get`) answer `null` for an unknown name; calls on a named image throw `NotFoundError`.
+ * `images(client)`. Lookups (`get`) answer `null` for an unknown name; calls on a named image throw `NotFoundError`.
  *
  * @example
- * import { createClient } from 'invokeai-rx';
+ * import { createClient, images, boards } from 'invokeai-rx';
  * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * const [board] = await client.boards.findByName('renders');
- * const image = await client.images.upload(new Uint8Array(await (await fetch('https://example.com/cat.png')).arrayBuffer()), { board: board?.board_id });
- * const bytes = await client.images.download(image.image_name);
+ * const [board] = await boards(client).findByName('renders');
+ * const image = await images(client).upload(new Uint8Array(await (await fetch('https://example.com/cat.png')).arrayBuffer()), { board: board?.board_id });
+ * const bytes = await images(client).download(image.image_name);
  */
 export interface ImagesResource extends MediaResource<ImageDTO, ImageNames, ImageCategory> {
   /** Uploads an image (POST, never retried). 415 (`HttpError`) when the bytes are not an image. */
@@ -124,7 +124,7 @@ const EXTENSIONS: Readonly<Record<string, string>> = {
   'image/tiff': 'tiff',
 };
 
-/** Builds `client.images` (for `createResources`). @internal */
+/** Builds a client's images resource (for `images`). @internal */
 export const imagesResource = (context: ClientContext, sink: DiagnosticSink): ImagesResource => {
   const { http } = context;
   const { path: imagePath, upload: mediaUpload, ...shared } = mediaCalls(http, sink, 'image', { dto: ImageDTO, names: ImageNames, sniff: sniffImageType, extensions: EXTENSIONS });
@@ -169,3 +169,15 @@ export const imagesResource = (context: ClientContext, sink: DiagnosticSink): Im
     clearIntermediates: () => http.request({ method: 'DELETE', path: '/api/v1/images/intermediates', decode: t.number, idempotent: true }),
   };
 };
+
+/**
+ * The images of a client's server: `await images(client).upload(bytes)`.
+ *
+ * @example
+ * ```ts
+ * import { createClient, images } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const page = await images(client).list({ board: 'none', limit: 20 });
+ * ```
+ */
+export const images = /*#__PURE__*/ resourceAccessor('images', imagesResource);

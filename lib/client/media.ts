@@ -1,4 +1,4 @@
-// What `client.images` and `client.videos` share. The server's image and video routes have the same
+// What `images(client)` and `videos(client)` share. The server's image and video routes have the same
 // form (`/api/v1/images/i/{name}/metadata`, `/api/v1/videos/i/{name}/metadata` ...), and their fields
 // differ only by the word (`image_origin`, `video_origin`); what really differs stays in each module.
 import * as t from 'io-ts';
@@ -158,7 +158,7 @@ export interface MediaKindSpec<DTO, Names> {
   readonly extensions: Readonly<Record<string, string>>;
 }
 
-/** The calls `client.images` and `client.videos` both have. Lookups (`get`) answer `null` for an unknown name; calls on a named record throw `NotFoundError`. */
+/** The calls `images(client)` and `videos(client)` both have. Lookups (`get`) answer `null` for an unknown name; calls on a named record throw `NotFoundError`. */
 export interface MediaResource<DTO, Names, Category extends string> {
   /** The record, or `null` when the server has no such record. */
   readonly get: (name: string) => Promise<DTO | null>;

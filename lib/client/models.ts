@@ -1,10 +1,12 @@
-// `client.models`: the installed models. Base, type and format stay open strings:
+// `models(client)`: the installed models. Base, type and format stay open strings:
 // a newer server's new values never fail a decode, and one odd record never hides the others.
 import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';
 import type { ClientContext } from '../transport/context';
 import { apiPath } from '../transport/http';
-import { DiagnosticSink, OpenString, UnknownArray, decodeItems, nullOn404 } from './resource';
+import { DiagnosticSink, OpenString, UnknownArray, decodeItems, nullOn404, resourceAccessor } from './resource';
+import { ModelSync, SyncModelsOptions, syncModels } from '../workflow/sync-models';
+import type { Workflow } from '../workflow/workflow';
 
 /** Model bases of InvokeAI 6.14; any other string a server sends is kept as it is. */
 export type ModelBase = OpenString<
@@ -31,7 +33,7 @@ export type ModelFormat = OpenString<
  * An installed model's config (one of the server's `AnyModelConfig` classes). The fields every class
  * has are checked; class-specific ones (`variant`, `default_settings`, ...) are kept unchecked.
  */
-export const ModelConfig = t.intersection(
+export const ModelConfig = /*#__PURE__*/ t.intersection(
   [
     t.type({ key: t.string, name: t.string, base: t.string, type: t.string }),
     t.partial({
@@ -90,12 +92,12 @@ export interface ModelListOptions {
 }
 
 /**
- * `client.models`. `get` and `find` answer `null` when nothing matches.
+ * `models(client)`. `get` and `find` answer `null` when nothing matches.
  *
  * @example
- * import { createClient } from 'invokeai-rx';
+ * import { createClient, models } from 'invokeai-rx';
  * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * const fluxMains = await client.models.list({ base: 'flux', type: 'main' });
+ * const fluxMains = await models(client).list({ base: 'flux', type: 'main' });
  */
 export interface ModelsResource {
   /** The installed models matching the filters; records that do not decode are left out and reported on `diagnostics$`. */
@@ -104,12 +106,17 @@ export interface ModelsResource {
   readonly get: (key: string) => Promise<ModelConfig | null>;
   /** The first model with exactly this name, type and base (the server's `get_by_attrs`), or `null`. */
   readonly find: (attributes: { readonly name: string; readonly type: ModelType; readonly base: ModelBase }) => Promise<ModelConfig | null>;
+  /**
+   * Points the workflow's model fields at the models this server has (one `list()`, then the pure
+   * `syncModels`). Never changes `wf`; never throws for one unmatched model (it is in `unresolved`).
+   */
+  readonly sync: (wf: Workflow, options?: SyncModelsOptions) => Promise<ModelSync>;
 }
 
-const ModelList = t.type({ models: UnknownArray }, 'ModelList');
+const ModelList = /*#__PURE__*/ t.type({ models: UnknownArray }, 'ModelList');
 
-/** Builds `client.models` (for `createResources`). @internal */
-export const modelsResource = (context: ClientContext, sink: DiagnosticSink): ModelsResource => {
+/** Builds a client's model list and lookups (for `models`, and for runs that resolve model names). @internal */
+export const modelsResource = (context: ClientContext, sink: DiagnosticSink): Omit<ModelsResource, 'sync'> => {
   const { http } = context;
   // Every record is checked as a ModelConfig; the open-string refinements are what the type adds.
   const decodeConfig = ModelConfig as t.Decoder<unknown, ModelConfig>;
@@ -144,3 +151,19 @@ export const modelsResource = (context: ClientContext, sink: DiagnosticSink): Mo
         .catch(nullOn404),
   };
 };
+
+/**
+ * The models installed on a client's server: `await models(client).list({ base: 'sdxl' })`.
+ *
+ * @example
+ * ```ts
+ * import { createClient, models } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const sdxl = await models(client).list({ base: 'sdxl', type: 'main' });
+ * const { workflow, unresolved } = await models(client).sync(wf, { byBase: true });
+ * ```
+ */
+export const models = /*#__PURE__*/ resourceAccessor('models', (context, sink): ModelsResource => {
+  const lookups = modelsResource(context, sink);
+  return { ...lookups, sync: async (wf, options) => syncModels(wf, await lookups.list(), options) };
+});

@@ -1,4 +1,4 @@
-// `client.queue`: the session queue of the client's `queueId`, and `status$`, its live
+// `queue(client)`: the session queue of the client's `queueId`, and `status$`, its live
 // counts: taken from `queue_item_status_changed` events, re-read over REST whenever the socket
 // (re)connects or an event changes the counts without carrying them, and polled over REST while the
 // socket is down.
@@ -18,7 +18,7 @@ import {
   chunkIds,
   queueEndpoints,
 } from '../transport/queue-endpoints';
-import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
+import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404, resourceAccessor } from './resource';
 
 export { QueueCountsByDestination, QueueItemIds, QueueItemSummary, RetryItemsResult } from '../transport/queue-endpoints';
 
@@ -34,12 +34,12 @@ export interface RetryResult {
 }
 
 /**
- * `client.queue`. `item`, `current` and `next` answer `null` when there is no such item; `cancel`/`delete` of an unknown id throw `NotFoundError`.
+ * `queue(client)`. `item`, `current` and `next` answer `null` when there is no such item; `cancel`/`delete` of an unknown id throw `NotFoundError`.
  *
  * @example
- * import { createClient } from 'invokeai-rx';
+ * import { createClient, queue } from 'invokeai-rx';
  * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * const sub = client.queue.status$.subscribe((s) => console.log(`${s.pending} pending, ${s.in_progress} running`));
+ * const sub = queue(client).status$.subscribe((s) => console.log(`${s.pending} pending, ${s.in_progress} running`));
  */
 export interface QueueResource {
   /** Item counts and the current item, and whether the processor runs. */
@@ -104,7 +104,7 @@ export interface QueueResource {
 }
 
 // Enqueueing, clearing, bulk-canceling and retrying change the counts, but their events do not carry them.
-const RECOUNT_EVENTS: ReadonlySet<string> = new Set(['batch_enqueued', 'queue_cleared', 'queue_items_canceled', 'queue_items_retried']);
+const RECOUNT_EVENTS: ReadonlySet<string> = /*#__PURE__*/ new Set(['batch_enqueued', 'queue_cleared', 'queue_items_canceled', 'queue_items_retried']);
 
 /** How many of the newest items `retry` reads at once while looking for the new ones after the first read. */
 const RETRY_SCAN_CHUNK = 100;
@@ -148,7 +148,7 @@ export const matchRetried = (
   });
 };
 
-/** Builds `client.queue` (for `createResources`). @internal */
+/** Builds a client's queue resource (for `queue`). @internal */
 export const queueResource = (context: ClientContext, sink: DiagnosticSink): QueueResource => {
   const { http, queueId } = context;
   const endpoints = queueEndpoints(queueId);
@@ -262,3 +262,15 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
     status$,
   };
 };
+
+/**
+ * The queue of a client's server (the client's `queueId`): `await queue(client).status()`.
+ *
+ * @example
+ * ```ts
+ * import { createClient, queue } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const { queue: counts } = await queue(client).status();
+ * ```
+ */
+export const queue = /*#__PURE__*/ resourceAccessor('queue', queueResource);

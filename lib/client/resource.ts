@@ -1,9 +1,12 @@
-// What the server-resource modules share: a typed not-found error, `null` for lookups that miss, and
-// list decoding item by item, so that one odd record from a newer server never hides the others.
+// What the server-resource modules share: how a resource is reached from a client (an accessor per
+// resource, so that an app bundles only those it imports), a typed not-found error, `null` for
+// lookups that miss, and list decoding item by item, so that one odd record from a newer server
+// never hides the others.
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
 import { Observable, Subject } from 'rxjs';
 import { PathIssue, toPathIssues } from '../protocol/issues';
+import type { ClientContext } from '../transport/context';
 import { HttpError } from '../transport/errors';
 import { Logger } from '../transport/http';
 
@@ -61,6 +64,43 @@ export const diagnosticSink = (logger?: Logger): DiagnosticSink => {
       });
       subject.next(diagnostic);
     },
+  };
+};
+
+/** What a resource accessor takes: a client, or anything that carries a client's transport. */
+export interface ResourceHost {
+  readonly context: ClientContext;
+}
+
+const sinks = /*#__PURE__*/ new WeakMap<ClientContext, DiagnosticSink>();
+
+/** The one diagnostic sink of a client's resources (`client.resourceDiagnostics$`), made on first use. */
+export const diagnosticsOf = (context: ClientContext): DiagnosticSink => {
+  let sink = sinks.get(context);
+  if (sink === undefined) {
+    sink = diagnosticSink(context.options.logger);
+    sinks.set(context, sink);
+  }
+  return sink;
+};
+
+/**
+ * Makes the accessor of one server resource (`images`, `queue` ...): `images(client)` builds the
+ * client's images resource on first use and returns that one ever after. Each accessor is an
+ * import of its own, so an app's bundle holds the resources it uses and no other. A host that
+ * carries a resource of that name itself (a test's stand-in client: `{ context, queue }`) gets its own.
+ */
+export const resourceAccessor = <R>(name: string, build: (context: ClientContext, sink: DiagnosticSink) => R): ((client: ResourceHost) => R) => {
+  const built = new WeakMap<ClientContext, R>();
+  return (client) => {
+    const own = (client as unknown as Readonly<Record<string, R | undefined>>)[name];
+    if (own !== undefined) return own;
+    let resource = built.get(client.context);
+    if (resource === undefined) {
+      resource = build(client.context, diagnosticsOf(client.context));
+      built.set(client.context, resource);
+    }
+    return resource;
   };
 };
 

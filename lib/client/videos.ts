@@ -1,14 +1,14 @@
-// `client.videos`: read, download, star, move, delete, list and upload gallery videos (the
-// `/api/v1/videos/*` routes; Wan 2.2 workflows make them). Mirrors `client.images`.
+// `videos(client)`: read, download, star, move, delete, list and upload gallery videos (the
+// `/api/v1/videos/*` routes; Wan 2.2 workflows make them). Mirrors `images(client)`.
 import * as t from 'io-ts';
 import { nullable } from '../protocol/dto';
 import type { ClientContext } from '../transport/context';
 import type { ImageCategory } from './images';
 import { MEDIA_RECORD_PROPS, MediaFilters, MediaListOptions, MediaPage, MediaResource, MediaUploadOptions, MediaWorkflow, mediaCalls, sendInBatches, startsWith, uniqueNames } from './media';
-import { DiagnosticSink, notFoundAs, toNames } from './resource';
+import { DiagnosticSink, notFoundAs, toNames, resourceAccessor } from './resource';
 
 /** A video record (`VideoDTO`). `video_url`/`thumbnail_url` are the server's relative paths; `urls()` gives absolute ones. */
-export const VideoDTO = t.intersection(
+export const VideoDTO = /*#__PURE__*/ t.intersection(
   [
     t.type({
       video_name: t.string,
@@ -36,20 +36,20 @@ export type VideoDTO = t.TypeOf<typeof VideoDTO>;
 export type VideoPage = MediaPage<VideoDTO>;
 
 /** `GET /api/v1/videos/i/{name}/urls`. */
-export const VideoUrls = t.type({ video_name: t.string, video_url: t.string, thumbnail_url: t.string }, 'VideoUrls');
+export const VideoUrls = /*#__PURE__*/ t.type({ video_name: t.string, video_url: t.string, thumbnail_url: t.string }, 'VideoUrls');
 /** A video's URLs. */
 export type VideoUrls = t.TypeOf<typeof VideoUrls>;
 
 /** What a delete really deleted, what it could not, and the boards that changed (`"none"` = uncategorized). */
-export const DeleteVideosResult = t.type(
+export const DeleteVideosResult = /*#__PURE__*/ t.type(
   { deleted_videos: t.array(t.string), affected_boards: t.array(t.string), failed_videos: t.array(t.string) },
   'DeleteVideosResult',
 );
 /** What a delete really deleted, what it could not, and the boards that changed. */
 export type DeleteVideosResult = t.TypeOf<typeof DeleteVideosResult>;
 
-const StarredVideosResult = t.type({ starred_videos: t.array(t.string), affected_boards: t.array(t.string), failed_videos: t.array(t.string) }, 'StarredVideosResult');
-const UnstarredVideosResult = t.type({ unstarred_videos: t.array(t.string), affected_boards: t.array(t.string), failed_videos: t.array(t.string) }, 'UnstarredVideosResult');
+const StarredVideosResult = /*#__PURE__*/ t.type({ starred_videos: t.array(t.string), affected_boards: t.array(t.string), failed_videos: t.array(t.string) }, 'StarredVideosResult');
+const UnstarredVideosResult = /*#__PURE__*/ t.type({ unstarred_videos: t.array(t.string), affected_boards: t.array(t.string), failed_videos: t.array(t.string) }, 'UnstarredVideosResult');
 
 /** Which videos a star or unstar changed, which it could not (unknown, or another user's), and the boards they are on. */
 export interface VideoStarResult {
@@ -58,8 +58,8 @@ export interface VideoStarResult {
   readonly affectedBoards: ReadonlyArray<string>;
 }
 
-const AddVideosToBoardResult = t.type({ added_videos: t.array(t.string), affected_boards: t.array(t.string) }, 'AddVideosToBoardResult');
-const RemoveVideosFromBoardResult = t.type({ removed_videos: t.array(t.string), affected_boards: t.array(t.string) }, 'RemoveVideosFromBoardResult');
+const AddVideosToBoardResult = /*#__PURE__*/ t.type({ added_videos: t.array(t.string), affected_boards: t.array(t.string) }, 'AddVideosToBoardResult');
+const RemoveVideosFromBoardResult = /*#__PURE__*/ t.type({ removed_videos: t.array(t.string), affected_boards: t.array(t.string) }, 'RemoveVideosFromBoardResult');
 
 /** Which videos were moved onto the board (unknown names are left out), and the boards that changed. */
 export interface AddVideosResult {
@@ -94,19 +94,19 @@ export type VideoListOptions = MediaListOptions<ImageCategory>;
 export type VideoNamesOptions = MediaFilters<ImageCategory>;
 
 /** `GET /api/v1/videos/names`: the names of every matching video, in list order, and how many there are and are starred. */
-export const VideoNames = t.type({ video_names: t.array(t.string), starred_count: t.number, total_count: t.number }, 'VideoNamesResult');
+export const VideoNames = /*#__PURE__*/ t.type({ video_names: t.array(t.string), starred_count: t.number, total_count: t.number }, 'VideoNamesResult');
 /** The names of every matching video, in list order, and how many there are and are starred. */
 export type VideoNames = t.TypeOf<typeof VideoNames>;
 
 /**
- * `client.videos`. Lookups (`get`) answer `null` for an unknown name; calls on a named video throw `NotFoundError`.
+ * `videos(client)`. Lookups (`get`) answer `null` for an unknown name; calls on a named video throw `NotFoundError`.
  *
  * @example
- * import { createClient } from 'invokeai-rx';
+ * import { createClient, videos } from 'invokeai-rx';
  * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
  * const result = await client.submit(wf); // a workflow that saves a video
  * const [video] = result.items[0].outputs[0].videos;
- * const mp4 = await client.videos.download(video.videoName);
+ * const mp4 = await videos(client).download(video.videoName);
  */
 export interface VideosResource extends MediaResource<VideoDTO, VideoNames, ImageCategory> {
   /** Uploads a video (POST, never retried). 415 (`HttpError`) when the bytes are not a video the server reads. */
@@ -161,7 +161,7 @@ const perVideo = async (
   return { videos, affectedBoards: [...affected] };
 };
 
-/** Builds `client.videos` (for `createResources`). @internal */
+/** Builds a client's videos resource (for `videos`). @internal */
 export const videosResource = (context: ClientContext, sink: DiagnosticSink): VideosResource => {
   const { http } = context;
   const { path: videoPath, upload: mediaUpload, ...shared } = mediaCalls(http, sink, 'video', { dto: VideoDTO, names: VideoNames, sniff: sniffVideoType, extensions: EXTENSIONS });
@@ -259,3 +259,15 @@ export const videosResource = (context: ClientContext, sink: DiagnosticSink): Vi
     removeFromBoard,
   };
 };
+
+/**
+ * The videos of a client's server: `await videos(client).list()`.
+ *
+ * @example
+ * ```ts
+ * import { createClient, videos } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const page = await videos(client).list({ limit: 20 });
+ * ```
+ */
+export const videos = /*#__PURE__*/ resourceAccessor('videos', videosResource);

@@ -1,4 +1,4 @@
-// `client.workflows`: the server's workflow library: `/api/v1/workflows/`, records under
+// `workflows(client)`: the server's workflow library: `/api/v1/workflows/`, records under
 // `/i/{id}`, a paginated list, and bodies wrapped as `{ workflow }`.
 import * as t from 'io-ts';
 import { JsonObject, nullable } from '../protocol/dto';
@@ -6,7 +6,7 @@ import { Workflow } from '../workflow/workflow';
 import type { LoadOptions } from '../workflow/types';
 import type { ClientContext } from '../transport/context';
 import { apiPath } from '../transport/http';
-import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404 } from './resource';
+import { DiagnosticSink, UnknownArray, decodeItems, notFoundAs, nullOn404, resourceAccessor } from './resource';
 
 const recordFields = {
   created_at: t.string,
@@ -19,7 +19,7 @@ const recordFields = {
 };
 
 /** A library record with its workflow (`WorkflowRecordWithThumbnailDTO`); `workflow` is the raw JSON. */
-export const WorkflowRecord = t.intersection(
+export const WorkflowRecord = /*#__PURE__*/ t.intersection(
   [t.type({ workflow_id: t.string, name: t.string, workflow: JsonObject }), t.partial(recordFields)],
   'WorkflowRecord',
 );
@@ -27,7 +27,7 @@ export const WorkflowRecord = t.intersection(
 export type WorkflowRecord = t.TypeOf<typeof WorkflowRecord>;
 
 /** One entry of the library's list (no workflow body). */
-export const WorkflowListItem = t.intersection(
+export const WorkflowListItem = /*#__PURE__*/ t.intersection(
   [
     t.type({ workflow_id: t.string, name: t.string }),
     t.partial({ ...recordFields, description: t.string, category: t.string, tags: t.string }),
@@ -46,7 +46,7 @@ export interface WorkflowPage {
   readonly items: ReadonlyArray<WorkflowListItem>;
 }
 
-const WorkflowPageBody = t.type({ page: t.number, pages: t.number, per_page: t.number, total: t.number, items: UnknownArray }, 'WorkflowPage');
+const WorkflowPageBody = /*#__PURE__*/ t.type({ page: t.number, pages: t.number, per_page: t.number, total: t.number, items: UnknownArray }, 'WorkflowPage');
 
 /** Filters and paging of `workflows.list`. */
 export interface WorkflowListQuery {
@@ -68,13 +68,13 @@ export interface WorkflowListQuery {
 }
 
 /**
- * `client.workflows`. `get` and `record` answer `null` for an unknown id; `update` and `delete` throw `NotFoundError`.
+ * `workflows(client)`. `get` and `record` answer `null` for an unknown id; `update` and `delete` throw `NotFoundError`.
  *
  * @example
- * import { createClient } from 'invokeai-rx';
+ * import { createClient, workflows } from 'invokeai-rx';
  * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
- * const page = await client.workflows.list({ categories: ['user'], query: 'portrait' });
- * const wf = page.items[0] && (await client.workflows.get(page.items[0].workflow_id));
+ * const page = await workflows(client).list({ categories: ['user'], query: 'portrait' });
+ * const wf = page.items[0] && (await workflows(client).get(page.items[0].workflow_id));
  */
 export interface WorkflowsResource {
   /** One page of the library; entries that do not decode are left out and reported on `diagnostics$`. */
@@ -90,7 +90,7 @@ export interface WorkflowsResource {
   readonly delete: (id: string) => Promise<void>;
 }
 
-/** Builds `client.workflows` (for `createResources`). @internal */
+/** Builds a client's workflows resource (for `workflows`). @internal */
 export const workflowsResource = (context: ClientContext, sink: DiagnosticSink): WorkflowsResource => {
   const { http } = context;
   const recordPath = (id: string) => apiPath`/api/v1/workflows/i/${id}`;
@@ -142,3 +142,15 @@ export const workflowsResource = (context: ClientContext, sink: DiagnosticSink):
     },
   };
 };
+
+/**
+ * The workflow library of a client's server: `await workflows(client).list()`.
+ *
+ * @example
+ * ```ts
+ * import { createClient, workflows } from 'invokeai-rx';
+ * const client = createClient({ baseUrl: 'http://127.0.0.1:9090' });
+ * const page = await workflows(client).list({ categories: ['user'] });
+ * ```
+ */
+export const workflows = /*#__PURE__*/ resourceAccessor('workflows', workflowsResource);

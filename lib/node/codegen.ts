@@ -10,6 +10,7 @@ import { templatesFromOpenApi } from '../workflow/templates';
 import type { NodeTemplates } from '../workflow/types';
 import { generateWorkflowModule, type GeneratedModule } from '../codegen/generate';
 import { loadWorkflowFile } from './files';
+import { serverTemplates } from '../client/templates';
 
 /** Options of `codegen` (the flags of `invokeai-rx codegen`). */
 export interface CodegenOptions {
@@ -82,7 +83,7 @@ const templatesOf = async (options: CodegenOptions): Promise<NodeTemplates | und
   if (!/^https?:\/\//.test(t)) return templatesFromFile(t);
   const client = createClient({ baseUrl: t, ...(options.token !== undefined ? { token: options.token } : {}) });
   try {
-    return await client.templates();
+    return await serverTemplates(client);
   } finally {
     client.close();
   }

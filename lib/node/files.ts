@@ -10,7 +10,9 @@ import { Workflow } from '../workflow/workflow';
 import { WorkflowDecodeError } from '../workflow/errors';
 import type { LoadOptions } from '../workflow/types';
 import type { ImageDTO, ImagesResource, UploadOptions } from '../client/images';
-import { sniffImageType } from '../client/images';
+import { images, sniffImageType } from '../client/images';
+import type { ResourceHost } from '../client/resource';
+import { videos as videosOfClient } from '../client/videos';
 import type { MediaStreamOptions } from '../client/media';
 import { redactText } from '../transport/redact';
 import type { CompletedEvent, RunResult } from '../run/events';
@@ -130,14 +132,15 @@ export const loadWorkflowFile = async (file: string, options?: LoadOptions): Pro
  * const wf2 = setInput('Image', { image_name: image.image_name })(wf);
  */
 export const uploadImageFile = async (
-  client: { readonly images: Pick<ImagesResource, 'upload'> },
+  client: ResourceHost | { readonly images: Pick<ImagesResource, 'upload'> },
   file: string,
   options: UploadOptions = {},
 ): Promise<ImageDTO> => {
   const bytes = new Uint8Array(await readFileOrFail(file));
   const contentType = options.contentType ?? sniffImageType(bytes);
   if (contentType === undefined) throw new FileError(file, 'not_an_image', undefined);
-  return client.images.upload(bytes, { ...options, contentType, filename: options.filename ?? path.basename(file) });
+  const uploader = 'context' in client ? images(client) : client.images;
+  return uploader.upload(bytes, { ...options, contentType, filename: options.filename ?? path.basename(file) });
 };
 
 /**
@@ -193,12 +196,12 @@ export class SaveOutputsError extends Error {
   }
 }
 
-/** `saveOutputs` was given a result with videos and a client without `videos`; nothing was written. */
+/** `saveOutputs` was given a result with videos and, instead of a client, an object without `videos`; nothing was written. */
 export class VideosResourceMissingError extends Error {
   override readonly name = 'VideosResourceMissingError';
   constructor(readonly videoNames: ReadonlyArray<string>) {
     super(
-      `The run result has ${videoNames.length} video(s) (${videoNames.slice(0, 3).join(', ')}${videoNames.length > 3 ? ', ...' : ''}) but the client given to saveOutputs has no \`videos\`; nothing was saved.\nPass the client from createClient (it has client.videos), or an object with videos.download.`,
+      `The run result has ${videoNames.length} video(s) (${videoNames.slice(0, 3).join(', ')}${videoNames.length > 3 ? ', ...' : ''}) but what was given to saveOutputs has no \`videos\`; nothing was saved.\nPass the client from createClient, or an object with videos.download.`,
     );
   }
 }
@@ -355,7 +358,7 @@ const writeNew = async (
   }
 };
 
-/** What saving needs of `client.images` or `client.videos`: `downloadChunks` streams to disk; an object with only `download` (bytes) is read whole. */
+/** What saving needs of `images(client)` or `videos(client)`: `downloadChunks` streams to disk; an object with only `download` (bytes) is read whole. */
 export type MediaDownloader = Pick<ImagesResource, 'downloadChunks'> | Pick<ImagesResource, 'download'>;
 
 /** Hands one file's bytes to `write`: streamed when the resource can, else downloaded whole. */
@@ -370,12 +373,13 @@ const downloadInto = (media: MediaDownloader, name: string, options: MediaStream
  * The folder is created if needed. Answers the path written.
  *
  * @example
+ * import { images, videos } from 'invokeai-rx';
  * import { downloadTo } from 'invokeai-rx/node';
  * const result = await client.submit(wf);
  * const image = result.items[0]?.outputs[0]?.images[0];
- * if (image) console.log(await downloadTo(client.images, image.imageName, './out/cat.png'));
+ * if (image) console.log(await downloadTo(images(client), image.imageName, './out/cat.png'));
  * const video = result.items[0]?.outputs[0]?.videos[0];
- * if (video) console.log(await downloadTo(client.videos, video.videoName, './out/clip.mp4', { timeoutMs: 600_000 }));
+ * if (video) console.log(await downloadTo(videos(client), video.videoName, './out/clip.mp4', { timeoutMs: 600_000 }));
  */
 export const downloadTo = async (media: MediaDownloader, name: string, file: string, options: MediaStreamOptions = {}): Promise<string> => {
   const dir = path.dirname(file);
@@ -389,8 +393,9 @@ export const downloadTo = async (media: MediaDownloader, name: string, file: str
  * order, each output's images before its videos. Each file is streamed to disk (never held whole in
  * memory) and written whole or not at all; no name is used twice, no existing file is overwritten,
  * and names too long for the file system are shortened, keeping their extension. A failure throws
- * `SaveOutputsError` listing what was saved. Videos need `client.videos` (a result with videos and a
- * client without it throws `VideosResourceMissingError` before anything is written).
+ * `SaveOutputsError` listing what was saved. `client` is the client, or (in tests) an object with
+ * `images` and `videos` downloaders: a result with videos and such an object without `videos` throws
+ * `VideosResourceMissingError` before anything is written.
  *
  * @example
  * import { ofType } from 'invokeai-rx';
@@ -400,7 +405,7 @@ export const downloadTo = async (media: MediaDownloader, name: string, file: str
  * client.run(wf).pipe(ofType('completed')).subscribe((done) => void saveOutputs(client, done, './out'));
  */
 export const saveOutputs = async (
-  client: { readonly images: MediaDownloader; readonly videos?: MediaDownloader },
+  client: ResourceHost | { readonly images: MediaDownloader; readonly videos?: MediaDownloader },
   resultOrCompleted: Pick<RunResult, 'items'> | Pick<CompletedEvent, 'type' | 'itemId' | 'outputs'>,
   dir: string,
   options: SaveOutputsOptions = {},
@@ -409,7 +414,8 @@ export const saveOutputs = async (
   // Outputs built before videos existed may lack `videos`.
   const videosOf = (output: RunResult['items'][number]['outputs'][number]) => output.videos ?? [];
   const videoNames = result.items.flatMap((item) => item.outputs.flatMap((o) => videosOf(o).map((v) => v.videoName)));
-  const videos = client.videos;
+  const downloads = 'context' in client ? { images: images(client), videos: videosOfClient(client) } : client;
+  const videos = downloads.videos;
   if (videoNames.length > 0 && videos === undefined) throw new VideosResourceMissingError(videoNames);
   const thumbnail = options.thumbnail === true;
   await fs.mkdir(dir, { recursive: true });
@@ -441,7 +447,7 @@ export const saveOutputs = async (
   for (const item of result.items) {
     for (const output of item.outputs) {
       const base = { itemId: item.itemId, nodeId: output.nodeId, label: output.label };
-      await saveEach(base, 'image', output.images.map((image) => image.imageName), client.images);
+      await saveEach(base, 'image', output.images.map((image) => image.imageName), downloads.images);
       // Without `videos` there are no videos here: that case threw above.
       if (videos !== undefined) await saveEach(base, 'video', videosOf(output).map((video) => video.videoName), videos);
     }

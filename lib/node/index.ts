@@ -11,7 +11,7 @@ export type { SavedOutputs } from './save-completed';
 // --- Progress in a terminal ------------------------------------------------------------------
 export { showProgress, initialProgress, foldProgress, overallFraction, renderBars, plainLine, liveBlock, bar } from './progress';
 export type { RunProgress, RunProgressEvent, ItemProgress, NodeProgress, ShowProgressOptions, ProgressOutput } from './progress';
-export { printable, printableJson } from '../internal/printable';
+export { printable, printableJson } from './printable';
 
 // --- Typed workflow modules ------------------------------------------------------------------
 export { codegen, CodegenError } from './codegen';

@@ -8,7 +8,7 @@ import type { QueueItemStatus } from '../protocol/dto';
 import type { RunEvent, RunOutput } from '../run/events';
 import { buildGraph } from '../workflow/graph';
 import type { Workflow } from '../workflow/workflow';
-import { printable } from '../internal/printable';
+import { printable } from './printable';
 
 /** A run event, and the server it came from when the run goes through a pool of several. */
 export type RunProgressEvent = RunEvent & { readonly server?: PoolServerRef };

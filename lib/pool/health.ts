@@ -2,6 +2,7 @@
 // answers. Timers run on the given scheduler, so the backoff is tested in virtual time.
 import { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { BackoffPolicy, backoffDelay } from '../internal/backoff';
+import { queue } from '../client/queue';
 
 /** The default probe backoff: 500 ms doubling to at most 15 s, with half jitter. */
 export const DEFAULT_PROBE_POLICY: BackoffPolicy = { initialDelayMs: 500, maxDelayMs: 15000, factor: 2, jitter: 0.5 };
@@ -12,8 +13,9 @@ export const DEFAULT_PROBE_POLICY: BackoffPolicy = { initialDelayMs: 500, maxDel
  * timers and the probe in flight.
  *
  * @example
+ * import { queue } from 'invokeai-rx';
  * import { asyncScheduler, from } from 'rxjs';
- * probeUntilUp(() => from(client.queue.status()), DEFAULT_PROBE_POLICY, asyncScheduler).subscribe(() => console.log('back'));
+ * probeUntilUp(() => from(queue(client).status()), DEFAULT_PROBE_POLICY, asyncScheduler).subscribe(() => console.log('back'));
  * @internal
  */
 export const probeUntilUp = (

@@ -11,6 +11,8 @@ import type { Logger } from '../transport/http';
 import { probeUntilUp } from './health';
 import { toModelRecord } from './members';
 import type { Member } from './state';
+import { models } from '../client/models';
+import { queue } from '../client/queue';
 
 /** What membership changes reach in the rest of the pool. */
 export interface MembershipHooks {
@@ -47,7 +49,7 @@ export const createMembership = (hooks: MembershipHooks): Membership => {
   const loadModels = (member: Member): void => {
     if (member.models.loading || hooks.isClosed()) return;
     member.models.loading = true;
-    member.config.client.models.list().then(
+    models(member.config.client).list().then(
       (models) => {
         member.models.loading = false;
         if (hooks.isClosed()) return;
@@ -73,7 +75,7 @@ export const createMembership = (hooks: MembershipHooks): Membership => {
     health.checking = true;
     health.state = 'suspect';
     hooks.publish();
-    member.config.client.queue.status().then(
+    queue(member.config.client).status().then(
       (s) => {
         health.checking = false;
         if (hooks.isClosed() || health.state === 'down' || health.retired) return;
@@ -99,7 +101,7 @@ export const createMembership = (hooks: MembershipHooks): Membership => {
     logger?.warn?.(`pool: ${member.config.ref.url} is out of rotation (socket down, REST failing); probing it`);
     hooks.loseBatchesOf(member);
     health.probe?.unsubscribe();
-    health.probe = probeUntilUp(() => defer(() => from(member.config.client.queue.status())), hooks.probePolicy, hooks.scheduler, hooks.random).subscribe(() =>
+    health.probe = probeUntilUp(() => defer(() => from(queue(member.config.client).status())), hooks.probePolicy, hooks.scheduler, hooks.random).subscribe(() =>
       rejoin(member),
     );
     hooks.pump();
@@ -114,7 +116,7 @@ export const createMembership = (hooks: MembershipHooks): Membership => {
     if (abandoned.size === 0) return;
     const batchIds = [...abandoned];
     abandoned.clear();
-    member.config.client.queue.cancelBatches(batchIds).catch((error: unknown) => {
+    queue(member.config.client).cancelBatches(batchIds).catch((error: unknown) => {
       logger?.warn?.(`pool: canceling abandoned batches on ${member.config.ref.url} failed (${describeError(error)}); they may run there: ${batchIds.join(', ')}`);
     });
   };
@@ -167,7 +169,7 @@ export const createMembership = (hooks: MembershipHooks): Membership => {
       }),
     );
     watchers.add(
-      client.queue.status$.subscribe({
+      queue(client).status$.subscribe({
         next: (queue) => {
           member.load.queue = queue;
           hooks.publish();

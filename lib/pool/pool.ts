@@ -15,6 +15,7 @@ import { createMembers } from './members';
 import { settingsOf, type PoolOptions, type PoolServer } from './options';
 import type { PoolStatus } from './status';
 import type { Member } from './state';
+import { queue } from '../client/queue';
 
 /** Many InvokeAI servers as one, with the client's run contract. */
 export interface InvokeAIPool {
@@ -65,7 +66,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
     const looks = await Promise.all(
       members.map(async (member) => {
         const batchId = idOn(member);
-        const status = await member.config.client.queue.batchStatus(batchId).catch(() => null);
+        const status = await queue(member.config.client).batchStatus(batchId).catch(() => null);
         return status !== null && status.total > 0 ? { member, batchId } : null;
       }),
     );

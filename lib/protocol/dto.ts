@@ -15,7 +15,7 @@ export const JsonObject = t.UnknownRecord;
 export type JsonObject = t.TypeOf<typeof JsonObject>;
 
 /** The six statuses of a queue item; `waiting` is a parent suspended on a workflow call. */
-export const QueueItemStatus = t.keyof({
+export const QueueItemStatus = /*#__PURE__*/ t.keyof({
   pending: null,
   in_progress: null,
   waiting: null,
@@ -33,7 +33,7 @@ export const TERMINAL_STATUSES: ReadonlyArray<QueueItemStatus> = ['completed', '
 export const isTerminalStatus = (status: QueueItemStatus): boolean => TERMINAL_STATUSES.includes(status);
 
 /** The output of one node, discriminated by `type` (`image_output`, `string_output`, ... 111 kinds); fields stay loose. */
-export const InvocationOutput = t.intersection([t.type({ type: t.string }), JsonObject], 'InvocationOutput');
+export const InvocationOutput = /*#__PURE__*/ t.intersection([t.type({ type: t.string }), JsonObject], 'InvocationOutput');
 /** The output of one node, discriminated by `type`. */
 export type InvocationOutput = t.TypeOf<typeof InvocationOutput>;
 
@@ -41,7 +41,7 @@ export type InvocationOutput = t.TypeOf<typeof InvocationOutput>;
  * A session's execution state (`GraphExecutionState`). `results` and `errors` are keyed by prepared
  * node ids; map them to workflow node ids with `prepared_source_mapping` / `source_prepared_mapping`.
  */
-export const SessionState = t.intersection(
+export const SessionState = /*#__PURE__*/ t.intersection(
   [
     t.type({ id: t.string }),
     t.partial({
@@ -62,12 +62,12 @@ export const SessionState = t.intersection(
 export type SessionState = t.TypeOf<typeof SessionState>;
 
 /** A value a batch substituted into one node field of this item. */
-export const NodeFieldValue = t.type({ node_path: t.string, field_name: t.string, value: t.unknown }, 'NodeFieldValue');
+export const NodeFieldValue = /*#__PURE__*/ t.type({ node_path: t.string, field_name: t.string, value: t.unknown }, 'NodeFieldValue');
 /** A value a batch substituted into one node field of this item. */
 export type NodeFieldValue = t.TypeOf<typeof NodeFieldValue>;
 
 /** A queue item (`SessionQueueItem`); null fields may be absent (REST) or explicit null (other sources). */
-export const QueueItem = t.intersection(
+export const QueueItem = /*#__PURE__*/ t.intersection(
   [
     t.type({
       item_id: t.number,
@@ -119,7 +119,7 @@ export const statusCounts = {
 };
 
 /** Item counts of one batch (`BatchStatus`). `waiting` is absent on servers without workflow calls. */
-export const BatchStatus = t.intersection(
+export const BatchStatus = /*#__PURE__*/ t.intersection(
   [
     t.type({ queue_id: t.string, batch_id: BatchId, ...statusCounts }),
     t.partial({ origin: nullable(t.string), destination: nullable(t.string), waiting: t.number }),
@@ -130,7 +130,7 @@ export const BatchStatus = t.intersection(
 export type BatchStatus = t.TypeOf<typeof BatchStatus>;
 
 /** Item counts of a queue and its current item (`SessionQueueStatus`). */
-export const SessionQueueStatus = t.intersection(
+export const SessionQueueStatus = /*#__PURE__*/ t.intersection(
   [
     t.type({ queue_id: t.string, ...statusCounts }),
     t.partial({
@@ -148,12 +148,12 @@ export const SessionQueueStatus = t.intersection(
 export type SessionQueueStatus = t.TypeOf<typeof SessionQueueStatus>;
 
 /** Whether the session processor is started and busy. */
-export const SessionProcessorStatus = t.type({ is_started: t.boolean, is_processing: t.boolean }, 'SessionProcessorStatus');
+export const SessionProcessorStatus = /*#__PURE__*/ t.type({ is_started: t.boolean, is_processing: t.boolean }, 'SessionProcessorStatus');
 /** Whether the session processor is started and busy. */
 export type SessionProcessorStatus = t.TypeOf<typeof SessionProcessorStatus>;
 
 /** `GET /api/v1/queue/{queue_id}/status`. */
-export const QueueAndProcessorStatus = t.type(
+export const QueueAndProcessorStatus = /*#__PURE__*/ t.type(
   { queue: SessionQueueStatus, processor: SessionProcessorStatus },
   'QueueAndProcessorStatus',
 );
@@ -161,7 +161,7 @@ export const QueueAndProcessorStatus = t.type(
 export type QueueAndProcessorStatus = t.TypeOf<typeof QueueAndProcessorStatus>;
 
 /** The batch as echoed by enqueue: its id is always set; the rest stays loose. */
-export const EchoedBatch = t.intersection(
+export const EchoedBatch = /*#__PURE__*/ t.intersection(
   [t.type({ batch_id: BatchId }), t.partial({ origin: nullable(t.string), destination: nullable(t.string) }), JsonObject],
   'EchoedBatch',
 );
@@ -169,7 +169,7 @@ export const EchoedBatch = t.intersection(
 export type EchoedBatch = t.TypeOf<typeof EchoedBatch>;
 
 /** The answer to `enqueue_batch`. `item_ids` come in descending order; `enqueued < requested` when the queue is full. */
-export const EnqueueBatchResult = t.intersection(
+export const EnqueueBatchResult = /*#__PURE__*/ t.intersection(
   [
     t.type({
       queue_id: t.string,

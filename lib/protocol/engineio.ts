@@ -8,7 +8,7 @@ import { isRecord } from '../internal/record';
 import { formatPathIssues, toPathIssues } from './issues';
 
 /** The Engine.IO open packet's handshake data. Old python-engineio omits `maxPayload`. */
-export const Handshake = t.intersection(
+export const Handshake = /*#__PURE__*/ t.intersection(
   [
     t.type({ sid: t.string, pingInterval: t.number, pingTimeout: t.number }),
     t.partial({ upgrades: t.array(t.string), maxPayload: t.number }),
@@ -185,6 +185,28 @@ export const decodeFrame = (frame: unknown): DecodedFrame => {
         ? unknown(frame, `Engine.IO packet type ${frame[0]} is not part of protocol v4`)
         : malformed(frame, `"${frame[0]}" is not an Engine.IO packet type`);
   }
+};
+
+/** A Socket.IO EVENT's JSON array: the event name, then its arguments. */
+export type EventArray = readonly [string, ...unknown[]];
+
+/**
+ * Reads the frame that carries most of a session's traffic, a plain Socket.IO EVENT (`42[...]`: the
+ * default namespace, no ack id): its JSON array, name first, which is what `decodeFrame` would read
+ * into an `event` packet, without building the packet. `undefined` for any other frame, and for one
+ * whose JSON does not parse or whose array does not start with a name: `decodeFrame` reads and
+ * reports those.
+ */
+export const readEventFrame = (frame: unknown): EventArray | undefined => {
+  // '4' (Engine.IO message), '2' (Socket.IO EVENT), '[' (no namespace, no ack id before the JSON).
+  if (typeof frame !== 'string' || frame.charCodeAt(0) !== 52 || frame.charCodeAt(1) !== 50 || frame.charCodeAt(2) !== 91) return undefined;
+  let items: unknown;
+  try {
+    items = JSON.parse(frame.slice(2));
+  } catch {
+    return undefined;
+  }
+  return Array.isArray(items) && typeof items[0] === 'string' ? (items as unknown as EventArray) : undefined;
 };
 
 const namespacePrefix = (namespace: string): string => (namespace === DEFAULT_NAMESPACE ? '' : `${namespace},`);

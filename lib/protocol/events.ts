@@ -14,10 +14,10 @@ import { BatchId, ItemId, NodeId, PreparedId } from './ids';
 const timestamp = { timestamp: t.number };
 
 /** Fields every queue event carries. */
-export const QueueEventBase = t.type({ ...timestamp, queue_id: t.string }, 'QueueEventBase');
+export const QueueEventBase = /*#__PURE__*/ t.type({ ...timestamp, queue_id: t.string }, 'QueueEventBase');
 
 /** Fields every queue-item event carries. `user_id` is absent on single-user servers older than multi-user mode. */
-export const QueueItemEventBase = t.intersection(
+export const QueueItemEventBase = /*#__PURE__*/ t.intersection(
   [
     t.type({
       ...timestamp,
@@ -33,12 +33,12 @@ export const QueueItemEventBase = t.intersection(
 );
 
 /** The node an invocation event is about, as the server prepared it: `{id, type, ...fields}`, `id` its prepared id. */
-export const PreparedInvocation = t.intersection([t.type({ id: PreparedId, type: t.string }), JsonObject], 'PreparedInvocation');
+export const PreparedInvocation = /*#__PURE__*/ t.intersection([t.type({ id: PreparedId, type: t.string }), JsonObject], 'PreparedInvocation');
 /** The node an invocation event is about, as the server prepared it. */
 export type PreparedInvocation = t.TypeOf<typeof PreparedInvocation>;
 
 /** Fields every invocation event carries: `invocation.id` is the prepared id, `invocation_source_id` the workflow node id. */
-export const InvocationEventBase = t.intersection(
+export const InvocationEventBase = /*#__PURE__*/ t.intersection(
   [QueueItemEventBase, t.type({ session_id: t.string, invocation: PreparedInvocation, invocation_source_id: NodeId })],
   'InvocationEventBase',
 );
@@ -49,12 +49,12 @@ export const InvocationStartedPayload = InvocationEventBase;
 export type InvocationStartedPayload = t.TypeOf<typeof InvocationStartedPayload>;
 
 /** A progress preview: display size and a base64 `data:` URL. */
-export const ProgressImage = t.type({ width: t.number, height: t.number, dataURL: t.string }, 'ProgressImage');
+export const ProgressImage = /*#__PURE__*/ t.type({ width: t.number, height: t.number, dataURL: t.string }, 'ProgressImage');
 /** A progress preview. */
 export type ProgressImage = t.TypeOf<typeof ProgressImage>;
 
 /** `invocation_progress`: `percentage` is 0..1 or null (indeterminate). */
-export const InvocationProgressPayload = t.intersection(
+export const InvocationProgressPayload = /*#__PURE__*/ t.intersection(
   [
     InvocationEventBase,
     t.type({ message: t.string, percentage: nullable(t.number), image: nullable(ProgressImage) }),
@@ -66,7 +66,7 @@ export const InvocationProgressPayload = t.intersection(
 export type InvocationProgressPayload = t.TypeOf<typeof InvocationProgressPayload>;
 
 /** `invocation_complete`: `result` is the node's output. */
-export const InvocationCompletePayload = t.intersection(
+export const InvocationCompletePayload = /*#__PURE__*/ t.intersection(
   [InvocationEventBase, t.type({ result: InvocationOutput })],
   'InvocationCompletePayload',
 );
@@ -74,7 +74,7 @@ export const InvocationCompletePayload = t.intersection(
 export type InvocationCompletePayload = t.TypeOf<typeof InvocationCompletePayload>;
 
 /** `invocation_error` (arrives after the item's `failed` status event). */
-export const InvocationErrorPayload = t.intersection(
+export const InvocationErrorPayload = /*#__PURE__*/ t.intersection(
   [InvocationEventBase, t.type({ error_type: t.string, error_message: t.string, error_traceback: t.string })],
   'InvocationErrorPayload',
 );
@@ -82,7 +82,7 @@ export const InvocationErrorPayload = t.intersection(
 export type InvocationErrorPayload = t.TypeOf<typeof InvocationErrorPayload>;
 
 /** `queue_item_status_changed`: order by `status_sequence` where present. */
-export const QueueItemStatusChangedPayload = t.intersection(
+export const QueueItemStatusChangedPayload = /*#__PURE__*/ t.intersection(
   [
     QueueItemEventBase,
     t.type({
@@ -106,7 +106,7 @@ export const QueueItemStatusChangedPayload = t.intersection(
 export type QueueItemStatusChangedPayload = t.TypeOf<typeof QueueItemStatusChangedPayload>;
 
 /** `batch_enqueued` (no destination, no item ids). */
-export const BatchEnqueuedPayload = t.intersection(
+export const BatchEnqueuedPayload = /*#__PURE__*/ t.intersection(
   [
     t.type({
       ...timestamp,
@@ -125,17 +125,17 @@ export const BatchEnqueuedPayload = t.intersection(
 export type BatchEnqueuedPayload = t.TypeOf<typeof BatchEnqueuedPayload>;
 
 /** `queue_cleared`; `user_id` null for an admin or single-user clear. */
-export const QueueClearedPayload = t.intersection(
+export const QueueClearedPayload = /*#__PURE__*/ t.intersection(
   [QueueEventBase, t.partial({ user_id: nullable(t.string) })],
   'QueueClearedPayload',
 );
 /** `queue_cleared`. */
 export type QueueClearedPayload = t.TypeOf<typeof QueueClearedPayload>;
 
-const idsByUser = t.record(t.string, t.array(ItemId));
+const idsByUser = /*#__PURE__*/ t.record(t.string, t.array(ItemId));
 
 /** `queue_items_retried`. */
-export const QueueItemsRetriedPayload = t.intersection(
+export const QueueItemsRetriedPayload = /*#__PURE__*/ t.intersection(
   [
     QueueEventBase,
     t.type({ retried_item_ids: t.array(ItemId) }),
@@ -147,7 +147,7 @@ export const QueueItemsRetriedPayload = t.intersection(
 export type QueueItemsRetriedPayload = t.TypeOf<typeof QueueItemsRetriedPayload>;
 
 /** `queue_items_canceled` (bulk cancel/delete: no per-item status events follow). */
-export const QueueItemsCanceledPayload = t.intersection(
+export const QueueItemsCanceledPayload = /*#__PURE__*/ t.intersection(
   [
     QueueEventBase,
     t.type({ canceled_item_ids: t.array(ItemId) }),
@@ -159,7 +159,7 @@ export const QueueItemsCanceledPayload = t.intersection(
 export type QueueItemsCanceledPayload = t.TypeOf<typeof QueueItemsCanceledPayload>;
 
 /** `recall_parameters_updated`. */
-export const RecallParametersUpdatedPayload = t.intersection(
+export const RecallParametersUpdatedPayload = /*#__PURE__*/ t.intersection(
   [QueueEventBase, t.type({ parameters: JsonObject }), t.partial({ user_id: t.string })],
   'RecallParametersUpdatedPayload',
 );
@@ -167,7 +167,7 @@ export const RecallParametersUpdatedPayload = t.intersection(
 export type RecallParametersUpdatedPayload = t.TypeOf<typeof RecallParametersUpdatedPayload>;
 
 /** `model_load_started` / `model_load_complete`; `config` is the model's config (loose). */
-export const ModelLoadPayload = t.intersection(
+export const ModelLoadPayload = /*#__PURE__*/ t.intersection(
   [t.type({ ...timestamp, config: JsonObject }), t.partial({ submodel_type: nullable(t.string), user_id: t.string })],
   'ModelLoadPayload',
 );
@@ -175,12 +175,12 @@ export const ModelLoadPayload = t.intersection(
 export type ModelLoadPayload = t.TypeOf<typeof ModelLoadPayload>;
 
 /** `download_started`. */
-export const DownloadStartedPayload = t.type({ ...timestamp, source: t.string, download_path: t.string }, 'DownloadStartedPayload');
+export const DownloadStartedPayload = /*#__PURE__*/ t.type({ ...timestamp, source: t.string, download_path: t.string }, 'DownloadStartedPayload');
 /** `download_started`. */
 export type DownloadStartedPayload = t.TypeOf<typeof DownloadStartedPayload>;
 
 /** `download_progress`. */
-export const DownloadProgressPayload = t.type(
+export const DownloadProgressPayload = /*#__PURE__*/ t.type(
   { ...timestamp, source: t.string, download_path: t.string, current_bytes: t.number, total_bytes: t.number },
   'DownloadProgressPayload',
 );
@@ -188,7 +188,7 @@ export const DownloadProgressPayload = t.type(
 export type DownloadProgressPayload = t.TypeOf<typeof DownloadProgressPayload>;
 
 /** `download_complete`. */
-export const DownloadCompletePayload = t.type(
+export const DownloadCompletePayload = /*#__PURE__*/ t.type(
   { ...timestamp, source: t.string, download_path: t.string, total_bytes: t.number },
   'DownloadCompletePayload',
 );
@@ -196,12 +196,12 @@ export const DownloadCompletePayload = t.type(
 export type DownloadCompletePayload = t.TypeOf<typeof DownloadCompletePayload>;
 
 /** `download_cancelled`. */
-export const DownloadCancelledPayload = t.type({ ...timestamp, source: t.string }, 'DownloadCancelledPayload');
+export const DownloadCancelledPayload = /*#__PURE__*/ t.type({ ...timestamp, source: t.string }, 'DownloadCancelledPayload');
 /** `download_cancelled`. */
 export type DownloadCancelledPayload = t.TypeOf<typeof DownloadCancelledPayload>;
 
 /** `download_error`. */
-export const DownloadErrorPayload = t.type(
+export const DownloadErrorPayload = /*#__PURE__*/ t.type(
   { ...timestamp, source: t.string, error_type: t.string, error: t.string },
   'DownloadErrorPayload',
 );
@@ -212,12 +212,12 @@ export type DownloadErrorPayload = t.TypeOf<typeof DownloadErrorPayload>;
 const modelInstallBase = { ...timestamp, id: t.number, source: t.unknown };
 
 /** `model_install_started`, `model_install_downloads_complete`, `model_install_cancelled`. */
-export const ModelInstallPayload = t.type(modelInstallBase, 'ModelInstallPayload');
+export const ModelInstallPayload = /*#__PURE__*/ t.type(modelInstallBase, 'ModelInstallPayload');
 /** `model_install_started`, `model_install_downloads_complete`, `model_install_cancelled`. */
 export type ModelInstallPayload = t.TypeOf<typeof ModelInstallPayload>;
 
 /** `model_install_download_progress`. */
-export const ModelInstallDownloadProgressPayload = t.intersection(
+export const ModelInstallDownloadProgressPayload = /*#__PURE__*/ t.intersection(
   [
     t.type({ ...modelInstallBase, bytes: t.number, total_bytes: t.number }),
     t.partial({ local_path: t.string, parts: t.array(JsonObject) }),
@@ -228,7 +228,7 @@ export const ModelInstallDownloadProgressPayload = t.intersection(
 export type ModelInstallDownloadProgressPayload = t.TypeOf<typeof ModelInstallDownloadProgressPayload>;
 
 /** `model_install_complete`. */
-export const ModelInstallCompletePayload = t.intersection(
+export const ModelInstallCompletePayload = /*#__PURE__*/ t.intersection(
   [t.type({ ...modelInstallBase, key: t.string }), t.partial({ total_bytes: nullable(t.number), config: JsonObject })],
   'ModelInstallCompletePayload',
 );
@@ -236,7 +236,7 @@ export const ModelInstallCompletePayload = t.intersection(
 export type ModelInstallCompletePayload = t.TypeOf<typeof ModelInstallCompletePayload>;
 
 /** `model_install_error`. */
-export const ModelInstallErrorPayload = t.type(
+export const ModelInstallErrorPayload = /*#__PURE__*/ t.type(
   { ...modelInstallBase, error_type: t.string, error: t.string },
   'ModelInstallErrorPayload',
 );
@@ -251,7 +251,7 @@ const bulkDownloadBase = {
 };
 
 /** `bulk_download_started` / `bulk_download_complete`. */
-export const BulkDownloadPayload = t.intersection(
+export const BulkDownloadPayload = /*#__PURE__*/ t.intersection(
   [t.type(bulkDownloadBase), t.partial({ user_id: t.string })],
   'BulkDownloadPayload',
 );
@@ -259,7 +259,7 @@ export const BulkDownloadPayload = t.intersection(
 export type BulkDownloadPayload = t.TypeOf<typeof BulkDownloadPayload>;
 
 /** `bulk_download_error`. */
-export const BulkDownloadErrorPayload = t.intersection(
+export const BulkDownloadErrorPayload = /*#__PURE__*/ t.intersection(
   [t.type({ ...bulkDownloadBase, error: t.string }), t.partial({ user_id: t.string })],
   'BulkDownloadErrorPayload',
 );
@@ -267,7 +267,7 @@ export const BulkDownloadErrorPayload = t.intersection(
 export type BulkDownloadErrorPayload = t.TypeOf<typeof BulkDownloadErrorPayload>;
 
 /** `workflow_created` / `workflow_deleted`. */
-export const WorkflowChangedPayload = t.intersection(
+export const WorkflowChangedPayload = /*#__PURE__*/ t.intersection(
   [t.type({ ...timestamp, workflow_id: t.string }), t.partial({ user_id: t.string, is_public: t.boolean })],
   'WorkflowChangedPayload',
 );
@@ -275,7 +275,7 @@ export const WorkflowChangedPayload = t.intersection(
 export type WorkflowChangedPayload = t.TypeOf<typeof WorkflowChangedPayload>;
 
 /** `workflow_updated`. */
-export const WorkflowUpdatedPayload = t.intersection(
+export const WorkflowUpdatedPayload = /*#__PURE__*/ t.intersection(
   [
     t.type({ ...timestamp, workflow_id: t.string }),
     t.partial({ user_id: t.string, old_is_public: t.boolean, new_is_public: t.boolean }),
@@ -286,7 +286,7 @@ export const WorkflowUpdatedPayload = t.intersection(
 export type WorkflowUpdatedPayload = t.TypeOf<typeof WorkflowUpdatedPayload>;
 
 /** `workflow_access_revoked`. */
-export const WorkflowAccessRevokedPayload = t.intersection(
+export const WorkflowAccessRevokedPayload = /*#__PURE__*/ t.intersection(
   [t.type({ ...timestamp, workflow_id: t.string }), t.partial({ user_id: t.string })],
   'WorkflowAccessRevokedPayload',
 );
@@ -294,7 +294,7 @@ export const WorkflowAccessRevokedPayload = t.intersection(
 export type WorkflowAccessRevokedPayload = t.TypeOf<typeof WorkflowAccessRevokedPayload>;
 
 /** `llm_task_progress`. */
-export const LlmTaskProgressPayload = t.intersection(
+export const LlmTaskProgressPayload = /*#__PURE__*/ t.intersection(
   [
     t.type({ ...timestamp, task_id: t.string, phase: t.string, message: t.string }),
     t.partial({
@@ -310,7 +310,7 @@ export const LlmTaskProgressPayload = t.intersection(
 export type LlmTaskProgressPayload = t.TypeOf<typeof LlmTaskProgressPayload>;
 
 /** `llm_task_complete`. */
-export const LlmTaskCompletePayload = t.intersection(
+export const LlmTaskCompletePayload = /*#__PURE__*/ t.intersection(
   [t.type({ ...timestamp, task_id: t.string }), t.partial({ user_id: t.string })],
   'LlmTaskCompletePayload',
 );
@@ -318,7 +318,7 @@ export const LlmTaskCompletePayload = t.intersection(
 export type LlmTaskCompletePayload = t.TypeOf<typeof LlmTaskCompletePayload>;
 
 /** `llm_task_error`. */
-export const LlmTaskErrorPayload = t.intersection(
+export const LlmTaskErrorPayload = /*#__PURE__*/ t.intersection(
   [t.type({ ...timestamp, task_id: t.string, error: t.string }), t.partial({ user_id: t.string })],
   'LlmTaskErrorPayload',
 );

@@ -15,7 +15,7 @@ export interface ItemIdBrand {
  * const id = Number(process.argv[2]); // a number...
  * if (ItemId.is(id)) console.log(`item ${id}`); // ...that is an ItemId from here on
  */
-export const ItemId = t.brand(t.number, (n): n is t.Branded<number, ItemIdBrand> => Number.isSafeInteger(n), 'ItemId');
+export const ItemId = /*#__PURE__*/ t.brand(t.number, (n): n is t.Branded<number, ItemIdBrand> => Number.isSafeInteger(n), 'ItemId');
 /** A queue item's id. */
 export type ItemId = t.TypeOf<typeof ItemId>;
 
@@ -24,7 +24,7 @@ export interface BatchIdBrand {
   readonly BatchId: unique symbol;
 }
 /** A batch's id: the uuid the client gives `enqueue_batch` (or the server picks); every item of the batch carries it. */
-export const BatchId = t.brand(t.string, (s): s is t.Branded<string, BatchIdBrand> => s.length > 0, 'BatchId');
+export const BatchId = /*#__PURE__*/ t.brand(t.string, (s): s is t.Branded<string, BatchIdBrand> => s.length > 0, 'BatchId');
 /** A batch's id. */
 export type BatchId = t.TypeOf<typeof BatchId>;
 
@@ -33,7 +33,7 @@ export interface NodeIdBrand {
   readonly NodeId: unique symbol;
 }
 /** A node's id in the workflow and in the graph sent from it; events name it `invocation_source_id`. */
-export const NodeId = t.brand(t.string, (s): s is t.Branded<string, NodeIdBrand> => s.length > 0, 'NodeId');
+export const NodeId = /*#__PURE__*/ t.brand(t.string, (s): s is t.Branded<string, NodeIdBrand> => s.length > 0, 'NodeId');
 /** A node's id in the workflow and in the graph sent from it. */
 export type NodeId = t.TypeOf<typeof NodeId>;
 
@@ -45,6 +45,6 @@ export interface PreparedIdBrand {
  * The id of one prepared node of a session: the server prepares a workflow node once per iteration
  * of a collection, each with a fresh id; events name it `invocation.id`, `results` are keyed by it.
  */
-export const PreparedId = t.brand(t.string, (s): s is t.Branded<string, PreparedIdBrand> => s.length > 0, 'PreparedId');
+export const PreparedId = /*#__PURE__*/ t.brand(t.string, (s): s is t.Branded<string, PreparedIdBrand> => s.length > 0, 'PreparedId');
 /** The id of one prepared node of a session. */
 export type PreparedId = t.TypeOf<typeof PreparedId>;

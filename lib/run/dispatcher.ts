@@ -50,7 +50,7 @@ export interface RunDispatcher {
   readonly settled: () => Promise<void>;
 }
 
-const QUEUE_WIDE_EVENTS: ReadonlySet<string> = new Set(['queue_cleared', 'queue_items_canceled']);
+const QUEUE_WIDE_EVENTS: ReadonlySet<string> = /*#__PURE__*/ new Set(['queue_cleared', 'queue_items_canceled']);
 
 /** The item an event says started running, if it says so. */
 const startedItemOf = (event: ServerEvent): ItemId | null =>
@@ -166,7 +166,7 @@ const createDispatcher = (socket: SocketConnection, scheduler: SchedulerLike): R
   return { join, track, settled };
 };
 
-const dispatchers = new WeakMap<SocketConnection, RunDispatcher>();
+const dispatchers = /*#__PURE__*/ new WeakMap<SocketConnection, RunDispatcher>();
 
 /**
  * The dispatcher of a client's socket (made on first use).

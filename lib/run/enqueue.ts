@@ -27,7 +27,7 @@ import { factOfEnqueueResult, type RunFact } from './facts';
 import type { PollPolicy } from './poll';
 import { pollDelay } from './poll';
 
-const QueueItemSummaries = t.array(QueueItemSummary);
+const QueueItemSummaries = /*#__PURE__*/ t.array(QueueItemSummary);
 
 /** A batch found on the server by its id. */
 export interface LocatedBatch {
@@ -89,7 +89,7 @@ export type PostVerdict =
   /** A timeout, a reset after sending, 502/504, an answer that did not decode: it may land later. */
   | 'unknown';
 
-const CONNECT_FAILURES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+const CONNECT_FAILURES: ReadonlySet<string> = /*#__PURE__*/ new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
 /** The system error code somewhere in an error's cause chain (node-fetch and undici nest it differently). */
 const systemCodeOf = (error: unknown): string | undefined => {

@@ -160,8 +160,8 @@ const invocationOf = (session: SessionState, preparedId: string, nodeId: string)
  * the order of `outputs`, its images (videos, values) from every prepared copy in iteration order.
  *
  * @example
- * import { listOutputs, outputsOfQueueItem } from 'invokeai-rx';
- * const item = await client.queue.item(42);
+ * import { listOutputs, outputsOfQueueItem, queue } from 'invokeai-rx';
+ * const item = await queue(client).item(42);
  * if (item !== null) console.log(outputsOfQueueItem(listOutputs(wf), item).flatMap((o) => o.images.map((i) => i.imageName)));
  */
 export const outputsOfQueueItem = (outputs: readonly WorkflowOutput[], item: QueueItem): readonly RunOutput[] => {

@@ -17,7 +17,7 @@ import { ConnectionLostError } from './errors';
 import { factOfQueueItem, type RunFact } from './facts';
 import type { RunStore } from './store';
 
-const QueueItems = t.array(QueueItem);
+const QueueItems = /*#__PURE__*/ t.array(QueueItem);
 
 /** What the read scheduler works with. */
 export interface RunReadsDeps {

@@ -54,7 +54,7 @@ export interface RunStep {
   readonly emit: readonly RunEvent[];
 }
 
-const EMPTY_SET: ReadonlySet<PreparedId> = new Set();
+const EMPTY_SET: ReadonlySet<PreparedId> = /*#__PURE__*/ new Set();
 
 /** The state of a run before anything is known. */
 export const initialRunState = (spec: RunSpec): RunState => ({ spec, enqueue: null, itemIds: [], items: new Map(), buffered: [], open: 0 });

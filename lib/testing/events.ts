@@ -1,7 +1,7 @@
 /** Socket.IO side of the simulator: rooms as InvokeAI's sockets.py, and a delivery pipeline that faults can disturb. */
 import * as http from 'http';
 import type { Server, Socket } from 'socket.io';
-import { Timers } from './clock';
+import { Timers, type SimClock } from './clock';
 import { socketIo } from './optional-peers';
 
 /** A pseudo-random generator in [0, 1) from a seed (mulberry32), so dropped events are reproducible. */
@@ -54,6 +54,8 @@ export interface SocketHubOptions {
   readonly path: string;
   readonly pingInterval?: number;
   readonly pingTimeout?: number;
+  /** The clock of the stall, delay and restart timers (default real time). */
+  readonly clock?: SimClock;
   /** Resolves a connect token to a user; `undefined` rejects the connection (multi-user mode). */
   readonly authenticate?: (token: string | undefined) => SocketUser | undefined;
 }
@@ -68,7 +70,7 @@ interface EngineSocketInternals {
 /** The socket.io server (replaceable on restart) plus the fault-aware delivery pipeline. */
 export class SocketHub {
   private io: Server | undefined;
-  private readonly timers = new Timers();
+  private readonly timers: Timers;
   private readonly faults: PipelineFaults = { delayMs: 0 };
   private pingsStopped = false;
   private readonly silenced = new Map<EngineSocketInternals, () => void>();
@@ -76,6 +78,7 @@ export class SocketHub {
   readonly log: EventLogEntry[] = [];
 
   constructor(private readonly options: SocketHubOptions) {
+    this.timers = new Timers(options.clock);
     this.io = this.createIo();
   }
 
@@ -109,21 +112,30 @@ export class SocketHub {
       const user: SocketUser = (socket.data as SocketUser | undefined)?.user_id ? (socket.data as SocketUser) : { user_id: 'system', is_admin: true };
       socket.data = user;
       void socket.join([`user:${user.user_id}`, 'workflows:shared', ...(user.is_admin ? ['admin'] : [])]);
-      socket.on('subscribe_queue', (msg: unknown) => {
+      // As python-socketio, an event the client asks an acknowledgement of is acknowledged once handled
+      // (InvokeAI's handlers return nothing: an empty ack), so a client can know its room is joined.
+      const acknowledge = (ack: unknown): void => {
+        if (typeof ack === 'function') (ack as () => void)();
+      };
+      socket.on('subscribe_queue', async (msg: unknown, ack: unknown) => {
         const queueId = (msg as { queue_id?: unknown } | undefined)?.queue_id;
-        if (typeof queueId === 'string') void socket.join([queueId, `user:${user.user_id}`, ...(user.is_admin ? ['admin'] : [])]);
+        if (typeof queueId === 'string') await socket.join([queueId, `user:${user.user_id}`, ...(user.is_admin ? ['admin'] : [])]);
+        acknowledge(ack);
       });
-      socket.on('unsubscribe_queue', (msg: unknown) => {
+      socket.on('unsubscribe_queue', async (msg: unknown, ack: unknown) => {
         const queueId = (msg as { queue_id?: unknown } | undefined)?.queue_id;
-        if (typeof queueId === 'string') void socket.leave(queueId);
+        if (typeof queueId === 'string') await socket.leave(queueId);
+        acknowledge(ack);
       });
-      socket.on('subscribe_bulk_download', (msg: unknown) => {
+      socket.on('subscribe_bulk_download', async (msg: unknown, ack: unknown) => {
         const id = (msg as { bulk_download_id?: unknown } | undefined)?.bulk_download_id;
-        if (typeof id === 'string') void socket.join(id);
+        if (typeof id === 'string') await socket.join(id);
+        acknowledge(ack);
       });
-      socket.on('unsubscribe_bulk_download', (msg: unknown) => {
+      socket.on('unsubscribe_bulk_download', async (msg: unknown, ack: unknown) => {
         const id = (msg as { bulk_download_id?: unknown } | undefined)?.bulk_download_id;
-        if (typeof id === 'string') void socket.leave(id);
+        if (typeof id === 'string') await socket.leave(id);
+        acknowledge(ack);
       });
     });
     return io;

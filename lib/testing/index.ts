@@ -3,6 +3,8 @@
 // --- The simulated server --------------------------------------------------------------------
 export { startMockServer } from './server';
 export type { MockServer, MockServerOptions } from './server';
+export { ManualClock } from './clock';
+export type { SimClock } from './clock';
 export type { RequestLogEntry } from './serve';
 export type { EventLogEntry } from './events';
 export type { MockUser, TokenLifetime } from './auth';

@@ -200,11 +200,18 @@ export class QueueStore {
   private readonly batches = new Map<string, BatchEntry>();
   private readonly pending = new Set<QueueItemRecord>();
   private readonly inProgress = new Set<QueueItemRecord>();
+  private readonly watchers = new Set<() => void>();
   private nextId: number;
 
   /** `firstItemId`: the id of the first item (a long-lived server's ids are large). */
   constructor(firstItemId = 1) {
     this.nextId = firstItemId;
+  }
+
+  /** Calls `fn` after every status change and deletion, until the function returned is called. */
+  watch(fn: () => void): () => void {
+    this.watchers.add(fn);
+    return () => void this.watchers.delete(fn);
   }
 
   /** Allocates the next item id. */
@@ -242,6 +249,7 @@ export class QueueStore {
       if (batch.items.size === 0) this.batches.delete(batchKey);
       else if (batch.first === item) batch.first = lowestId(batch.items);
     }
+    this.watchers.forEach((fn) => fn());
     return true;
   }
 
@@ -299,6 +307,7 @@ export class QueueStore {
     item.updated_at = now;
     if (status === 'in_progress' && !item.started_at) item.started_at = now;
     if (isTerminal(status)) item.completed_at = now;
+    this.watchers.forEach((fn) => fn());
   }
 
   /** Adds (`delta` 1) or removes (-1) a stored item with `status` from the indexes. */

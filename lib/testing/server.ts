@@ -5,7 +5,7 @@ import { randomUUID } from 'crypto';
 import { AuthStore, MockUser, TokenLifetime } from './auth';
 import type { CorsOptions } from './cors';
 import { BoardStore, type MockBoardDTO } from './boards';
-import { Timers, unixNow } from './clock';
+import { Timers, unixNow, type SimClock } from './clock';
 import { SocketHub, type EventLogEntry } from './events';
 import { FaultState, MockFaults, faultControls } from './faults';
 import { createRouter, json } from './http';
@@ -40,6 +40,12 @@ export interface MockServerOptions {
   readonly basePath?: string;
   /** Milliseconds per denoise step (default 2). */
   readonly stepMs?: number;
+  /**
+   * The clock of the server's timers: node steps, `holdWaiting`, `stallEvents`, `delayEvents`,
+   * `restartSocketServer`'s down time (default real time). A test that passes a `ManualClock` moves
+   * time itself, so its timing does not depend on how busy the machine is.
+   */
+  readonly clock?: SimClock;
   /** Steps per heavy node (default 3). */
   readonly steps?: number;
   /** Multi-user mode with these users (admins see everything). Default: single-user. */
@@ -123,7 +129,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
   pngjs();
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   const index: SchemaIndex = indexSchemas(options.openapi ?? loadDefaultOpenApi());
-  const timers = new Timers();
+  const timers = new Timers(options.clock);
   const queue = new QueueStore(options.firstItemId);
   const images = new ImageStore();
   const videos = new VideoStore();
@@ -144,6 +150,7 @@ export const startMockServer = async (options: MockServerOptions = {}): Promise<
     path: `${basePath}/ws/socket.io`,
     pingInterval: options.pingInterval,
     pingTimeout: options.pingTimeout,
+    clock: options.clock,
     authenticate: auth ? (token) => auth.userFor(token) : undefined,
   });
 

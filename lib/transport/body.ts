@@ -169,7 +169,7 @@ export const readBodyBytes = async (response: BodySource, limitBytes: number): P
 };
 
 // Decoding a whole body (no `stream` option) keeps no state: one decoder serves every answer.
-const utf8 = new TextDecoder();
+const utf8 = /*#__PURE__*/ new TextDecoder();
 
 /** The whole body as UTF-8 text, at most `limitBytes` bytes of it (else `BodyLimitExceeded`). */
 export const readBodyText = async (response: BodySource, limitBytes: number): Promise<string> => {

@@ -1,6 +1,5 @@
 // The transport of one client: its options, and the HTTP client and shared socket built from them.
 // Server resources and the run pipeline take this context; `createClient` wraps it in the client.
-import crossFetch from 'cross-fetch';
 import IsomorphicWebSocket from 'isomorphic-ws';
 import { SchedulerLike, asyncScheduler } from 'rxjs';
 import { BackoffPolicy, RetryPolicy } from '../internal/backoff';
@@ -19,7 +18,7 @@ export interface ClientOptions {
   readonly token?: string;
   /** The queue to use and whose socket room to join (default `'default'`). */
   readonly queueId?: string;
-  /** A `fetch` to use instead of cross-fetch. */
+  /** A `fetch` to use instead of the platform's (`globalThis.fetch`; cross-fetch where a platform has none). */
   readonly fetch?: FetchLike;
   /** A WebSocket constructor to use instead of isomorphic-ws. */
   readonly WebSocket?: WebSocketConstructor;
@@ -66,6 +65,15 @@ export interface ClientContext {
   readonly random: () => number;
 }
 
+/**
+ * The platform's `fetch` (Node 18+, browsers, Deno, Bun), looked up at each call; where a platform has
+ * none, cross-fetch, loaded on first use, so that bundles for platforms with `fetch` never carry it.
+ */
+export const platformFetch: FetchLike = (url, init) => {
+  const own = (globalThis as { fetch?: FetchLike }).fetch;
+  return typeof own === 'function' ? own(url, init) : import('cross-fetch').then((m) => (m.default as unknown as FetchLike)(url, init));
+};
+
 /** Builds the shared transport of one client (for resource modules; most users call `createClient`). */
 export const createClientContext = (given: ClientOptions): ClientContext => {
   const token = tokenStore(given.token);
@@ -76,7 +84,7 @@ export const createClientContext = (given: ClientOptions): ClientContext => {
   const queueId = options.queueId ?? 'default';
   const http = createHttpClient({
     baseUrl: options.baseUrl,
-    fetch: options.fetch ?? crossFetch,
+    fetch: options.fetch ?? platformFetch,
     token,
     requestTimeoutMs: options.requestTimeoutMs,
     retry: options.retry,

@@ -179,7 +179,7 @@ export interface HttpClientOptions {
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60000;
 
 /** A codec that accepts the bytes of a `responseType: 'bytes'` answer. */
-export const bytesCodec = new t.Type<Uint8Array, Uint8Array, unknown>(
+export const bytesCodec = /*#__PURE__*/ new t.Type<Uint8Array, Uint8Array, unknown>(
   'Uint8Array',
   (u): u is Uint8Array => u instanceof Uint8Array,
   (u, c) => (u instanceof Uint8Array ? t.success(u) : t.failure(u, c)),
@@ -221,6 +221,29 @@ export const encodeQuery = (query: Readonly<Record<string, QueryValue>> | undefi
   }
   const text = params.toString();
   return text ? `?${text}` : '';
+};
+
+/**
+ * A base URL's user and password (`https://me:secret@proxy/invoke`, a proxy's basic auth) taken out
+ * of it: fetch refuses URLs that carry them (the Fetch standard), so they go as an `Authorization:
+ * Basic` header instead, as Node's http sent them.
+ */
+export const splitCredentials = (baseUrl: string): { readonly baseUrl: string; readonly basicAuth?: string } => {
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i.exec(baseUrl);
+  if (match === null) return { baseUrl };
+  const colon = match[2].indexOf(':');
+  const decode = (part: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  };
+  const user = decode(colon === -1 ? match[2] : match[2].slice(0, colon));
+  const password = colon === -1 ? '' : decode(match[2].slice(colon + 1));
+  let binary = '';
+  for (const byte of new TextEncoder().encode(`${user}:${password}`)) binary += String.fromCharCode(byte);
+  return { baseUrl: match[1] + baseUrl.slice(match[0].length), basicAuth: `Basic ${btoa(binary)}` };
 };
 
 /** The absolute URL of `path` under `baseUrl` (which may carry a path prefix). */
@@ -342,7 +365,8 @@ export const createHttpClient = (options: HttpClientOptions): HttpClient => {
   const limits: TransportLimits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
   const secrets = (): ReadonlyArray<string> => options.token.known?.() ?? [options.token.get() ?? ''];
   const logger = redactingLogger(options.logger, secrets);
-  const url = (path: string, query?: Readonly<Record<string, QueryValue>>) => resolveUrl(options.baseUrl, path, query);
+  const { baseUrl, basicAuth } = splitCredentials(options.baseUrl);
+  const url = (path: string, query?: Readonly<Record<string, QueryValue>>) => resolveUrl(baseUrl, path, query);
 
   /** Sends the request, following redirects itself: the token goes only to the origin it was meant for. */
   /** Follows a redirect answer itself (until an answer that is none): the token goes only to the origin it was meant for. */
@@ -401,7 +425,9 @@ export const createHttpClient = (options: HttpClientOptions): HttpClient => {
       const responseType = request.responseType ?? 'json';
       if (responseType === 'json') headers.accept = 'application/json';
       const token = options.token.get();
+      // A token wins over the base URL's user and password, as Node's http let an explicit header win.
       if (token) headers.authorization = `Bearer ${token}`;
+      else if (basicAuth !== undefined) headers.authorization = basicAuth;
       let body: string | ArrayBuffer | undefined;
       if (request.body && 'json' in request.body) {
         headers['content-type'] = 'application/json';

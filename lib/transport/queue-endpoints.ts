@@ -1,4 +1,4 @@
-// The session queue's REST endpoints, each declared once as a request description: `client.queue`
+// The session queue's REST endpoints, each declared once as a request description: `queue(client)`
 // and the run pipeline both build their requests here, so a path, a body shape or the id limit is
 // written in one place. Pure: nothing here sends anything.
 import * as t from 'io-ts';
@@ -20,22 +20,22 @@ import { RequestOptions, apiPath } from './http';
 export const MAX_IDS_PER_REQUEST = 1000;
 
 /** `PUT .../cancel_*`: how many items were canceled. */
-export const CancelResult = t.type({ canceled: t.number }, 'CancelResult');
+export const CancelResult = /*#__PURE__*/ t.type({ canceled: t.number }, 'CancelResult');
 /** `PUT .../delete_*`, `clear`, `prune`: how many items were deleted. */
-export const DeleteResult = t.type({ deleted: t.number }, 'DeleteResult');
+export const DeleteResult = /*#__PURE__*/ t.type({ deleted: t.number }, 'DeleteResult');
 
 /** `PUT .../retry_items_by_id` as InvokeAI answers it: the ids of the items it retried (not of the new items it made). */
-export const RetryItemsResult = t.type({ queue_id: t.string, retried_item_ids: t.array(ItemId) }, 'RetryItemsResult');
+export const RetryItemsResult = /*#__PURE__*/ t.type({ queue_id: t.string, retried_item_ids: t.array(ItemId) }, 'RetryItemsResult');
 /** The ids of the items InvokeAI retried. */
 export type RetryItemsResult = t.TypeOf<typeof RetryItemsResult>;
 
 /** `GET .../item_ids`: the ids of every item of the queue, and how many there are. */
-export const QueueItemIds = t.type({ item_ids: t.array(ItemId), total_count: t.number }, 'ItemIdsResult');
+export const QueueItemIds = /*#__PURE__*/ t.type({ item_ids: t.array(ItemId), total_count: t.number }, 'ItemIdsResult');
 /** The ids of every item of the queue, and how many there are. */
 export type QueueItemIds = t.TypeOf<typeof QueueItemIds>;
 
 /** A queue item without its session and workflow (`SessionQueueItemSummary`): cheap to read for many items. */
-export const QueueItemSummary = t.intersection(
+export const QueueItemSummary = /*#__PURE__*/ t.intersection(
   [
     t.type({ item_id: ItemId, status: QueueItemStatus, created_at: t.string }),
     t.partial({
@@ -58,7 +58,7 @@ export const QueueItemSummary = t.intersection(
 export type QueueItemSummary = t.TypeOf<typeof QueueItemSummary>;
 
 /** `GET .../counts_by_destination`: the item counts of one destination. `waiting` is absent on servers without workflow calls. */
-export const QueueCountsByDestination = t.intersection(
+export const QueueCountsByDestination = /*#__PURE__*/ t.intersection(
   [t.type({ queue_id: t.string, destination: t.string, ...statusCounts }), t.partial({ waiting: t.number })],
   'SessionQueueCountsByDestination',
 );

@@ -23,8 +23,8 @@ const MIN_SECRET_LENGTH = 4;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
 // Names that hold a secret, in a query parameter or a JSON field (`access_token`, `api_key`, `password` ...).
 const SECRET_WORDS = 'token|passw|pwd|secret|authori[sz]ation|api_?key|access_?key|private_?key|credential|signature';
-const QUERY_SECRET = new RegExp(`([?&;][^=&#\\s]*(?:${SECRET_WORDS})[^=&#\\s]*=)[^&#;\\s"'<>]*`, 'gi');
-const JSON_SECRET = new RegExp(`("[^"\\\\]*(?:${SECRET_WORDS})[^"\\\\]*"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*"`, 'gi');
+const QUERY_SECRET = /*#__PURE__*/ new RegExp(`([?&;][^=&#\\s]*(?:${SECRET_WORDS})[^=&#\\s]*=)[^&#;\\s"'<>]*`, 'gi');
+const JSON_SECRET = /*#__PURE__*/ new RegExp(`("[^"\\\\]*(?:${SECRET_WORDS})[^"\\\\]*"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*"`, 'gi');
 const AUTH_SCHEME = /\b(Bearer|Basic)(\s+)[A-Za-z0-9\-._~+/]+=*/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
 
@@ -123,7 +123,7 @@ export const redactError = <E>(error: E, secrets: ReadonlyArray<string> = [], de
 };
 
 // Marks a logger that redacts already, so that layers which each make sure of it do the work once.
-const REDACTING = Symbol('invokeai-rx.redactingLogger');
+const REDACTING = /*#__PURE__*/ Symbol('invokeai-rx.redactingLogger');
 
 /** A logger whose every message and context pass through the rule first (undefined stays undefined; a redacting logger is returned as it is). */
 export const redactingLogger = <L extends LoggerLike>(logger: L | undefined, secrets: () => ReadonlyArray<string> = () => []): L | undefined => {

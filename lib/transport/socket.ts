@@ -26,7 +26,7 @@ import {
   timer,
 } from 'rxjs';
 import { isLeft } from 'fp-ts/Either';
-import { connectFrame, decodeFrame, emitFrame, pongFrame } from '../protocol/engineio';
+import { connectFrame, decodeFrame, emitFrame, pongFrame, readEventFrame, type EventArray } from '../protocol/engineio';
 import type { ServerEvent } from '../protocol/events';
 import { EventDecodeIssue, decodeParsedServerEvent } from '../protocol/events-decode';
 import { BackoffPolicy, DEFAULT_RECONNECT_POLICY, backoffDelay } from '../internal/backoff';
@@ -283,6 +283,22 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
         return () => release(true);
       }
 
+      // An event's JSON array (name first), parsed from `frame` and going nowhere else: decoded without a copy.
+      const onEvent = (items: EventArray, frame: string): void => {
+        const name = items[0];
+        // Only text with enough brackets can hide a payload too deep.
+        if (mayExceedDepth(frame, limits.jsonDepth + 1) && exceedsDepth(items, limits.jsonDepth + 1)) {
+          ignore(`42["${name.slice(0, 100)}",...]`, `its payload nests more than ${limits.jsonDepth} levels deep`);
+          return;
+        }
+        const decoded = decodeParsedServerEvent(name, items[1]);
+        if (isLeft(decoded)) {
+          logger?.warn?.(`socket event ${name} did not decode`, { issues: decoded.left.issues });
+          subscriber.next({ kind: 'diagnostic', diagnostic: { type: 'undecodable_event', issue: decoded.left } });
+        } else {
+          decodedEvents.next(decoded.right);
+        }
+      };
       const onFrame = (frame: unknown): void => {
         if (done) return;
         if (silenceLimitMs !== undefined) lastHeardAt = scheduler.now();
@@ -291,6 +307,12 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
         const length = frameLength(frame);
         if (length > maxFrameBytes) {
           lose(`a frame of ${length} bytes is over the limit of ${maxFrameBytes} (the server's maxPayload)`);
+          return;
+        }
+        // Events, thousands a second, are read without building the packet; every other frame is decoded whole.
+        const plain = readEventFrame(frame);
+        if (plain !== undefined) {
+          onEvent(plain, frame as string);
           return;
         }
         const packet = decodeFrame(frame);
@@ -332,22 +354,10 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
             subscriber.error(error);
             return;
           }
-          case 'event': {
-            // The frame is text here; only text with enough brackets can hide a payload too deep.
-            if (mayExceedDepth(frame as string, limits.jsonDepth + 1) && exceedsDepth(packet.args, limits.jsonDepth + 1)) {
-              ignore(`42["${packet.name.slice(0, 100)}",...]`, `its payload nests more than ${limits.jsonDepth} levels deep`);
-              return;
-            }
-            // The payload was parsed from this frame and goes nowhere else: decoded without a copy.
-            const decoded = decodeParsedServerEvent(packet.name, packet.args[0]);
-            if (isLeft(decoded)) {
-              logger?.warn?.(`socket event ${packet.name} did not decode`, { issues: decoded.left.issues });
-              subscriber.next({ kind: 'diagnostic', diagnostic: { type: 'undecodable_event', issue: decoded.left } });
-            } else {
-              decodedEvents.next(decoded.right);
-            }
+          case 'event':
+            // An event with a namespace or an ack id (readEventFrame reads the others).
+            onEvent([packet.name, ...packet.args], frame as string);
             return;
-          }
           case 'disconnect':
             lose('the server disconnected this client');
             return;

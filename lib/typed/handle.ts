@@ -77,7 +77,7 @@ export interface TypedWorkflow<S extends WorkflowSpec, M extends keyof S['inputs
   get<K extends InputKey<S>>(key: K): InputValue<S, K> | undefined;
   /** A sweep for `client.run(wf, { sweep })`: values per input by label or index (checked per item at enqueue). */
   sweep(values: SweepValues<S>, mode?: Sweep['mode']): Sweep;
-  /** The models of a list (`client.models.list()`) that a model input accepts, as its identifiers. */
+  /** The models of a list (`models(client).list()`) that a model input accepts, as its identifiers. */
   modelsFor<K extends ModelInputKey<S>>(key: K, models: readonly ModelRecord[]): ReadonlyArray<ModelIdentifierOf<S, K>>;
   /** An item's outputs (`completed` event, `RunItemResult`) keyed by output node, each typed by what it gives. */
   outputs(item: { readonly outputs: readonly RunOutput[] }): S['outputs'];

@@ -227,7 +227,7 @@ const refuseOutdatedNodes = (wf: Workflow): void => {
   if (outdated.length === 0) return;
   const list = outdated.map((n) => `"${nodeDisplayLabel(n, wf.templates)}" (${n.id}, ${n.data.type} ${n.data.version}, now ${wf.templates[n.data.type]!.version})`);
   throw new BatchError(
-    `${outdated.length === 1 ? 'Node' : 'Nodes'} ${list.join(', ')} ${outdated.length === 1 ? 'was' : 'were'} made for an older major version of ${outdated.length === 1 ? 'its type' : 'their types'}; InvokeAI cannot update a node across a major version and will not run it. Replace ${outdated.length === 1 ? 'it' : 'them'} in the editor and export again, or load the workflow with the templates of the server it was made for (Workflow.fromJson(text, { templates: await client.templates() })).`,
+    `${outdated.length === 1 ? 'Node' : 'Nodes'} ${list.join(', ')} ${outdated.length === 1 ? 'was' : 'were'} made for an older major version of ${outdated.length === 1 ? 'its type' : 'their types'}; InvokeAI cannot update a node across a major version and will not run it. Replace ${outdated.length === 1 ? 'it' : 'them'} in the editor and export again, or load the workflow with the templates of the server it was made for (Workflow.fromJson(text, { templates: await serverTemplates(client) })).`,
     'OUTDATED_NODE',
   );
 };

@@ -8,7 +8,7 @@ import * as t from 'io-ts';
 import type { DecodeIssue } from './errors';
 
 /** A non-empty string: ids of nodes, edges and form elements. */
-export const NonEmptyString = t.refinement(t.string, (s) => s.length > 0, 'NonEmptyString');
+export const NonEmptyString = /*#__PURE__*/ t.refinement(t.string, (s) => s.length > 0, 'NonEmptyString');
 
 /**
  * An optional member of a `t.type`: absent (undefined) or valid. One flat `t.type` with these is
@@ -23,12 +23,12 @@ export const optional = <C extends t.Mixed>(codec: C): t.Type<t.TypeOf<C> | unde
   );
 
 /** Just enough to read the schema version before choosing a codec. */
-export const MetaVersionCodec = t.type({ meta: t.type({ version: t.string }, 'Meta') }, 'WorkflowWithMeta');
+export const MetaVersionCodec = /*#__PURE__*/ t.type({ meta: t.type({ version: t.string }, 'Meta') }, 'WorkflowWithMeta');
 
 /** `{nodeId, fieldName}`: an entry of `exposedFields` or a form field's identifier. */
-export const FieldIdentifierCodec = t.type({ nodeId: t.string, fieldName: t.string }, 'FieldIdentifier');
+export const FieldIdentifierCodec = /*#__PURE__*/ t.type({ nodeId: t.string, fieldName: t.string }, 'FieldIdentifier');
 
-const PositionCodec = t.type({ x: t.number, y: t.number }, 'Position');
+const PositionCodec = /*#__PURE__*/ t.type({ x: t.number, y: t.number }, 'Position');
 
 /** An input instance of any version: an object; its keys are normalised by the migration. */
 export const InputInstanceCodec = t.UnknownRecord;
@@ -54,7 +54,7 @@ const InputsCodec = new t.Type<Readonly<Record<string, Readonly<Record<string, u
 );
 
 /** `data` of an invocation node (all versions): the node type and its inputs are what matter. */
-export const InvocationDataCodec = t.type(
+export const InvocationDataCodec = /*#__PURE__*/ t.type(
   {
     type: NonEmptyString,
     inputs: InputsCodec,
@@ -73,19 +73,19 @@ const nodeCodec = <T extends string, D extends t.Mixed>(type: T, data: D, name: 
   t.type({ id: NonEmptyString, type: t.literal(type), data, position: optional(PositionCodec) }, name);
 
 /** An invocation node (all versions). */
-export const InvocationNodeCodec = nodeCodec('invocation', InvocationDataCodec, 'InvocationNode');
+export const InvocationNodeCodec = /*#__PURE__*/ nodeCodec('invocation', InvocationDataCodec, 'InvocationNode');
 /** A notes node (all versions). */
-export const NotesNodeCodec = nodeCodec('notes', t.UnknownRecord, 'NotesNode');
+export const NotesNodeCodec = /*#__PURE__*/ nodeCodec('notes', t.UnknownRecord, 'NotesNode');
 /** A connector (reroute) node (4.0.0). */
-export const ConnectorNodeCodec = nodeCodec('connector', t.UnknownRecord, 'ConnectorNode');
+export const ConnectorNodeCodec = /*#__PURE__*/ nodeCodec('connector', t.UnknownRecord, 'ConnectorNode');
 
 /** Nodes of schema 3.0.0 and 4.0.0. */
-export const NodeCodecV3 = t.union([InvocationNodeCodec, NotesNodeCodec, ConnectorNodeCodec], 'WorkflowNode');
+export const NodeCodecV3 = /*#__PURE__*/ t.union([InvocationNodeCodec, NotesNodeCodec, ConnectorNodeCodec], 'WorkflowNode');
 /** Nodes of schema 1.0.0 and 2.0.0 (no connectors yet). */
-export const NodeCodecV1 = t.union([InvocationNodeCodec, NotesNodeCodec], 'WorkflowNodeV1');
+export const NodeCodecV1 = /*#__PURE__*/ t.union([InvocationNodeCodec, NotesNodeCodec], 'WorkflowNodeV1');
 
 /** An edge that becomes a graph edge. */
-export const DefaultEdgeCodec = t.type(
+export const DefaultEdgeCodec = /*#__PURE__*/ t.type(
   {
     id: t.string,
     type: t.literal('default'),
@@ -99,15 +99,15 @@ export const DefaultEdgeCodec = t.type(
 );
 
 /** A visual edge between collapsed nodes, without handles. */
-export const CollapsedEdgeCodec = t.type(
+export const CollapsedEdgeCodec = /*#__PURE__*/ t.type(
   { id: t.string, type: t.literal('collapsed'), source: NonEmptyString, target: NonEmptyString },
   'CollapsedEdge',
 );
 
 /** Edges of every version. */
-export const EdgeCodec = t.union([DefaultEdgeCodec, CollapsedEdgeCodec], 'WorkflowEdge');
+export const EdgeCodec = /*#__PURE__*/ t.union([DefaultEdgeCodec, CollapsedEdgeCodec], 'WorkflowEdge');
 
-const TopLevelOptional = t.partial({
+const TopLevelOptional = /*#__PURE__*/ t.partial({
   name: t.string,
   author: t.string,
   description: t.string,
@@ -134,17 +134,17 @@ const workflowCodec = <N extends t.Mixed>(node: N, name: string) =>
   );
 
 /** Schema 3.0.0 and 4.0.0 (4.0.0 adds the form, connectors and hidden edges; 3.0.0 files may carry a form too). */
-export const WorkflowCodecV3 = workflowCodec(NodeCodecV3, 'WorkflowV3');
+export const WorkflowCodecV3 = /*#__PURE__*/ workflowCodec(NodeCodecV3, 'WorkflowV3');
 /** Schema 1.0.0 and 2.0.0: the inputs carry `type` and `fieldKind`, nodes carry `outputs`. */
-export const WorkflowCodecV1 = workflowCodec(NodeCodecV1, 'WorkflowV1');
+export const WorkflowCodecV1 = /*#__PURE__*/ workflowCodec(NodeCodecV1, 'WorkflowV1');
 
 // ---------------------------------------------------------------------------------------------
 // The form builder tree (checked separately: an invalid form is replaced, not fatal)
 
-const ElementBase = t.intersection([t.type({ id: NonEmptyString }), t.partial({ parentId: t.string })]);
+const ElementBase = /*#__PURE__*/ t.intersection([t.type({ id: NonEmptyString }), t.partial({ parentId: t.string })]);
 
 /** A form element of any of the five types. */
-export const FormElementCodec = t.union(
+export const FormElementCodec = /*#__PURE__*/ t.union(
   [
     t.intersection([
       ElementBase,
@@ -171,7 +171,7 @@ export const FormElementCodec = t.union(
 );
 
 /** The form: a root id and the elements by id. */
-export const FormCodec = t.type(
+export const FormCodec = /*#__PURE__*/ t.type(
   { rootElementId: NonEmptyString, elements: t.record(t.string, FormElementCodec) },
   'WorkflowForm',
 );

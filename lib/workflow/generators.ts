@@ -155,7 +155,7 @@ export const resolveFloatGenerator = (generator: unknown, options?: GeneratorOpt
 export const resolveIntegerGenerator = (generator: unknown, options?: GeneratorOptions): readonly number[] =>
   resolveNumberGenerator(INTEGER_RULES, generator, options);
 
-const DYNAMIC_PROMPT_TYPES: ReadonlySet<string> = new Set([
+const DYNAMIC_PROMPT_TYPES: ReadonlySet<string> = /*#__PURE__*/ new Set([
   'string_generator_dynamic_prompts_combinatorial',
   'string_generator_dynamic_prompts_random',
 ]);

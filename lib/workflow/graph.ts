@@ -20,9 +20,9 @@ export interface GraphOptions {
 }
 
 /** Batch nodes: their collections become batch data, never graph nodes. */
-export const BATCH_NODE_TYPES: ReadonlySet<string> = new Set(['image_batch', 'string_batch', 'integer_batch', 'float_batch']);
+export const BATCH_NODE_TYPES: ReadonlySet<string> = /*#__PURE__*/ new Set(['image_batch', 'string_batch', 'integer_batch', 'float_batch']);
 /** Generator nodes: resolved on the client into batch data, never graph nodes. */
-export const GENERATOR_NODE_TYPES: ReadonlySet<string> = new Set(['image_generator', 'string_generator', 'integer_generator', 'float_generator']);
+export const GENERATOR_NODE_TYPES: ReadonlySet<string> = /*#__PURE__*/ new Set(['image_generator', 'string_generator', 'integer_generator', 'float_generator']);
 
 const CALL_SAVED_WORKFLOW = 'call_saved_workflow';
 

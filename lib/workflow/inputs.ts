@@ -83,7 +83,7 @@ export const inputDescriber = (wf: Workflow) => {
   };
 };
 
-const inputsMemo = new WeakMap<Workflow, readonly WorkflowInput[]>();
+const inputsMemo = /*#__PURE__*/ new WeakMap<Workflow, readonly WorkflowInput[]>();
 
 /**
  * The workflow's inputs in form order (depth-first pre-order from `form.rootElementId`; a form

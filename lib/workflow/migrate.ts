@@ -25,17 +25,17 @@ export const SUPPORTED_VERSIONS = ['1.0.0', '2.0.0', '3.0.0', '4.0.0'] as const;
 export const CURRENT_VERSION = '4.0.0';
 
 /** Keys of the top level that the library interprets; every other key is carried along untouched. */
-const KNOWN_TOP_LEVEL = new Set([
+const KNOWN_TOP_LEVEL = /*#__PURE__*/ new Set([
   'name', 'author', 'description', 'version', 'contact', 'tags', 'notes', 'exposedFields', 'meta', 'id', 'form', 'nodes', 'edges',
 ]);
 
 /** Keys of invocation `data` that the library interprets. */
-const KNOWN_DATA = new Set([
+const KNOWN_DATA = /*#__PURE__*/ new Set([
   'id', 'type', 'version', 'nodePack', 'label', 'notes', 'isOpen', 'isIntermediate', 'useCache', 'inputs', 'dynamicInputTemplates',
 ]);
 
 /** Keys of 1.0.0 / 2.0.0 invocation data that schema 3.0.0 dropped (zod strips them). */
-const LEGACY_DATA = new Set(['outputs', 'embedWorkflow', 'width', 'height']);
+const LEGACY_DATA = /*#__PURE__*/ new Set(['outputs', 'embedWorkflow', 'width', 'height']);
 
 type Rec = Readonly<Record<string, unknown>>;
 const str = (u: unknown, fallback = ''): string => (typeof u === 'string' ? u : fallback);

@@ -1,6 +1,6 @@
 // A model input set by name or key: `setInput('Model', 'juggernautXL_v9')`. The workflow holds a
 // model reference (an identifier with the text as its name and no key yet) until a server's model
-// list is at hand: a run resolves it before enqueueing, as `client.syncModels` does, and a text that
+// list is at hand: a run resolves it before enqueueing, as `models(client).sync` does, and a text that
 // names no model, or several, is an `InputError` listing the models that fit.
 import * as E from 'fp-ts/Either';
 import type { InputIssue } from './errors';

@@ -58,7 +58,7 @@ const GENERATOR_DEFAULTS: Readonly<Record<string, unknown>> = {
 };
 
 /** Collections of these items start as `[]` when the field is required (the editor's collection templates). */
-const LIST_DEFAULT_ITEMS: ReadonlySet<string> = new Set(['image', 'string', 'integer', 'float']);
+const LIST_DEFAULT_ITEMS: ReadonlySet<string> = /*#__PURE__*/ new Set(['image', 'string', 'integer', 'float']);
 
 /**
  * The value the editor gives a field of a node it makes (`buildFieldInputTemplate` then
@@ -127,7 +127,7 @@ const fillDefaults = (target: unknown, source: unknown): unknown => {
 export const SAVED_WORKFLOW_INPUT_PREFIX = 'saved_workflow_input::';
 
 /** Only these nodes take inputs their template does not declare (the GUI's `NODES_ACCEPTING_EXTRA_INPUTS`). */
-export const NODES_ACCEPTING_EXTRA_INPUTS: ReadonlySet<string> = new Set(['core_metadata']);
+export const NODES_ACCEPTING_EXTRA_INPUTS: ReadonlySet<string> = /*#__PURE__*/ new Set(['core_metadata']);
 
 /** Inputs the node keeps whatever its template says: the dynamic inputs of a `call_saved_workflow` node. */
 export const isDynamicInput = (data: InvocationNodeData, name: string): boolean =>

@@ -10,7 +10,7 @@ import type { InvocationNode, NodeTemplate, WorkflowJson, WorkflowOutput } from 
 import type { Workflow } from './workflow';
 
 /** Node types whose image output only passes an existing image through (never a new result). */
-const PASS_THROUGH_TYPES: ReadonlySet<string> = new Set(['image', 'video', 'load_image']);
+const PASS_THROUGH_TYPES: ReadonlySet<string> = /*#__PURE__*/ new Set(['image', 'video', 'load_image']);
 
 const isMediaKind = (kind: string | undefined): boolean => kind === 'image' || kind === 'video';
 

@@ -41,7 +41,7 @@ export const connectedInputNames = (edges: readonly WorkflowEdge[]): ReadonlyMap
   return byNode;
 };
 
-const NONE: ReadonlySet<string> = new Set();
+const NONE: ReadonlySet<string> = /*#__PURE__*/ new Set();
 
 /** Step 1: nodes updated within their major version; the others reported. */
 const repairNodes = (json: WorkflowJson, templates: NodeTemplates, warnings: LoadWarning[]): readonly WorkflowNode[] => {

@@ -214,8 +214,8 @@ const sameValue = (a: ModelValue | null, b: ModelValue): boolean =>
  * are left unset.
  *
  * @example
- * import { syncModels } from 'invokeai-rx';
- * const { workflow, changes, unresolved } = syncModels(wf, await client.models.list(), { byBase: true });
+ * import { syncModels, models } from 'invokeai-rx';
+ * const { workflow, changes, unresolved } = syncModels(wf, await models(client).list(), { byBase: true });
  * for (const u of unresolved) console.warn(`${u.label}: ${u.reason}`);
  */
 export const syncModels = (wf: Workflow, models: ReadonlyArray<ModelRecord>, options: SyncModelsOptions = {}): ModelSync => {

@@ -12,8 +12,7 @@ import type {
   NodeTemplates,
   OutputFieldTemplate,
 } from './types';
-import snapshot from './templates-snapshot.json';
-import { deepFreeze, isRecord } from '../internal/record';
+import { isRecord } from '../internal/record';
 
 /** The OpenAPI document is not an InvokeAI one: it has no invocation schemas to read. */
 export class TemplatesError extends Error {
@@ -46,7 +45,7 @@ const VALUE_TYPE_KINDS: Readonly<Record<string, FieldKind>> = {
  * Every other structured type (latents, conditioning, UNet, CLIP, VAE ...) is connection-only,
  * unless the schema marks the field `input: "direct"`.
  */
-const OBJECT_VALUE_TYPES: ReadonlySet<string> = new Set([
+const OBJECT_VALUE_TYPES: ReadonlySet<string> = /*#__PURE__*/ new Set([
   'LoRAField',
   'StylePresetField',
   'SystemPromptField',
@@ -64,7 +63,7 @@ const OBJECT_VALUE_TYPES: ReadonlySet<string> = new Set([
 const refName = (ref: string): string => ref.slice(ref.lastIndexOf('/') + 1);
 
 /** pydantic's default title for a field without one: `tile_size` → `Tile Size`. */
-const titleFromName = (name: string): string =>
+export const titleFromName = (name: string): string =>
   name
     .split('_')
     .filter((w) => w.length > 0)
@@ -287,120 +286,3 @@ export const templatesFromOpenApi = (openapi: unknown): NodeTemplates => {
   }
   return templates;
 };
-
-// ---------------------------------------------------------------------------------------------
-// The compact snapshot that ships in the bundle: descriptions dropped, defaults left out, short keys.
-
-const MODES: Readonly<Record<InputMode, string>> = { connection: 'c', direct: 'd', any: 'a' };
-const MODES_BACK: Readonly<Record<string, InputMode>> = { c: 'connection', d: 'direct', a: 'any' };
-
-/** A field in the snapshot: short keys, absent means the common default. */
-interface CompactField {
-  t?: string; // title, when not titleFromName(name)
-  k: FieldKind;
-  i?: FieldKind; // itemKind
-  n: string; // typeName
-  m: string; // input mode c/d/a
-  f?: 1; // internal
-  r?: 1; // required
-  u?: 1; // nullable
-  d?: unknown; // default
-  c?: FieldConstraints;
-  ut?: string;
-  uh?: 1;
-  uo?: number;
-}
-
-interface CompactOutput {
-  k: FieldKind;
-  i?: FieldKind;
-  n: string;
-}
-
-/** One node in the snapshot: [title, version, nodePack, category, classification, useCache, outputType, inputs, outputs]. */
-type CompactNode = [string, string, string, string, string, 0 | 1, string, Record<string, CompactField>, Record<string, CompactOutput>];
-
-/** The snapshot file's shape. */
-export interface TemplatesSnapshot {
-  readonly format: 1;
-  readonly source: string;
-  readonly nodes: Readonly<Record<string, CompactNode>>;
-}
-
-/** Packs templates for the snapshot (descriptions are dropped to keep the bundle small). */
-export const compactTemplates = (templates: NodeTemplates, source: string): TemplatesSnapshot => {
-  const nodes: Record<string, CompactNode> = {};
-  for (const t of Object.values(templates)) {
-    const inputs: Record<string, CompactField> = {};
-    for (const f of Object.values(t.inputs)) {
-      const cf: CompactField = { k: f.kind, n: f.typeName, m: MODES[f.input] };
-      if (f.title !== titleFromName(f.name)) cf.t = f.title;
-      if (f.itemKind !== undefined) cf.i = f.itemKind;
-      if (f.fieldKind === 'internal') cf.f = 1;
-      if (f.required) cf.r = 1;
-      if (f.nullable) cf.u = 1;
-      if (f.default !== undefined) cf.d = f.default;
-      if (Object.keys(f.constraints).length > 0) cf.c = f.constraints;
-      if (f.uiType !== undefined) cf.ut = f.uiType;
-      if (f.uiHidden === true) cf.uh = 1;
-      if (f.uiOrder !== undefined) cf.uo = f.uiOrder;
-      inputs[f.name] = cf;
-    }
-    const outputs: Record<string, CompactOutput> = {};
-    for (const o of Object.values(t.outputs)) {
-      outputs[o.name] = { k: o.kind, n: o.typeName, ...(o.itemKind !== undefined ? { i: o.itemKind } : {}) };
-    }
-    nodes[t.type] = [t.title, t.version, t.nodePack, t.category ?? '', t.classification ?? '', t.useCache ? 1 : 0, t.outputType, inputs, outputs];
-  }
-  return { format: 1, source, nodes };
-};
-
-/** Unpacks a snapshot made by `compactTemplates` (descriptions come back empty). */
-export const expandTemplates = (snap: TemplatesSnapshot): NodeTemplates => {
-  const templates: Record<string, NodeTemplate> = {};
-  for (const [type, [title, version, nodePack, category, classification, useCache, outputType, inputs, outputs]] of Object.entries(snap.nodes)) {
-    const fields: Record<string, FieldTemplate> = {};
-    for (const [name, f] of Object.entries(inputs)) {
-      fields[name] = {
-        name,
-        title: f.t ?? titleFromName(name),
-        description: '',
-        kind: f.k,
-        ...(f.i !== undefined ? { itemKind: f.i } : {}),
-        typeName: f.n,
-        input: MODES_BACK[f.m] ?? 'any',
-        fieldKind: f.f === 1 ? 'internal' : 'input',
-        required: f.r === 1,
-        nullable: f.u === 1,
-        ...(f.d !== undefined ? { default: f.d } : {}),
-        constraints: f.c ?? {},
-        ...(f.ut !== undefined ? { uiType: f.ut } : {}),
-        ...(f.uh === 1 ? { uiHidden: true } : {}),
-        ...(f.uo !== undefined ? { uiOrder: f.uo } : {}),
-      };
-    }
-    const outs: Record<string, OutputFieldTemplate> = {};
-    for (const [name, o] of Object.entries(outputs)) {
-      outs[name] = { name, kind: o.k, ...(o.i !== undefined ? { itemKind: o.i } : {}), typeName: o.n };
-    }
-    templates[type] = {
-      type,
-      title,
-      version,
-      nodePack,
-      ...(category !== '' ? { category } : {}),
-      ...(classification !== '' ? { classification } : {}),
-      useCache: useCache === 1,
-      inputs: fields,
-      outputType,
-      outputs: outs,
-    };
-  }
-  return templates;
-};
-
-/**
- * The node templates of InvokeAI 6.14.0-alpha that ship with the library (the default for
- * `LoadOptions.templates`; field descriptions omitted).
- */
-export const defaultTemplates: NodeTemplates = deepFreeze(expandTemplates(snapshot as unknown as TemplatesSnapshot));

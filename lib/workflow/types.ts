@@ -258,7 +258,10 @@ export type NodeTemplates = Readonly<Record<string, NodeTemplate>>;
 
 /** Options for `Workflow.fromJson` / `fromObject` / `decode`. */
 export interface LoadOptions {
-  /** The node templates to type inputs with; defaults to the snapshot of InvokeAI's own that ships with the library. */
+  /**
+   * The node templates to type inputs with. By default InvokeAI's own, offline (`invokeai-rx/templates`);
+   * a browser bundle has no default and must pass them (those, or the server's: `serverTemplates(client)`).
+   */
   readonly templates?: NodeTemplates;
 }
 

@@ -22,7 +22,7 @@ export const outdatedNodeMessage = (node: InvocationNode, label: string, templat
   `Node "${label}" (${node.id}) is a ${node.data.type} of version ${node.data.version}, but its type is now version ${templateVersion}: ` +
   `InvokeAI's editor cannot update a node across a major version and will not run it. Replace the node in the editor ` +
   `(delete it, add a new ${node.data.type}, connect it again) and export the workflow again; if your server is older, ` +
-  `load the workflow with its templates (Workflow.fromJson(text, { templates: await client.templates() })).`;
+  `load the workflow with its templates (Workflow.fromJson(text, { templates: await serverTemplates(client) })).`;
 
 /** An input in a message: by index and label when it is in the form, else as `nodeLabel.field` with its ref. */
 const describeInput = (input: WorkflowInput): string =>
@@ -32,7 +32,7 @@ const describeInput = (input: WorkflowInput): string =>
  * Reports every problem at once: required inputs that are neither set nor fed by an edge, values
  * that break their field's rules, form fields naming missing nodes or fields, edges to or from
  * missing nodes, node types the templates do not know (the server rejects a graph with a node type
- * it lacks: validate against `await client.templates()` for custom node packs), inputs a node's type
+ * it lacks: validate against `await serverTemplates(client)` for custom node packs), inputs a node's type
  * does not have, nodes made for an older major version of their type, a workflow with nothing to
  * run, and batch nodes that feed nothing. `Right(wf)` when there are none.
  *
@@ -81,7 +81,7 @@ export const validateWorkflow = (wf: Workflow): E.Either<readonly InputIssue[], 
         code: 'unknown-node-type',
         ref: node.id,
         path: `$.nodes[${n}].data.type`,
-        message: `Node "${label}" (${node.id}) has the type "${node.data.type}", which these node templates do not have: the server will reject the graph unless a node pack provides it. Replace the node, or load the workflow with the server's own templates (Workflow.fromJson(text, { templates: await client.templates() })).`,
+        message: `Node "${label}" (${node.id}) has the type "${node.data.type}", which these node templates do not have: the server will reject the graph unless a node pack provides it. Replace the node, or load the workflow with the server's own templates (Workflow.fromJson(text, { templates: await serverTemplates(client) })).`,
       });
       return;
     }

@@ -108,7 +108,7 @@ const checkSingle = (kind: FieldKind, v: unknown, c: FieldConstraints): E.Either
       if (c.modelType && c.modelType.length > 0 && !c.modelType.includes(v['type'] as string)) {
         return E.left(constraint(`must be a model of type ${c.modelType.join(' or ')}`));
       }
-      // A model config from `client.models.list()` carries much more, and may lack a hash: keep the identifier.
+      // A model config from `models(client).list()` carries much more, and may lack a hash: keep the identifier.
       const extra = Object.keys(v).some((k) => !(MODEL_KEYS as readonly string[]).includes(k) && k !== 'submodel_type');
       if (!extra && typeof v['hash'] === 'string') return E.right(v);
       const { key, hash, name, base, type, submodel_type } = v as Record<string, unknown>;

@@ -7,7 +7,7 @@ import { type DecodeIssue, type LoadWarning, WorkflowDecodeError } from './error
 import { migrateWorkflow, SUPPORTED_VERSIONS } from './migrate';
 import { repairWorkflow } from './repair';
 import { deepFreeze, exceedsDepth, isRecord, MAX_JSON_DEPTH } from '../internal/record';
-import { defaultTemplates } from './templates';
+import { defaultTemplates } from './default-templates';
 import type { LoadOptions, NodeTemplates, WorkflowJson } from './types';
 
 /**
@@ -20,7 +20,7 @@ export interface Workflow {
   readonly templates: NodeTemplates;
 }
 
-const warningsOf = new WeakMap<Workflow, readonly LoadWarning[]>();
+const warningsOf = /*#__PURE__*/ new WeakMap<Workflow, readonly LoadWarning[]>();
 
 /**
  * The repairs made while loading, as InvokeAI's GUI makes them when it opens the file: nodes updated
@@ -95,6 +95,11 @@ const copyJsonData = (root: unknown, issues: DecodeIssue[]): unknown => {
   return copy(root, '$', 1);
 };
 
+// Only a browser bundle has no default templates (default-templates.ts).
+const NO_TEMPLATES =
+  'no node templates to type the workflow with: a browser build ships none by default. Pass them as { templates }: ' +
+  "InvokeAI's own (offline) from `import { templates } from 'invokeai-rx/templates'`, or the server's (custom nodes included) from `await serverTemplates(client)`";
+
 /** Deeper data is no workflow, and walking it would overflow the stack. */
 const tooDeep: DecodeIssue = { path: '$', message: `the JSON nests more than ${MAX_JSON_DEPTH} levels deep; no workflow does` };
 
@@ -105,6 +110,7 @@ const isSupported = (v: string): v is (typeof SUPPORTED_VERSIONS)[number] => (SU
 /** Decodes a value the library owns (already parsed or copied): it may be shared by the result. */
 const decodeOwned = (value: unknown, options: LoadOptions | undefined): E.Either<WorkflowDecodeError, Workflow> => {
   const templates = options?.templates ?? defaultTemplates;
+  if (templates === undefined) return fail([{ path: '$', message: NO_TEMPLATES }]);
   if (!isRecord(value)) {
     return fail([{ path: '$', message: `expected a workflow object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` }]);
   }

@@ -8,6 +8,7 @@ export const LIB = path.resolve(__dirname, '../../lib');
 /** The package entries and their files under lib/. */
 export const ENTRIES: Readonly<Record<string, string>> = {
   'invokeai-rx': 'index.ts',
+  'invokeai-rx/templates': 'templates/index.ts',
   'invokeai-rx/node': 'node/index.ts',
   'invokeai-rx/testing': 'testing/index.ts',
   'invokeai-rx/bullmq': 'bullmq/index.ts',

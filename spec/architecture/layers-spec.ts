@@ -22,6 +22,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   typed: ['internal', 'protocol', 'workflow', 'run', 'client'],
   // The module generator uses the public workflow API only (it is bundled into invokeai-rx/node).
   codegen: ['index.ts'],
+  // invokeai-rx/templates: the offline templates of the workflow layer, as an entry of their own.
+  templates: ['internal', 'workflow'],
   // Node-only helpers over everything the core offers (a pool run's progress included).
   node: ['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'codegen'],
   'index.ts': ['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'typed'],
@@ -41,7 +43,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
 const OWED: ReadonlySet<string> = new Set<string>([]);
 
 /** Layers whose code also runs in browsers: no Node built-in module. */
-const BROWSER_LAYERS: ReadonlySet<string> = new Set(['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'typed', 'codegen', 'index.ts']);
+const BROWSER_LAYERS: ReadonlySet<string> = new Set(['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'typed', 'codegen', 'templates', 'index.ts']);
 
 const NODE_BUILTINS: ReadonlySet<string> = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 

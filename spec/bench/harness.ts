@@ -20,7 +20,7 @@ export interface Figure {
   readonly baseline: string;
   /** ours / baseline, or a count when `unit` says so. */
   readonly value: Spread;
-  readonly unit: 'ratio' | 'count' | 'bytes' | 'ms' | 'MB' | 'per-second';
+  readonly unit: 'ratio' | 'count' | 'bytes' | 'kB' | 'ms' | 'MB' | 'per-second';
   /** The goal, e.g. `< 10x`, and whether it was met (undefined when the figure is only reported). */
   readonly goal?: string;
   readonly met?: boolean;

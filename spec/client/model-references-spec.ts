@@ -8,6 +8,7 @@ import { setInput } from '../../lib/workflow/inputs';
 import { Workflow } from '../../lib/workflow/workflow';
 import { modelIdentifier } from '../../lib/testing';
 import { SimClient, startSim } from './sim-helpers';
+import { models } from '../../lib/client/models';
 
 const sdxl = Workflow.fromJson(readFileSync('demos/workflows/Text to Image - SDXL.json', 'utf8'));
 const byName = setInput('VAE (use the FP16 model)', 'sdxl-vae-fp16-fix')(setInput('Model', 'juggernautXL_v9')(sdxl));
@@ -40,7 +41,7 @@ describe('model inputs set by name or key', () => {
   });
 
   it('a run without such references reads no model list', async () => {
-    const synced = (await sim.client.syncModels(sdxl, { byBase: true })).workflow;
+    const synced = (await models(sim.client).sync(sdxl, { byBase: true })).workflow;
     const before = sim.server.requests.length;
     await sim.client.submit(synced);
     expect(sim.server.requests.slice(before).some((r) => r.path === '/api/v2/models/')).toBe(false);

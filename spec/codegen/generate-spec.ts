@@ -4,7 +4,8 @@
 import { execFile } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { defaultTemplates, listInputs, templatesFromOpenApi, Workflow, type TypedWorkflow, type WorkflowSpec } from '../../lib';
+import { listInputs, templatesFromOpenApi, Workflow, type TypedWorkflow, type WorkflowSpec } from '../../lib';
+import { templates as defaultTemplates } from '../../lib/templates';
 import { generateWorkflowModule } from '../../lib/codegen/generate';
 
 const ROOT = path.resolve(__dirname, '../..');

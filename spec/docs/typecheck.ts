@@ -1,6 +1,6 @@
 // Type-checks TypeScript snippets (the guides' blocks, the doc comments' examples) against the
 // library's types: each snippet is written as a module into a temporary folder inside the project,
-// where `invokeai-rx`, `invokeai-rx/node` and `invokeai-rx/testing` map to lib/, and one
+// where `invokeai-rx`, `invokeai-rx/templates`, `invokeai-rx/node` and `invokeai-rx/testing` map to lib/, and one
 // `tsc --noEmit` checks them all.
 import { execFile } from 'child_process';
 import { promises as fs } from 'fs';
@@ -56,6 +56,7 @@ export const typeCheckBlocks = async (blocks: readonly CodeBlock[], prelude: str
           baseUrl: ROOT,
           paths: {
             'invokeai-rx': ['lib/index.ts'],
+            'invokeai-rx/templates': ['lib/templates/index.ts'],
             'invokeai-rx/node': ['lib/node/index.ts'],
             'invokeai-rx/testing': ['lib/testing/index.ts'],
             'invokeai-rx/bullmq': ['lib/bullmq/index.ts'],

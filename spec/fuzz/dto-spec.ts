@@ -9,15 +9,17 @@ import * as t from 'io-ts';
 import { isLeft, isRight } from 'fp-ts/Either';
 import { BatchStatus, EnqueueBatchResult, QueueAndProcessorStatus, QueueItem, SessionQueueStatus, SessionState } from '../../lib/protocol/dto';
 import { toPathIssues } from '../../lib/protocol/issues';
-import { ImageDTO } from '../../lib/client/images';
-import { BoardDTO } from '../../lib/client/boards';
-import { ModelConfig } from '../../lib/client/models';
-import { WorkflowRecord } from '../../lib/client/workflows';
+import { ImageDTO, images } from '../../lib/client/images';
+import { BoardDTO, boards } from '../../lib/client/boards';
+import { ModelConfig, models } from '../../lib/client/models';
+import { WorkflowRecord, workflows } from '../../lib/client/workflows';
 import { createClient } from '../../lib/client/client';
 import type { FetchLike } from '../../lib/transport/http';
 import { MockServer, startMockServer } from '../../lib/testing';
 import { samplePayloads } from '../protocol/event-samples';
 import { anyJson, extended, mutated } from './mutate';
+import { app } from '../../lib/client/app';
+import { queue } from '../../lib/client/queue';
 
 const API_CALLS = path.join(__dirname, '..', 'fixtures', 'seed-workflows', 'api-calls');
 const realItems = fs.readdirSync(API_CALLS).map((f) => JSON.parse(fs.readFileSync(path.join(API_CALLS, f), 'utf8')) as Record<string, unknown>);
@@ -110,16 +112,16 @@ describe('the client HTTP layer on any answer body', () => {
     arrayBuffer: async () => new TextEncoder().encode(body).buffer as ArrayBuffer,
   });
   const calls: ReadonlyArray<readonly [string, (c: ReturnType<typeof createClient>) => Promise<unknown>]> = [
-    ['queue.item', (c) => c.queue.item(1)],
-    ['queue.status', (c) => c.queue.status()],
-    ['queue.batchStatus', (c) => c.queue.batchStatus('b')],
-    ['queue.list', (c) => c.queue.list()],
-    ['images.get', (c) => c.images.get('a.png')],
-    ['images.list', (c) => c.images.list()],
-    ['boards.list', (c) => c.boards.list()],
-    ['models.list', (c) => c.models.list()],
-    ['workflows.record', (c) => c.workflows.record('w')],
-    ['app.version', (c) => c.app.version()],
+    ['queue.item', (c) => queue(c).item(1)],
+    ['queue.status', (c) => queue(c).status()],
+    ['queue.batchStatus', (c) => queue(c).batchStatus('b')],
+    ['queue.list', (c) => queue(c).list()],
+    ['images.get', (c) => images(c).get('a.png')],
+    ['images.list', (c) => images(c).list()],
+    ['boards.list', (c) => boards(c).list()],
+    ['models.list', (c) => models(c).list()],
+    ['workflows.record', (c) => workflows(c).record('w')],
+    ['app.version', (c) => app(c).version()],
   ];
 
   it.each(calls)('%s resolves or rejects with a typed error, whatever the server answers', async (_name, call) => {

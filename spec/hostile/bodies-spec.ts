@@ -10,6 +10,8 @@ import { ResponseTooLargeError } from '../../lib/transport/errors';
 import { DEFAULT_LIMITS, type FetchLike } from '../../lib/transport/http';
 import { HostileServer, endlessJson, gzipBomb, hugeImage, json, startHostileServer } from './hostile-server';
 import { RSS_LIMIT_BYTES, logRss, runProbe } from './probe';
+import { images } from '../../lib/client/images';
+import { queue } from '../../lib/client/queue';
 
 const HUGE = 1_200_000_000;
 const LIMIT_MB = RSS_LIMIT_BYTES / 1e6;
@@ -47,7 +49,7 @@ describe('JSON answers are read up to limits.jsonBytes, counted after decompress
   it('limits.jsonBytes is the caller\'s to set, and the error names the redacted URL and the limit', async () => {
     server.onHttp((_req, res) => json(res, 200, { queue: 'x'.repeat(5000) }));
     const client = createClient({ baseUrl: server.url.replace('http://', 'http://me:hunter2@'), limits: { jsonBytes: 4096 }, retry: false });
-    const error = await client.queue.status().catch((e: unknown) => e);
+    const error = await queue(client).status().catch((e: unknown) => e);
     client.close();
     expect(error).toBeInstanceOf(ResponseTooLargeError);
     expect(error).toMatchObject({ limitBytes: 4096, kind: 'json', url: `${server.url}/api/v1/queue/default/status` });
@@ -69,7 +71,7 @@ describe.each([
   ])('%s stops at limits.jsonBytes', async (_what, answer) => {
     server.onHttp((_req, res) => answer(res));
     const c = client();
-    const error = await c.queue.status().catch((e: unknown) => e);
+    const error = await queue(c).status().catch((e: unknown) => e);
     c.close();
     expect(error).toMatchObject({ name: 'ResponseTooLargeError', kind: 'json', limitBytes: MiB });
   });
@@ -77,11 +79,11 @@ describe.each([
   it('a download stops at limits.downloadBytes, and one that says its length up front is refused unread', async () => {
     server.onHttp((req, res) => hugeImage(res, HUGE, req.url.includes('with-length')));
     const c = client();
-    await expect(c.images.download('no-length.png')).rejects.toMatchObject({ name: 'ResponseTooLargeError', kind: 'bytes', limitBytes: MiB });
-    await expect(c.images.download('with-length.png')).rejects.toMatchObject({ name: 'ResponseTooLargeError', kind: 'bytes' });
+    await expect(images(c).download('no-length.png')).rejects.toMatchObject({ name: 'ResponseTooLargeError', kind: 'bytes', limitBytes: MiB });
+    await expect(images(c).download('with-length.png')).rejects.toMatchObject({ name: 'ResponseTooLargeError', kind: 'bytes' });
     // A streamed download has no limit of its own, unless it is given one.
     let taken = 0;
-    await expect(c.images.downloadChunks('no-length.png', (chunk) => void (taken += chunk.byteLength), { maxBytes: 3 * MiB })).rejects.toMatchObject({ kind: 'stream', limitBytes: 3 * MiB });
+    await expect(images(c).downloadChunks('no-length.png', (chunk) => void (taken += chunk.byteLength), { maxBytes: 3 * MiB })).rejects.toMatchObject({ kind: 'stream', limitBytes: 3 * MiB });
     expect(taken).toBeLessThanOrEqual(3 * MiB);
     c.close();
   });

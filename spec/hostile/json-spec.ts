@@ -14,6 +14,7 @@ import { startMockServer, type MockServer } from '../../lib/testing';
 import { WorkflowDecodeError } from '../../lib/workflow/errors';
 import { Workflow } from '../../lib/workflow/workflow';
 import { HostileServer, forward, nestedJson, startHostileServer, withField } from './hostile-server';
+import { queue } from '../../lib/client/queue';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SDXL = path.join(ROOT, 'spec/fixtures/default-workflows/Text to Image - SDXL.json');
@@ -87,7 +88,7 @@ describe('deep JSON from a server', () => {
       res.end(nestedJson(DEEP));
     });
     const client = createClient({ baseUrl: server.url, retry: false });
-    const error = await client.queue.status().catch((e: unknown) => e);
+    const error = await queue(client).status().catch((e: unknown) => e);
     client.close();
     expect(error).toBeInstanceOf(DecodeError);
     expect((error as DecodeError).message).toContain('GET /api/v1/queue/default/status');

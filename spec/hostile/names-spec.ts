@@ -11,6 +11,8 @@ import { fitFileName } from '../../lib/node/files';
 import type { ItemId, NodeId } from '../../lib/protocol/ids';
 import type { RunItemResult } from '../../lib/run/events';
 import { HostileServer, json, startHostileServer } from './hostile-server';
+import { images } from '../../lib/client/images';
+import { videos } from '../../lib/client/videos';
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 
@@ -59,10 +61,10 @@ describe('"." and ".." stay names', () => {
     const client = createClient({ baseUrl: server.url, retry: false });
     try {
       for (const name of ['.', '..']) {
-        await expect(client.images.download(name)).rejects.toBeInstanceOf(UnsafePathError);
-        await expect(client.images.get(name)).rejects.toMatchObject({ name: 'UnsafePathError' });
-        await expect(client.videos.download(name, { thumbnail: true })).rejects.toBeInstanceOf(UnsafePathError);
-        await expect(downloadTo(client.images, name, path.join(dir, 'x.png'))).rejects.toBeInstanceOf(UnsafePathError);
+        await expect(images(client).download(name)).rejects.toBeInstanceOf(UnsafePathError);
+        await expect(images(client).get(name)).rejects.toMatchObject({ name: 'UnsafePathError' });
+        await expect(videos(client).download(name, { thumbnail: true })).rejects.toBeInstanceOf(UnsafePathError);
+        await expect(downloadTo(images(client), name, path.join(dir, 'x.png'))).rejects.toBeInstanceOf(UnsafePathError);
       }
       expect(server.requests).toEqual([]);
       expect(await fs.readdir(dir)).toEqual([]);
@@ -126,8 +128,8 @@ describe('saved names fit the file system', () => {
     const client = createClient({ baseUrl: server.url, retry: false });
     try {
       const target = path.join(dir, `${'y'.repeat(400)}.png`);
-      const first = await downloadTo(client.images, 'a.png', target);
-      const second = await downloadTo(client.images, 'a.png', target);
+      const first = await downloadTo(images(client), 'a.png', target);
+      const second = await downloadTo(images(client), 'a.png', target);
       expect(path.basename(first)).toBe(`${'y'.repeat(251)}.png`);
       expect(path.basename(second)).toBe(`${'y'.repeat(249)}-1.png`);
     } finally {

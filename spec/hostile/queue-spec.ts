@@ -3,7 +3,7 @@
 // 500 InvokeAI wraps its 404 in is `null`. Against the simulator, which answers as InvokeAI does,
 // and against a hostile server that answers with InvokeAI's exact texts.
 import { createClient } from '../../lib/client/client';
-import { matchRetried } from '../../lib/client/queue';
+import { matchRetried, queue } from '../../lib/client/queue';
 import type { QueueItem } from '../../lib/protocol/dto';
 import { HttpError } from '../../lib/transport/errors';
 import { startMockServer, type MockServer } from '../../lib/testing';
@@ -39,7 +39,7 @@ describe('queue.retry answers the new items', () => {
     for (const id of [first, second, third]) await until(ended(id), `item ${id}`);
     expect([first, second, third].map((id) => sim.server.queueItem(id)?.status)).toEqual(['failed', 'failed', 'completed']);
     // Another batch in between: the new items are not simply the newest ones.
-    const result = await sim.client.queue.retry([second, third, 424242, first]);
+    const result = await queue(sim.client).retry([second, third, 424242, first]);
     const later = await enqueue(2);
     expect(result.retried_from).toEqual([second, first]);
     expect(result.retried_item_ids).toHaveLength(2);
@@ -54,9 +54,9 @@ describe('queue.retry answers the new items', () => {
     sim.server.faults.failNodes({ type: 'string', count: 2 });
     const [original] = await enqueue();
     await until(ended(original), 'the original');
-    const once = await sim.client.queue.retry([original]);
+    const once = await queue(sim.client).retry([original]);
     await until(ended(once.retried_item_ids[0]), 'the first retry');
-    const twice = await sim.client.queue.retry(once.retried_item_ids);
+    const twice = await queue(sim.client).retry(once.retried_item_ids);
     expect(twice.retried_from).toEqual(once.retried_item_ids);
     expect(twice.items[0]).toMatchObject({ retried_from_item_id: original });
     expect(twice.retried_item_ids[0]).toBeGreaterThan(once.retried_item_ids[0]);
@@ -65,7 +65,7 @@ describe('queue.retry answers the new items', () => {
   it('answers no items when nothing could be retried', async () => {
     const [done] = await enqueue();
     await until(ended(done), 'the item');
-    await expect(sim.client.queue.retry([done])).resolves.toEqual({ queue_id: 'default', retried_item_ids: [], items: [], retried_from: [] });
+    await expect(queue(sim.client).retry([done])).resolves.toEqual({ queue_id: 'default', retried_item_ids: [], items: [], retried_from: [] });
   });
 
   it('pairs sources of one chain with the new items in the order InvokeAI makes them', () => {
@@ -93,9 +93,9 @@ describe('queue.item of an item in another queue is null', () => {
     const mine = createClient({ baseUrl: server.url, retry: false });
     const other = createClient({ baseUrl: server.url, queueId: 'elsewhere', retry: false });
     try {
-      await expect(mine.queue.item(id)).resolves.toMatchObject({ item_id: id });
-      await expect(other.queue.item(id)).resolves.toBeNull();
-      await expect(other.queue.item(424242)).resolves.toBeNull();
+      await expect(queue(mine).item(id)).resolves.toMatchObject({ item_id: id });
+      await expect(queue(other).item(id)).resolves.toBeNull();
+      await expect(queue(other).item(424242)).resolves.toBeNull();
     } finally {
       mine.close();
       other.close();
@@ -118,8 +118,8 @@ describe('queue.item against InvokeAI\'s exact answers', () => {
     );
     const client = createClient({ baseUrl: server.url, retry: false });
     try {
-      await expect(client.queue.item(5)).resolves.toBeNull();
-      const error = await client.queue.item(6).catch((e: unknown) => e);
+      await expect(queue(client).item(5)).resolves.toBeNull();
+      const error = await queue(client).item(6).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HttpError);
       expect(error).toMatchObject({ status: 500 });
     } finally {

@@ -10,6 +10,7 @@ import type { FetchLike } from '../../lib/transport/http';
 import { main } from '../../lib/cli/main';
 import { createPool } from '../../lib/pool/pool';
 import { HostileServer, json, startHostileServer } from './hostile-server';
+import { queue } from '../../lib/client/queue';
 
 const PASSWORD = 's3cret-pass';
 const TOKEN = 'tok-6f1c2e9a-secret';
@@ -43,7 +44,7 @@ describe.each(fetches)('credentials in baseUrl never show, with %s', (_name, fet
       retry: false,
       logger: { debug: (m, c) => lines.push(m, inspect(c)), warn: (m, c) => lines.push(m, inspect(c)) },
     });
-    const error = await client.queue.status().catch((e: unknown) => e);
+    const error = await queue(client).status().catch((e: unknown) => e);
     client.close();
     expect(error).toBeInstanceOf(NetworkError);
     const shown = everyRendering(error);
@@ -96,7 +97,7 @@ describe('servers that echo secrets', () => {
   it('a 500 whose detail echoes the token and the Authorization header gives an HttpError without either', async () => {
     server.onHttp((req, res) => json(res, 500, { detail: `bad token ${TOKEN}; you sent "${req.headers.authorization}" to http://u:${PASSWORD}@x/?token=${TOKEN}` }));
     const client = createClient({ baseUrl: server.url, token: TOKEN, retry: false });
-    const error = await client.queue.status().catch((e: unknown) => e);
+    const error = await queue(client).status().catch((e: unknown) => e);
     client.close();
     expect(error).toBeInstanceOf(HttpError);
     const shown = everyRendering(error);
@@ -153,7 +154,7 @@ describe.each(fetches)('redirects, with %s', (_name, fetch) => {
       res.end();
     });
     const client = createClient({ baseUrl: origin.url, token: TOKEN, fetch, retry: false });
-    await client.queue.status().catch(() => undefined);
+    await queue(client).status().catch(() => undefined);
     expect(other.requests).toHaveLength(1);
     expect(other.requests[0].headers.authorization).toBeUndefined();
     expect(client.context.token.get()).toBe(TOKEN);
@@ -167,7 +168,7 @@ describe.each(fetches)('redirects, with %s', (_name, fetch) => {
       res.end();
     });
     const client = createClient({ baseUrl: origin.url, token: TOKEN, fetch, retry: false });
-    await client.queue.status().catch(() => undefined);
+    await queue(client).status().catch(() => undefined);
     expect(origin.requests.map((r) => [r.url, r.headers.authorization])).toEqual([
       ['/api/v1/queue/default/status', `Bearer ${TOKEN}`],
       ['/moved/api/v1/queue/default/status', `Bearer ${TOKEN}`],

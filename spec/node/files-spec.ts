@@ -4,10 +4,12 @@ import * as path from 'path';
 import { pipe } from 'fp-ts/function';
 import { loadWorkflowFile, saveOutputs, uploadImageFile, SaveOutputsError, FileError } from '../../lib/node';
 import { OutputImageInfo, VideosResourceMissingError } from '../../lib/node/files';
+import { images } from '../../lib/client/images';
 import { setInput } from '../../lib/workflow/inputs';
 import { Workflow } from '../../lib/workflow/workflow';
 import type { RunResult } from '../../lib/run/events';
 import { SimClient, png, requestsTo, startSim } from '../client/sim-helpers';
+import { models } from '../../lib/client/models';
 
 let dir: string;
 beforeEach(async () => {
@@ -70,7 +72,7 @@ describe('uploadImageFile and saveOutputs against the simulator', () => {
   });
 
   const runTwice = async (): Promise<RunResult> => {
-    const { workflow } = await sim.client.syncModels(await loadWorkflowFile(fixture), { byBase: true });
+    const { workflow } = await models(sim.client).sync(await loadWorkflowFile(fixture), { byBase: true });
     return sim.client.submit(pipe(workflow, setInput('Positive Prompt', 'a quiet harbour')), { runs: 2 });
   };
 
@@ -248,7 +250,7 @@ describe('saveOutputs with videos', () => {
   });
 
   it('images and videos share one folder without a name used twice', async () => {
-    const { workflow } = await sim.client.syncModels(await loadWorkflowFile(fixture), { byBase: true });
+    const { workflow } = await models(sim.client).sync(await loadWorkflowFile(fixture), { byBase: true });
     const images = await sim.client.submit(workflow);
     const videos = await sim.client.submit(wanTextToVideo(sim));
     const paths = await saveOutputs(sim.client, { items: [...images.items, ...videos.items] }, dir, { naming: () => 'render' });
@@ -260,12 +262,12 @@ describe('saveOutputs with videos', () => {
   it('a client without videos is refused before anything is written', async () => {
     const result = await sim.client.submit(wanTextToVideo(sim));
     const out = path.join(dir, 'out');
-    const error = await saveOutputs({ images: sim.client.images }, result, out).catch((e: unknown) => e);
+    const error = await saveOutputs({ images: images(sim.client) }, result, out).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VideosResourceMissingError);
     expect(error).toMatchObject({ name: 'VideosResourceMissingError', videoNames: [result.items[0].outputs[0].videos[0].videoName] });
     await expect(fs.access(out)).rejects.toMatchObject({ code: 'ENOENT' });
     // a result without videos still needs only images
-    await expect(saveOutputs({ images: sim.client.images }, { items: [] }, out)).resolves.toEqual([]);
+    await expect(saveOutputs({ images: images(sim.client) }, { items: [] }, out)).resolves.toEqual([]);
   });
 
   it('a video download failing leaves no partial file and names the video', async () => {

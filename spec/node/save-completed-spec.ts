@@ -8,6 +8,7 @@ import { saveEachCompleted, saveOutputs } from '../../lib/node';
 import { ofType } from '../../lib/run/operators';
 import { Workflow } from '../../lib/workflow/workflow';
 import { SimClient, startSim } from '../client/sim-helpers';
+import { models } from '../../lib/client/models';
 
 const sd15 = () => Workflow.fromJson(readFileSync('spec/fixtures/default-workflows/Text to Image - SD1.5.json', 'utf8'));
 
@@ -22,7 +23,7 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const synced = async () => (await sim.client.syncModels(sd15(), { byBase: true })).workflow;
+const synced = async () => (await models(sim.client).sync(sd15(), { byBase: true })).workflow;
 
 it('saveOutputs saves the images of one completed event, as submit\'s result would', async () => {
   const wf = await synced();

@@ -10,13 +10,19 @@ import * as os from 'os';
 import * as path from 'path';
 import { startMockServer, type MockServer } from '../../lib/testing';
 import { codeBlocks, isTypeScript, outputMatches, type MarkdownBlock } from '../docs/blocks';
+import { bundleForBrowser } from '../tools/browser-bundle';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ENTRIES = [
   { spec: 'invokeai-rx', names: ['Workflow', 'listInputs', 'setInput', 'createClient', 'ofType', 'buildBatch', 'typedWorkflow'] },
+  { spec: 'invokeai-rx/templates', names: ['templates'] },
   { spec: 'invokeai-rx/node', names: ['loadWorkflowFile', 'saveOutputs', 'uploadImageFile', 'codegen', 'generateWorkflowModule'] },
   { spec: 'invokeai-rx/testing', names: ['startMockServer'] },
 ] as const;
+/** The exports that are values, not functions. */
+const OBJECTS: ReadonlySet<string> = new Set(['Workflow', 'templates']);
+/** The dist names of the entry points. */
+const ENTRY_FILES = ['index', 'templates', 'node', 'testing', 'bullmq'];
 /** The entry of run workers on Redis, which needs the optional peer bullmq (and its Redis driver). */
 const BULLMQ_ENTRY = { spec: 'invokeai-rx/bullmq', names: ['createRunWorker', 'runJobProcessor', 'runJobEvents', 'runJobData'] } as const;
 const BULLMQ_PEERS = ['bullmq', 'ioredis'];
@@ -111,8 +117,9 @@ afterAll(async () => {
 it('ships dist, the LICENSE and the README, with the bin and the compacted node schemas, in at most 1.5 MB unpacked', async () => {
   const pkg = path.join(app, 'node_modules/invokeai-rx');
   const files = await fs.readdir(path.join(pkg, 'dist'));
-  const entries = ['index', 'node', 'testing', 'bullmq'].flatMap((n) => [`${n}.mjs`, `${n}.cjs`, `${n}.d.cts`, `${n}.d.mts`]);
-  expect(files).toEqual(expect.arrayContaining([...entries, 'cli.cjs', 'data']));
+  const entries = ENTRY_FILES.flatMap((n) => [`${n}.mjs`, `${n}.cjs`, `${n}.d.cts`, `${n}.d.mts`]);
+  const defaults = ['default-templates', 'no-default-templates'].flatMap((n) => [`${n}.mjs`, `${n}.cjs`]);
+  expect(files).toEqual(expect.arrayContaining([...entries, ...defaults, 'cli.cjs', 'data']));
   expect(await fs.readdir(path.join(pkg, 'dist/data'))).toEqual(['node-schemas.json.gz']);
   expect((await fs.readdir(pkg)).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json', ...(installMode === 'unpacked' ? ['node_modules'] : [])]);
   expect(unpackedSize).toBeGreaterThan(100_000);
@@ -168,8 +175,8 @@ it('has types that resolve under node10, node16 (from CJS and from ESM) and bund
   const report = JSON.parse(r.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }> } };
   expect(report.analysis.problems).toEqual([]);
   const entrypoints = report.analysis.entrypoints;
-  expect(Object.keys(entrypoints)).toEqual(['.', './node', './testing', './bullmq', './package.json']);
-  for (const name of ['.', './node', './testing', './bullmq']) {
+  expect(Object.keys(entrypoints)).toEqual(['.', './templates', './node', './testing', './bullmq', './package.json']);
+  for (const name of ['.', './templates', './node', './testing', './bullmq']) {
     const resolutions = entrypoints[name].resolutions;
     expect(Object.keys(resolutions).sort()).toEqual(['bundler', 'node10', 'node16-cjs', 'node16-esm']);
     for (const kind of Object.keys(resolutions)) expect(resolutions[kind].resolution?.fileName).toMatch(/\.d\.[cm]ts$/);
@@ -177,10 +184,12 @@ it('has types that resolve under node10, node16 (from CJS and from ESM) and bund
 }, 120_000);
 
 it('names every type once in the published .d.cts: no `Workflow$1`-style renames in hovers', async () => {
-  for (const name of ['index', 'node', 'testing', 'bullmq']) {
+  for (const name of ENTRY_FILES) {
     const dts = await fs.readFile(path.join(app, 'node_modules/invokeai-rx/dist', `${name}.d.cts`), 'utf8');
     expect(dts.match(/\b[A-Za-z_]\w*\$\d+\b/g) ?? []).toEqual([]);
-    expect(dts).toContain('interface ');
+    // The templates entry declares one constant, typed with the core's NodeTemplates.
+    if (name === 'templates') expect(dts).toContain("import { NodeTemplates } from 'invokeai-rx'");
+    else expect(dts).toContain('interface ');
   }
 });
 
@@ -189,14 +198,14 @@ describe.each(ENTRIES)('$spec', ({ spec, names }) => {
     const script = `import * as m from '${spec}'; console.log(JSON.stringify(${JSON.stringify(names)}.map((n) => typeof m[n])));`;
     const r = await node(['--input-type=module', '-e', script], app);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual(names.map((n) => (n === 'Workflow' ? 'object' : 'function')));
+    expect(JSON.parse(r.stdout)).toEqual(names.map((n) => (OBJECTS.has(n) ? 'object' : 'function')));
   });
 
   it('requires as CommonJS', async () => {
     const script = `const m = require('${spec}'); console.log(JSON.stringify(${JSON.stringify(names)}.map((n) => typeof m[n])));`;
     const r = await node(['-e', script], app);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual(names.map((n) => (n === 'Workflow' ? 'object' : 'function')));
+    expect(JSON.parse(r.stdout)).toEqual(names.map((n) => (OBJECTS.has(n) ? 'object' : 'function')));
   });
 });
 
@@ -249,18 +258,18 @@ it('codegen with the installed bin: the module compiles against the bundled .d.t
   await fs.writeFile(
     path.join(app, 'typed/use.ts'),
     [
-      "import { createClient } from 'invokeai-rx';",
+      "import { createClient, models } from 'invokeai-rx';",
       "import { startMockServer } from 'invokeai-rx/testing';",
       "import { textToImageSdxl as t2i } from './workflows/text-to-image-sdxl';",
       'async function main(): Promise<void> {',
       '  const server = await startMockServer({ stepMs: 1 });',
       '  const client = createClient({ baseUrl: server.url });',
-      '  const models = await client.models.list();',
+      '  const installed = await models(client).list();',
       "  // @ts-expect-error: a label the workflow does not have",
       "  const typo = () => t2i.set({ 'Positive Promt': 'a fox' });",
       "  // @ts-expect-error: the models are required and have no value yet",
       '  const early = () => client.submit(t2i.workflow);',
-      "  const ready = t2i.set({ 'Positive Prompt': 'a fox', Model: t2i.modelsFor('Model', models)[0], 3: t2i.modelsFor(3, models).filter((m) => m.base === 'sdxl')[0] });",
+      "  const ready = t2i.set({ 'Positive Prompt': 'a fox', Model: t2i.modelsFor('Model', installed)[0], 3: t2i.modelsFor(3, installed).filter((m) => m.base === 'sdxl')[0] });",
       '  const result = await ready.submit(client);',
       "  console.log(JSON.stringify([typeof typo, typeof early, ...result.items.map((i) => i.byOutput['Latents to Image - SD1.5, SDXL'].images.length)]));",
       '  client.close();',
@@ -296,7 +305,7 @@ it('declares every package its bundles import as a dependency', async () => {
   const pkg = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
   const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
   const missing: string[] = [];
-  for (const file of ['index.mjs', 'node.mjs', 'testing.mjs', 'bullmq.mjs', 'cli.cjs']) {
+  for (const file of [...ENTRY_FILES.map((n) => `${n}.mjs`), 'cli.cjs']) {
     const code = await fs.readFile(path.join(ROOT, 'dist', file), 'utf8');
     // Doc comments name the package itself in their examples.
     for (const spec of importedSpecifiers(code).filter((s) => !isNodeBuiltin(s) && !s.startsWith('.') && !s.startsWith('invokeai-rx'))) {
@@ -399,6 +408,54 @@ it('with socket.io and pngjs installed as the missing-peer message says, invokea
   expect([esm.stdout, esm.stderr]).toEqual(['200\n', '']);
   expect([cjs.stdout, cjs.stderr]).toEqual(['200\n', '']);
 }, 300_000);
+
+describe('a browser bundle of an app (the package\'s browser condition and field, as bundlers read them)', () => {
+  // A template title that only the offline snapshot holds: its presence in a bundle shows they were bundled.
+  const SNAPSHOT_MARK = 'Denoise - SD1.5, SDXL';
+  const browserApp = async (name: string, lines: readonly string[]): Promise<{ code: string; run: Exec }> => {
+    const text = await fs.readFile(path.join(ROOT, 'spec/fixtures/default-workflows/Text to Image - SDXL.json'), 'utf8');
+    const entry = path.join(app, `${name}.mjs`);
+    await fs.writeFile(entry, [`const text = ${JSON.stringify(text)};`, ...lines].join('\n'));
+    const chunks = await bundleForBrowser(entry);
+    const code = chunks.filter((c) => c.isEntry).map((c) => c.code).join('\n');
+    const bundled = path.join(app, `${name}.bundle.mjs`);
+    await fs.writeFile(bundled, code);
+    return { code, run: await node([bundled], app) };
+  };
+
+  it('ships no offline templates when the app does not import them; a workflow then loads only with templates given', async () => {
+    const { code, run } = await browserApp('lean', [
+      "import { Workflow } from 'invokeai-rx';",
+      'try { Workflow.fromJson(text); } catch (e) { console.log(e.name); console.log(e.message); }',
+    ]);
+    expect(code).not.toContain(SNAPSHOT_MARK);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('WorkflowDecodeError');
+    expect(run.stdout).toContain("import { templates } from 'invokeai-rx/templates'");
+  }, 120_000);
+
+  it('ships them, and types with them, when the app imports invokeai-rx/templates', async () => {
+    const { code, run } = await browserApp('offline', [
+      "import { Workflow, listInputs } from 'invokeai-rx';",
+      "import { templates } from 'invokeai-rx/templates';",
+      "console.log(listInputs(Workflow.fromJson(text, { templates })).map((i) => i.kind).join(','));",
+    ]);
+    expect(code).toContain(SNAPSHOT_MARK);
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim().split(',')).toContain('string');
+  }, 120_000);
+
+  it('in Node, the offline templates stay the default', async () => {
+    await fs.copyFile(path.join(ROOT, 'spec/fixtures/default-workflows/Text to Image - SDXL.json'), path.join(app, 'sdxl.json'));
+    const script = "const { Workflow, listInputs } = require('invokeai-rx'); console.log(listInputs(Workflow.fromJson(require('fs').readFileSync('sdxl.json', 'utf8'))).length);";
+    const esm = "import { Workflow, listInputs } from 'invokeai-rx'; import { readFileSync } from 'fs'; console.log(listInputs(Workflow.fromJson(readFileSync('sdxl.json', 'utf8'))).length);";
+    const cjs = await node(['-e', script], app);
+    const mjs = await node(['--input-type=module', '-e', esm], app);
+    expect([cjs.stderr, mjs.stderr]).toEqual(['', '']);
+    expect(Number(cjs.stdout)).toBeGreaterThan(0);
+    expect(mjs.stdout).toBe(cjs.stdout);
+  });
+});
 
 describe('invokeai-rx/bullmq, once the app installs bullmq', () => {
   beforeAll(async () => {

@@ -2,6 +2,7 @@
 // server killed mid-way and coming back, model-limited workflows, split sweeps, strategies, close.
 import { lastValueFrom, filter, first, firstValueFrom, toArray } from 'rxjs';
 import { createClient } from '../../lib/client/client';
+import { queue } from '../../lib/client/queue';
 import { NoEligibleServerError, PoolClosedError } from '../../lib/pool/errors';
 import type { PoolRunEvent, PoolRunResult } from '../../lib/pool/events';
 import type { PoolOptions } from '../../lib/pool/options';
@@ -306,7 +307,7 @@ describe('createPool over three simulated servers', () => {
     await expect(pool.submit(imageWorkflow(8))).rejects.toBeInstanceOf(PoolClosedError);
     // the pool's own client is gone; the given one still works until its owner closes it
     await eventually(() => servers[0].socketCount === 0, 'the pool-created client to disconnect');
-    expect((await given.queue.status()).queue.queue_id).toBe('default');
+    expect((await queue(given).status()).queue.queue_id).toBe('default');
     // the runs were canceled on the servers
     await eventually(() => servers.every((s) => s.queueItems().every((i) => i['status'] === 'canceled' || i['status'] === 'completed')), 'the runs to be canceled');
     given.close();

@@ -3,6 +3,7 @@
 // enqueued, ending or requeueing the items of a lost server, probing it with backoff, rejoining.
 import { BehaviorSubject, Observable, Subject, VirtualTimeScheduler } from 'rxjs';
 import type { InvokeAIClient } from '../../lib/client/client';
+import { models } from '../../lib/client/models';
 import type { ConnectionState } from '../../lib/transport/socket';
 import type { PoolRunEvent, PoolRunResult } from '../../lib/pool/events';
 import { createPool } from '../../lib/pool/pool';
@@ -386,7 +387,7 @@ describe('createPool in virtual time', () => {
     b.state.models = [model];
     // b's model list answers only when the test says so.
     let answerB: () => void = () => undefined;
-    (b.client.models as unknown as { list: () => Promise<ReadonlyArray<MockModelConfig>> }).list = () => new Promise((resolve) => (answerB = () => resolve([model])));
+    (models(b.client) as unknown as { list: () => Promise<ReadonlyArray<MockModelConfig>> }).list = () => new Promise((resolve) => (answerB = () => resolve([model])));
     const pool = createPool([a.client, b.client], { maxInFlightPerServer: 1, splitSweeps: true, scheduler });
     const wf = Workflow.fromObject(makeWorkflowJson([invocation('loader', 'main_model_loader', { model: modelIdentifier(model) })], [], [['loader', 'model']]));
     pool.submit(wf, { runs: 4 }).catch(ignore);

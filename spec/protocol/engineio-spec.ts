@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { decodeFrame, encodePacket, connectFrame, emitFrame, pongFrame, DecodedFrame, OutgoingPacket } from '../../lib/protocol/engineio';
+import { decodeFrame, encodePacket, connectFrame, emitFrame, pongFrame, readEventFrame, DecodedFrame, OutgoingPacket } from '../../lib/protocol/engineio';
 
 const handshake = { sid: 'l5Tr', upgrades: [], pingInterval: 300, pingTimeout: 200, maxPayload: 1000000 };
 
@@ -141,5 +141,48 @@ describe('decodeFrame never throws', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('readEventFrame (the socket\'s path for plain events)', () => {
+  it('reads the JSON array of a plain EVENT, name first', () => {
+    expect(readEventFrame('42["queue_cleared",{"queue_id":"default"}]')).toEqual(['queue_cleared', { queue_id: 'default' }]);
+    expect(readEventFrame('42["ping_me"]')).toEqual(['ping_me']);
+  });
+
+  it.each([
+    ['a namespace', '42/admin,["x",{}]'],
+    ['an ack id', '421["x",{}]'],
+    ['JSON that does not parse', '42["x",'],
+    ['an array without a name', '42[1,{}]'],
+    ['an object', '42{"x":1}'],
+    ['a ping', '2'],
+    ['binary', new Uint8Array([52, 50, 91])],
+  ])('leaves a frame with %s to decodeFrame', (_label, frame) => {
+    expect(readEventFrame(frame)).toBeUndefined();
+  });
+
+  it('reads exactly the frames decodeFrame reads as default-namespace events without an ack id, with the same name and arguments', () => {
+    const frames = fc.oneof(
+      fc.string(),
+      fc.tuple(fc.constantFrom('42', '421', '42/x,', '43', '4'), fc.jsonValue()).map(([a, b]) => a + JSON.stringify(b)),
+      fc.tuple(fc.constantFrom('42', '42/x,'), fc.string(), fc.array(fc.jsonValue(), { maxLength: 3 })).map(([a, name, args]) => a + JSON.stringify([name, ...args])),
+    );
+    let read = 0;
+    fc.assert(
+      fc.property(frames, (frame) => {
+        const items = readEventFrame(frame);
+        const decoded = decodeFrame(frame);
+        const plain = decoded.type === 'event' && decoded.namespace === '/' && decoded.ackId === null;
+        expect(items !== undefined).toBe(plain);
+        if (plain) {
+          read += 1;
+          expect(items).toEqual([decoded.name, ...decoded.args]);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    // Both sides of the property were exercised.
+    expect(read).toBeGreaterThan(100);
   });
 });

@@ -5,7 +5,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as path from 'path';
 import * as readline from 'readline';
 import { lastValueFrom, toArray } from 'rxjs';
-import { AttachError, batchIdOfKey, createClient, isTerminalRunEvent, type InvokeAIClient, type RunEvent, type TerminalRunEvent } from '../../lib/index';
+import { AttachError, batchIdOfKey, createClient, isTerminalRunEvent, type InvokeAIClient, type RunEvent, type TerminalRunEvent, queue } from '../../lib/index';
 import { startMockServer, type MockServer } from '../../lib/testing';
 import { imageWorkflow } from './run-helpers';
 
@@ -48,7 +48,7 @@ describe('keys and attach', () => {
 
   it('enqueues a keyed batch again once it was pruned from the queue (InvokeAI keeps no record of it)', async () => {
     await client.submit(imageWorkflow(), { key: 'order-2' });
-    await client.queue.prune();
+    await queue(client).prune();
     const again = await lastValueFrom(client.run(imageWorkflow(), { key: 'order-2' }).pipe(toArray()));
     expect(again[0]).not.toHaveProperty('attached');
     expect(posts(server)).toBe(2);

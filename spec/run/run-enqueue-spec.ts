@@ -5,7 +5,7 @@
 import { createClient, InvokeAIClient } from '../../lib/client/client';
 import { ConnectionLostError, RunTimeoutError } from '../../lib/run/errors';
 import type { RunOptions } from '../../lib/run/options';
-import { MockServer, startMockServer } from '../../lib/testing';
+import { ManualClock, MockServer, startMockServer } from '../../lib/testing';
 import type { ClientOptions } from '../../lib/transport/context';
 import { Workflow } from '../../lib/workflow/workflow';
 import { edge, invocation, makeWorkflowJson } from '../workflow/builders';
@@ -135,7 +135,8 @@ describe('hard bounds and the client going away', () => {
   });
 
   it('client.close() mid-run: the run errors with ConnectionLostError and its items are canceled on the server', async () => {
-    server = await startMockServer({ stepMs: 20, steps: 50 });
+    // The server's clock never moves: the first item stays at its first step until it is canceled.
+    server = await startMockServer({ clock: new ManualClock(), stepMs: 20, steps: 50 });
     client = createClient({ baseUrl: server.url });
     let closing: Promise<void> | undefined;
     const closer = client;

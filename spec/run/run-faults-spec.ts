@@ -9,8 +9,8 @@ import type { FetchLike } from '../../lib/transport/http';
 import type { WebSocketConstructor, WebSocketLike } from '../../lib/transport/socket';
 import { ConnectionLostError, EnqueueUnconfirmedError, RunTimeoutError } from '../../lib/run/errors';
 import type { RunOptions } from '../../lib/run/run';
-import { MockServer, startMockServer } from '../../lib/testing';
-import { collect, Collected, eventually, imageWorkflow, runViolations } from './run-helpers';
+import { ManualClock, MockServer, startMockServer } from '../../lib/testing';
+import { collect, Collected, eventually, imageWorkflow, integerWorkflow, runViolations } from './run-helpers';
 
 /** Fast timings so that polling kicks in within a test. */
 const FAST: RunOptions = { pollIntervalMs: 20, maxPollIntervalMs: 100, silenceMs: 150 };
@@ -168,25 +168,34 @@ describe('client.run under faults', () => {
     // Every completed status is lost; a long batch of someone else keeps the socket busy afterwards.
     const lost = (frame: string) => frame.includes('"queue_item_status_changed"') && frame.includes('"status":"completed"');
     const dropped: string[] = [];
-    await start({ stepMs: 5, steps: 4 }, { WebSocket: droppingWebSocket(lost, dropped) });
+    const clock = new ManualClock();
+    await start({ clock, stepMs: 5, steps: 4 }, { WebSocket: droppingWebSocket(lost, dropped) });
     server.faults.pauseProcessor();
     const run$ = client.run(imageWorkflow(), { runs: 2, silenceMs: 60000, pollIntervalMs: 10 });
     const done = collect(run$);
     await eventually(() => server.queueItems().length === 2, 'our batch enqueued');
+    const ours = server.queueItems().map((i) => i.item_id);
     const other = await api(server, 'POST', '/api/v1/queue/default/enqueue_batch', {
       batch: { graph: { id: 'g', nodes: { a: { id: 'a', type: 'blank_image', width: 8, height: 8, is_intermediate: false } }, edges: [] }, runs: 20 },
     });
     expect(other).toBe(200);
     server.faults.resumeProcessor();
+    // The server's time runs until the other batch's first item starts, then stands still.
+    const othersStarted = () => server.queueItems().some((i) => !ours.includes(i.item_id) && i.status !== 'pending');
+    for (let step = 0; !othersStarted(); step++) {
+      if (step > 1000) throw new Error('the other batch never started');
+      await clock.advanceToNext();
+    }
     const run = await done;
     expectSound(run);
     expect(dropped.length).toBeGreaterThanOrEqual(2);
     // Ours ended while the other batch was still running: found by the hint, not by silence.
-    expect(server.queueItems().some((i) => i.status === 'pending' || i.status === 'in_progress')).toBe(true);
+    expect(server.queueItems().filter((i) => !ours.includes(i.item_id) && i.status === 'completed')).toEqual([]);
   });
 
   it('unsubscribing before the end cancels the unfinished items on the server', async () => {
-    await start({ stepMs: 20, steps: 50 });
+    // The server's clock never moves: its first item stays at its first step until it is canceled.
+    await start({ clock: new ManualClock(), stepMs: 20, steps: 50 });
     let batchId = '';
     const sub = client.run(imageWorkflow(), { runs: 2 }).subscribe((event) => {
       if (event.type === 'enqueued') batchId = event.batchId;
@@ -200,11 +209,14 @@ describe('client.run under faults', () => {
 
   it('unsubscribing while the enqueue is in flight cancels the batch once the enqueue has landed', async () => {
     let posted = false;
+    let answer: () => void = () => undefined;
+    const unsubscribed = new Promise<void>((resolve) => (answer = resolve));
     const fetch: FetchLike = async (url, init) => {
       if (!url.endsWith('/enqueue_batch')) return crossFetch(url, init);
       posted = true;
       const response = await crossFetch(url, init);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The server has taken the batch; its answer reaches the run only after the subscriber has left.
+      await unsubscribed;
       return response;
     };
     await start({}, { fetch });
@@ -213,6 +225,7 @@ describe('client.run under faults', () => {
     subscriptions.push(sub);
     await eventually(() => posted, 'the enqueue sent');
     sub.unsubscribe();
+    answer();
     await eventually(() => server.queueItems().length === 2 && server.queueItems().every((i) => i.status === 'canceled'), 'both items canceled');
     const order = server.requests.map((r) => r.path.split('/').pop());
     expect(order.indexOf('cancel_by_batch_ids')).toBeGreaterThan(order.indexOf('enqueue_batch'));
@@ -232,8 +245,12 @@ describe('client.run under faults', () => {
     expect(server.requests.some((r) => r.path.endsWith('cancel_by_batch_ids'))).toBe(false);
   });
 
+  /** A run first, so that the client's socket is connected and a run's enqueue goes out as it is subscribed, well before its timeout. */
+  const warmUp = async (): Promise<void> => expect((await collect(client.run(integerWorkflow()))).completed).toBe(true);
+
   it('times out: errors with RunTimeoutError and cancels the items on the server in the background', async () => {
     await start();
+    await warmUp();
     server.faults.pauseProcessor();
     const run = await collect(client.run(imageWorkflow(), { timeoutMs: 80 }));
     expect(run.completed).toBe(false);
@@ -247,6 +264,7 @@ describe('client.run under faults', () => {
 
   it('times out; the cancellation says when the cancel failed too', async () => {
     await start();
+    await warmUp();
     server.faults.pauseProcessor();
     server.faults.failRequests({ path: 'cancel_by_batch_ids', status: 500, count: 10 });
     const run = await collect(client.run(imageWorkflow(), { timeoutMs: 50 }));
@@ -269,14 +287,17 @@ describe('client.run under faults', () => {
   });
 
   it('a late queue_cleared of a clear that happened before the enqueue does not end the run: the server still has its item', async () => {
-    await start({ stepMs: 50, steps: 4 });
+    const clock = new ManualClock();
+    await start({ clock, stepMs: 0 });
     // Warm-up: the shared socket is connected and subscribed before the stale event is emitted.
     expectSound(await collect(client.run(imageWorkflow(), FAST)));
     server.faults.stallEvents(300, 'deliver');
     expect(await api(server, 'PUT', '/api/v1/queue/default/clear')).toBe(200);
-    // The clear's event is held back and reaches the client after our enqueue, ahead of our item's
-    // events (default silenceMs: the run does not poll its way to the end before the stall lifts).
-    const run = await collect(client.run(imageWorkflow()));
+    // The clear's event is held back until our enqueue has been answered, and reaches the client
+    // ahead of our item's events (default silenceMs: the run does not poll its way to the end first).
+    const run = await collect(client.run(imageWorkflow()), (event) => {
+      if (event.type === 'enqueued') void clock.advance(300);
+    });
     expect(server.events.some((e) => e.name === 'queue_cleared' && e.delivered)).toBe(true);
     expectSound(run);
     expect(run.events.filter((e) => e.type === 'canceled')).toEqual([]);

@@ -1,5 +1,5 @@
 import { io } from 'socket.io-client';
-import { api, connect, enqueue, sleep, terminal, waitFor, withServer } from './helpers';
+import { api, connect, enqueue, subscribeQueue, terminal, waitFor, withServer } from './helpers';
 
 const tinyGraph = { id: 'g', nodes: { a: { id: 'a', type: 'string', value: 'x' } }, edges: [] };
 const users = [
@@ -96,8 +96,7 @@ describe('multi-user mode', () => {
     const carolSock = env.track(await connect(server, { auth: { token: carol } }));
     const carolSubscribed = env.track(await connect(server, { auth: { token: carol } }));
     const adminSock = env.track(await connect(server, { auth: { token: admin } }));
-    carolSubscribed.socket.emit('subscribe_queue', { queue_id: 'default' });
-    await sleep(20);
+    await subscribeQueue(carolSubscribed.socket);
     const r = await api(server, 'POST', '/api/v1/queue/default/enqueue_batch', { batch: { graph: tinyGraph, runs: 1, origin: 'bob-origin' } }, bearer(bob));
     const id = r.json.item_ids[0];
     await waitFor(terminal(server, id));
@@ -130,8 +129,7 @@ describe('multi-user mode', () => {
     const bobSock = env.track(await connect(server, { auth: { token: bob } }));
     const adminSock = env.track(await connect(server, { auth: { token: admin } }));
     const carolSubscribed = env.track(await connect(server, { auth: { token: carol } }));
-    carolSubscribed.socket.emit('subscribe_queue', { queue_id: 'default' });
-    await sleep(20);
+    await subscribeQueue(carolSubscribed.socket);
     const enqueueAs = async (token: string, runs: number): Promise<number[]> =>
       (await api(server, 'POST', '/api/v1/queue/default/enqueue_batch', { batch: { graph: tinyGraph, runs } }, bearer(token))).json.item_ids;
     // Item order within a batch is the queue's (ascending ids), whatever order the enqueue answer lists them in.
@@ -140,7 +138,11 @@ describe('multi-user mode', () => {
     expect((await api(server, 'PUT', '/api/v1/queue/default/cancel_all_except_current', undefined, bearer(admin))).status).toBe(200);
     const canceledFor = (sock: typeof bobSock) => sock.events.filter((e) => e.name === 'queue_items_canceled').map((e) => e.payload);
     await waitFor(() => canceledFor(bobSock).length > 0 && canceledFor(adminSock).length > 0 && canceledFor(carolSubscribed).length > 0);
-    await sleep(20);
+    // A later batch of bob's reaches all three sockets: whatever was sent to them before has arrived by then.
+    const enqueuedCount = (sock: typeof bobSock) => sock.events.filter((e) => e.name === 'batch_enqueued').length;
+    const before = [bobSock, adminSock, carolSubscribed].map(enqueuedCount);
+    await enqueueAs(bob, 1);
+    await waitFor(() => [bobSock, adminSock, carolSubscribed].every((sock, i) => enqueuedCount(sock) > before[i]), 'the later batch_enqueued');
     expect(canceledFor(bobSock)).toEqual([expect.objectContaining({ canceled_item_ids: bobIds, user_ids: ['user-2'], canceled_item_ids_by_user: { 'user-2': bobIds } })]);
     expect(canceledFor(adminSock)).toEqual([
       expect.objectContaining({ canceled_item_ids: [...bobIds, ...adminIds], user_ids: ['user-2', 'user-1'], canceled_item_ids_by_user: { 'user-2': bobIds, 'user-1': adminIds } }),

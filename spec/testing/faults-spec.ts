@@ -1,5 +1,5 @@
-import { api, connect, enqueue, sleep, terminal, waitFor, withServer, Json } from './helpers';
-import { startMockServer } from '../../lib/testing';
+import { api, connect, enqueue, terminal, waitFor, withServer, Json } from './helpers';
+import { ManualClock, startMockServer } from '../../lib/testing';
 
 const tinyGraph = { id: 'g', nodes: { a: { id: 'a', type: 'string', value: 'x' } }, edges: [] };
 const statusOf = (e: { name: string; payload: Record<string, Json> }) => (e.name === 'queue_item_status_changed' ? `status:${e.payload.status}` : e.name);
@@ -8,6 +8,12 @@ const NORMAL_ORDER = ['batch_enqueued', 'status:in_progress', 'invocation_starte
 describe('server.faults', () => {
   const env = withServer();
   afterEach(() => env.cleanup());
+
+  /** A server on a clock the test moves: its fault windows last exactly as long as the test says. */
+  const startClocked = async () => {
+    const clock = new ManualClock();
+    return { clock, server: await env.start({ clock, stepMs: 0 }) };
+  };
 
   it('dropAllSockets disconnects every client', async () => {
     const server = await env.start();
@@ -24,28 +30,32 @@ describe('server.faults', () => {
   });
 
   it('stallEvents holds events then delivers them in order', async () => {
-    const server = await env.start();
+    const { clock, server } = await startClocked();
     const { events } = env.track(await connect(server));
     server.faults.stallEvents(150);
     const id = (await enqueue(server, { graph: tinyGraph, runs: 1 })).json.item_ids[0];
     await waitFor(terminal(server, id));
-    expect(events).toHaveLength(0);
+    await clock.advance(149);
+    expect(server.events).toHaveLength(0);
+    await clock.advance(1);
     await waitFor(() => events.length === NORMAL_ORDER.length, 'released events');
     expect(events.map(statusOf)).toEqual(NORMAL_ORDER);
   });
 
   it("stallEvents(ms, 'drop') loses the held events", async () => {
-    const server = await env.start();
+    const { clock, server } = await startClocked();
     const { events } = env.track(await connect(server));
     server.faults.stallEvents(60, 'drop');
-    const id = (await enqueue(server, { graph: tinyGraph, runs: 1 })).json.item_ids[0];
-    await waitFor(terminal(server, id));
-    await sleep(120);
-    expect(events).toHaveLength(0);
-    expect(server.events.filter((e) => !e.delivered).map((e) => e.name)).toHaveLength(NORMAL_ORDER.length);
-    // later events flow again
-    await enqueue(server, { graph: tinyGraph, runs: 1 });
-    await waitFor(() => events.length === NORMAL_ORDER.length);
+    const lost = (await enqueue(server, { graph: tinyGraph, runs: 1 })).json.item_ids[0];
+    await waitFor(terminal(server, lost));
+    await clock.advance(59);
+    expect(server.events.map((e) => [statusOf(e), e.delivered])).toEqual(NORMAL_ORDER.map((name) => [name, false]));
+    // once the window has passed, later events flow again, and they are all the client ever gets
+    await clock.advance(1);
+    const later = (await enqueue(server, { graph: tinyGraph, runs: 1 })).json.item_ids[0];
+    await waitFor(() => events.length >= NORMAL_ORDER.length);
+    expect(events.map(statusOf)).toEqual(NORMAL_ORDER);
+    expect(events.filter((e) => 'item_id' in e.payload).map((e) => e.payload.item_id)).toEqual(Array(NORMAL_ORDER.length - 1).fill(later));
   });
 
   it('dropEvents drops a reproducible fraction of events', async () => {
@@ -56,7 +66,8 @@ describe('server.faults', () => {
         server.faults.dropEvents(0.5, 7);
         const ids = (await enqueue(server, { graph: tinyGraph, runs: 4 })).json.item_ids;
         await waitFor(() => ids.every((id: number) => terminal(server, id)()));
-        await sleep(30);
+        // every event that went out arrives (and nothing else: the server sends no more)
+        await waitFor(() => events.length === server.events.filter((e) => e.delivered).length, 'the delivered events');
         socket.close();
         const delivered = server.events.filter((e) => e.delivered).length;
         expect(events).toHaveLength(delivered);
@@ -73,12 +84,14 @@ describe('server.faults', () => {
   });
 
   it('delayEvents delivers late but in order', async () => {
-    const server = await env.start();
+    const { clock, server } = await startClocked();
     const { events } = env.track(await connect(server));
     server.faults.delayEvents(150);
     const id = (await enqueue(server, { graph: tinyGraph, runs: 1 })).json.item_ids[0];
     await waitFor(terminal(server, id));
-    expect(events.some((e) => e.payload.status === 'completed')).toBe(false);
+    await clock.advance(149);
+    expect(server.events).toHaveLength(0);
+    await clock.advance(1);
     await waitFor(() => events.length === NORMAL_ORDER.length);
     expect(events.map(statusOf)).toEqual(NORMAL_ORDER);
   });
@@ -131,10 +144,10 @@ describe('server.faults', () => {
   });
 
   it('pauseProcessor keeps items pending until resumeProcessor', async () => {
-    const server = await env.start();
+    const { clock, server } = await startClocked();
     server.faults.pauseProcessor();
     const id = (await enqueue(server, { graph: tinyGraph, runs: 1 })).json.item_ids[0];
-    await sleep(40);
+    await clock.advance(60_000); // time enough for any item
     expect(server.queueItem(id)?.status).toBe('pending');
     expect((await api(server, 'GET', '/api/v1/queue/default/status')).json.processor.is_started).toBe(false);
     server.faults.resumeProcessor();
@@ -142,12 +155,14 @@ describe('server.faults', () => {
   });
 
   it('holdWaiting sends the item through waiting and pending before it runs', async () => {
-    const server = await env.start();
+    const { clock, server } = await startClocked();
     const { events } = env.track(await connect(server));
     server.faults.holdWaiting(40);
     const id = (await enqueue(server, { graph: tinyGraph, runs: 1 })).json.item_ids[0];
     await waitFor(() => events.some((e) => e.name === 'queue_item_status_changed' && e.payload.status === 'waiting'));
+    await clock.advance(39);
     expect(server.queueItem(id)?.status).toBe('waiting');
+    await clock.advance(1);
     await waitFor(() => events.some((e) => e.payload.status === 'completed'));
     const statuses = events.filter((e) => e.name === 'queue_item_status_changed');
     expect(statuses.map((e) => e.payload.status)).toEqual(['in_progress', 'waiting', 'pending', 'in_progress', 'completed']);
@@ -172,11 +187,14 @@ describe('server.faults', () => {
   });
 
   it('stopPings makes clients hit their ping timeout', async () => {
-    const server = await env.start({ pingInterval: 40, pingTimeout: 40 });
+    // Pings every 40 ms; a client gives up 2 s after the last one, far beyond any pause of a busy machine.
+    const server = await env.start({ pingInterval: 40, pingTimeout: 2000 });
     const c = env.track(await connect(server));
     const reasons: string[] = [];
+    let pings = 0;
     c.socket.on('disconnect', (r) => reasons.push(r));
-    await sleep(100);
+    c.socket.io.on('ping', () => (pings += 1));
+    await waitFor(() => pings >= 3, 'three pings');
     expect(reasons).toEqual([]);
     server.faults.stopPings();
     await waitFor(() => reasons.length > 0, 'ping timeout');

@@ -1,5 +1,5 @@
 // The simulated server gzips JSON and text answers of 1000 bytes or more for clients that accept it,
-// as InvokeAI's GZipMiddleware does; the library's client (cross-fetch) asks for and unpacks them.
+// as InvokeAI's GZipMiddleware does; the library's client (the platform's fetch) asks for and unpacks them.
 import * as http from 'http';
 import * as zlib from 'zlib';
 import crossFetch from 'cross-fetch';
@@ -7,6 +7,7 @@ import { createClient } from '../../lib/client/client';
 import type { FetchLike } from '../../lib/transport/http';
 import type { MockServer } from '../../lib/testing';
 import { withServer } from './helpers';
+import { models } from '../../lib/client/models';
 
 const raw = (server: MockServer, path: string, acceptEncoding?: string): Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }> =>
   new Promise((resolve, reject) => {
@@ -54,9 +55,9 @@ describe('gzip', () => {
     };
     const client = createClient({ baseUrl: server.url, fetch: recording });
     try {
-      const models = await client.models.list();
+      const listed = await models(client).list();
       expect(encodings).toEqual(['gzip']);
-      expect(models.map((m) => m.name).sort()).toEqual(server.models().map((m) => m.name).sort());
+      expect(listed.map((m) => m.name).sort()).toEqual(server.models().map((m) => m.name).sort());
     } finally {
       client.close();
     }

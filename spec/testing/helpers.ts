@@ -20,8 +20,6 @@ export const waitFor = async (cond: () => boolean, what = 'condition', limitMs =
   }
 };
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** A connected socket.io client recording every event. */
 export const connect = async (
   server: MockServer,
@@ -42,6 +40,11 @@ export const connect = async (
     socket.once('connect_error', (e) => reject(e));
   });
   return { socket, events };
+};
+
+/** Joins a queue's room and resolves once the server has (it acknowledges the subscribe, as python-socketio does). */
+export const subscribeQueue = async (socket: Socket, queueId = 'default'): Promise<void> => {
+  await socket.timeout(10000).emitWithAck('subscribe_queue', { queue_id: queueId });
 };
 
 export const api = async (server: MockServer, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {

@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PNG } from 'pngjs';
-import { api, connect, enqueue, sd15Graph, terminal, waitFor, withServer, modelId, sleep, Json } from './helpers';
+import { api, connect, enqueue, sd15Graph, terminal, waitFor, withServer, modelId, Json } from './helpers';
+import { ManualClock } from '../../lib/testing';
 
 const fixtureDir = path.join(__dirname, '..', 'fixtures', 'seed-workflows', 'api-calls');
 const fixtures = fs.readdirSync(fixtureDir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(fs.readFileSync(path.join(fixtureDir, f), 'utf8')));
@@ -233,26 +234,29 @@ describe('simulated processor', () => {
   });
 
   it('cancel stops the running node with no invocation_complete for it and runs nothing after', async () => {
-    const server = await env.start({ stepMs: 20, steps: 50 });
+    const clock = new ManualClock();
+    const server = await env.start({ clock, stepMs: 20, steps: 50 });
     const { events } = env.track(await connect(server));
     const id = (await enqueue(server, { graph: sd15Graph(server), runs: 1 })).json.item_ids[0];
+    await clock.advance(20); // denoise's first step
     await waitFor(() => events.some((e) => e.name === 'invocation_progress' && e.payload.invocation_source_id === 'denoise'), 'denoise progress');
     const c = await api(server, 'PUT', `/api/v1/queue/default/i/${id}/cancel`);
     expect(c.status).toBe(200);
     expect(c.json.status).toBe('canceled');
-    await sleep(80);
-    const denoiseDone = events.filter((e) => e.name === 'invocation_complete' && e.payload.invocation_source_id === 'denoise');
-    expect(denoiseDone).toHaveLength(0);
-    expect(events.filter((e) => e.name === 'invocation_started' && e.payload.invocation_source_id === 'l2i')).toHaveLength(0);
-    const statuses = events.filter((e) => e.name === 'queue_item_status_changed').map((e) => e.payload.status);
+    await clock.advance(2 * 50 * 20); // all the time its denoise and l2i would have taken
+    const sent = (name: string, node: string) => server.events.filter((e) => e.name === name && e.payload.invocation_source_id === node);
+    expect(sent('invocation_complete', 'denoise')).toHaveLength(0);
+    expect(sent('invocation_started', 'l2i')).toHaveLength(0);
+    const statuses = server.events.filter((e) => e.name === 'queue_item_status_changed').map((e) => e.payload.status);
     expect(statuses).toEqual(['in_progress', 'canceled']);
     // canceling a terminal item changes nothing and emits nothing
-    const before = events.length;
+    const before = server.events.length;
     const again = await api(server, 'PUT', `/api/v1/queue/default/i/${id}/cancel`);
     expect(again.json.status).toBe('canceled');
-    await sleep(20);
-    expect(events.length).toBe(before);
+    await clock.advance(1000);
+    expect(server.events.length).toBe(before);
   });
+
 
   it('expands iterate/collect into one prepared node per item', async () => {
     const server = await env.start();

@@ -13,6 +13,7 @@ import { createClient } from '../../lib/client/client';
 import { loadWorkflowFile } from '../../lib/node/files';
 import { renderPng } from '../../lib/testing/png';
 import { startMockServer } from '../../lib/testing/server';
+import { models } from '../../lib/client/models';
 
 const root = join(__dirname, '..', '..');
 /** Where the captured payloads are stored. */
@@ -40,7 +41,7 @@ const capture = async (): Promise<Payload[]> => {
       });
       socket.once('connect_error', reject);
     });
-    const { workflow } = await client.syncModels(await loadWorkflowFile(WORKFLOW), { byBase: true });
+    const { workflow } = await models(client).sync(await loadWorkflowFile(WORKFLOW), { byBase: true });
     await client.submit(workflow);
     // The last progress event may still be on its way when the run's completion is read.
     for (let waited = 0; payloads.length < STEPS && waited < 2000; waited += 50) await new Promise((r) => setTimeout(r, 50));

@@ -5,7 +5,8 @@
 
 import { readFileSync, writeFileSync } from 'fs';
 import { join, relative } from 'path';
-import { compactTemplates, templatesFromOpenApi, type TemplatesSnapshot } from '../../lib/workflow/templates';
+import { templatesFromOpenApi } from '../../lib/workflow/templates';
+import { compactTemplates, type TemplatesSnapshot } from '../../lib/workflow/offline-templates';
 
 const root = join(__dirname, '..', '..');
 

@@ -7,6 +7,9 @@ import { buildBatch } from '../../lib/workflow/batch';
 import { Workflow } from '../../lib/workflow/workflow';
 import { createClient } from '../../lib/client/client';
 import { SimClient, requestsTo, startSim } from '../client/sim-helpers';
+import { app } from '../../lib/client/app';
+import { boards } from '../../lib/client/boards';
+import { queue } from '../../lib/client/queue';
 
 describe('HTTP against the simulated server', () => {
   let sim: SimClient;
@@ -15,14 +18,14 @@ describe('HTTP against the simulated server', () => {
   it('retries a GET after 503s and succeeds; the server saw every attempt', async () => {
     sim = await startSim();
     sim.server.faults.failRequests({ path: '/api/v1/queue/default/status', status: 503, count: 2 });
-    await expect(sim.client.queue.status()).resolves.toMatchObject({ queue: { total: 0 } });
+    await expect(queue(sim.client).status()).resolves.toMatchObject({ queue: { total: 0 } });
     expect(requestsTo(sim.server, 'GET', '/api/v1/queue/default/status').map((r) => r.status)).toEqual([503, 503, 200]);
   });
 
   it('gives up after the retry budget with the last HttpError', async () => {
     sim = await startSim();
     sim.server.faults.failRequests({ path: '/api/v1/app/version', status: 503, count: 10 });
-    const error = await sim.client.app.version().catch((e: unknown) => e);
+    const error = await app(sim.client).version().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpError);
     expect((error as HttpError).status).toBe(503);
     // one attempt and the default 3 retries
@@ -31,7 +34,7 @@ describe('HTTP against the simulated server', () => {
 
   it('retries an idempotent PUT (cancel), but never a POST (enqueue)', async () => {
     sim = await startSim();
-    await sim.client.queue.pause();
+    await queue(sim.client).pause();
     sim.server.faults.failRequests({ path: '/enqueue_batch', status: 503 });
     const batch = buildBatch(Workflow.fromJson(readFileSync('spec/fixtures/seed-workflows/copy-image.json', 'utf8')));
     const enqueue = () =>
@@ -44,7 +47,7 @@ describe('HTTP against the simulated server', () => {
     await enqueue();
     const id = Number(sim.server.queueItems()[0].item_id);
     sim.server.faults.failRequests({ path: '/cancel', method: 'PUT', status: 503 });
-    await expect(sim.client.queue.cancel(id)).resolves.toMatchObject({ status: 'canceled' });
+    await expect(queue(sim.client).cancel(id)).resolves.toMatchObject({ status: 'canceled' });
     expect(requestsTo(sim.server, 'PUT', `/api/v1/queue/default/i/${id}/cancel`).map((r) => r.status)).toEqual([503, 200]);
   });
 
@@ -68,7 +71,7 @@ describe('HTTP against the simulated server', () => {
 
   it('multi-user: refuses a missing token with AuthError (no retry), and takes the refreshed token of a mutating answer', async () => {
     sim = await startSim({ multiUser: { users: [{ email: 'ann@x.test', password: 'pw', isAdmin: false }] } });
-    const anonymous = await sim.client.boards.list().catch((e: unknown) => e);
+    const anonymous = await boards(sim.client).list().catch((e: unknown) => e);
     expect(anonymous).toBeInstanceOf(AuthError);
     expect((anonymous as AuthError).status).toBe(401);
     expect(requestsTo(sim.server, 'GET', '/api/v1/boards/')).toHaveLength(1);
@@ -81,15 +84,15 @@ describe('HTTP against the simulated server', () => {
     const { token } = (await login.json()) as { token: string };
     const client = createClient({ baseUrl: sim.server.url, token });
     try {
-      await client.boards.list();
+      await boards(client).list();
       expect(client.context.token.get()).toBe(token); // a GET is not refreshed
-      const board = await client.boards.create('mine');
+      const board = await boards(client).create('mine');
       const refreshed = client.context.token.get();
       expect(refreshed).not.toBe(token);
       // the refreshed token is the one sent next, and the server accepts it
-      await expect(client.boards.get(board.board_id)).resolves.toMatchObject({ board_name: 'mine' });
+      await expect(boards(client).get(board.board_id)).resolves.toMatchObject({ board_name: 'mine' });
       // an admin-only route answers 403 as AuthError
-      await expect(client.queue.pause()).rejects.toMatchObject({ name: 'AuthError', status: 403 });
+      await expect(queue(client).pause()).rejects.toMatchObject({ name: 'AuthError', status: 403 });
     } finally {
       client.close();
     }
@@ -106,11 +109,11 @@ describe('HTTP against the simulated server', () => {
     try {
       for (let minute = 0; minute < 120; minute += 30) {
         nowMs = minute * 60_000;
-        await busy.boards.create(`board at ${minute} min`); // a write: the server slides the session on
+        await boards(busy).create(`board at ${minute} min`); // a write: the server slides the session on
       }
       nowMs = 121 * 60_000;
-      await expect(busy.boards.list()).resolves.toHaveLength(4);
-      const expired = await idle.boards.list().catch((e: unknown) => e);
+      await expect(boards(busy).list()).resolves.toHaveLength(4);
+      const expired = await boards(idle).list().catch((e: unknown) => e);
       expect(expired).toBeInstanceOf(AuthError);
       expect(expired).toMatchObject({ status: 401 });
       expect((expired as AuthError).message).toContain('Invalid or expired token');

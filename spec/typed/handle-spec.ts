@@ -3,19 +3,7 @@
 // be a compile error (an unused one fails tsc). Jest then runs the same calls: what tsc refuses
 // also fails at run time, and what it accepts runs against the simulated server.
 import { lastValueFrom, toArray } from 'rxjs';
-import {
-  createClient,
-  createPool,
-  exposeInput,
-  hideInput,
-  InputError,
-  ofType,
-  syncModels,
-  TypedWorkflowError,
-  type InvokeAIClient,
-  type ModelConfig,
-  type Workflow,
-} from '../../lib';
+import { createClient, createPool, exposeInput, hideInput, InputError, ofType, syncModels, TypedWorkflowError, type InvokeAIClient, type ModelConfig, type Workflow, images, models as modelsOf } from '../../lib';
 import { renderPng } from '../../lib/testing/png';
 import { startMockServer, type MockServer } from '../../lib/testing';
 import { sdxlFluxRefine as refine } from './generated/sdxl-flux-refine';
@@ -31,7 +19,7 @@ let models: readonly ModelConfig[];
 beforeAll(async () => {
   server = await startMockServer({ stepMs: 1, steps: 2 });
   client = createClient({ baseUrl: server.url });
-  models = await client.models.list();
+  models = await modelsOf(client).list();
 });
 afterAll(async () => {
   client.close();
@@ -144,7 +132,7 @@ describe('what tsc accepts runs', () => {
   });
 
   it('a sweep over a required input stands for its value: image-to-image over two uploads', async () => {
-    const uploads = await Promise.all(['a', 'b'].map((k) => client.images.upload(renderPng(64, 64, k))));
+    const uploads = await Promise.all(['a', 'b'].map((k) => images(client).upload(renderPng(64, 64, k))));
     const edit = i2i.set({ Transformer: i2i.modelsFor('Transformer', models)[0], 'Positive Prompt.prompt': 'in the style of a woodcut' });
     const result = await edit.submit(client, { sweep: { values: { 'Reference Image': uploads.map((u) => u.image_name) } } });
     expect(result.items.map((i) => i.status)).toEqual(['completed', 'completed']);

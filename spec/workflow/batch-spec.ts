@@ -6,6 +6,7 @@ import type { Workflow } from '../../lib/workflow/workflow';
 import { edge, invocation, makeWorkflowJson } from './builders';
 import { catchError, readFixture } from './helpers';
 import { defaultWorkflow, workflowFromObject } from './workflow-fixtures';
+import { serverTemplates } from '../../lib/client/templates';
 
 const wfOf = (json: unknown): Workflow => workflowFromObject(json);
 const fixedId = { newId: () => 'graph-id' };
@@ -245,6 +246,6 @@ describe('buildBatch: outdated nodes', () => {
     const error = catchError(BatchError, () => buildBatch(wf));
     expect(error.reason).toBe('OUTDATED_NODE');
     expect(error.message).toMatch(/^Node "Fix colours" \(c, color_correct 1\.0\.0, now 2\.0\.0\) was made for an older major version of its type; InvokeAI cannot update a node across a major version and will not run it\./);
-    expect(error.message).toContain('client.templates()');
+    expect(error.message).toContain('serverTemplates(client)');
   });
 });

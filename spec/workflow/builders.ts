@@ -1,6 +1,6 @@
 // Small GUI-shaped workflow objects (schema 4.0.0) for focused tests.
 
-import { defaultTemplates } from '../../lib/workflow/templates';
+import { templates as offlineTemplates } from '../../lib/workflow/offline-templates';
 
 type Json = Record<string, unknown>;
 
@@ -32,7 +32,7 @@ export const invocation = (
   data: {
     id,
     type,
-    version: data.version ?? defaultTemplates[type]?.version ?? '1.0.0',
+    version: data.version ?? offlineTemplates[type]?.version ?? '1.0.0',
     label: data.label ?? '',
     notes: '',
     isOpen: true,

@@ -18,7 +18,7 @@ import type { InputIssue, WorkflowDecodeError } from '../../lib/workflow/errors'
 import { exposeInput } from '../../lib/workflow/expose';
 import { buildGraph } from '../../lib/workflow/graph';
 import { connectedInputs, fieldKey, listInputs, withInputValues } from '../../lib/workflow/inputs';
-import { defaultTemplates } from '../../lib/workflow/templates';
+import { templates as offlineTemplates } from '../../lib/workflow/offline-templates';
 import type { Workflow } from '../../lib/workflow/workflow';
 import { updateNodes } from '../../lib/workflow/update-nodes';
 import { validateWorkflow } from '../../lib/workflow/validate';
@@ -47,7 +47,7 @@ const loaded = (file: string): Workflow => {
 };
 const DECODED = FILES.filter((f) => E.isRight(decoded.get(f)!));
 /** The files whose every node type the shipped (6.14) templates know: the GUI's form, blockers and graph are defined for them. */
-const KNOWN = DECODED.filter((f) => loaded(f).json.nodes.every((n) => n.type !== 'invocation' || defaultTemplates[n.data.type] !== undefined));
+const KNOWN = DECODED.filter((f) => loaded(f).json.nodes.every((n) => n.type !== 'invocation' || offlineTemplates[n.data.type] !== undefined));
 
 /** The five files the GUI refuses, and the JSON path of the reason: no `meta.version` (pre-1.0 exports), or a category it does not have. */
 const REFUSED: Readonly<Record<string, string>> = {
@@ -155,19 +155,19 @@ describe('the corpus', () => {
 
 describe('as the GUI shows them (files whose node types the templates know)', () => {
   it.each(KNOWN)('%s: the inputs are the GUI\'s form, field for field and in its order', (file) => {
-    expect(listInputs(loaded(file)).map((i) => `${i.nodeId}.${i.fieldName}`)).toEqual(guiForm(raw(file), defaultTemplates));
+    expect(listInputs(loaded(file)).map((i) => `${i.nodeId}.${i.fieldName}`)).toEqual(guiForm(raw(file), offlineTemplates));
   });
 
   it.each(KNOWN)('%s: validateWorkflow reports the blockers the GUI shows', (file) => {
     const wf = loaded(file);
     const ours = [...new Set(issuesOf(wf).map(blockerKey))].sort();
-    const gui = [...guiBlockers(wf.json as Json, defaultTemplates), ...(BLOCKERS_BEYOND_THE_GUI[file] ?? [])].sort();
+    const gui = [...guiBlockers(wf.json as Json, offlineTemplates), ...(BLOCKERS_BEYOND_THE_GUI[file] ?? [])].sort();
     expect(ours).toEqual(gui);
   });
 
   it.each(KNOWN)('%s: runs as the GUI would once models and images are picked, its graph passing InvokeAI\'s node schemas', (file) => {
     const wf = readyToRun(file);
-    const guiWouldRun = guiBlockers(wf.json as Json, defaultTemplates).size === 0;
+    const guiWouldRun = guiBlockers(wf.json as Json, offlineTemplates).size === 0;
     const ours = issuesOf(wf);
     if (guiWouldRun && BLOCKERS_BEYOND_THE_GUI[file] === undefined) {
       expect(ours).toEqual([]);
@@ -215,7 +215,7 @@ describe('the faults the corpus showed, fixed', () => {
   it('4. a schema 1.0.0 node without useCache runs with use_cache true, as the GUI\'s v1 schema defaults it', () => {
     const cases = DECODED.filter((f) => raw(f).meta?.version === '1.0.0').flatMap((f) =>
       (raw(f).nodes as Json[])
-        .filter((n) => n.type === 'invocation' && n.data.useCache === undefined && defaultTemplates[n.data.type]?.useCache === false)
+        .filter((n) => n.type === 'invocation' && n.data.useCache === undefined && offlineTemplates[n.data.type]?.useCache === false)
         .map((n) => ({ file: f, id: n.id as string, type: n.data.type as string })),
     );
     expect(new Set(cases.map((c) => c.file)).size).toBe(10);
@@ -250,8 +250,8 @@ describe('the faults the corpus showed, fixed', () => {
 
 describe('totals over the corpus', () => {
   it('173 decoded; 86 known; 86 GUI-equal forms; 84 would run, 84 graphs pass the node schemas; 11 outdated nodes caught', () => {
-    const formsEqual = KNOWN.filter((f) => JSON.stringify(listInputs(loaded(f)).map((i) => `${i.nodeId}.${i.fieldName}`)) === JSON.stringify(guiForm(raw(f), defaultTemplates)));
-    const runnable = KNOWN.filter((f) => guiBlockers(readyToRun(f).json as Json, defaultTemplates).size === 0);
+    const formsEqual = KNOWN.filter((f) => JSON.stringify(listInputs(loaded(f)).map((i) => `${i.nodeId}.${i.fieldName}`)) === JSON.stringify(guiForm(raw(f), offlineTemplates)));
+    const runnable = KNOWN.filter((f) => guiBlockers(readyToRun(f).json as Json, offlineTemplates).size === 0);
     const passing = runnable.filter((f) => passesNodeSchemas(readyToRun(f)).ok);
     const outdatedNodes = DECODED.flatMap((f) => issuesOf(loaded(f)).filter((i) => i.code === 'node-version'));
     expect({ decoded: DECODED.length, known: KNOWN.length, formsEqual: formsEqual.length, runnable: runnable.length, passing: passing.length, outdatedNodes: outdatedNodes.length }).toEqual({

@@ -3,7 +3,7 @@ import { join } from 'path';
 import type { Graph, GraphNode } from '../../lib/protocol/graph';
 import { buildGraph } from '../../lib/workflow/graph';
 import { editorDefault } from '../../lib/workflow/node-version';
-import { defaultTemplates } from '../../lib/workflow/templates';
+import { templates as offlineTemplates } from '../../lib/workflow/offline-templates';
 import type { Workflow } from '../../lib/workflow/workflow';
 import { apiCall, defaultWorkflow, defaultWorkflowNames, workflowFromObject } from './workflow-fixtures';
 import { edge, invocation, makeWorkflowJson } from './builders';
@@ -53,7 +53,7 @@ const compareWithRecorded = (ours: Graph, recorded: { nodes: Record<string, Json
   const addedOnLoad = new Set(
     rawNodes.flatMap((n) => {
       const data = n['data'] as { type: string; version: string; inputs: Record<string, { value?: unknown }> };
-      const template = defaultTemplates[data.type];
+      const template = offlineTemplates[data.type];
       if (template === undefined || template.version === data.version) return [];
       return Object.keys(template.inputs).filter((f) => data.inputs[f]?.value === undefined).map((f) => `${n['id'] as string}.${f}`);
     }),
@@ -66,7 +66,7 @@ const compareWithRecorded = (ours: Graph, recorded: { nodes: Record<string, Json
       const type = theirs['type'] as string;
       if (addedOnLoad.has(`${id}.${field}`) && mine[field] !== undefined) {
         // The recording's GUI had an older template and sent nothing; its server had the field (its default) or not.
-        expect({ id, field, ours: mine[field] }).toEqual({ id, field, ours: editorDefault(defaultTemplates[type]!.inputs[field]!) });
+        expect({ id, field, ours: mine[field] }).toEqual({ id, field, ours: editorDefault(offlineTemplates[type]!.inputs[field]!) });
         expect([undefined, JSON.stringify(serverDefault(type, field))]).toContain(theirs[field] === undefined ? undefined : JSON.stringify(theirs[field]));
         differences.push({ node: `${type}:${id.slice(0, 8)}`, field, why: U });
         continue;
@@ -458,6 +458,6 @@ describe('buildGraph steps (server contract, Graph building)', () => {
     const graph = buildGraph(wf, { autoAddBoardId: 'x' });
     expect(JSON.stringify(wf.json)).toBe(before);
     expect(Object.keys(graph.nodes).length).toBeGreaterThan(0);
-    expect(Object.keys(defaultTemplates).length).toBe(307);
+    expect(Object.keys(offlineTemplates).length).toBe(307);
   });
 });

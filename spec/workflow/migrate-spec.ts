@@ -1,6 +1,6 @@
 import { buildGraph } from '../../lib/workflow/graph';
 import { listInputs } from '../../lib/workflow/inputs';
-import { defaultTemplates } from '../../lib/workflow/templates';
+import { templates as offlineTemplates } from '../../lib/workflow/offline-templates';
 import { migrateWorkflow } from '../../lib/workflow/migrate';
 import { Workflow, workflowWarnings } from '../../lib/workflow/workflow';
 import { deepFreeze, readFixture, readFixtureText, smallTemplates, smallWorkflow } from './helpers';
@@ -22,9 +22,9 @@ describe('schema 1.0.0 (hand-written fixture)', () => {
     expect(compel.data.nodePack).toBe('invokeai');
     // version ||= '1.0.0' on migration, said in a warning; then the load updates the node to its
     // type's version (same major), as the GUI does.
-    const migrated = migrateWorkflow(JSON.parse(text), defaultTemplates).json!.nodes.find((n) => n.id === 'compel-1')!;
+    const migrated = migrateWorkflow(JSON.parse(text), offlineTemplates).json!.nodes.find((n) => n.id === 'compel-1')!;
     expect(migrated.type === 'invocation' && migrated.data.version).toBe('1.0.0');
-    expect(compel.data.version).toBe(defaultTemplates['compel']!.version);
+    expect(compel.data.version).toBe(offlineTemplates['compel']!.version);
     expect(workflowWarnings(wf)).toContainEqual({ code: 'schema-default', path: '$.nodes', message: expect.stringMatching(/1 node without "version" took 1\.0\.0.*compel-1/) });
   });
 
@@ -32,7 +32,7 @@ describe('schema 1.0.0 (hand-written fixture)', () => {
     const raw = JSON.parse(text);
     raw.nodes.push({ ...raw.nodes[1], id: 'rand-1', data: { ...raw.nodes[1].data, id: 'rand-1', type: 'rand_int', inputs: {} } });
     for (const n of raw.nodes) delete n.data.useCache;
-    expect(defaultTemplates['rand_int']!.useCache).toBe(false);
+    expect(offlineTemplates['rand_int']!.useCache).toBe(false);
     const loaded = Workflow.fromObject(raw);
     const rand = loaded.json.nodes.find((n) => n.id === 'rand-1');
     expect(rand?.type === 'invocation' && rand.data.useCache).toBe(true);

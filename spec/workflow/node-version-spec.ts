@@ -1,5 +1,5 @@
 import { editorDefault, majorVersion, nodeVersionStatus, replaceNodeData, updatedFieldName, updateNodeData } from '../../lib/workflow/node-version';
-import { defaultTemplates } from '../../lib/workflow/templates';
+import { templates as offlineTemplates } from '../../lib/workflow/offline-templates';
 import type { FieldTemplate, InvocationNode, NodeTemplate } from '../../lib/workflow/types';
 import { smallTemplates } from './helpers';
 
@@ -84,7 +84,7 @@ describe('updateNodeData: the editor\'s "update node"', () => {
   });
 
   it('moves an old image_collection\'s images from `collection` to `images`, unless an edge feeds `collection`', () => {
-    const t = defaultTemplates['image_collection']!;
+    const t = offlineTemplates['image_collection']!;
     const images = [{ image_name: 'a.png' }];
     const old = node('image_collection', '1.0.0', { collection: images });
     expect(updateNodeData(old, t, new Set()).node.data.inputs).toMatchObject({ images: { value: images }, collection: { value: [] } });

@@ -1,6 +1,6 @@
 import { buildGraph } from '../../lib/workflow/graph';
 import { listInputs } from '../../lib/workflow/inputs';
-import { defaultTemplates } from '../../lib/workflow/templates';
+import { templates as offlineTemplates } from '../../lib/workflow/offline-templates';
 import type { Workflow as WorkflowValue } from '../../lib/workflow/workflow';
 import { Workflow, workflowWarnings } from '../../lib/workflow/workflow';
 import { edge, invocation, makeWorkflowJson } from './builders';
@@ -55,7 +55,7 @@ describe('load-time repairs, as the GUI makes them when it opens a file', () => 
   });
 
   it('updates a node of an older minor version silently, and with a warning when inputs go', () => {
-    const t = defaultTemplates['noise']!;
+    const t = offlineTemplates['noise']!;
     const older = makeWorkflowJson([invocation('n', 'noise', { seed: 5, old_input: 1 }, { version: '1.0.0' })], []);
     const wf = Workflow.fromObject(older);
     const n = wf.json.nodes[0]!;

@@ -1,19 +1,13 @@
 import { readFileSync } from 'fs';
-import { join } from 'path';
-import {
-  TemplatesError,
-  compactTemplates,
-  defaultTemplates,
-  expandTemplates,
-  templatesFromOpenApi,
-} from '../../lib/workflow/templates';
-import { DEFAULT_OPENAPI, SNAPSHOT_PATH, snapshotText } from '../tools/generate-templates';
+import { TemplatesError, templatesFromOpenApi } from '../../lib/workflow/templates';
+import { templates as offlineTemplates } from '../../lib/workflow/offline-templates';
+import { DEFAULT_OPENAPI } from '../tools/generate-templates';
 
 const openapi: unknown = JSON.parse(readFileSync(DEFAULT_OPENAPI, 'utf8'));
 const derived = templatesFromOpenApi(openapi);
 
 const field = (type: string, name: string) => {
-  const f = defaultTemplates[type]?.inputs[name];
+  const f = offlineTemplates[type]?.inputs[name];
   if (f === undefined) throw new Error(`no ${type}.${name}`);
   return f;
 };
@@ -104,53 +98,30 @@ describe('templatesFromOpenApi', () => {
     expect(field('image_batch', 'images')).toMatchObject({ kind: 'collection', itemKind: 'image', constraints: { minItems: 1 } });
     expect(field('string_batch', 'strings')).toMatchObject({ kind: 'collection', itemKind: 'string' });
     expect(field('collect', 'collection')).toMatchObject({ kind: 'collection', itemKind: 'unknown' });
-    const video = Object.values(defaultTemplates).flatMap((t) => Object.values(t.inputs)).filter((f) => f.typeName === 'VideoField');
+    const video = Object.values(offlineTemplates).flatMap((t) => Object.values(t.inputs)).filter((f) => f.typeName === 'VideoField');
     expect(video.length).toBeGreaterThan(0);
     expect(video.every((f) => f.kind === 'video' || (f.kind === 'collection' && f.itemKind === 'video'))).toBe(true);
   });
 
   it('skips node attributes and reads use_cache defaults', () => {
-    for (const t of Object.values(defaultTemplates)) {
+    for (const t of Object.values(offlineTemplates)) {
       for (const name of ['id', 'type', 'is_intermediate', 'use_cache']) expect(t.inputs[name]).toBeUndefined();
     }
-    expect(defaultTemplates['save_image']?.useCache).toBe(false);
-    expect(defaultTemplates['l2i']?.useCache).toBe(true);
+    expect(offlineTemplates['save_image']?.useCache).toBe(false);
+    expect(offlineTemplates['l2i']?.useCache).toBe(true);
   });
 
   it('reads outputs from the output schema', () => {
-    const l2i = defaultTemplates['l2i']!;
+    const l2i = offlineTemplates['l2i']!;
     expect(l2i.outputType).toBe('image_output');
     expect(Object.keys(l2i.outputs).sort()).toEqual(['height', 'image', 'width']);
     expect(l2i.outputs['image']).toMatchObject({ kind: 'image', typeName: 'ImageField' });
-    expect(defaultTemplates['denoise_latents']?.outputs['latents']?.kind).toBe('connection');
-    expect(defaultTemplates['integer_batch']?.outputs['value']?.kind).toBe('integer');
+    expect(offlineTemplates['denoise_latents']?.outputs['latents']?.kind).toBe('connection');
+    expect(offlineTemplates['integer_batch']?.outputs['value']?.kind).toBe('integer');
   });
 
   it('rejects documents without invocation schemas with a typed error', () => {
     expect(() => templatesFromOpenApi(null)).toThrow(TemplatesError);
     expect(() => templatesFromOpenApi({ components: { schemas: { A: { type: 'object' } } } })).toThrow(/invocation/);
-  });
-});
-
-describe('defaultTemplates (the shipped snapshot)', () => {
-  it('is current: regenerating from lib/testing/data/openapi.json gives the same file (else run `npx tsx spec/tools/generate-templates.ts`)', () => {
-    expect(readFileSync(SNAPSHOT_PATH, 'utf8')).toBe(snapshotText(DEFAULT_OPENAPI));
-  });
-
-  it('holds the derived templates with descriptions left out', () => {
-    const noDescriptions = JSON.parse(
-      JSON.stringify(derived, (key, value: unknown) => (key === 'description' ? '' : value)),
-    ) as unknown;
-    expect(defaultTemplates).toEqual(noDescriptions);
-    expect(expandTemplates(compactTemplates(defaultTemplates, 'x'))).toEqual(defaultTemplates);
-  });
-
-  it('is small enough to ship in a browser bundle (< 300 KB)', () => {
-    expect(readFileSync(join(SNAPSHOT_PATH), 'utf8').length).toBeLessThan(300_000);
-  });
-
-  it('is deeply frozen', () => {
-    expect(Object.isFrozen(defaultTemplates)).toBe(true);
-    expect(Object.isFrozen(defaultTemplates['l2i']?.inputs['tile_size']?.constraints)).toBe(true);
   });
 });

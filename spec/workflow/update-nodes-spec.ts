@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { BatchError, buildBatch } from '../../lib/workflow/batch';
 import { listInputs } from '../../lib/workflow/inputs';
-import { defaultTemplates } from '../../lib/workflow/templates';
+import { templates as offlineTemplates } from '../../lib/workflow/offline-templates';
 import type { NodeTemplates } from '../../lib/workflow/types';
 import { updateNodes } from '../../lib/workflow/update-nodes';
 import { validateWorkflow } from '../../lib/workflow/validate';
@@ -35,13 +35,13 @@ describe('updateNodes', () => {
     const { workflow, updated, removedEdges, removedFormFields, notUpdated } = updateNodes(wf);
     expect(updated).toEqual([
       {
-        nodeId: 'd', nodeType: 'flux_denoise', label: 'Denoise', from: '3.0.0', to: defaultTemplates['flux_denoise']!.version, how: 'replaced',
+        nodeId: 'd', nodeType: 'flux_denoise', label: 'Denoise', from: '3.0.0', to: offlineTemplates['flux_denoise']!.version, how: 'replaced',
         removedInputs: ['board'], resetInputs: ['guidance'], defaultedInputs: expect.arrayContaining(['guidance', 'denoising_start']),
       },
     ]);
     const d = workflow.json.nodes[0]!;
     expect(d.type === 'invocation' && d.data.inputs['num_steps']?.value).toBe(12);
-    expect(d.type === 'invocation' && d.data.inputs['guidance']?.value).toBe(defaultTemplates['flux_denoise']!.inputs['guidance']!.default);
+    expect(d.type === 'invocation' && d.data.inputs['guidance']?.value).toBe(offlineTemplates['flux_denoise']!.inputs['guidance']!.default);
     // The edge into `height` stays; the one into an input the node never had was deleted on load.
     expect(workflowWarnings(wf).filter((w) => w.code === 'edge-removed')).toHaveLength(1);
     expect(workflow.json.edges.map((e) => e.type === 'default' && e.targetHandle)).toEqual(['height']);
@@ -58,12 +58,12 @@ describe('updateNodes', () => {
   it('updates a node within its major version as the editor does, for templates other than the ones it was loaded with', () => {
     const wf = Workflow.fromObject(makeWorkflowJson([invocation('n', 'noise', { seed: 3 })], []));
     const newer: NodeTemplates = {
-      ...defaultTemplates,
-      noise: { ...defaultTemplates['noise']!, version: '1.9.0', inputs: { ...defaultTemplates['noise']!.inputs, grain: { ...defaultTemplates['noise']!.inputs['seed']!, name: 'grain', default: 4 } } },
+      ...offlineTemplates,
+      noise: { ...offlineTemplates['noise']!, version: '1.9.0', inputs: { ...offlineTemplates['noise']!.inputs, grain: { ...offlineTemplates['noise']!.inputs['seed']!, name: 'grain', default: 4 } } },
     };
     const { workflow, updated } = updateNodes({ ...wf, templates: newer });
     expect(updated).toEqual([
-      expect.objectContaining({ nodeId: 'n', how: 'updated', from: defaultTemplates['noise']!.version, to: '1.9.0', defaultedInputs: expect.arrayContaining(['grain']), removedInputs: [], resetInputs: [] }),
+      expect.objectContaining({ nodeId: 'n', how: 'updated', from: offlineTemplates['noise']!.version, to: '1.9.0', defaultedInputs: expect.arrayContaining(['grain']), removedInputs: [], resetInputs: [] }),
     ]);
     const n = workflow.json.nodes[0]!;
     expect(n.type === 'invocation' && [n.data.version, n.data.inputs['grain']?.value, n.data.inputs['seed']?.value]).toEqual(['1.9.0', 4, 3]);

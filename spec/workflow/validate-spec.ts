@@ -5,6 +5,7 @@ import { Workflow } from '../../lib/workflow/workflow';
 import { readFixtureText, smallTemplates, smallWorkflow } from './helpers';
 import { defaultWorkflow } from './workflow-fixtures';
 import { invocation, makeWorkflowJson } from './builders';
+import { serverTemplates } from '../../lib/client/templates';
 
 const load = (f: (w: any) => void = () => undefined) => {
   const w: any = smallWorkflow();
@@ -72,7 +73,7 @@ describe('validateWorkflow', () => {
     const issues = issuesOf(wf);
     expect(issues.map((i) => [i.code, i.path])).toEqual([['unknown-node-type', '$.nodes[0].data.type']]);
     expect(issues[0].message).toContain('"custom_thing"');
-    expect(issues[0].message).toContain('client.templates()');
+    expect(issues[0].message).toContain('serverTemplates(client)');
   });
 
   it('flags the node types that InvokeAI 6.14 removed from three of its own default workflows', () => {

@@ -63,12 +63,21 @@ export const queueRoutes = ({ route }: Router, sim: Sim): void => {
     // Keyed by the workflow's node ids, which may be `constructor` or `__proto__` (a Python dict takes any key).
     source_prepared_mapping: Object.create(null) as Record<string, string[]>,
   });
-  const waitForTerminal = async (ids: ReadonlyArray<number>): Promise<void> => {
-    for (let i = 0; i < 2000; i++) {
-      if (ids.every((id) => { const it = queue.get(id); return !it || isTerminal(it.status); })) return;
-      await timers.sleep(5);
-    }
-  };
+  /** Resolves a turn after every item has ended (or is gone: their last events are out by then), or after 10 s on the server's clock. */
+  const waitForTerminal = (ids: ReadonlyArray<number>): Promise<void> =>
+    new Promise((resolve) => {
+      const ended = () => ids.every((id) => { const it = queue.get(id); return !it || isTerminal(it.status); });
+      if (ended()) return resolve();
+      const stop = queue.watch(() => {
+        if (!ended()) return;
+        stop();
+        timers.after(0, resolve);
+      });
+      timers.after(10_000, () => {
+        stop();
+        resolve();
+      });
+    });
 
   route('POST', '/api/v1/queue/{queue_id}/enqueue_batch', async (ctx) => {
     const body = await ctx.body();

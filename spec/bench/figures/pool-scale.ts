@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { lastValueFrom } from 'rxjs';
 import { createClient } from '../../../lib/client/client';
 import { createPool } from '../../../lib/pool/pool';
-import { BenchContext, Figure, FigureModule, spread } from '../harness';
+import { BenchContext, Figure, FigureModule, cpuFigure, cpuPerUnit, spread, withCpu } from '../harness';
 import { Child, forkMockServer } from '../servers/child';
 import { singleNodeWorkflow } from '../workflows';
 import { prune } from './run-throughput';
@@ -59,9 +59,12 @@ export const poolScaleFigure: FigureModule = {
         servers.push(await forkMockServer({ stepMs: 0 }));
       }
       const urls = servers.map((s) => s.ready.url);
-      const timed = async (label: string, fn: () => Promise<number>): Promise<number> => {
+      const cpu: Record<string, number[]> = { pooled: [], hand: [] };
+      const timed = async (label: string, fn: () => Promise<number>, cpuOf?: keyof typeof cpu): Promise<number> => {
         await Promise.all(urls.map(prune));
-        const ms = await fn();
+        // The servers run in their own processes: this process's CPU is the pool's (or the clients').
+        const { value: ms, cpuMs } = await withCpu(fn);
+        if (cpuOf) cpu[cpuOf].push(cpuMs);
         ctx.log(`  pool-scale: ${label} in ${Math.round(ms)} ms`);
         return ms;
       };
@@ -70,8 +73,8 @@ export const poolScaleFigure: FigureModule = {
       const growth: number[] = [];
       const info: Record<string, number> = {};
       for (let r = 0; r < repetitions; r++) {
-        const pooled = await timed(`${large} runs through the pool`, () => throughPool(urls, large));
-        const hand = await timed(`${large} runs split by hand`, () => byHand(urls, large));
+        const pooled = await timed(`${large} runs through the pool`, () => throughPool(urls, large), 'pooled');
+        const hand = await timed(`${large} runs split by hand`, () => byHand(urls, large), 'hand');
         const few = await timed(`${small} runs through the pool`, () => throughPool(urls, small));
         ratios.push(pooled / hand);
         growth.push(pooled / large / (few / small));
@@ -97,6 +100,7 @@ export const poolScaleFigure: FigureModule = {
           goal: '< 2x (waiting runs cost no time per event)',
           met: spread(growth).median < 2,
         },
+        cpuFigure(`process CPU per run, ${large} runs through the pool`, `the same runs split by hand over ${SERVERS} clients`, cpuPerUnit(cpu.pooled, cpu.hand, large), 'run'),
       ];
     } finally {
       await Promise.all(servers.map((s) => s.close()));

@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { createPool } from '../../../lib/pool/pool';
 import type { PoolRunResult } from '../../../lib/pool/events';
-import { BenchContext, Figure, FigureModule, spread } from '../harness';
+import { BenchContext, Figure, FigureModule, cpuFigure, cpuPerUnit, spread, withCpu } from '../harness';
 import { Child, forkMockServer } from '../servers/child';
 import { imageWorkflow } from '../workflows';
 import { prune } from './run-throughput';
@@ -50,9 +50,10 @@ export const poolFigure: FigureModule = {
       const urls = servers.map((s) => s.ready.url);
       const measure = async (which: readonly string[], label: string) => {
         await Promise.all(urls.map(prune));
-        const r = await runThrough(which, total);
+        // The servers run in their own processes: this process's CPU is the client side's.
+        const { value: r, cpuMs } = await withCpu(() => runThrough(which, total));
         ctx.log(`  pool: ${label} ${total} runs in ${Math.round(r.ms)} ms`);
-        return r;
+        return { ...r, cpuMs };
       };
       // A short warm-up of every server and of the client code.
       await runThrough(urls, 30);
@@ -61,6 +62,8 @@ export const poolFigure: FigureModule = {
       const fastestMs: number[] = [];
       const ratios: number[] = [];
       const shareSamples: number[][] = [];
+      const poolCpu: number[] = [];
+      const fastestCpu: number[] = [];
       for (let r = 0; r < repetitions; r++) {
         const pooled = await measure(urls, 'pool of 3');
         const alone = await measure([urls[0]], `fastest alone (${STEP_MS[0]} ms/step)`);
@@ -68,6 +71,8 @@ export const poolFigure: FigureModule = {
         fastestMs.push(alone.ms);
         ratios.push(pooled.ms / alone.ms);
         shareSamples.push(pooled.shares);
+        poolCpu.push(pooled.cpuMs);
+        fastestCpu.push(alone.cpuMs);
       }
       const middle = await measure([urls[1]], `middle alone (${STEP_MS[1]} ms/step)`);
       const slowest = await measure([urls[2]], `slowest alone (${STEP_MS[2]} ms/step)`);
@@ -101,6 +106,7 @@ export const poolFigure: FigureModule = {
           goal: 'fastest >= middle >= slowest',
           met: sharesInOrder,
         },
+        cpuFigure('process CPU per run through the pool of 3 (same runs)', 'the same runs through the fastest server alone', cpuPerUnit(poolCpu, fastestCpu, total), 'run'),
       ];
     } finally {
       await Promise.all(servers.map((s) => s.close()));
