@@ -57,11 +57,18 @@ const main = async (): Promise<void> => {
     const requeued = new Set<number>();
     const saves: Promise<unknown>[] = [];
     let completed = 0;
-    // Halfway, the fast server goes away for good (socket and REST). It first stops taking new work
-    // and its images made so far are saved, so that what the demo loses is only unfinished work.
-    const kill = async (victim: Simulated): Promise<void> => {
+    /** Completed events seen, per server: to know when every image a server made is being saved. */
+    const seenFrom = servers.map(() => 0);
+    // Halfway, the fast server goes away for good (socket and REST). It first stops taking new work,
+    // finishes the item it is making, and the demo saves every image it made (their completed
+    // events may still be on their way), so that what the demo loses is only unfinished work.
+    const kill = async (victim: Simulated, index: number): Promise<void> => {
       console.log(`killing ${victim.name}`);
       victim.server.faults.pauseProcessor();
+      const statuses = () => victim.server.queueItems().map((item) => item['status']);
+      while (statuses().includes('in_progress') || seenFrom[index]! < statuses().filter((s) => s === 'completed').length) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       await Promise.allSettled(saves);
       await victim.server.close();
     };
@@ -77,6 +84,7 @@ const main = async (): Promise<void> => {
           if (event.type === 'failed' && event.error.type === SERVER_LOST) console.log(`#${index} lost with ${nameOf(event.server.index)}`);
           else if (event.type === 'failed') console.log(`#${index} failed on ${nameOf(event.server.index)}: ${event.error.message.split('\n')[0]}`);
           if (event.type !== 'completed') return;
+          seenFrom[event.server.index] = (seenFrom[event.server.index] ?? 0) + 1;
           madeOn[index].push(nameOf(event.server.index));
           completed += 1;
           console.log(`#${index} done on ${nameOf(event.server.index)}: ${PROMPTS[index]}`);
@@ -85,7 +93,7 @@ const main = async (): Promise<void> => {
               naming: (image) => `prompt${index}-${image.index}.png`,
             }),
           );
-          if (killed === undefined && simulated.length > 0 && completed === PROMPTS.length / 2) killed = kill(simulated[0]);
+          if (killed === undefined && simulated.length > 0 && completed === PROMPTS.length / 2) killed = kill(simulated[0], 0);
         }),
       ),
     );

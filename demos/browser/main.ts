@@ -59,15 +59,27 @@ const control = (input: WorkflowInput, models: readonly ModelConfig[]): { readon
   }
 };
 
-const renderNode = (nodes: Map<string, HTMLProgressElement>, nodeId: string, nodeType: string): HTMLProgressElement => {
-  let bar = nodes.get(nodeId);
-  if (bar === undefined) {
-    bar = el('progress', { max: 1, value: 0 });
-    bar.dataset['node'] = nodeId;
-    $('nodes').append(el('div', {}, nodeType, bar, el('span', {}, '')));
-    nodes.set(nodeId, bar);
+/** A node's row: its progress bar and its percentage, made when the node is first heard of. */
+interface NodeRow {
+  readonly bar: HTMLProgressElement;
+  readonly percent: HTMLSpanElement;
+}
+
+const renderNode = (nodes: Map<string, NodeRow>, nodeId: string, nodeType: string): NodeRow => {
+  let row = nodes.get(nodeId);
+  if (row === undefined) {
+    row = { bar: el('progress', { max: 1, value: 0 }), percent: el('span', { className: 'percent' }, '0%') };
+    row.bar.dataset['node'] = nodeId;
+    $('nodes').append(el('div', {}, nodeType, row.bar, row.percent));
+    nodes.set(nodeId, row);
   }
-  return bar;
+  return row;
+};
+
+/** Shows a node's progress, 0..1, on its bar and as a percentage. */
+const showNode = (row: NodeRow, fraction: number): void => {
+  row.bar.value = fraction;
+  row.percent.textContent = `${Math.round(fraction * 100)}%`;
 };
 
 const start = async (): Promise<void> => {
@@ -98,7 +110,7 @@ const start = async (): Promise<void> => {
       $('error').textContent = error instanceof Error ? error.message : String(error);
       return;
     }
-    const nodes = new Map<string, HTMLProgressElement>();
+    const nodes = new Map<string, NodeRow>();
     $('nodes').replaceChildren();
     $('preview').replaceChildren();
     const total = next.json.nodes.filter((n) => n.type === 'invocation').length;
@@ -114,7 +126,8 @@ const start = async (): Promise<void> => {
             renderNode(nodes, e.nodeId, e.nodeType);
             break;
           case 'node_progress': {
-            renderNode(nodes, e.nodeId, e.nodeId).value = e.percentage ?? 0;
+            // A step without a percentage (a model loading) leaves the bar where it was.
+            if (e.percentage !== null) showNode(renderNode(nodes, e.nodeId, e.nodeId), e.percentage);
             if (e.image) {
               const img = el('img', { src: e.image.dataURL, alt: 'preview', className: 'preview' });
               $('preview').replaceChildren(img);
@@ -122,7 +135,7 @@ const start = async (): Promise<void> => {
             break;
           }
           case 'node_completed':
-            renderNode(nodes, e.nodeId, e.nodeType).value = 1;
+            showNode(renderNode(nodes, e.nodeId, e.nodeType), 1);
             $('overall').setAttribute('value', String(Math.min(1, ++done / total)));
             break;
           case 'completed':

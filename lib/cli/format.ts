@@ -57,14 +57,24 @@ const showConstraints = (c: FieldConstraints, max = 48): string => {
   return truncate(parts.join(', '), max);
 };
 
-/** The `inputs` table of a workflow's form. */
+/**
+ * The ref of an input by its node: `nodeLabel.fieldName`, or `nodeId.fieldName` when another input
+ * of the form has the same node label and field, so that it names this one input.
+ */
+const fieldRef = (input: WorkflowInput, inputs: readonly WorkflowInput[]): string => {
+  const byLabel = `${input.nodeLabel}.${input.fieldName}`;
+  const same = inputs.filter((i) => `${i.nodeLabel}.${i.fieldName}`.toLowerCase() === byLabel.toLowerCase());
+  return same.length > 1 ? `${input.nodeId}.${input.fieldName}` : byLabel;
+};
+
+/** The `inputs` table of a workflow's form: labels and field refs whole (they are what --set takes). */
 export const inputsTable = (inputs: readonly WorkflowInput[]): string =>
   table(
     ['#', 'label', 'field', 'kind', 'value', 'constraints'],
     inputs.map((i) => [
       String(i.index),
-      truncate(i.label, 32),
-      truncate(`${i.nodeLabel}.${i.fieldName}`, 40),
+      i.label,
+      fieldRef(i, inputs),
       `${i.kind}${i.itemKind ? `<${i.itemKind}>` : ''}${i.required ? '*' : ''}${i.connected ? ' (edge)' : ''}`,
       showValue(i.value),
       showConstraints(i.constraints),

@@ -8,6 +8,7 @@ import { modelsCommand, modelsUsage } from './models';
 import { queueCommand, queueUsage } from './queue';
 import { runCommand, runUsage } from './run';
 import { simCommand, simUsage } from './sim';
+import { version } from '../../package.json';
 
 const usage = `Usage: invokeai-rx <command> [options]
 
@@ -20,7 +21,20 @@ Commands:
   codegen <workflow.json...>        write a typed TypeScript module per workflow (codegen --help)
 
 The server URL defaults to $INVOKEAI_URL, the token to $INVOKEAI_TOKEN.
+invokeai-rx --version prints the version.
 `;
+
+/**
+ * An error's message said with the CLI's own flags: the library's messages name its options
+ * (`requestTimeoutMs`, `baseUrl`), which a command line sets as --timeout and --url.
+ */
+export const cliMessage = (e: Error): string => {
+  if (e.name === 'RequestTimeoutError' && 'method' in e && 'url' in e && 'timeoutMs' in e) {
+    const seconds = Number(e.timeoutMs) / 1000;
+    return `${String(e.method)} ${String(e.url)} did not answer within ${seconds} s.\nThe server may be busy (a model load blocks it for a while): give it longer with --timeout S (seconds per request; now ${seconds}).`;
+  }
+  return e.message.replace(/\bbaseUrl\b/g, '--url (or INVOKEAI_URL)').replace(/\brequestTimeoutMs\b/g, '--timeout');
+};
 
 /** The token of `--token` or INVOKEAI_TOKEN, which no printed error may show. */
 const secretsOf = (argv: readonly string[], io: CliIo): string[] => [
@@ -53,6 +67,10 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
       io.stdout.write(usage);
       return command === undefined ? 2 : 0;
     }
+    if (command === '--version' || command === '-v' || command === 'version') {
+      io.stdout.write(`${version}\n`);
+      return 0;
+    }
     const found = commands[command];
     if (found === undefined) {
       io.stderr.write(`Unknown command "${command}".\n\n${usage}`);
@@ -73,7 +91,7 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
     const e = error instanceof Error ? error : new Error(String(error));
     // Input, decode and file errors are about what the user typed or gave: bad arguments, exit 2.
     const userError = ['InputError', 'WorkflowDecodeError', 'BatchError', 'FileError'].includes(e.name);
-    io.stderr.write(`${safe(`${e.name}: ${e.message}`)}\n`);
+    io.stderr.write(`${safe(`${e.name}: ${cliMessage(e)}`)}\n`);
     return userError ? 2 : 1;
   }
 };

@@ -6,15 +6,15 @@ import { urlArgument, withClient } from './server-args';
 import { models } from '../index';
 
 /** Usage text of `models`. */
-export const modelsUsage = `Usage: invokeai-rx models [<url>] [--token T] [--base B] [--type T] [--json]
+export const modelsUsage = `Usage: invokeai-rx models [<url>] [--token T] [--timeout S] [--base B] [--type T] [--json]
 
 Lists the server's installed models: name, base, type, format, key. The URL defaults to $INVOKEAI_URL.
 `;
 
 /** Runs `invokeai-rx models`; resolves to the exit code. */
 export const modelsCommand = async (argv: readonly string[], io: CliIo): Promise<number> => {
-  const args = parseArgs(argv, { values: ['token', 'base', 'type', 'url'], switches: ['json'] }, modelsUsage);
-  return withClient(urlArgument('models', args, modelsUsage), args.values['token'], io, async (client) => {
+  const args = parseArgs(argv, { values: ['token', 'base', 'type', 'url', 'timeout'], switches: ['json'] }, modelsUsage);
+  return withClient(urlArgument('models', args, modelsUsage), { token: args.values['token'], timeout: args.values['timeout'] }, io, async (client) => {
     const all = await models(client).list();
     const matching = all.filter((m) => (args.values['base'] === undefined || m.base === args.values['base']) && (args.values['type'] === undefined || m.type === args.values['type']));
     if (args.switches.has('json')) {

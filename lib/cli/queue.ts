@@ -6,7 +6,7 @@ import { urlArgument, withClient } from './server-args';
 import { queue } from '../index';
 
 /** Usage text of `queue`. */
-export const queueUsage = `Usage: invokeai-rx queue [<url>] [--token T] [--json]
+export const queueUsage = `Usage: invokeai-rx queue [<url>] [--token T] [--timeout S] [--json]
 
 Shows the queue's counts (pending, in progress, completed, failed, canceled), whether the processor
 runs, the item in progress and the last items. The URL defaults to $INVOKEAI_URL.
@@ -14,8 +14,8 @@ runs, the item in progress and the last items. The URL defaults to $INVOKEAI_URL
 
 /** Runs `invokeai-rx queue`; resolves to the exit code. */
 export const queueCommand = async (argv: readonly string[], io: CliIo): Promise<number> => {
-  const args = parseArgs(argv, { values: ['token', 'url'], switches: ['json'] }, queueUsage);
-  return withClient(urlArgument('queue', args, queueUsage), args.values['token'], io, async (client) => {
+  const args = parseArgs(argv, { values: ['token', 'url', 'timeout'], switches: ['json'] }, queueUsage);
+  return withClient(urlArgument('queue', args, queueUsage), { token: args.values['token'], timeout: args.values['timeout'] }, io, async (client) => {
     const [status, items] = await Promise.all([queue(client).status(), queue(client).list()]);
     const latest = [...items].sort((a, b) => b.item_id - a.item_id).slice(0, 10);
     if (args.switches.has('json')) {

@@ -1,12 +1,32 @@
 // `invokeai-rx run <workflow.json>`: set inputs, sweep, run, show progress, save the images and videos.
+import { promises as fs } from 'fs';
 import * as path from 'path';
 import { Observable, Subscription } from 'rxjs';
-import { buildGraph, createClient, createPool, getInput, isTerminalRunEvent, models, queue, setInput, validateWorkflow, type InvokeAIClient, type ModelRecord, type RunEvent, type RunEventOf, type RunOptions, type Workflow } from '../index';
+import {
+  buildGraph,
+  createClient,
+  createPool,
+  getInput,
+  isTerminalRunEvent,
+  listInputs,
+  models,
+  queue,
+  setInput,
+  validateWorkflow,
+  type InputIssue,
+  type InvokeAIClient,
+  type ModelRecord,
+  type ModelSync,
+  type RunEvent,
+  type RunEventOf,
+  type RunOptions,
+  type Workflow,
+} from '../index';
 import { parseArgs } from './args';
 import { countOf, displayPath, printable, printableJson } from './format';
 import { CliIo, UsageError } from './io';
 import { foldProgress, initialProgress, liveBlock, plainLine, renderBars, saveOutputs, type RunProgressEvent as CliRunEvent, type RunProgress } from '../node';
-import { serverUrls, tokenOptions } from './server-args';
+import { connectionOptions, serverUrls } from './server-args';
 import { parseInputValue, splitAssignment, toRef } from './values';
 import { readWorkflow, retypeForServer } from './workflow-file';
 
@@ -21,7 +41,10 @@ Options:
   --url URL           the InvokeAI server (default: $INVOKEAI_URL); repeat it to spread the
                       items over several servers (a pool: a sweep is split by their speed)
   --token T           bearer token of a multi-user server (default: $INVOKEAI_TOKEN)
-  --out DIR           save the output images and videos into DIR
+  --timeout S         seconds one request to the server may take (default 60)
+  --sync-models       point the workflow's model fields at the server's installed models first
+                      (same file or name, else one of the main model's base), and say which
+  --out DIR           save the output images and videos into DIR (checked before the run)
   --json              print every run event as one JSON line (NDJSON)
 
 Exit code: 0 when every item completed, 1 when any failed or was canceled, 2 for bad arguments,
@@ -72,19 +95,74 @@ interface PreparedRun {
   readonly options: RunOptions;
 }
 
-/** Types the workflow for the server, applies `--set` and `--sweep`, and refuses one that cannot run. */
-const prepareRun = async (loaded: Workflow, file: string, flags: { runs: number; sets: readonly string[]; sweeps: readonly string[] }, client: InvokeAIClient): Promise<PreparedRun> => {
-  const typed = await retypeForServer(loaded, client);
+/** A problem `validateWorkflow` found, said with the CLI's flags (`--set 3=...`, not `setInput(3, ...)`). */
+const inCliTerms = (wf: Workflow, issue: InputIssue): string => {
+  const input = issue.code === 'required-unset' ? listInputs(wf).find((i) => `${i.nodeId}.${i.fieldName}` === issue.ref) : undefined;
+  if (input === undefined || input.connected) return issue.message.replace(/setInput\((\d+), \.\.\.\)/g, '--set $1=...');
+  const hint = input.kind === 'model' ? ' (a model\'s name or key: invokeai-rx models lists them), or --sync-models to use installed ones' : '';
+  return `Input #${input.index} "${input.label}" (${input.kind}) is required but has no value: --set ${input.index}=...${hint}.`;
+};
+
+/** The lines `--sync-models` prints: each model chosen, each left unset, in form order where the form has them. */
+const syncReport = (sync: ModelSync): readonly string[] => {
+  const inputs = listInputs(sync.workflow);
+  const inForm = (f: { readonly nodeId: string; readonly fieldName: string }) => inputs.find((i) => i.nodeId === f.nodeId && i.fieldName === f.fieldName);
+  const order = (f: { readonly nodeId: string; readonly fieldName: string }) => inForm(f)?.index ?? Infinity;
+  const name = (f: { readonly nodeId: string; readonly fieldName: string; readonly label: string }) => {
+    const input = inForm(f);
+    return input !== undefined ? `#${input.index} ${input.label}` : f.label;
+  };
+  return [
+    ...[...sync.changes].sort((a, b) => order(a) - order(b)).map((c) => `model ${name(c)}: ${c.to.name} (${c.to.base} ${c.to.type}, matched by ${c.by})`),
+    ...sync.unresolved.map((u) => `model ${name(u)}: not set: ${u.reason.replace('choose one with setInput', 'choose one with --set')}`),
+  ];
+};
+
+/** Types the workflow for the server, syncs its models when asked, applies `--set` and `--sweep`, and refuses one that cannot run. */
+const prepareRun = async (
+  loaded: Workflow,
+  file: string,
+  flags: { runs: number; sets: readonly string[]; sweeps: readonly string[]; syncModels: boolean },
+  client: InvokeAIClient,
+  report: (sync: ModelSync) => void,
+): Promise<PreparedRun> => {
+  const retyped = await retypeForServer(loaded, client);
+  let typed = retyped;
+  if (flags.syncModels) {
+    const sync = await models(client).sync(retyped, { byBase: true });
+    report(sync);
+    typed = sync.workflow;
+  }
   const refs = [...flags.sets, ...flags.sweeps].map((t) => t.slice(0, Math.max(0, t.indexOf('='))));
-  const models = wantsModels(typed, refs) ? await loadModels(client) : undefined;
-  const wf = applySets(typed, flags.sets, models);
-  const sweep = sweepValues(wf, flags.sweeps, models);
+  const installed = wantsModels(typed, refs) ? await loadModels(client) : undefined;
+  const wf = applySets(typed, flags.sets, installed);
+  const sweep = sweepValues(wf, flags.sweeps, installed);
   const valid = validateWorkflow(wf);
   if (valid._tag === 'Left') {
-    const lines = valid.left.map((issue) => `  - ${issue.message}`);
+    const lines = valid.left.map((issue) => `  - ${inCliTerms(wf, issue)}`);
     throw new UsageError(`The workflow cannot run yet:\n${lines.join('\n')}\nSet the inputs with --set ref=value (invokeai-rx inputs ${file} lists them).`);
   }
   return { wf, options: { runs: flags.runs, ...(Object.keys(sweep).length > 0 ? { sweep: { values: sweep } } : {}) } };
+};
+
+/**
+ * `--out DIR` before anything runs: DIR, or the folder it would be made in, must be a writable
+ * folder, so that images are never made and then lost to a bad path.
+ */
+const checkOutDir = async (dir: string): Promise<void> => {
+  let probe = dir;
+  for (;;) {
+    const stat = await fs.stat(probe).catch(() => undefined);
+    if (stat !== undefined) {
+      if (!stat.isDirectory()) throw new UsageError(`--out ${dir}: ${probe === dir ? 'it is' : `${probe} is`} a file, not a folder. Give a folder to save the images in.`);
+      const writable = await fs.access(probe, fs.constants.W_OK).then(() => true, () => false);
+      if (!writable) throw new UsageError(`--out ${dir}: ${probe} is not writable. Give a folder you may write in.`);
+      return;
+    }
+    const parent = path.dirname(probe);
+    if (parent === probe) return;
+    probe = parent;
+  }
 };
 
 /** How run events reach the terminal: NDJSON, live progress bars on a TTY, or plain lines. */
@@ -184,13 +262,13 @@ interface Target {
   readonly close: () => void;
 }
 
-const targetFrom = (urls: readonly string[], token: { readonly token?: string }): Target => {
+const targetFrom = (urls: readonly string[], connection: { readonly token?: string; readonly requestTimeoutMs?: number }): Target => {
   if (urls.length === 1) {
-    const client = createClient({ baseUrl: urls[0], ...token });
+    const client = createClient({ baseUrl: urls[0], ...connection });
     return { first: client, run: (wf, options) => client.run(wf, options), clientOf: () => client, close: () => client.close() };
   }
   // Lost servers' items end failed (server_lost) rather than being resubmitted, so the exit code tells.
-  const pool = createPool(urls, { splitSweeps: true, clientOptions: token });
+  const pool = createPool(urls, { splitSweeps: true, clientOptions: connection });
   return { first: pool.clients[0], run: (wf, options) => pool.run(wf, options), clientOf: (event) => pool.clients[event.server?.index ?? 0], close: () => pool.close() };
 };
 
@@ -233,16 +311,23 @@ const runToEnd = async (target: Target, prepared: PreparedRun, onEvent: (event: 
 
 /** Runs `invokeai-rx run`; resolves to the exit code. */
 export const runCommand = async (argv: readonly string[], io: CliIo): Promise<number> => {
-  const args = parseArgs(argv, { values: ['runs', 'token', 'out'], repeatable: ['set', 'sweep', 'url'], switches: ['json'] }, runUsage);
+  const args = parseArgs(argv, { values: ['runs', 'token', 'out', 'timeout'], repeatable: ['set', 'sweep', 'url'], switches: ['json', 'sync-models'] }, runUsage);
   if (args.positionals.length !== 1) throw new UsageError(`run takes one workflow file.\n\n${runUsage}`);
   const file = args.positionals[0];
-  const flags = { runs: parseRuns(args.values['runs']), sets: args.lists['set'] ?? [], sweeps: args.lists['sweep'] ?? [] };
+  const json = args.switches.has('json');
+  const flags = { runs: parseRuns(args.values['runs']), sets: args.lists['set'] ?? [], sweeps: args.lists['sweep'] ?? [], syncModels: args.switches.has('sync-models') };
+  const outDir = args.values['out'] !== undefined ? path.resolve(io.cwd, args.values['out']) : undefined;
+  if (outDir !== undefined) await checkOutDir(outDir);
   const loaded = await readWorkflow(file, io);
-  const target = targetFrom(serverUrls(args.lists['url'] ?? [], io), tokenOptions(args.values['token'], io));
+  const target = targetFrom(serverUrls(args.lists['url'] ?? [], io), connectionOptions({ token: args.values['token'], timeout: args.values['timeout'] }, io));
   try {
-    const prepared = await prepareRun(loaded, file, flags, target.first);
-    const printer = eventPrinter(io, args.switches.has('json'), Object.keys(buildGraph(prepared.wf).nodes).length);
-    const saver = args.values['out'] !== undefined ? outputSaver(target.clientOf, path.resolve(io.cwd, args.values['out']), io, printer) : undefined;
+    const reportSync = (sync: ModelSync): void => {
+      if (json) io.stdout.write(`${JSON.stringify({ type: 'models_synced', changes: sync.changes, unresolved: sync.unresolved })}\n`);
+      else for (const line of syncReport(sync)) io.stdout.write(`${line}\n`);
+    };
+    const prepared = await prepareRun(loaded, file, flags, target.first, reportSync);
+    const printer = eventPrinter(io, json, Object.keys(buildGraph(prepared.wf).nodes).length);
+    const saver = outDir !== undefined ? outputSaver(target.clientOf, outDir, io, printer) : undefined;
     // Keyed by server and item: item ids repeat across the servers of a pool.
     const ended = new Map<string, RunEvent['type']>();
     const { interrupted } = await runToEnd(

@@ -1,4 +1,4 @@
-// The server a command talks to: --url / --token, or INVOKEAI_URL / INVOKEAI_TOKEN.
+// The server a command talks to: --url / --token / --timeout, or INVOKEAI_URL / INVOKEAI_TOKEN.
 import { createClient, type InvokeAIClient } from '../index';
 import type { ParsedArgs } from './args';
 import { CliIo, UsageError } from './io';
@@ -19,9 +19,28 @@ export const tokenOptions = (token: string | undefined, io: CliIo): { readonly t
   return bearer ? { token: bearer } : {};
 };
 
-/** Runs `use` with a client from `--url`/`--token` or the environment (says how to get a server otherwise), and closes the client however `use` ends. */
-export const withClient = async <T>(url: string | undefined, token: string | undefined, io: CliIo, use: (client: InvokeAIClient) => Promise<T>): Promise<T> => {
-  const client = createClient({ baseUrl: serverUrls(url === undefined ? [] : [url], io)[0], ...tokenOptions(token, io) });
+/** `--timeout S` as client options: how long one request may take before it fails (RequestTimeoutError). */
+export const timeoutOptions = (text: string | undefined): { readonly requestTimeoutMs?: number } => {
+  if (text === undefined) return {};
+  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) <= 0) throw new UsageError(`--timeout takes a number of seconds greater than 0 (e.g. --timeout 300), got "${text}".`);
+  return { requestTimeoutMs: Math.round(Number(text) * 1000) };
+};
+
+/** How a command reaches its server: `--token` and `--timeout`, as given. */
+export interface ConnectionArgs {
+  readonly token?: string;
+  readonly timeout?: string;
+}
+
+/** The client options of `--token` (or INVOKEAI_TOKEN) and `--timeout`. */
+export const connectionOptions = (args: ConnectionArgs, io: CliIo): { readonly token?: string; readonly requestTimeoutMs?: number } => ({
+  ...tokenOptions(args.token, io),
+  ...timeoutOptions(args.timeout),
+});
+
+/** Runs `use` with a client from `--url`/`--token`/`--timeout` or the environment (says how to get a server otherwise), and closes the client however `use` ends. */
+export const withClient = async <T>(url: string | undefined, connection: ConnectionArgs, io: CliIo, use: (client: InvokeAIClient) => Promise<T>): Promise<T> => {
+  const client = createClient({ baseUrl: serverUrls(url === undefined ? [] : [url], io)[0], ...connectionOptions(connection, io) });
   try {
     return await use(client);
   } finally {

@@ -29,8 +29,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'index.ts': ['internal', 'protocol', 'workflow', 'transport', 'run', 'client', 'pool', 'typed'],
   // The simulator shares no code with the client, so that it can never agree with it by construction.
   testing: [],
-  // The CLI is a user of the three package entries, nothing else.
-  cli: ['index.ts', 'node/index.ts', 'testing/index.ts'],
+  // The CLI is a user of the three package entries, nothing else (and of the manifest, for --version).
+  cli: ['index.ts', 'node/index.ts', 'testing/index.ts', '../package.json'],
   // invokeai-rx/bullmq builds on the public core only (its bundle imports it as 'invokeai-rx').
   bullmq: ['index.ts'],
 };

@@ -80,7 +80,7 @@ describe('invokeai-rx inputs', () => {
 
   it('reports a file that is not a workflow with the JSON path of the problem', async () => {
     const bad = path.join(tmp, 'bad.json');
-    await fs.writeFile(bad, JSON.stringify({ name: 'x', nodes: 3 }));
+    await fs.writeFile(bad, JSON.stringify({ name: 'x', meta: { version: '3.0.0' }, nodes: 3 }));
     const r = await cli(['inputs', bad]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^FileError: .*bad\.json: the file is JSON but not an InvokeAI workflow:\n.*\n.*\$/);
@@ -431,4 +431,92 @@ describe('custom nodes', () => {
       await custom.close();
     }
   });
+});
+
+describe('the CLI in its own terms', () => {
+  it('prints its version', async () => {
+    const { version } = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(await cli(['--version'])).toEqual({ code: 0, out: `${version}\n`, err: '' });
+  });
+
+  it('says a ComfyUI file (or any other JSON) is not an InvokeAI workflow, exit 2', async () => {
+    const comfyUi = path.join(tmp, 'comfy.json');
+    await fs.writeFile(comfyUi, JSON.stringify({ last_node_id: 9, last_link_id: 9, nodes: [{ id: 3, type: 'KSampler' }], links: [], version: 0.4 }));
+    const comfyApi = path.join(tmp, 'comfy-api.json');
+    await fs.writeFile(comfyApi, JSON.stringify({ 3: { class_type: 'KSampler', inputs: { seed: 1 } } }));
+    const other = path.join(tmp, 'package.json');
+    await fs.writeFile(other, JSON.stringify({ name: 'x', version: '1.0.0' }));
+    const ui = await cli(['inputs', comfyUi]);
+    expect(ui).toEqual({ code: 2, out: '', err: `${comfyUi} is not an InvokeAI workflow: it looks like a ComfyUI workflow (it has last_node_id and links). Export one from InvokeAI's workflow editor (Workflows, then Download) and pass that file.\n` });
+    expect((await cli(['run', comfyApi, '--url', server.url])).err).toContain('is not an InvokeAI workflow: it looks like a ComfyUI API prompt');
+    expect((await cli(['inputs', other])).err).toContain('is not an InvokeAI workflow: it has none of the keys an InvokeAI workflow has');
+  });
+
+  it('lists labels and field refs whole in the inputs table: each works as a --set ref', async () => {
+    const r = await cli(['inputs', SDXL]);
+    const { Workflow, getInput, listInputs } = await import('../../lib/index');
+    const wf = Workflow.fromJson(await fs.readFile(SDXL, 'utf8'));
+    const rows = r.out.split('\n').slice(4, 4 + listInputs(wf).length);
+    for (const input of listInputs(wf)) {
+      const ref = `${input.nodeLabel}.${input.fieldName}`;
+      expect(rows[input.index]).toContain(`  ${input.label}  `);
+      expect(rows[input.index]).toContain(`  ${ref}  `);
+      expect(getInput(wf, ref).index).toBe(input.index);
+    }
+    expect(r.out).toContain('VAE Model - SD1.5, SD2, SDXL, SD3, FLUX.vae_model');
+  });
+
+  it('checks --out before anything is enqueued: a file there is refused with exit 2', async () => {
+    const file = path.join(tmp, 'a-file');
+    await fs.writeFile(file, 'x');
+    const before = server.queueItems().length;
+    const r = await cli(['run', SDXL, '--url', server.url, '--sync-models', '--out', file]);
+    expect(r).toEqual({ code: 2, out: '', err: `--out ${file}: it is a file, not a folder. Give a folder to save the images in.\n` });
+    expect((await cli(['run', SDXL, '--url', server.url, '--sync-models', '--out', path.join(file, 'sub')])).err).toContain(`${file} is a file, not a folder`);
+    expect(server.queueItems()).toHaveLength(before);
+  });
+
+  it('names its own flags when a required input is unset: --set 2=..., --sync-models (never setInput)', async () => {
+    const r = await cli(['run', SDXL, '--url', server.url]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('Input #2 "Model" (model) is required but has no value: --set 2=... (a model\'s name or key: invokeai-rx models lists them), or --sync-models to use installed ones.');
+    expect(r.err).toContain('Input #3 "VAE (use the FP16 model)" (model) is required but has no value: --set 3=...');
+    expect(r.err).not.toContain('setInput');
+  });
+
+  it('--sync-models points the shipped SDXL workflow at the server\'s models, says which, and runs it', async () => {
+    const out = path.join(tmp, 'synced-out');
+    const r = await cli(['run', SDXL, '--url', server.url, '--sync-models', '--set', 'Positive Prompt=a lighthouse', '--out', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const { main, vae } = sdxlModels();
+    expect(r.out.split('\n').slice(0, 2)).toEqual([`model #2 Model: ${main.name} (sdxl main, matched by base)`, `model #3 VAE (use the FP16 model): ${vae.name} (sdxl vae, matched by base)`]);
+    expect((await fs.readdir(out)).filter((f) => f.endsWith('.png'))).toHaveLength(1);
+  });
+
+  it('--sync-models reports the changes as one JSON line with --json', async () => {
+    const r = await cli(['run', SDXL, '--url', server.url, '--sync-models', '--json']);
+    const first = JSON.parse(r.out.split('\n')[0]!) as { type: string; changes: Array<{ to: { name: string } }> };
+    expect(first.type).toBe('models_synced');
+    expect(first.changes.map((c) => c.to.name)).toEqual(expect.arrayContaining([sdxlModels().main.name, sdxlModels().vae.name]));
+  });
+
+  it('--timeout sets how long a request may take, and the timeout error names --timeout', async () => {
+    expect((await cli(['models', server.url, '--timeout', '0'])).err).toContain('--timeout takes a number of seconds greater than 0');
+    // A server that accepts connections and never answers.
+    const net = await import('net');
+    const sockets: import('net').Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as import('net').AddressInfo).port}`;
+      const r = await cli(['models', url, '--timeout', '0.2']);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^RequestTimeoutError: GET http:\/\/127\.0\.0\.1:\d+\/api\/v2\/models\/ did not answer within 0\.2 s\.\n.*give it longer with --timeout S \(seconds per request; now 0\.2\)\.\n$/);
+      expect(r.err).not.toContain('requestTimeoutMs');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 30_000);
 });

@@ -73,6 +73,8 @@ describeWithPeer(peers().chromium, 'the browser demo in Chromium', () => {
       const bars = await page.$$eval('#nodes progress', (ps) => ps.map((p) => (p as HTMLProgressElement).value));
       expect(bars.length).toBeGreaterThanOrEqual(5);
       expect(bars.every((v) => v === 1)).toBe(true);
+      // ...and each shows its percentage beside it.
+      expect(await page.$$eval('#nodes .percent', (ss) => ss.map((s) => s.textContent))).toEqual(bars.map(() => '100%'));
       // The prompt typed into the form reached the server.
       const item = server.queueItems().at(-1) as { session: { graph: { nodes: Record<string, { value?: unknown }> } } };
       expect(Object.values(item.session.graph.nodes).some((n) => n.value === 'a lighthouse drawn in a browser')).toBe(true);

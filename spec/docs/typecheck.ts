@@ -5,30 +5,14 @@
 import { execFile } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { tsBlocks, type MarkdownBlock } from './blocks';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-/** One fenced TypeScript block: where it is and its code. */
-export interface CodeBlock {
-  readonly file: string;
-  readonly line: number;
-  readonly code: string;
-}
+/** A snippet to check: where it is and its code (a guide's block, or a doc comment's example). */
+export type CodeBlock = Pick<MarkdownBlock, 'file' | 'line' | 'code'>;
 
-/** The ```ts (and ```typescript) blocks of a Markdown text, with the line each starts on. */
-export const tsBlocks = (file: string, markdown: string): CodeBlock[] => {
-  const blocks: CodeBlock[] = [];
-  const lines = markdown.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    if (!/^```(ts|typescript)\s*$/.test(lines[i])) continue;
-    const start = i + 1;
-    let end = start;
-    while (end < lines.length && !/^```\s*$/.test(lines[end])) end++;
-    blocks.push({ file, line: start + 1, code: lines.slice(start, end).join('\n') });
-    i = end;
-  }
-  return blocks;
-};
+export { tsBlocks };
 
 /** A module the blocks may import, at its path relative to them (`./workflows/x` from `workflows/x.ts`). */
 export interface ModuleFile {

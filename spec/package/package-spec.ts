@@ -8,6 +8,8 @@ import { builtinModules } from 'module';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { startMockServer, type MockServer } from '../../lib/testing';
+import { codeBlocks, isTypeScript, outputMatches, type MarkdownBlock } from '../docs/blocks';
 import { bundleForBrowser } from '../tools/browser-bundle';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -42,7 +44,14 @@ const node = (args: readonly string[], cwd: string) => exec(process.execPath, ar
 /** The module specifiers a bundle imports, statically or dynamically (ESM `import`, `export ... from`, `require`). */
 export const importedSpecifiers = (code: string): string[] => {
   const found = new Set<string>();
-  const patterns = [/\bimport\s*(?:[\w*\s{},$]+from\s*)?['"]([^'"]+)['"]/g, /\bexport\s*[\w*\s{},$]*from\s*['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g, /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g];
+  // The keywords themselves: not a property or a string that spells them (`values["import"]`, minified).
+  const kw = (word: string) => `(?<![\\w$.'"])${word}(?![\\w$])`;
+  const patterns = [
+    new RegExp(`${kw('import')}\\s*(?:[\\w*\\s{},$]+from\\s*)?['"]([^'"]+)['"]`, 'g'),
+    new RegExp(`${kw('export')}\\s*[\\w*\\s{},$]*from\\s*['"]([^'"]+)['"]`, 'g'),
+    new RegExp(`${kw('import')}\\s*\\(\\s*['"]([^'"]+)['"]\\s*\\)`, 'g'),
+    new RegExp(`${kw('require')}\\s*\\(\\s*['"]([^'"]+)['"]\\s*\\)`, 'g'),
+  ];
   for (const p of patterns) for (const m of code.matchAll(p)) found.add(m[1]);
   return [...found].sort();
 };
@@ -89,8 +98,10 @@ beforeAll(async () => {
   }
 }, 600_000);
 
-/** Installs the simulator's optional peers into the app, as the missing-peer message says. */
-const installTestingPeers = async (): Promise<void> => {
+/** Installs the simulator's optional peers into the app, as the missing-peer message says (once; the tests before it see the app without them). */
+let peersInstalled: Promise<void> | undefined;
+const installTestingPeers = (): Promise<void> => (peersInstalled ??= installPeersNow());
+const installPeersNow = async (): Promise<void> => {
   if (installMode === 'npm install') {
     const r = await npm(['install', '--prefer-offline', '--save-dev', ...TESTING_PEERS], app);
     if (r.code !== 0) throw new Error(`npm install ${TESTING_PEERS.join(' ')} failed:\n${r.stderr}`);
@@ -160,6 +171,7 @@ it('without the simulator\'s peers, invokeai-rx/testing still imports, and start
 
 it('has types that resolve under node10, node16 (from CJS and from ESM) and bundler: @arethetypeswrong/cli finds no problem', async () => {
   const r = await exec(process.execPath, [path.join(ROOT, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tgz, '--format', 'json'], work);
+  if (r.stdout.trim() === '') throw new Error(`attw printed no report (exit ${r.code}):\n${r.stderr}`);
   const report = JSON.parse(r.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }> } };
   expect(report.analysis.problems).toEqual([]);
   const entrypoints = report.analysis.entrypoints;
@@ -278,7 +290,7 @@ it('codegen with the installed bin: the module compiles against the bundled .d.t
   const run = await node(['typed-build/use.js'], app);
   expect(run.stderr).toBe('');
   expect(JSON.parse(run.stdout)).toEqual(['function', 'function', 1]);
-}, 120_000);
+}, 300_000);
 
 it('keeps Node out of the core bundle: dist/index.mjs imports no Node module', async () => {
   const code = await fs.readFile(path.join(ROOT, 'dist/index.mjs'), 'utf8');
@@ -325,6 +337,77 @@ it('shares one core between the entry points: what invokeai-rx/node makes, invok
   expect(seen.direct).toBeGreaterThan(0);
   expect(seen).toEqual({ direct: seen.direct, loaded: seen.direct, decodeErrorIsCore: true });
 });
+
+describe('the README\'s Quick Start, unchanged, against the installed package', () => {
+  let server: MockServer;
+  let quickStart: MarkdownBlock;
+  let printed: string;
+  const run = (file: string, cwd: string) => exec(process.execPath, [file], cwd, { INVOKEAI_URL: server.url });
+  const tsc = (cwd: string) => node([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], cwd);
+  const tsconfig = (compilerOptions: Record<string, unknown>) =>
+    JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', lib: ['ES2022', 'DOM'], types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], skipLibCheck: false, ...compilerOptions } });
+  /** The folder a user would put it in: the exported workflow beside it. */
+  const folder = async (name: string): Promise<string> => {
+    const dir = path.join(app, name);
+    await fs.mkdir(dir, { recursive: true });
+    await fs.copyFile(path.join(ROOT, 'demos/workflows/Text to Image - SDXL.json'), path.join(dir, 'Text to Image - SDXL.json'));
+    return dir;
+  };
+
+  beforeAll(async () => {
+    server = await startMockServer({ stepMs: 1, steps: 3 });
+    const blocks = codeBlocks('README.md', await fs.readFile(path.join(ROOT, 'README.md'), 'utf8'));
+    const index = blocks.findIndex(isTypeScript);
+    quickStart = blocks[index]!;
+    printed = blocks[index + 1]!.directive.kind === 'prints' ? blocks[index + 1]!.code : '';
+  });
+  afterAll(() => server?.close());
+
+  it('is the README\'s first TypeScript block, and says what it prints', () => {
+    expect(quickStart.code).toContain("await loadWorkflowFile('Text to Image - SDXL.json')");
+    expect(quickStart.code).not.toContain('fp-ts');
+    expect(printed).toContain('4 Board board');
+  });
+
+  it('runs as quickstart.mjs in plain Node, printing what the README shows', async () => {
+    const dir = await folder('mjs');
+    await fs.writeFile(path.join(dir, 'quickstart.mjs'), quickStart.code);
+    const r = await run('quickstart.mjs', dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(outputMatches(printed, r.stdout) ? printed : r.stdout).toBe(printed);
+    expect((await fs.readdir(path.join(dir, 'out'))).filter((f) => f.endsWith('.png'))).toHaveLength(2);
+  }, 120_000);
+
+  it('compiles as TypeScript with node16 resolution (quickstart.mts), and the output runs', async () => {
+    const dir = await folder('ts-node16');
+    await fs.writeFile(path.join(dir, 'quickstart.mts'), quickStart.code);
+    await fs.writeFile(path.join(dir, 'tsconfig.json'), tsconfig({ module: 'node16', moduleResolution: 'node16', outDir: 'build' }));
+    const compiled = await tsc(dir);
+    expect(compiled.stdout + compiled.stderr).toBe('');
+    const r = await run(path.join('build', 'quickstart.mjs'), dir);
+    expect(r.stderr).toBe('');
+    expect(outputMatches(printed, r.stdout) ? printed : r.stdout).toBe(printed);
+  }, 120_000);
+
+  it('compiles as TypeScript with bundler resolution (quickstart.ts)', async () => {
+    const dir = await folder('ts-bundler');
+    await fs.writeFile(path.join(dir, 'quickstart.ts'), `${quickStart.code}\nexport {};\n`);
+    await fs.writeFile(path.join(dir, 'tsconfig.json'), tsconfig({ module: 'ESNext', moduleResolution: 'bundler', noEmit: true }));
+    const compiled = await tsc(dir);
+    expect(compiled.stdout + compiled.stderr).toBe('');
+    expect(compiled.code).toBe(0);
+  }, 120_000);
+});
+
+it('with socket.io and pngjs installed as the missing-peer message says, invokeai-rx/testing starts its server (ESM and CJS)', async () => {
+  await installTestingPeers();
+  const start = "(m) => m.startMockServer().then(async (s) => { const r = await fetch(s.url + '/api/v1/app/version'); console.log(r.status); await s.close(); })";
+  const esm = await node(['--input-type=module', '-e', `import * as m from 'invokeai-rx/testing'; await (${start})(m);`], app);
+  const cjs = await node(['-e', `(${start})(require('invokeai-rx/testing'));`], app);
+  expect([esm.stdout, esm.stderr]).toEqual(['200\n', '']);
+  expect([cjs.stdout, cjs.stderr]).toEqual(['200\n', '']);
+}, 300_000);
 
 describe('a browser bundle of an app (the package\'s browser condition and field, as bundlers read them)', () => {
   // A template title that only the offline snapshot holds: its presence in a bundle shows they were bundled.
