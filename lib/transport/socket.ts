@@ -2,7 +2,7 @@
 // Opened by the first subscriber and closed when the last one leaves. Answers server pings (never
 // pings itself), treats `pingInterval + pingTimeout` of silence as a dead socket (both clamped to
 // sane bounds), reconnects with capped exponential backoff and jitter, re-subscribes to the queue
-// after every connect, and stops for good when the server refuses the connect (an AuthError; no
+// after every connect (announcing `connected` once the server acknowledged it), and stops for good when the server refuses the connect (an AuthError; no
 // reconnect storm). Frames are bounded by the server's own handshake `maxPayload`.
 import {
   EMPTY,
@@ -26,7 +26,7 @@ import {
   timer,
 } from 'rxjs';
 import { isLeft } from 'fp-ts/Either';
-import { connectFrame, decodeFrame, emitFrame, pongFrame, readEventFrame, type EventArray } from '../protocol/engineio';
+import { connectFrame, decodeFrame, encodePacket, pongFrame, readEventFrame, type EventArray } from '../protocol/engineio';
 import type { ServerEvent } from '../protocol/events';
 import { EventDecodeIssue, decodeParsedServerEvent } from '../protocol/events-decode';
 import { BackoffPolicy, DEFAULT_RECONNECT_POLICY, backoffDelay } from '../internal/backoff';
@@ -69,7 +69,10 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 export type ConnectionState =
   /** Opening a WebSocket; `attempt` is 0 for the first, then the reconnect attempt. */
   | { readonly type: 'connecting'; readonly attempt: number }
-  /** The server accepted the Socket.IO connect; `subscribe_queue` has been sent. */
+  /**
+   * The server accepted the Socket.IO connect and acknowledged `subscribe_queue` (so the queue's
+   * events reach this socket from now on), or did not answer it within `subscribeAckWaitMs`.
+   */
   | { readonly type: 'connected'; readonly sid: string }
   /** The connection was lost; the next attempt starts after `delayMs`. */
   | { readonly type: 'reconnecting'; readonly attempt: number; readonly delayMs: number; readonly reason: string }
@@ -96,13 +99,18 @@ export interface SocketConnectionOptions {
   /** How long to wait from opening the WebSocket to the server's Socket.IO connect answer. */
   readonly connectTimeoutMs?: number;
   /**
+   * How long to wait for the server to acknowledge `subscribe_queue` before announcing `connected`
+   * anyway, with a warning (default `DEFAULT_SUBSCRIBE_ACK_WAIT_MS`).
+   */
+  readonly subscribeAckWaitMs?: number;
+  /**
    * How long the WebSocket stays open after its last subscriber leaves (default 0: closed at once).
    * A program that runs many workflows one after another keeps one connection instead of one per run.
    */
   readonly lingerMs?: number;
   /** `frameBytes` (the frame limit before a handshake is known) and `jsonDepth` of event payloads; defaults: `DEFAULT_LIMITS`. */
   readonly limits?: Partial<TransportLimits>;
-  /** Timers of the watchdog, the connect timeout and reconnect delays. */
+  /** Timers of the watchdog, the connect timeout, the subscribe acknowledgement wait and reconnect delays. */
   readonly scheduler?: SchedulerLike;
   /** The source of jitter, 0..1. */
   readonly random?: () => number;
@@ -123,6 +131,19 @@ export interface SocketConnection {
 
 /** The default time allowed from opening the WebSocket to the server's connect answer. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 20000;
+
+/**
+ * The default time allowed for the server to acknowledge `subscribe_queue`. InvokeAI's server
+ * (python-socketio) answers the ACK after its handler joined the socket to the queue's room, in
+ * milliseconds; a server that never acknowledges gets `connected` announced after this wait.
+ */
+export const DEFAULT_SUBSCRIBE_ACK_WAIT_MS = 2000;
+
+/**
+ * The ack id `subscribe_queue` is sent with. Ack ids are per Socket.IO connection and this client
+ * asks for one acknowledgement per connection, so one fixed id is enough.
+ */
+export const SUBSCRIBE_ACK_ID = 1;
 
 /**
  * The bounds each of the handshake's `pingInterval` and `pingTimeout` is clamped to. A timer of more
@@ -191,6 +212,14 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
   const random = options.random ?? Math.random;
   const policy: BackoffPolicy = { ...DEFAULT_RECONNECT_POLICY, ...(options.reconnect ?? {}) };
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const subscribeAckWaitMs = options.subscribeAckWaitMs ?? DEFAULT_SUBSCRIBE_ACK_WAIT_MS;
+  const subscribeFrame = encodePacket({
+    type: 'event',
+    namespace: '/',
+    ackId: SUBSCRIBE_ACK_ID,
+    name: 'subscribe_queue',
+    args: [{ queue_id: options.queueId }],
+  });
   const lingerMs = options.lingerMs ?? 0;
   const limits: TransportLimits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
   const logger = redactingLogger(options.logger, () => [options.token() ?? '']);
@@ -212,12 +241,16 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
       let watchdog: Subscription | undefined;
       let silenceLimitMs: number | undefined;
       let connected = false;
+      // The sid of an accepted connect whose `subscribe_queue` is not yet acknowledged.
+      let awaitingAck: string | undefined;
+      let ackWait: Subscription | undefined;
       let ws: WebSocketLike | undefined;
       let onWsMessage: (data: unknown, isBinary: boolean) => void = noop;
 
       const release = (graceful: boolean) => {
         watchdog?.unsubscribe();
         connectTimer.unsubscribe();
+        ackWait?.unsubscribe();
         if (!ws) return;
         // Handlers stay as no-ops: `ws` throws on an 'error' event that nobody listens to.
         ws.onopen = noop;
@@ -265,6 +298,13 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
       };
       const ignore = (frame: string, reason: string) =>
         subscriber.next({ kind: 'diagnostic', diagnostic: { type: 'ignored_frame', frame, reason } });
+      const announceConnected = () => {
+        const sid = awaitingAck;
+        if (sid === undefined || done) return;
+        awaitingAck = undefined;
+        ackWait?.unsubscribe();
+        subscriber.next({ kind: 'state', state: { type: 'connected', sid } });
+      };
 
       const connectTimer = scheduler.schedule(
         () => lose(`the server did not accept the Socket.IO connect within ${connectTimeoutMs} ms`),
@@ -338,10 +378,19 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
             }
             connected = true;
             connectTimer.unsubscribe();
-            // Subscribe before announcing `connected`, so that whoever reacts to it (a REST
-            // reconciliation) runs after the queue room is joined.
-            send(emitFrame('subscribe_queue', { queue_id: options.queueId }));
-            subscriber.next({ kind: 'state', state: { type: 'connected', sid } });
+            // `connected` waits for the server's ACK of the subscribe: the server joins the socket to
+            // the queue's room before it acknowledges, so whoever reacts to `connected` (a run that
+            // trusts the socket to carry every event of its batch) knows no event can be missed. The
+            // wait is bounded: a server that never acknowledges still gets `connected`.
+            awaitingAck = sid;
+            ackWait = scheduler.schedule(() => {
+              logger?.warn?.(
+                `socket ${safeUrl}: the server did not acknowledge subscribe_queue within ${subscribeAckWaitMs} ms; ` +
+                  'events sent before it joined the queue room may be missed',
+              );
+              announceConnected();
+            }, subscribeAckWaitMs);
+            send(subscribeFrame);
             return;
           }
           case 'connect_error': {
@@ -371,7 +420,11 @@ export const createSocketConnection = (options: SocketConnectionOptions): Socket
             ignore('3', 'a pong, although this client never pings');
             return;
           case 'ack':
-            ignore(`43${packet.ackId}`, 'an ACK, although this client never asks for one');
+            if (packet.namespace === '/' && packet.ackId === SUBSCRIBE_ACK_ID && awaitingAck !== undefined) {
+              announceConnected();
+              return;
+            }
+            ignore(`43${packet.ackId}`, 'an ACK this client did not ask for');
             return;
           case 'unknown':
           case 'malformed':

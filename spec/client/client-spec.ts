@@ -29,7 +29,10 @@ describe('createClient', () => {
     scheduler.run(() => {
       FakeWebSocket.onCreate = (ws) => {
         scheduler.schedule(() => ws.serverSends('0{"sid":"e","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'), 1);
-        scheduler.schedule(() => ws.serverSends('40{"sid":"s"}'), 2);
+        scheduler.schedule(() => {
+          ws.serverSends('40{"sid":"s"}');
+          ws.acknowledgeSubscribe();
+        }, 2);
       };
       const sub = client.events$.subscribe();
       scheduler.schedule(() => sub.unsubscribe(), 5);
@@ -37,7 +40,7 @@ describe('createClient', () => {
     const ws = FakeWebSocket.created[0];
     expect(ws.url).toBe('wss://host.test/invoke/ws/socket.io/?EIO=4&transport=websocket');
     // the socket connects with the token the HTTP layer was handed by X-Refreshed-Token
-    expect(ws.sent).toEqual(['40{"token":"refreshed"}', '42["subscribe_queue",{"queue_id":"q1"}]']);
+    expect(ws.sent).toEqual(['40{"token":"refreshed"}', '421["subscribe_queue",{"queue_id":"q1"}]']);
     client.close();
   });
 

@@ -63,8 +63,12 @@ describe('the client connection under random frames', () => {
       ws.on('message', (data: Buffer) => {
         const text = data.toString();
         if (text.startsWith('40')) ws.send('40{"sid":"socket-1"}');
-        // The client subscribes once connected: then the script plays.
-        if (text.startsWith('42["subscribe_queue"')) for (const f of frames) ws.send(f, { binary: typeof f !== 'string' });
+        // The client subscribes once connected: the server acknowledges it (as InvokeAI's does), then the script plays.
+        const subscribe = /^42(\d*)\["subscribe_queue"/.exec(text);
+        if (subscribe) {
+          if (subscribe[1]) ws.send(`43${subscribe[1]}[]`);
+          for (const f of frames) ws.send(f, { binary: typeof f !== 'string' });
+        }
       });
     });
   });

@@ -36,6 +36,8 @@ export interface HostileSocket {
   sendHuge(prefix: string, size: number): Promise<void>;
   /** The usual start: the open packet (with `fields` over the defaults), the client's CONNECT, the server's CONNECT answer. */
   handshake(fields?: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Reads the client's `subscribe_queue` (its next frame) and acknowledges it, as InvokeAI's server does. */
+  acknowledgeSubscribe(): Promise<void>;
   /** Drops the TCP connection. */
   destroy(): void;
   /** Settles when the client closed or dropped the connection. */
@@ -169,7 +171,13 @@ const hostileSocket = (socket: Socket): HostileSocket => {
     if (!connect.startsWith('40')) throw new Error(`expected the client's CONNECT, got ${connect.slice(0, 80)}`);
     await send('40{"sid":"hostile-socket"}');
   };
-  return { received, next, send, sendHuge, handshake, destroy: () => socket.destroy(), gone };
+  const acknowledgeSubscribe = async (): Promise<void> => {
+    const subscribe = await next();
+    const ackId = /^42(\d+)\["subscribe_queue",/.exec(subscribe)?.[1];
+    if (ackId === undefined) throw new Error(`expected the client's subscribe_queue with an ack id, got ${subscribe.slice(0, 80)}`);
+    await send(`43${ackId}[]`);
+  };
+  return { received, next, send, sendHuge, handshake, acknowledgeSubscribe, destroy: () => socket.destroy(), gone };
 };
 
 /**

@@ -98,7 +98,7 @@ describe('deep JSON from a server', () => {
   it('a socket event nested 20,000 deep is set aside as a diagnostic, and the next event still arrives', async () => {
     server.onSocket(async (socket) => {
       await socket.handshake();
-      await socket.next();
+      await socket.acknowledgeSubscribe();
       await socket.send(`42["queue_cleared",{"queue_id":"default","deep":${nestedJson(DEEP)}}]`);
       await socket.send('42["queue_cleared",{"timestamp":1,"queue_id":"default"}]');
     });

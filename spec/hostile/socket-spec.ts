@@ -20,7 +20,7 @@ describe('frames are bounded by the handshake', () => {
   it('three 95 MB frames after a handshake announcing maxPayload 1 MB: each refused unread, reconnects, under 300 MB', async () => {
     server.onSocket(async (socket) => {
       await socket.handshake({ maxPayload: 1_000_000 });
-      await socket.next(); // subscribe_queue
+      await socket.acknowledgeSubscribe();
       await socket.sendHuge('42["invocation_progress",{"queue_id":"default","message":"', 95_000_000);
     });
     const report = await runProbe('socket', server.url);
@@ -36,7 +36,7 @@ describe('frames are bounded by the handshake', () => {
   it("a frame over the handshake's maxPayload ends the connection, and the next WebSocket refuses such frames itself", async () => {
     server.onSocket(async (socket) => {
       await socket.handshake({ maxPayload: 1_000_000 });
-      await socket.next();
+      await socket.acknowledgeSubscribe();
       await socket.send(`42["queue_cleared",{"queue_id":"default","pad":"${'x'.repeat(2 * 1024 * 1024)}"}]`);
     });
     const client = createClient({ baseUrl: server.url, reconnect: { initialDelayMs: 10, maxDelayMs: 20 } });
@@ -85,7 +85,10 @@ describe('handshake timings are clamped', () => {
     test.run(() => {
       FakeWebSocket.onCreate = (ws) => {
         test.schedule(() => ws.serverSends(`0${handshake}`), 1);
-        test.schedule(() => ws.serverSends('40{"sid":"s"}'), 2);
+        test.schedule(() => {
+          ws.serverSends('40{"sid":"s"}');
+          ws.acknowledgeSubscribe();
+        }, 2);
       };
       const socket = createSocketConnection({ baseUrl: 'http://h', WebSocket: FakeWebSocket.ctor, token: () => undefined, queueId: 'default', scheduler, random: () => 0, reconnect: { initialDelayMs: 100 } });
       const sub: Subscription = socket.connection$.subscribe((s) => states.push(`${test.now()} ${s.type}`));

@@ -73,9 +73,11 @@ export const startNpmServer = async (options: PeerServerOptions): Promise<PeerSe
     });
     io.on('connection', (socket) => {
       void socket.join(['user:system', 'admin']);
-      socket.on('subscribe_queue', (data: { queue_id?: string }) => {
-        if (data?.queue_id) void socket.join(data.queue_id);
+      // Acknowledged once the room is joined, as python-socketio answers an ACK after its handler returned.
+      socket.on('subscribe_queue', async (data: { queue_id?: string }, ack?: unknown) => {
+        if (data?.queue_id) await socket.join(data.queue_id);
         log.push({ event: 'subscribe_queue', sid: socket.id, queueId: data?.queue_id });
+        if (typeof ack === 'function') ack();
       });
       socket.on('disconnect', () => log.push({ event: 'disconnect', sid: socket.id }));
     });

@@ -49,6 +49,15 @@ export class FakeWebSocket implements WebSocketLike {
     this.readyState = 1;
     (this.onmessage as ((e: { data: unknown }) => void) | null)?.({ data: frame });
   }
+  /**
+   * The server acknowledges the client's `subscribe_queue`, as python-socketio does once its handler
+   * returned: an ACK with the ack id the subscribe was sent with, and no arguments.
+   */
+  acknowledgeSubscribe(): void {
+    const subscribe = this.sent.map((frame) => /^42(\d+)\["subscribe_queue",/.exec(frame)).find((match) => match !== null);
+    if (!subscribe) throw new Error('the client has not sent subscribe_queue with an ack id');
+    this.serverSends(`43${subscribe[1]}[]`);
+  }
   /** The server (or the network) closes the socket. */
   serverCloses(code = 1006): void {
     if (this.readyState === 3) return;

@@ -26,8 +26,14 @@ const connectedState = (client: InvokeAIClient, notSid?: string) =>
     'connected',
   );
 
-const clientFor = (baseUrl: string, token?: string) =>
-  createClient({ baseUrl, token, reconnect: { initialDelayMs: 50, maxDelayMs: 200 }, connectTimeoutMs: 5000, logger: process.env.DEBUG_SOCKET ? { debug: (m) => console.log(Date.now() % 100000, m) } : undefined });
+const clientFor = (baseUrl: string, token?: string, warnings: string[] = []) =>
+  createClient({
+    baseUrl,
+    token,
+    reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+    connectTimeoutMs: 5000,
+    logger: { warn: (m) => warnings.push(m), ...(process.env.DEBUG_SOCKET ? { debug: (m: string) => console.log(Date.now() % 100000, m) } : {}) },
+  });
 
 for (const [name, startServer, peer] of servers) {
   const describeServer = (title: string, body: () => void) => (peer === undefined ? describe(title, body) : describeWithPeer(peer, title, body));
@@ -41,18 +47,22 @@ for (const [name, startServer, peer] of servers) {
       server = undefined;
     });
 
-    it('handshakes, subscribes to the queue, and streams events in order', async () => {
+    it('handshakes, subscribes to the queue (connected once the server acknowledged it), and streams events in order', async () => {
       server = await startServer(PING);
-      client = clientFor(server.baseUrl);
+      const warnings: string[] = [];
+      client = clientFor(server.baseUrl, undefined, warnings);
       const received = within(client.events$.pipe(take(5), toArray()), 'five events');
       const { sid } = await connectedState(client);
-      await eventually('subscribe_queue on the server', () => server!.log.some((e) => e.event === 'subscribe_queue' && e.queueId === 'default'));
-      const order = ['invocation_started', 'invocation_progress', 'invocation_complete', 'queue_item_status_changed', 'queue_cleared'];
-      for (const name of order.slice(0, 4)) await server.emit(name, samplePayloads[name], 'admin');
-      await server.emit('queue_cleared', samplePayloads.queue_cleared, 'default'); // reaches only queue subscribers
+      // `connected` follows the server's ACK of subscribe_queue, so the queue room is joined already:
+      // an event sent to it at once reaches the client (it reaches only queue subscribers).
+      const order = ['queue_cleared', 'invocation_started', 'invocation_progress', 'invocation_complete', 'queue_item_status_changed'];
+      await server.emit('queue_cleared', samplePayloads.queue_cleared, 'default');
+      for (const name of order.slice(1)) await server.emit(name, samplePayloads[name], 'admin');
       const events = (await received) as ServerEvent[];
       expect(events.map((e) => e.type)).toEqual(order);
-      expect(events[2]).toEqual({ type: 'invocation_complete', ...samplePayloads.invocation_complete });
+      expect(events[3]).toEqual({ type: 'invocation_complete', ...samplePayloads.invocation_complete });
+      expect(warnings).toEqual([]);
+      await eventually('subscribe_queue on the server', () => server!.log.some((e) => e.event === 'subscribe_queue' && e.queueId === 'default'));
       expect(typeof sid).toBe('string');
       expect(server.log.filter((e) => e.event === 'connect')).toHaveLength(1);
     });

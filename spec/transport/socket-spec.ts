@@ -1,6 +1,6 @@
 import { TestScheduler } from 'rxjs/testing';
 import { Subscription } from 'rxjs';
-import { createSocketConnection, ConnectionState, SocketConnectionOptions, SocketDiagnostic, socketUrl } from '../../lib/transport/socket';
+import { createSocketConnection, ConnectionState, DEFAULT_SUBSCRIBE_ACK_WAIT_MS, SocketConnectionOptions, SocketDiagnostic, socketUrl } from '../../lib/transport/socket';
 import { ServerEvent } from '../../lib/protocol/events';
 import { AuthError } from '../../lib/transport/errors';
 import { FakeWebSocket } from './fake-websocket';
@@ -43,10 +43,16 @@ const label = (s: ConnectionState): string => {
   }
 };
 
-/** The server side of a healthy handshake, `delay` frames after the socket is created. */
+/**
+ * The server side of a healthy handshake, `delay` frames after the socket is created: the connect
+ * accepted, and the subscribe acknowledged at once, as InvokeAI's server does.
+ */
 const acceptAfter = (delay: number, sid = 'sio') => (ws: FakeWebSocket) => {
   at(delay, () => ws.serverSends(OPEN));
-  at(delay + 1, () => ws.serverSends(`40{"sid":"${sid}"}`));
+  at(delay + 1, () => {
+    ws.serverSends(`40{"sid":"${sid}"}`);
+    ws.acknowledgeSubscribe();
+  });
 };
 
 describe('URL', () => {
@@ -69,7 +75,7 @@ describe('handshake', () => {
     });
     const ws = FakeWebSocket.created[0];
     expect(ws.url).toBe('ws://invoke.test/prefix/ws/socket.io/?EIO=4&transport=websocket');
-    expect(ws.sent).toEqual(['40{"token":"tok"}', '42["subscribe_queue",{"queue_id":"default"}]', '3', '3']);
+    expect(ws.sent).toEqual(['40{"token":"tok"}', '421["subscribe_queue",{"queue_id":"default"}]', '3', '3']);
     expect(states).toEqual(['0 connecting#0', '2 connected:sio']);
     expect(ws.closedByClient).toBe('close');
     expect(FakeWebSocket.created).toHaveLength(1);
@@ -82,6 +88,94 @@ describe('handshake', () => {
       at(10, () => sub.unsubscribe());
     });
     expect(FakeWebSocket.created[0].sent[0]).toBe('40');
+  });
+});
+
+describe('subscribe acknowledgement', () => {
+  it('announces `connected` only once the server acknowledged subscribe_queue; other ACKs are set aside', () => {
+    const states: string[] = [];
+    const diagnostics: SocketDiagnostic[] = [];
+    scheduler.run(() => {
+      FakeWebSocket.onCreate = (ws) => {
+        at(1, () => ws.serverSends(OPEN));
+        at(2, () => ws.serverSends('40{"sid":"sio"}'));
+        at(10, () => ws.serverSends('437[]'));
+        at(30, () => ws.acknowledgeSubscribe());
+        at(40, () => ws.acknowledgeSubscribe());
+      };
+      const conn = connection();
+      const subs = new Subscription();
+      subs.add(conn.connection$.subscribe((s) => states.push(`${scheduler.now()} ${label(s)}`)));
+      subs.add(conn.diagnostics$.subscribe((d) => diagnostics.push(d)));
+      at(25, () => FakeWebSocket.created[0].serverSends('2'));
+      at(50, () => subs.unsubscribe());
+    });
+    expect(FakeWebSocket.created[0].sent).toEqual(['40{"token":"tok"}', '421["subscribe_queue",{"queue_id":"default"}]', '3']);
+    expect(states).toEqual(['0 connecting#0', '30 connected:sio']);
+    expect(diagnostics).toEqual([
+      { type: 'ignored_frame', frame: '437', reason: 'an ACK this client did not ask for' },
+      { type: 'ignored_frame', frame: '431', reason: 'an ACK this client did not ask for' },
+    ]);
+  });
+
+  it('announces `connected` after the bounded wait, with one warning, when the server never acknowledges', () => {
+    const states: string[] = [];
+    const warnings: string[] = [];
+    scheduler.run(() => {
+      FakeWebSocket.onCreate = (ws) => {
+        // A long ping interval, so that the watchdog stays out of this test.
+        at(1, () => ws.serverSends(OPEN.replace('"pingInterval":50', '"pingInterval":10000')));
+        at(2, () => ws.serverSends('40{"sid":"sio"}'));
+      };
+      const logger = { warn: (message: string) => warnings.push(message) };
+      const sub = connection({ logger }).connection$.subscribe((s) => states.push(`${scheduler.now()} ${label(s)}`));
+      at(DEFAULT_SUBSCRIBE_ACK_WAIT_MS + 100, () => sub.unsubscribe());
+    });
+    expect(states).toEqual(['0 connecting#0', `${2 + DEFAULT_SUBSCRIBE_ACK_WAIT_MS} connected:sio`]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`did not acknowledge subscribe_queue within ${DEFAULT_SUBSCRIBE_ACK_WAIT_MS} ms`);
+  });
+
+  it('waits `subscribeAckWaitMs` when given, and drops the wait with the socket', () => {
+    const states: string[] = [];
+    scheduler.run(() => {
+      FakeWebSocket.onCreate = (ws) => {
+        at(1, () => ws.serverSends(OPEN));
+        at(2, () => ws.serverSends('40{"sid":"sio"}'));
+      };
+      const conn = connection({ subscribeAckWaitMs: 30 });
+      const first = conn.connection$.subscribe((s) => states.push(`${scheduler.now()} ${label(s)}`));
+      at(40, () => first.unsubscribe());
+      at(100, () => {
+        const second = conn.connection$.subscribe((s) => states.push(`${scheduler.now()} ${label(s)}`));
+        at(10, () => {
+          second.unsubscribe();
+          expect(scheduler.actions).toHaveLength(0);
+        });
+      });
+    });
+    expect(states).toEqual(['0 connecting#0', '32 connected:sio', '100 connecting#0']);
+  });
+
+  it('asks for the acknowledgement again on every reconnect', () => {
+    const states: string[] = [];
+    scheduler.run(() => {
+      let n = 0;
+      FakeWebSocket.onCreate = (ws) => {
+        n += 1;
+        at(1, () => ws.serverSends(OPEN));
+        at(2, () => ws.serverSends(`40{"sid":"sio${n}"}`));
+        at(5, () => ws.acknowledgeSubscribe());
+      };
+      const sub = connection().connection$.subscribe((s) => states.push(`${scheduler.now()} ${label(s)}`));
+      at(20, () => FakeWebSocket.created[0].serverCloses(1006));
+      at(150, () => sub.unsubscribe());
+    });
+    expect(states).toEqual(['0 connecting#0', '5 connected:sio1', '20 reconnecting#1+100', '120 connecting#1', '125 connected:sio2']);
+    expect(FakeWebSocket.created.map((ws) => ws.sent[1])).toEqual([
+      '421["subscribe_queue",{"queue_id":"default"}]',
+      '421["subscribe_queue",{"queue_id":"default"}]',
+    ]);
   });
 });
 
@@ -174,7 +268,7 @@ describe('reconnection in virtual time', () => {
       '685 connecting#2',
       '690 reconnecting#3+400',
     ]);
-    expect(FakeWebSocket.created[2].sent).toEqual(['40{"token":"tok"}', '42["subscribe_queue",{"queue_id":"default"}]']);
+    expect(FakeWebSocket.created[2].sent).toEqual(['40{"token":"tok"}', '421["subscribe_queue",{"queue_id":"default"}]']);
   });
 
   it('treats pingInterval + pingTimeout of silence as a dead socket and reconnects', () => {
@@ -316,7 +410,10 @@ describe('sharing and lifetime', () => {
       FakeWebSocket.onCreate = (ws) => {
         // A long ping interval, so that the watchdog stays out of this test.
         at(1, () => ws.serverSends(OPEN.replace('"pingInterval":50', '"pingInterval":10000')));
-        at(2, () => ws.serverSends('40{"sid":"sio"}'));
+        at(2, () => {
+          ws.serverSends('40{"sid":"sio"}');
+          ws.acknowledgeSubscribe();
+        });
         const close = ws.close.bind(ws);
         ws.close = () => {
           closedAt.push(scheduler.now());

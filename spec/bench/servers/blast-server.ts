@@ -1,6 +1,7 @@
 // The sender of the socket figure. A socket.io server (the npm one, as InvokeAI's GUI meets
 // python-socketio) at `/ws/socket.io` does each client's handshake; when the client sends
-// `subscribe_queue`, the sender writes it `count` `invocation_progress` events as pre-encoded
+// `subscribe_queue`, the sender acknowledges it when asked (as InvokeAI's python-socketio does; only
+// invokeai-rx asks) and writes it `count` `invocation_progress` events as pre-encoded
 // WebSocket frames, many frames per write, straight to the connection's TCP socket. Encoding once
 // and writing in blocks keeps the sender's cost per event far below any receiver's, so the figure
 // measures receivers, not the sender; it reports its own CPU time per blast to prove it.
@@ -55,7 +56,8 @@ const httpServer = http.createServer();
 const io = new Server(httpServer, { path: '/ws/socket.io', serveClient: false, transports: ['websocket'], perMessageDeflate: false });
 
 io.on('connection', (socket) => {
-  socket.on('subscribe_queue', () => {
+  socket.on('subscribe_queue', (_message: unknown, ack?: unknown) => {
+    if (typeof ack === 'function') ack();
     const tcp = tcpOf(socket.conn);
     const start = performance.now();
     const cpuStart = cpuMs();

@@ -104,7 +104,8 @@ const httpServer = http.createServer((req, res) => {
 });
 
 const io = new Server(httpServer, { path: '/ws/socket.io', serveClient: false, transports: ['websocket'] });
-io.on('connection', (socket) => socket.on('subscribe_queue', () => undefined));
+// Acknowledged as InvokeAI's python-socketio does, so that clients are `connected` at once.
+io.on('connection', (socket) => socket.on('subscribe_queue', (_message: unknown, ack?: unknown) => typeof ack === 'function' && ack()));
 
 httpServer.listen(0, '127.0.0.1', () => process.send?.({ url: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}` }));
 process.on('message', (msg: { type?: string }) => {
