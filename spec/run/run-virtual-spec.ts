@@ -6,13 +6,15 @@ import { TestScheduler } from 'rxjs/testing';
 import type { ClientContext } from '../../lib/transport/context';
 import { NetworkError, RequestTimeoutError } from '../../lib/transport/errors';
 import type { HttpClient, RequestOptions } from '../../lib/transport/http';
-import type { ConnectionState, SocketConnection } from '../../lib/transport/socket';
+import { ConnectionState, SocketConnection, createSocketConnection } from '../../lib/transport/socket';
 import type { ServerEvent } from '../../lib/protocol/events';
 import { ConnectionLostError, EnqueueUnconfirmedError, RunTimeoutError } from '../../lib/run/errors';
 import type { RunEvent } from '../../lib/run/events';
 import { RunOptions, runWorkflow } from '../../lib/run/run';
 import { imageWorkflow } from './run-helpers';
+import { FakeWebSocket } from '../transport/fake-websocket';
 
+/** Answers a request: at once, or with a promise (settled by a virtual-time timer) for a slow server. */
 type Handler = (request: RequestOptions<unknown>, now: number) => unknown;
 
 /** What a handler answers for a request that never gets an answer (a silent server). */
@@ -42,7 +44,7 @@ const fakeContext = (connection$: Observable<ConnectionState>, handle: Handler, 
   const request = async <A>(options: RequestOptions<A>): Promise<A> => {
     const now = scheduler.now();
     log.push(`${options.method} ${options.path} @${now}`);
-    const raw = handle(options as RequestOptions<unknown>, now);
+    const raw: unknown = await handle(options as RequestOptions<unknown>, now);
     if (raw === NO_ANSWER) return new Promise<A>(() => undefined);
     const decoded = options.decode.decode(raw);
     if (isLeft(decoded)) throw new Error(`fake answer of ${options.path} does not decode`);
@@ -406,3 +408,45 @@ describe('runWorkflow in virtual time', () => {
   });
 });
 
+describe('the initial read and the subscribe acknowledgement', () => {
+  // A real socket connection over a scripted WebSocket, on the run's virtual clock: the server
+  // accepts the connect at 2 and acknowledges subscribe_queue at `ackAt`; the enqueue POST is
+  // answered `postMs` after it was sent.
+  const withSocket = (ackAt: number, postMs: number) => {
+    FakeWebSocket.reset();
+    const fake = fakeContext(NEVER, (request, now) => {
+      if (request.path.endsWith('/enqueue_batch')) {
+        return new Promise((resolve) => fake.scheduler.schedule(() => resolve(enqueueAnswer(request, [5])), postMs));
+      }
+      if (request.path.endsWith('/i/5')) return pendingItem(5, BATCH);
+      throw new Error(`unexpected ${request.path} @${now}`);
+    });
+    FakeWebSocket.onCreate = (ws) => {
+      const at = (ms: number, work: () => void) => fake.scheduler.schedule(work, ms - fake.scheduler.now());
+      at(1, () => ws.serverSends('0{"sid":"e","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'));
+      at(2, () => ws.serverSends('40{"sid":"s"}'));
+      at(ackAt, () => ws.acknowledgeSubscribe());
+    };
+    const socket = createSocketConnection({ baseUrl: 'http://fake', WebSocket: FakeWebSocket.ctor, token: () => undefined, queueId: 'default', scheduler: fake.scheduler });
+    return { ...fake, context: { ...fake.context, socket } };
+  };
+
+  it('skips the read when the subscribe was acknowledged before the POST: every event of the batch reaches the socket', async () => {
+    const fake = withSocket(100, 300);
+    const { subscription } = subscribe(fake, { batchId: BATCH, connectWaitMs: 1000 });
+    await fake.advanceTo(5000);
+    expect(fake.log).toEqual(['POST /api/v1/queue/default/enqueue_batch @100']);
+    subscription.unsubscribe();
+    fake.context.socket.close();
+  });
+
+  it('reads what is open when the subscribe is acknowledged only while the POST is in flight: the server may have run the batch before it joined the socket to the queue room', async () => {
+    // Connected at 2, but not yet acknowledged: the run waits connectWaitMs (1000), posts, and the ACK arrives at 1200, before the answer at 1300.
+    const fake = withSocket(1200, 300);
+    const { subscription } = subscribe(fake, { batchId: BATCH, connectWaitMs: 1000 });
+    await fake.advanceTo(5000);
+    expect(fake.log).toEqual(['POST /api/v1/queue/default/enqueue_batch @1000', 'GET /api/v1/queue/default/i/5 @1300']);
+    subscription.unsubscribe();
+    fake.context.socket.close();
+  });
+});
