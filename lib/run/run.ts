@@ -111,7 +111,10 @@ export const runPipeline = (
     let told = false;
     let phase: 'waiting' | 'enqueueing' | 'enqueued' = 'waiting';
     let socketConnected = false;
-    /** The socket stayed connected from before the POST to its answer: every event of the batch arrived (and was kept). */
+    /**
+     * The socket stayed connected (its queue subscription acknowledged) from before the POST to its
+     * answer: every event of the batch arrived (and was kept).
+     */
     let heardThroughPost = false;
     /** Whether any event of this batch arrived (then only its own events count as socket activity). */
     let heardFromBatch = false;
@@ -135,6 +138,7 @@ export const runPipeline = (
       ended = true;
       loop?.stop();
       timers.unsubscribe();
+      reads.stop();
       abort.abort();
       enqueue.stop();
       route?.leave();
@@ -224,6 +228,7 @@ export const runPipeline = (
       signal: abort.signal,
       maxReadFailures: settings.maxReadFailures,
       hintIntervalMs: settings.policy.pollIntervalMs,
+      scheduler,
       ...(logger !== undefined ? { logger } : {}),
       feed,
       fail,
@@ -294,7 +299,7 @@ export const runPipeline = (
         if (fact !== null) feed([fact]);
       }),
       onProcessorMoved: guard((itemId: ItemId) => {
-        if (!ended && phase === 'enqueued') reads.processorMoved(itemId, scheduler.now());
+        if (!ended && phase === 'enqueued') reads.processorMoved(itemId);
       }),
       onConnection: guard((connection) => {
         if (ended) return;
