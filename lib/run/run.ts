@@ -15,7 +15,8 @@
 // Correlation comes first: the batch id is chosen here and the run joins the dispatcher under it
 // (and waits up to `connectWaitMs` for the socket) before the POST, so that events which beat the
 // answer are kept. Socket events are the fast path; REST reads (every open item at the start unless
-// the socket was connected all along, on each reconnect, every item at its terminal status, and by polling whenever the socket is down,
+// the socket was connected, its queue subscription acknowledged, from before the POST to its answer;
+// on each reconnect; every item at its terminal status; and by polling whenever the socket is down,
 // silent or a read is owed) are the truth.
 import { Observable, Subscription } from 'rxjs';
 import type { ClientContext } from '../transport/context';
