@@ -2,8 +2,9 @@
 // Opened by the first subscriber and closed when the last one leaves. Answers server pings (never
 // pings itself), treats `pingInterval + pingTimeout` of silence as a dead socket (both clamped to
 // sane bounds), reconnects with capped exponential backoff and jitter, re-subscribes to the queue
-// after every connect (announcing `connected` once the server acknowledged it), and stops for good when the server refuses the connect (an AuthError; no
-// reconnect storm). Frames are bounded by the server's own handshake `maxPayload`.
+// after every connect (and announces `connected` once the server acknowledged that), and stops for
+// good when the server refuses the connect (an AuthError; no reconnect storm). Frames are bounded by
+// the server's own handshake `maxPayload`.
 import {
   EMPTY,
   Observable,
@@ -71,7 +72,8 @@ export type ConnectionState =
   | { readonly type: 'connecting'; readonly attempt: number }
   /**
    * The server accepted the Socket.IO connect and acknowledged `subscribe_queue` (so the queue's
-   * events reach this socket from now on), or did not answer it within `subscribeAckWaitMs`.
+   * events reach this socket from now on), or did not answer it within the acknowledgement wait
+   * (2 s by default), which logs a warning.
    */
   | { readonly type: 'connected'; readonly sid: string }
   /** The connection was lost; the next attempt starts after `delayMs`. */
@@ -133,17 +135,15 @@ export interface SocketConnection {
 export const DEFAULT_CONNECT_TIMEOUT_MS = 20000;
 
 /**
- * The default time allowed for the server to acknowledge `subscribe_queue`. InvokeAI's server
- * (python-socketio) answers the ACK after its handler joined the socket to the queue's room, in
- * milliseconds; a server that never acknowledges gets `connected` announced after this wait.
+ * The default wait, in milliseconds, for the server's ACK of `subscribe_queue`. InvokeAI's server
+ * (python-socketio) acknowledges once its handler has joined the socket to the queue's room, within
+ * a round trip; a server that never acknowledges gets `connected` announced after this wait.
  */
 export const DEFAULT_SUBSCRIBE_ACK_WAIT_MS = 2000;
 
-/**
- * The ack id `subscribe_queue` is sent with. Ack ids are per Socket.IO connection and this client
- * asks for one acknowledgement per connection, so one fixed id is enough.
- */
-export const SUBSCRIBE_ACK_ID = 1;
+// The ack id `subscribe_queue` is sent with. Ack ids are per Socket.IO connection and this client
+// asks for one acknowledgement per connection, so one fixed id is enough.
+const SUBSCRIBE_ACK_ID = 1;
 
 /**
  * The bounds each of the handshake's `pingInterval` and `pingTimeout` is clamped to. A timer of more
