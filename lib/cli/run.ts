@@ -124,9 +124,10 @@ const prepareRun = async (
   file: string,
   flags: { runs: number; sets: readonly string[]; sweeps: readonly string[]; syncModels: boolean },
   client: InvokeAIClient,
+  io: CliIo,
   report: (sync: ModelSync) => void,
 ): Promise<PreparedRun> => {
-  const retyped = await retypeForServer(loaded, client);
+  const retyped = await retypeForServer(loaded, client, file, io);
   let typed = retyped;
   if (flags.syncModels) {
     const sync = await models(client).sync(retyped, { byBase: true });
@@ -325,7 +326,7 @@ export const runCommand = async (argv: readonly string[], io: CliIo): Promise<nu
       if (json) io.stdout.write(`${JSON.stringify({ type: 'models_synced', changes: sync.changes, unresolved: sync.unresolved })}\n`);
       else for (const line of syncReport(sync)) io.stdout.write(`${line}\n`);
     };
-    const prepared = await prepareRun(loaded, file, flags, target.first, reportSync);
+    const prepared = await prepareRun(loaded, file, flags, target.first, io, reportSync);
     const printer = eventPrinter(io, json, Object.keys(buildGraph(prepared.wf).nodes).length);
     const saver = outDir !== undefined ? outputSaver(target.clientOf, outDir, io, printer) : undefined;
     // Keyed by server and item: item ids repeat across the servers of a pool.
