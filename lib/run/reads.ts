@@ -80,7 +80,8 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
   let lastReadFailed = false;
   let failures = 0;
   let owedSaid = false;
-  let lastHintAt = Number.NEGATIVE_INFINITY;
+  /** When each item was last read because another item started (scheduler time). */
+  const hintedAt = new Map<ItemId, number>();
 
   const sayOwed = (): void => {
     const now = owed.size > 0 || lastReadFailed;
@@ -172,6 +173,7 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
     needsSnapshot: want,
     ended: (itemId) => {
       wanted.delete(itemId);
+      hintedAt.delete(itemId);
       if (owed.delete(itemId)) sayOwed();
     },
     readOpen: () => {
@@ -185,16 +187,17 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
       pump();
     },
     processorMoved: (runningItemId, now) => {
-      // Several processors may run items side by side: at most one such read per interval.
-      if (now - lastHintAt < deps.hintIntervalMs) return;
+      // Several processors may run items side by side: each of ours is read at most once per interval
+      // on such hints. The interval is per item: a hint soon after another item's read must still
+      // read this one, or its lost end would wait for the socket to fall silent.
       let suspects = 0;
       for (const id of store.running) {
-        if (id === runningItemId || reading.has(id)) continue;
+        if (id === runningItemId || reading.has(id) || now - (hintedAt.get(id) ?? Number.NEGATIVE_INFINITY) < deps.hintIntervalMs) continue;
+        hintedAt.set(id, now);
         want(id);
         suspects += 1;
       }
       if (suspects === 0) return;
-      lastHintAt = now;
       sayOwed();
       pump();
     },
