@@ -13,6 +13,7 @@ import {
   queue,
   setInput,
   validateWorkflow,
+  type BatchId,
   type InputIssue,
   type InvokeAIClient,
   type ModelRecord,
@@ -279,7 +280,7 @@ const targetFrom = (urls: readonly string[], connection: { readonly token?: stri
  */
 const runToEnd = async (target: Target, prepared: PreparedRun, onEvent: (event: CliRunEvent) => void, report: (line: string) => void): Promise<{ interrupted: boolean }> => {
   let subscription: Subscription | undefined;
-  const batches = new Map<string, InvokeAIClient>();
+  const batches = new Map<BatchId, InvokeAIClient>();
   let interrupted = false;
   let finish: () => void = () => undefined;
   const stop = (): void => {

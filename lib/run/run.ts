@@ -21,15 +21,14 @@ import { Observable, Subscription } from 'rxjs';
 import type { ClientContext } from '../transport/context';
 import { queueEndpoints } from '../transport/queue-endpoints';
 import type { ServerEvent } from '../protocol/events';
-import { BatchId, type ItemId } from '../protocol/ids';
+import type { BatchId, ItemId } from '../protocol/ids';
 import { buildBatch, countBatchItems, type Batch } from '../workflow/batch';
-import { uuidV4 } from '../internal/uuid';
 import { listOutputs } from '../workflow/outputs';
 import type { Workflow } from '../workflow/workflow';
 import type { WorkflowOutput } from '../workflow/types';
 import { dispatcherOf, type RunRoute } from './dispatcher';
 import { createEnqueueOnce, type LocatedBatch } from './enqueue';
-import { batchIdOfKey } from './keys';
+import { newBatchId } from './keys';
 import { CancelOutcome, ConnectionLostError, EnqueueUnconfirmedError, RunTimeoutError } from './errors';
 import type { RunEvent, RunResult } from './events';
 import { factOfServerEvent, type RunFact } from './facts';
@@ -66,15 +65,11 @@ export const runPipeline = (
       subscriber.error(new TypeError('RunOptions: give a key or a batchId, not both (a key names its batch).'));
       return;
     }
-    let batchId: string;
+    let batchId: BatchId;
     try {
-      batchId = attach?.batchId ?? (options.key !== undefined ? batchIdOfKey(options.key, queueId) : (options.batchId ?? uuidV4()));
+      batchId = attach?.batchId ?? newBatchId(options, queueId);
     } catch (error) {
       subscriber.error(error);
-      return;
-    }
-    if (!BatchId.is(batchId)) {
-      subscriber.error(new TypeError('RunOptions.batchId must be a non-empty string (leave it out for a fresh uuid).'));
       return;
     }
     let batch: Batch | null = null;
