@@ -22,7 +22,6 @@ export class RunItemsFailedError extends UnrecoverableError {
         'The job is not retried: a retry would follow the same batch. Add a new job (a new id) to run the workflow again.',
     );
     this.failedItems = failedItems;
-    Object.setPrototypeOf(this, RunItemsFailedError.prototype);
   }
 }
 
@@ -35,7 +34,6 @@ export class RunJobCanceledError extends UnrecoverableError {
     readonly reason: string,
   ) {
     super(`Job ${jobId} was canceled (${reason}); what its run left unfinished was canceled on the server.`);
-    Object.setPrototypeOf(this, RunJobCanceledError.prototype);
   }
 }
 
@@ -47,6 +45,5 @@ export class RunJobDataError extends UnrecoverableError {
     readonly cause: unknown,
   ) {
     super(`Job ${jobId} does not hold a run: ${cause instanceof Error ? cause.message : String(cause)}. Fix the producer; the job is not retried.`);
-    Object.setPrototypeOf(this, RunJobDataError.prototype);
   }
 }

@@ -23,7 +23,7 @@ const typedWorkflow = async (file: string, url: string | undefined, connection: 
     io.stderr.write(`Node types unknown to InvokeAI's own templates: ${printable(unknown.join(', '))}; their inputs show as "unknown". Pass --url to type them with your server's.\n`);
     return wf;
   }
-  return withClient(url, connection, io, (client) => retypeForServer(wf, client));
+  return withClient(url, connection, io, (client) => retypeForServer(wf, client, file, io));
 };
 
 /** Runs `invokeai-rx inputs`; resolves to the exit code. */

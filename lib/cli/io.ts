@@ -28,8 +28,4 @@ export const processIo = (): CliIo => ({
 /** A bad command line: the message says what is wrong and what to type instead; exit code 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-  constructor(message: string) {
-    super(message);
-    Object.setPrototypeOf(this, UsageError.prototype);
-  }
 }

@@ -13,6 +13,7 @@ import {
   queue,
   setInput,
   validateWorkflow,
+  type BatchId,
   type InputIssue,
   type InvokeAIClient,
   type ModelRecord,
@@ -124,9 +125,10 @@ const prepareRun = async (
   file: string,
   flags: { runs: number; sets: readonly string[]; sweeps: readonly string[]; syncModels: boolean },
   client: InvokeAIClient,
+  io: CliIo,
   report: (sync: ModelSync) => void,
 ): Promise<PreparedRun> => {
-  const retyped = await retypeForServer(loaded, client);
+  const retyped = await retypeForServer(loaded, client, file, io);
   let typed = retyped;
   if (flags.syncModels) {
     const sync = await models(client).sync(retyped, { byBase: true });
@@ -278,7 +280,7 @@ const targetFrom = (urls: readonly string[], connection: { readonly token?: stri
  */
 const runToEnd = async (target: Target, prepared: PreparedRun, onEvent: (event: CliRunEvent) => void, report: (line: string) => void): Promise<{ interrupted: boolean }> => {
   let subscription: Subscription | undefined;
-  const batches = new Map<string, InvokeAIClient>();
+  const batches = new Map<BatchId, InvokeAIClient>();
   let interrupted = false;
   let finish: () => void = () => undefined;
   const stop = (): void => {
@@ -325,7 +327,7 @@ export const runCommand = async (argv: readonly string[], io: CliIo): Promise<nu
       if (json) io.stdout.write(`${JSON.stringify({ type: 'models_synced', changes: sync.changes, unresolved: sync.unresolved })}\n`);
       else for (const line of syncReport(sync)) io.stdout.write(`${line}\n`);
     };
-    const prepared = await prepareRun(loaded, file, flags, target.first, reportSync);
+    const prepared = await prepareRun(loaded, file, flags, target.first, io, reportSync);
     const printer = eventPrinter(io, json, Object.keys(buildGraph(prepared.wf).nodes).length);
     const saver = outDir !== undefined ? outputSaver(target.clientOf, outDir, io, printer) : undefined;
     // Keyed by server and item: item ids repeat across the servers of a pool.

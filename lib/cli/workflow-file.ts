@@ -1,8 +1,9 @@
 // Reading a workflow file for a command, with messages that say what to do.
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { Workflow, serverTemplates, type InvokeAIClient, type LoadOptions } from '../index';
+import { Workflow, serverTemplates, workflowWarnings, type InvokeAIClient, type LoadOptions, type LoadWarning } from '../index';
 import { FileError, loadWorkflowFile } from '../node';
+import { displayPath, printable } from './format';
 import { CliIo, UsageError } from './io';
 
 const isObject = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === 'object' && u !== null && !Array.isArray(u);
@@ -29,15 +30,38 @@ const jsonOf = async (file: string): Promise<unknown> => {
   }
 };
 
+// A node type the templates lack is no repair: `run` types it with the server's templates, and
+// `inputs` says so in a line of its own.
+const isRepair = (w: LoadWarning): boolean => w.code !== 'unknown-node-type';
+
+const repairKey = (w: LoadWarning): string => `${w.code}\u0000${w.message}`;
+
 /**
- * Reads and decodes a workflow file (relative to the invocation's cwd). A file that is too large,
- * not JSON, nested too deep or a workflow with problems is a `FileError` naming it; JSON that is no
- * InvokeAI workflow at all (a ComfyUI file, say) is said to be so (both exit code 2).
+ * Says on stderr, one line each and named by the file, the repairs loading made (edges to missing
+ * nodes deleted, form fields dropped, nodes updated ...) that `told` did not hold already: retyping
+ * a workflow loads it again. The text comes from the file, so it is made `printable`.
+ */
+const tellRepairs = (io: CliIo, file: string, wf: Workflow, told: readonly LoadWarning[] = []): void => {
+  const said = new Set(told.map(repairKey));
+  for (const w of workflowWarnings(wf)) {
+    if (!isRepair(w) || said.has(repairKey(w))) continue;
+    said.add(repairKey(w));
+    io.stderr.write(`${printable(`${displayPath(io.cwd, path.resolve(io.cwd, file))}: ${w.message}`)}\n`);
+  }
+};
+
+/**
+ * Reads and decodes a workflow file (relative to the invocation's cwd), and says on stderr what
+ * loading repaired. A file that is too large, not JSON, nested too deep or a workflow with problems
+ * is a `FileError` naming it; JSON that is no InvokeAI workflow at all (a ComfyUI file, say) is said
+ * to be so (both exit code 2).
  */
 export const readWorkflow = async (file: string, io: CliIo, options?: LoadOptions): Promise<Workflow> => {
   const full = path.resolve(io.cwd, file);
   try {
-    return await loadWorkflowFile(full, options);
+    const wf = await loadWorkflowFile(full, options);
+    tellRepairs(io, full, wf);
+    return wf;
   } catch (error) {
     if (error instanceof FileError && error.reason === 'missing') throw new UsageError(`No such workflow file: ${full}`);
     if (error instanceof FileError && error.reason === 'invalid_workflow') {
@@ -54,8 +78,13 @@ export const unknownNodeTypes = (wf: Workflow): readonly string[] => [
 ];
 
 /**
- * Types the workflow with the server's own templates when the shipped snapshot does not know some
- * of its nodes, so that custom nodes' inputs get their real kinds and constraints.
+ * Types the workflow read from `file` with the server's own templates when the shipped snapshot does
+ * not know some of its nodes, so that custom nodes' inputs get their real kinds and constraints; says
+ * on stderr what that repaired beyond what reading the file did.
  */
-export const retypeForServer = async (wf: Workflow, client: InvokeAIClient): Promise<Workflow> =>
-  unknownNodeTypes(wf).length === 0 ? wf : Workflow.fromObject(Workflow.toObject(wf), { templates: await serverTemplates(client) });
+export const retypeForServer = async (wf: Workflow, client: InvokeAIClient, file: string, io: CliIo): Promise<Workflow> => {
+  if (unknownNodeTypes(wf).length === 0) return wf;
+  const retyped = Workflow.fromObject(Workflow.toObject(wf), { templates: await serverTemplates(client) });
+  tellRepairs(io, file, retyped, workflowWarnings(wf));
+  return retyped;
+};

@@ -5,7 +5,7 @@
 import * as t from 'io-ts';
 import { EMPTY, Observable, catchError, concatMap, distinctUntilChanged, filter, map, merge, of, repeat, shareReplay, switchMap, timer } from 'rxjs';
 import { BatchStatus, QueueAndProcessorStatus, QueueItem, SessionProcessorStatus, SessionQueueStatus } from '../protocol/dto';
-import type { ItemId } from '../protocol/ids';
+import type { BatchId, ItemId } from '../protocol/ids';
 import type { ClientContext } from '../transport/context';
 import { DEFAULT_POLL_INTERVAL_MS } from '../transport/context';
 import { HttpError } from '../transport/errors';
@@ -26,7 +26,7 @@ export { QueueCountsByDestination, QueueItemIds, QueueItemSummary, RetryItemsRes
 export interface RetryResult {
   readonly queue_id: string;
   /** The ids of the new items, one per retried item, in the order of `retried_from`. */
-  readonly retried_item_ids: ReadonlyArray<number>;
+  readonly retried_item_ids: ReadonlyArray<ItemId>;
   /** The new items, in the same order. */
   readonly items: ReadonlyArray<QueueItem>;
   /** The items the server retried: those asked that were failed or canceled, each once (others are skipped). */
@@ -49,29 +49,29 @@ export interface QueueResource {
   /** The item the processor takes next (highest priority, then oldest), or `null` when nothing is pending. */
   readonly next: () => Promise<QueueItem | null>;
   /** One item, or `null` when the queue has no such item (InvokeAI's 404, and the 500 it answers for another queue's item). */
-  readonly item: (id: number) => Promise<QueueItem | null>;
+  readonly item: (id: ItemId) => Promise<QueueItem | null>;
   /** Items by id, in the order asked; unknown ids are left out, as are items that do not decode (reported on `resourceDiagnostics$`). */
-  readonly items: (ids: ReadonlyArray<number>) => Promise<ReadonlyArray<QueueItem>>;
+  readonly items: (ids: ReadonlyArray<ItemId>) => Promise<ReadonlyArray<QueueItem>>;
   /** Every item (with its session: a heavy answer), optionally of one destination; items that do not decode are reported on `resourceDiagnostics$`. */
   readonly list: (options?: { readonly destination?: string }) => Promise<ReadonlyArray<QueueItem>>;
   /** The id of every item of the queue, by id (default `DESC`: newest first). Cheap: no item is read. */
   readonly itemIds: (options?: { readonly order?: 'ASC' | 'DESC' }) => Promise<QueueItemIds>;
   /** Summaries (no session, no workflow) of these items, in the order asked; unknown ids are left out, as are summaries that do not decode (reported on `resourceDiagnostics$`). */
-  readonly summaries: (ids: ReadonlyArray<number>) => Promise<ReadonlyArray<QueueItemSummary>>;
+  readonly summaries: (ids: ReadonlyArray<ItemId>) => Promise<ReadonlyArray<QueueItemSummary>>;
   /** Item counts of one destination. */
   readonly countsByDestination: (destination: string) => Promise<QueueCountsByDestination>;
   /** Item counts of one batch. */
-  readonly batchStatus: (batchId: string) => Promise<BatchStatus>;
+  readonly batchStatus: (batchId: BatchId) => Promise<BatchStatus>;
   /** Cancels one item; a finished item is answered unchanged. */
-  readonly cancel: (id: number) => Promise<QueueItem>;
+  readonly cancel: (id: ItemId) => Promise<QueueItem>;
   /** Cancels the unfinished items of these batches; answers how many. */
-  readonly cancelBatches: (batchIds: ReadonlyArray<string>) => Promise<number>;
+  readonly cancelBatches: (batchIds: ReadonlyArray<BatchId>) => Promise<number>;
   /** Cancels the unfinished items of one destination; answers how many. */
   readonly cancelDestination: (destination: string) => Promise<number>;
   /** Cancels every unfinished item but the one in progress; answers how many. */
   readonly cancelAllExceptCurrent: () => Promise<number>;
   /** Cancels the item if needed, then deletes it. */
-  readonly delete: (id: number) => Promise<void>;
+  readonly delete: (id: ItemId) => Promise<void>;
   /** Deletes every item but the one in progress, whatever its status; answers how many. */
   readonly deleteAllExceptCurrent: () => Promise<number>;
   /**
@@ -89,7 +89,7 @@ export interface QueueResource {
    * InvokeAI answers only the ids it retried: the new items are found by their `retried_from_item_id`
    * among the items made after them. Items that are neither failed nor canceled are skipped.
    */
-  readonly retry: (ids: ReadonlyArray<number>) => Promise<RetryResult>;
+  readonly retry: (ids: ReadonlyArray<ItemId>) => Promise<RetryResult>;
   /** Stops the processor from taking new items (admin). */
   readonly pause: () => Promise<SessionProcessorStatus>;
   readonly resume: () => Promise<SessionProcessorStatus>;
@@ -127,19 +127,19 @@ const nullOnMissingItem = (error: unknown): null => {
  * chain share it; InvokeAI makes their new items in the order of the sources. @internal
  */
 export const matchRetried = (
-  sources: ReadonlyArray<{ readonly item_id: ItemId; readonly chain: number }>,
+  sources: ReadonlyArray<{ readonly item_id: ItemId; readonly chain: ItemId }>,
   newest: ReadonlyArray<QueueItem>,
 ): ReadonlyArray<QueueItem | undefined> => {
-  const wanted = new Map<number, number>();
+  const wanted = new Map<ItemId, number>();
   for (const source of sources) wanted.set(source.chain, (wanted.get(source.chain) ?? 0) + 1);
-  const found = new Map<number, QueueItem[]>();
+  const found = new Map<ItemId, QueueItem[]>();
   for (const item of [...newest].sort((a, b) => b.item_id - a.item_id)) {
     const chain = item.retried_from_item_id;
     if (chain === null || chain === undefined) continue;
     const list = found.get(chain) ?? [];
     if (list.length < (wanted.get(chain) ?? 0)) found.set(chain, [...list, item]);
   }
-  const taken = new Map<number, number>();
+  const taken = new Map<ItemId, number>();
   return sources.map((source) => {
     const list = [...(found.get(source.chain) ?? [])].sort((a, b) => a.item_id - b.item_id);
     const index = taken.get(source.chain) ?? 0;
@@ -156,8 +156,8 @@ export const queueResource = (context: ClientContext, sink: DiagnosticSink): Que
 
   // Both by-ids reads answer in the order asked, one request per chunk the server accepts.
   const byIds =
-    <A>(codec: t.Decoder<unknown, A>, request: (ids: ReadonlyArray<number>) => RequestOptions<ReadonlyArray<unknown>>) =>
-    async (ids: ReadonlyArray<number>): Promise<ReadonlyArray<A>> => {
+    <A>(codec: t.Decoder<unknown, A>, request: (ids: ReadonlyArray<ItemId>) => RequestOptions<ReadonlyArray<unknown>>) =>
+    async (ids: ReadonlyArray<ItemId>): Promise<ReadonlyArray<A>> => {
       const pages: A[][] = [];
       for (const chunk of chunkIds(ids)) {
         const options = request(chunk);

@@ -51,7 +51,6 @@ export class CodegenError extends Error {
     readonly reason: CodegenErrorReason,
   ) {
     super(message);
-    Object.setPrototypeOf(this, CodegenError.prototype);
   }
 }
 

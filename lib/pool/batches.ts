@@ -4,7 +4,7 @@
 // never enqueued again as it is: its open items end `failed` with `server_lost`, or
 // (`requeueOnServerLoss`) just those items wait again as a new batch whose events carry `retryOf`.
 import type { SchedulerLike } from 'rxjs';
-import { uuidV4 } from '../internal/uuid';
+import { freshBatchId } from '../run/keys';
 import { ConnectionLostError } from '../run/errors';
 import { isTerminalRunEvent, type RunEvent } from '../run/events';
 import type { Workflow } from '../workflow/workflow';
@@ -136,7 +136,7 @@ export const createBatches = (hooks: BatchHooks): Batches => {
           positions: attempt.positions,
           retryOf: attempt.retryOf,
           splittable: attempt.splittable,
-          batchId: userBatchId ? attempt.batchId : uuidV4(),
+          batchId: userBatchId ? attempt.batchId : freshBatchId(),
           moves: attempt.moves + 1,
         }),
       );
@@ -159,7 +159,7 @@ export const createBatches = (hooks: BatchHooks): Batches => {
             positions,
             retryOf: { batchId: attempt.batchId, server: member.config.ref, itemIds: lost, attempt: (attempt.retryOf?.attempt ?? 0) + 1 },
             splittable: false,
-            batchId: uuidV4(),
+            batchId: freshBatchId(),
           }),
         );
       }

@@ -2,7 +2,7 @@
 // could start one now; a batch that no server will ever take ends its run with
 // `NoEligibleServerError`; the strategy (`dispatch.ts`) picks among the servers that may take it,
 // and with `splitSweeps` a sweep is shared out over several of them by free capacity and speed.
-import { uuidV4 } from '../internal/uuid';
+import { freshBatchId } from '../run/keys';
 import { syncModels, type ModelSync } from '../workflow/sync-models';
 import type { Workflow } from '../workflow/workflow';
 import { expansionOf, newAttempt } from './attempt';
@@ -177,7 +177,7 @@ export const createDispatcher = (hooks: DispatcherHooks): Pump => {
             positions: part.positions,
             retryOf: attempt.retryOf,
             splittable: false,
-            batchId: i === 0 ? attempt.batchId : uuidV4(),
+            batchId: i === 0 ? attempt.batchId : freshBatchId(),
           });
           dispatchTo(child, part.member, part.workflow);
         });

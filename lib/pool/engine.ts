@@ -3,8 +3,7 @@
 // the client's own runs (`batches.ts`), and is followed through its servers' health
 // (`membership.ts`); it ends when its last batch has ended, or with the first error that ends it.
 import { BehaviorSubject, Observable, defer } from 'rxjs';
-import { uuidV4 } from '../internal/uuid';
-import { batchIdOfKey } from '../run/keys';
+import { newBatchId } from '../run/keys';
 import type { BatchId } from '../protocol/ids';
 import type { RunOptions } from '../run/run';
 import type { Workflow } from '../workflow/workflow';
@@ -145,9 +144,9 @@ export const createPoolEngine = (members: ReadonlyArray<Member>, settings: Engin
       handles.add(handle);
       // A keyed run's first batch is named by its key (its servers share one queue id); the client
       // that takes it looks it up before posting.
-      let batchId: string;
+      let batchId: BatchId;
       try {
-        batchId = runOptions.key !== undefined ? batchIdOfKey(runOptions.key, members[0]!.config.client.context.queueId) : (runOptions.batchId ?? uuidV4());
+        batchId = newBatchId(runOptions, members[0]!.config.client.context.queueId);
       } catch (error) {
         subscriber.error(error);
         return;

@@ -35,7 +35,6 @@ export class NoEligibleServerError extends Error {
         .join('; ')}. Install the missing models on a server (or point the workflow at installed ones with setInput / syncModels), or widen a server's accepts.`,
     );
     this.missingModels = missingModels;
-    Object.setPrototypeOf(this, NoEligibleServerError.prototype);
   }
 }
 
@@ -44,6 +43,5 @@ export class PoolClosedError extends Error {
   override readonly name = 'PoolClosedError';
   constructor() {
     super('The pool was closed before the run ended; its unfinished items were canceled unless cancelOnUnsubscribe was false. Close the pool only after its runs have ended.');
-    Object.setPrototypeOf(this, PoolClosedError.prototype);
   }
 }

@@ -1,6 +1,6 @@
 // The events and results of runs through a pool: the client's own (`RunEvent`, `RunResult`), each
 // also naming the server it ran on and, for a run sent again after its server was lost, what it retries.
-import type { BatchId } from '../protocol/ids';
+import type { BatchId, ItemId } from '../protocol/ids';
 import type { RunEvent, RunItemResult } from '../run/events';
 
 /** A server of the pool: its position in the list given to `createPool`, and its URL. */
@@ -11,9 +11,9 @@ export interface PoolServerRef {
 
 /** What a requeued run retries: the lost batch, where it was, and its items that had not ended. */
 export interface RetryRef {
-  readonly batchId: string;
+  readonly batchId: BatchId;
   readonly server: PoolServerRef;
-  readonly itemIds: readonly number[];
+  readonly itemIds: readonly ItemId[];
   /** 1 for the first retry of the run's items, 2 when a retry was lost again, ... */
   readonly attempt: number;
 }
@@ -39,7 +39,7 @@ export const SERVER_LOST = 'server_lost';
 
 /** How one item of a pool run ended, with the batch and server it ran on. */
 export interface PoolRunItemResult extends RunItemResult {
-  readonly batchId: string;
+  readonly batchId: BatchId;
   readonly server: PoolServerRef;
   readonly retryOf?: RetryRef;
 }

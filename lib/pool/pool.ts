@@ -8,6 +8,7 @@ import type { AttachOptions, RunManyOptions, RunOptions, RunRequest } from '../r
 import { attachPipeline } from '../run/attach';
 import { AttachError } from '../run/errors';
 import { batchIdOfKey } from '../run/keys';
+import { BatchId } from '../protocol/ids';
 import type { Workflow } from '../workflow/workflow';
 import { createPoolEngine } from './engine';
 import type { PoolRunEvent, PoolRunManyEvent, PoolRunResult } from './events';
@@ -62,7 +63,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
   const engine = createPoolEngine(members, settingsOf(options));
 
   /** The server that has the batch (asked in parallel; one that cannot be asked counts as not having it). */
-  const findBatch = async (idOn: (member: Member) => string): Promise<{ member: Member; batchId: string } | null> => {
+  const findBatch = async (idOn: (member: Member) => BatchId): Promise<{ member: Member; batchId: BatchId } | null> => {
     const looks = await Promise.all(
       members.map(async (member) => {
         const batchId = idOn(member);
@@ -74,7 +75,7 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
   };
 
   /** Follows a batch on one server, with the server on every event and item. */
-  const attachOn = (member: Member, batchId: string, options: AttachOptions, onResult: (result: PoolRunResult) => void): Observable<PoolRunEvent> => {
+  const attachOn = (member: Member, batchId: BatchId, options: AttachOptions, onResult: (result: PoolRunResult) => void): Observable<PoolRunEvent> => {
     const server = member.config.ref;
     return attachPipeline(member.config.client.context, batchId, options, (result) =>
       onResult({ batchId: result.batchId, batches: [{ batchId: result.batchId, server }], items: result.items.map((item) => ({ ...item, batchId: result.batchId, server })) }),
@@ -82,7 +83,8 @@ export const createPool = (servers: ReadonlyArray<PoolServer>, options: PoolOpti
   };
 
   const attachAny = (batchId: string, options: AttachOptions, onResult: (result: PoolRunResult) => void): Observable<PoolRunEvent> =>
-    defer(() => findBatch(() => batchId)).pipe(
+    // An empty id names no batch on any server.
+    defer(() => (BatchId.is(batchId) ? findBatch(() => batchId) : Promise.resolve(null))).pipe(
       switchMap((found) => (found === null ? throwError(() => new AttachError(batchId, 'not_found')) : attachOn(found.member, found.batchId, options, onResult))),
     );
 

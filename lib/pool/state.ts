@@ -52,7 +52,7 @@ export interface MemberHealth {
   /** Its client was closed (or refused): out of rotation for good. */
   retired: boolean;
   /** Batch ids the pool gave up on here (the server was lost); canceled when it returns. */
-  readonly abandoned: Set<string>;
+  readonly abandoned: Set<BatchId>;
 }
 
 /** A server's model list, read when a workflow first needs it and again after a reconnect. */
@@ -106,7 +106,7 @@ export interface Attempt {
   readonly retryOf: RetryRef | undefined;
   /** Whether it may still be split over servers (the run's first attempt). */
   readonly splittable: boolean;
-  readonly batchId: string;
+  readonly batchId: BatchId;
   member: Member | undefined;
   sub: Subscription | undefined;
   enqueued: EnqueuedEvent | null;

@@ -70,7 +70,7 @@ export type NodeFieldValue = t.TypeOf<typeof NodeFieldValue>;
 export const QueueItem = /*#__PURE__*/ t.intersection(
   [
     t.type({
-      item_id: t.number,
+      item_id: ItemId,
       status: QueueItemStatus,
       batch_id: BatchId,
       session_id: t.string,

@@ -48,8 +48,8 @@ export const InvocationStartedPayload = InvocationEventBase;
 /** `invocation_started`. */
 export type InvocationStartedPayload = t.TypeOf<typeof InvocationStartedPayload>;
 
-/** A progress preview: display size and a base64 `data:` URL. */
-export const ProgressImage = /*#__PURE__*/ t.type({ width: t.number, height: t.number, dataURL: t.string }, 'ProgressImage');
+/** The preview image of an `invocation_progress` event: its display size and a base64 `data:` URL. */
+export const ProgressImage = /*#__PURE__*/ t.readonly(t.type({ width: t.number, height: t.number, dataURL: t.string }), 'ProgressImage');
 /** A progress preview. */
 export type ProgressImage = t.TypeOf<typeof ProgressImage>;
 

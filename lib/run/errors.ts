@@ -28,7 +28,6 @@ export class RunTimeoutError extends Error {
       `Run of batch ${batchId} did not finish within ${timeoutMs} ms; its unfinished items are being canceled on the server ` +
         `(await error.cancellation to know the outcome). Raise timeoutMs if the workflow needs longer, or check that the queue is not paused.`,
     );
-    Object.setPrototypeOf(this, RunTimeoutError.prototype);
   }
 }
 
@@ -46,7 +45,6 @@ export class ConnectionLostError extends Error {
       `Run of batch ${batchId} lost the server: ${reason}${cause === undefined ? '' : ` (last error: ${describeError(cause)})`}. ` +
         `The batch may still run on the server: check the queue (GET /api/v1/queue/{queue_id}/b/${batchId}/status) once it is reachable again.`,
     );
-    Object.setPrototypeOf(this, ConnectionLostError.prototype);
   }
 }
 
@@ -71,7 +69,6 @@ export class EnqueueUnconfirmedError extends Error {
       `Run of batch ${batchId} could not confirm its enqueue: ${reason}. The batch id was canceled on the server in case the POST still lands; ` +
         `it was not posted again, because InvokeAI has no idempotency key. Check GET /api/v1/queue/{queue_id}/b/${batchId}/status, and run again with a new batch id if it is absent.`,
     );
-    Object.setPrototypeOf(this, EnqueueUnconfirmedError.prototype);
   }
 }
 
@@ -92,7 +89,6 @@ export class AttachError extends Error {
         ? `Batch ${batchId} is not on the server (never enqueued there, or its items were cleared or pruned). Check the server and the queue id.`
         : `Batch ${batchId} carries no workflow the outputs can be mapped by${cause === undefined ? '' : ` (${describeError(cause)})`}: pass the workflow it ran as the workflow option.`,
     );
-    Object.setPrototypeOf(this, AttachError.prototype);
   }
 }
 

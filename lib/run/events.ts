@@ -2,6 +2,7 @@
 // One run is one enqueued batch; every event names its queue item. Item failures are events, never
 // stream errors. Nothing of an item follows its terminal event (`completed`, `failed`, `canceled`).
 import type { InvocationOutput, NodeFieldValue, QueueItem, QueueItemStatus } from '../protocol/dto';
+import type { ProgressImage } from '../protocol/events';
 import type { BatchId, ItemId, NodeId, PreparedId } from '../protocol/ids';
 
 /** An image on the server, by name, with its size in pixels. */
@@ -21,12 +22,8 @@ export interface VideoRef {
   readonly duration?: number;
 }
 
-/** The preview image of an `invocation_progress` event (display size, JPEG data URL). */
-export interface ProgressImage {
-  readonly width: number;
-  readonly height: number;
-  readonly dataURL: string;
-}
+// The preview of a progress event reaches the run's events as the server sent it.
+export type { ProgressImage } from '../protocol/events';
 
 /**
  * What one output node of the workflow produced in one queue item. `images` (and `videos`) are in

@@ -161,7 +161,7 @@ const invocationOf = (session: SessionState, preparedId: string, nodeId: string)
  *
  * @example
  * import { listOutputs, outputsOfQueueItem, queue } from 'invokeai-rx';
- * const item = await queue(client).item(42);
+ * const item = await queue(client).current();
  * if (item !== null) console.log(outputsOfQueueItem(listOutputs(wf), item).flatMap((o) => o.images.map((i) => i.imageName)));
  */
 export const outputsOfQueueItem = (outputs: readonly WorkflowOutput[], item: QueueItem): readonly RunOutput[] => {

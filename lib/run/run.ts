@@ -22,15 +22,14 @@ import { Observable, Subscription } from 'rxjs';
 import type { ClientContext } from '../transport/context';
 import { queueEndpoints } from '../transport/queue-endpoints';
 import type { ServerEvent } from '../protocol/events';
-import { BatchId, type ItemId } from '../protocol/ids';
+import type { BatchId, ItemId } from '../protocol/ids';
 import { buildBatch, countBatchItems, type Batch } from '../workflow/batch';
-import { uuidV4 } from '../internal/uuid';
 import { listOutputs } from '../workflow/outputs';
 import type { Workflow } from '../workflow/workflow';
 import type { WorkflowOutput } from '../workflow/types';
 import { dispatcherOf, type RunRoute } from './dispatcher';
 import { createEnqueueOnce, type LocatedBatch } from './enqueue';
-import { batchIdOfKey } from './keys';
+import { newBatchId } from './keys';
 import { CancelOutcome, ConnectionLostError, EnqueueUnconfirmedError, RunTimeoutError } from './errors';
 import type { RunEvent, RunResult } from './events';
 import { factOfServerEvent, type RunFact } from './facts';
@@ -67,15 +66,11 @@ export const runPipeline = (
       subscriber.error(new TypeError('RunOptions: give a key or a batchId, not both (a key names its batch).'));
       return;
     }
-    let batchId: string;
+    let batchId: BatchId;
     try {
-      batchId = attach?.batchId ?? (options.key !== undefined ? batchIdOfKey(options.key, queueId) : (options.batchId ?? uuidV4()));
+      batchId = attach?.batchId ?? newBatchId(options, queueId);
     } catch (error) {
       subscriber.error(error);
-      return;
-    }
-    if (!BatchId.is(batchId)) {
-      subscriber.error(new TypeError('RunOptions.batchId must be a non-empty string (leave it out for a fresh uuid).'));
       return;
     }
     let batch: Batch | null = null;
@@ -139,7 +134,6 @@ export const runPipeline = (
       ended = true;
       loop?.stop();
       timers.unsubscribe();
-      reads.stop();
       abort.abort();
       enqueue.stop();
       route?.leave();
@@ -229,7 +223,6 @@ export const runPipeline = (
       signal: abort.signal,
       maxReadFailures: settings.maxReadFailures,
       hintIntervalMs: settings.policy.pollIntervalMs,
-      scheduler,
       ...(logger !== undefined ? { logger } : {}),
       feed,
       fail,
@@ -300,7 +293,7 @@ export const runPipeline = (
         if (fact !== null) feed([fact]);
       }),
       onProcessorMoved: guard((itemId: ItemId) => {
-        if (!ended && phase === 'enqueued') reads.processorMoved(itemId);
+        if (!ended && phase === 'enqueued') reads.processorMoved(itemId, scheduler.now());
       }),
       onConnection: guard((connection) => {
         if (ended) return;

@@ -12,7 +12,6 @@ export class MissingPeerError extends Error {
   override readonly name = 'MissingPeerError';
   constructor(readonly packageName: string) {
     super(`invokeai-rx/testing needs ${packageName} (an optional peer dependency, for the simulated server): ${TESTING_INSTALL}`);
-    Object.setPrototypeOf(this, MissingPeerError.prototype);
   }
 }
 

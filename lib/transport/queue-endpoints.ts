@@ -66,8 +66,8 @@ export const QueueCountsByDestination = /*#__PURE__*/ t.intersection(
 export type QueueCountsByDestination = t.TypeOf<typeof QueueCountsByDestination>;
 
 /** Splits ids into the chunks one by-ids request may carry, in order. */
-export const chunkIds = (ids: ReadonlyArray<number>): ReadonlyArray<ReadonlyArray<number>> => {
-  const chunks: number[][] = [];
+export const chunkIds = <Id>(ids: ReadonlyArray<Id>): ReadonlyArray<ReadonlyArray<Id>> => {
+  const chunks: Id[][] = [];
   for (let start = 0; start < ids.length; start += MAX_IDS_PER_REQUEST) chunks.push(ids.slice(start, start + MAX_IDS_PER_REQUEST));
   return chunks;
 };
@@ -79,26 +79,26 @@ export interface QueueEndpoints {
   readonly enqueueBatch: (batch: object, prepend: boolean) => RequestOptions<EnqueueBatchResult>;
   readonly current: () => RequestOptions<QueueItem | null>;
   readonly next: () => RequestOptions<QueueItem | null>;
-  readonly item: (itemId: number) => RequestOptions<QueueItem>;
+  readonly item: (itemId: ItemId) => RequestOptions<QueueItem>;
   /** At most `MAX_IDS_PER_REQUEST` ids (see `chunkIds`); the answer keeps the order asked and skips unknown ids. */
-  readonly itemsByIds: <A>(itemIds: ReadonlyArray<number>, decode: t.Decoder<unknown, A>) => RequestOptions<A>;
+  readonly itemsByIds: <A>(itemIds: ReadonlyArray<ItemId>, decode: t.Decoder<unknown, A>) => RequestOptions<A>;
   /** At most `MAX_IDS_PER_REQUEST` ids (see `chunkIds`). */
-  readonly itemSummariesByIds: <A>(itemIds: ReadonlyArray<number>, decode: t.Decoder<unknown, A>) => RequestOptions<A>;
+  readonly itemSummariesByIds: <A>(itemIds: ReadonlyArray<ItemId>, decode: t.Decoder<unknown, A>) => RequestOptions<A>;
   readonly listAll: <A>(destination: string | undefined, decode: t.Decoder<unknown, A>) => RequestOptions<A>;
   readonly itemIds: (order?: 'ASC' | 'DESC') => RequestOptions<QueueItemIds>;
   readonly countsByDestination: (destination: string) => RequestOptions<QueueCountsByDestination>;
-  readonly batchStatus: (batchId: string) => RequestOptions<BatchStatus>;
-  readonly cancelItem: (itemId: number) => RequestOptions<QueueItem>;
-  readonly cancelBatches: (batchIds: ReadonlyArray<string>) => RequestOptions<t.TypeOf<typeof CancelResult>>;
+  readonly batchStatus: (batchId: BatchId) => RequestOptions<BatchStatus>;
+  readonly cancelItem: (itemId: ItemId) => RequestOptions<QueueItem>;
+  readonly cancelBatches: (batchIds: ReadonlyArray<BatchId>) => RequestOptions<t.TypeOf<typeof CancelResult>>;
   readonly cancelDestination: (destination: string) => RequestOptions<t.TypeOf<typeof CancelResult>>;
   readonly cancelAllExceptCurrent: () => RequestOptions<t.TypeOf<typeof CancelResult>>;
-  readonly deleteItem: (itemId: number) => RequestOptions<unknown>;
+  readonly deleteItem: (itemId: ItemId) => RequestOptions<unknown>;
   readonly deleteAllExceptCurrent: () => RequestOptions<t.TypeOf<typeof DeleteResult>>;
   readonly deleteDestination: (destination: string) => RequestOptions<t.TypeOf<typeof DeleteResult>>;
   readonly clear: () => RequestOptions<t.TypeOf<typeof DeleteResult>>;
   readonly prune: () => RequestOptions<t.TypeOf<typeof DeleteResult>>;
   /** Not idempotent: each call makes new items. */
-  readonly retryItems: (itemIds: ReadonlyArray<number>) => RequestOptions<RetryItemsResult>;
+  readonly retryItems: (itemIds: ReadonlyArray<ItemId>) => RequestOptions<RetryItemsResult>;
   readonly pauseProcessor: () => RequestOptions<SessionProcessorStatus>;
   readonly resumeProcessor: () => RequestOptions<SessionProcessorStatus>;
 }
@@ -108,14 +108,15 @@ export interface QueueEndpoints {
  * `idempotent`, so the transport may retry them; the POSTs are never retried by the transport.
  *
  * @example
+ * import { batchIdOfKey } from 'invokeai-rx';
  * const endpoints = queueEndpoints('default');
- * const status = await client.context.http.request(endpoints.batchStatus('a-batch-id'));
+ * const status = await client.context.http.request(endpoints.batchStatus(batchIdOfKey('order-1042', 'default')));
  * console.log(status.total);
  * @internal
  */
 export const queueEndpoints = (queueId: string): QueueEndpoints => {
   const base = apiPath`/api/v1/queue/${queueId}`;
-  const itemPath = (itemId: number): string => `${base}${apiPath`/i/${itemId}`}`;
+  const itemPath = (itemId: ItemId): string => `${base}${apiPath`/i/${itemId}`}`;
   return {
     status: () => ({ method: 'GET', path: `${base}/status`, decode: QueueAndProcessorStatus }),
     enqueueBatch: (batch, prepend) => ({ method: 'POST', path: `${base}/enqueue_batch`, body: { json: { batch, prepend } }, decode: EnqueueBatchResult }),

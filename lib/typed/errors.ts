@@ -12,6 +12,5 @@ export class TypedWorkflowError extends Error {
     message: string,
   ) {
     super(message);
-    Object.setPrototypeOf(this, TypedWorkflowError.prototype);
   }
 }

@@ -6,11 +6,10 @@ import * as E from 'fp-ts/Either';
 import { map, type Observable } from 'rxjs';
 import { toModelIdentifier } from '../client/models';
 import type { RunEvent, RunItemResult, RunOutput, RunResult } from '../run/events';
-import type { NodeId } from '../protocol/ids';
 import type { RunOptions } from '../run/run';
 import type { Sweep } from '../workflow/batch';
 import { InputError, type InputIssue } from '../workflow/errors';
-import { listInputs, setInputs } from '../workflow/inputs';
+import { listInputs, setInputs, workflowNodeId } from '../workflow/inputs';
 import { listOutputs } from '../workflow/outputs';
 import { accepts, type ModelRecord } from '../workflow/sync-models';
 import type { WorkflowInput } from '../workflow/types';
@@ -192,8 +191,7 @@ const handleOf = (wf: Workflow, table: WorkflowTable, keyIndex: ReadonlyMap<stri
           const made = item.outputs.find((o) => o.nodeId === nodeId);
           const node = described.get(nodeId);
           // A node that ran zero times (an empty iteration) still has its entry, with nothing in it.
-          // The generated table names the workflow's own node ids, which the graph sent carries as they are.
-          const empty: RunOutput = { nodeId: nodeId as NodeId, nodeType: node?.nodeType ?? '', label: node?.label ?? key, boardId: null, images: [], videos: [], values: [] };
+          const empty: RunOutput = { nodeId: workflowNodeId(nodeId), nodeType: node?.nodeType ?? '', label: node?.label ?? key, boardId: null, images: [], videos: [], values: [] };
           return [key, made ?? empty];
         }),
       ),

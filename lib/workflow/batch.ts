@@ -73,7 +73,6 @@ export class BatchError extends Error {
     readonly reason: BatchErrorReason,
   ) {
     super(message);
-    Object.setPrototypeOf(this, BatchError.prototype);
   }
 }
 

@@ -81,7 +81,6 @@ export class WorkflowDecodeError extends Error {
         listIssues(issues.map((i) => `${i.path}: ${i.message}`)),
     );
     this.issues = issues;
-    Object.setPrototypeOf(this, WorkflowDecodeError.prototype);
   }
 }
 
@@ -96,6 +95,5 @@ export class InputError extends Error {
         : `${issues.length} input problems:\n` + listIssues(issues.map((i) => i.message)),
     );
     this.issues = issues;
-    Object.setPrototypeOf(this, InputError.prototype);
   }
 }

@@ -16,7 +16,6 @@ export class GeneratorError extends Error {
     readonly nodeId?: string,
   ) {
     super(message);
-    Object.setPrototypeOf(this, GeneratorError.prototype);
   }
 }
 

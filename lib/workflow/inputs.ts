@@ -3,6 +3,7 @@
 
 import * as E from 'fp-ts/Either';
 import { produce } from 'immer';
+import type { NodeId } from '../protocol/ids';
 import { InputError, type InputIssue } from './errors';
 import { formFieldOrder, nodeDisplayLabel } from './form';
 import type { FieldTemplate, InputRef, InvocationNode, NodeTemplates, WorkflowEdge, WorkflowInput, WorkflowJson, WorkflowNode } from './types';
@@ -26,6 +27,9 @@ export const nodeIndexById = (nodes: readonly WorkflowNode[]): ReadonlyMap<strin
 };
 
 const connectedMemo = new WeakMap<readonly WorkflowEdge[], ReadonlyMap<string, string>>();
+/** A workflow node's id as the id its graph node and its events carry: the loader admits no empty node id. */
+export const workflowNodeId = (id: string): NodeId => id as NodeId;
+
 /** The key of one node input in maps and sets (`\0` cannot occur in node ids or field names). */
 export const fieldKey = (nodeId: string, fieldName: string): string => `${nodeId}\u0000${fieldName}`;
 
@@ -52,7 +56,8 @@ export const inputDescriber = (wf: Workflow) => {
   const { templates } = wf;
   const byId = nodeIndexById(nodes);
   const connected = connectedInputs(edges);
-  return (nodeId: string, fieldName: string, index: number): WorkflowInput => {
+  return (id: string, fieldName: string, index: number): WorkflowInput => {
+    const nodeId = workflowNodeId(id);
     const node = nodes[byId.get(nodeId) ?? -1];
     // The loader guarantees that form fields name invocation nodes; a hand-made value may not.
     if (node === undefined || node.type !== 'invocation') {

@@ -17,10 +17,6 @@ import { isRecord } from '../internal/record';
 /** The OpenAPI document is not an InvokeAI one: it has no invocation schemas to read. */
 export class TemplatesError extends Error {
   override readonly name = 'TemplatesError';
-  constructor(message: string) {
-    super(message);
-    Object.setPrototypeOf(this, TemplatesError.prototype);
-  }
 }
 
 // A JSON-schema fragment as it appears in the document; read defensively (the document is untrusted).

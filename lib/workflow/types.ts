@@ -1,6 +1,7 @@
 // The shapes shared by the workflow modules: the current (schema 4.0.0) workflow JSON as the GUI
 // exports it, the node templates derived from InvokeAI's OpenAPI schemas, and the Workflow value.
 // Every older schema version is migrated to `WorkflowJson` on decode, so nothing downstream sees them.
+import type { NodeId } from '../protocol/ids';
 
 /** One input instance of an invocation node: `nodes[i].data.inputs[name]`. */
 export interface FieldInputInstance {
@@ -275,7 +276,7 @@ export type InputRef = number | string;
 export interface WorkflowInput {
   /** Position in form order (depth-first pre-order of the form; `exposedFields` order without a form). */
   readonly index: number;
-  readonly nodeId: string;
+  readonly nodeId: NodeId;
   readonly nodeType: string;
   /** The node's user label, or the template title when the label is empty. */
   readonly nodeLabel: string;

@@ -10,6 +10,7 @@ import * as E from 'fp-ts/Either';
 import type { LoadWarning } from './errors';
 import { completeForm, nodeDisplayLabel } from './form';
 import { nodeVersionStatus, replaceNodeData, updateNodeData, type NodeUpdateChange } from './node-version';
+import { workflowNodeId } from './inputs';
 import { connectedInputNames, repairEdges } from './repair';
 import type { FieldTemplate, InvocationNode, WorkflowInput, WorkflowNode } from './types';
 import type { Workflow } from './workflow';
@@ -50,7 +51,7 @@ export interface NodeUpdate {
 const fits = (node: InvocationNode, label: string) => (field: FieldTemplate, value: unknown): boolean => {
   const input: WorkflowInput = {
     index: -1,
-    nodeId: node.id,
+    nodeId: workflowNodeId(node.id),
     nodeType: node.data.type,
     nodeLabel: label,
     fieldName: field.name,

@@ -18,7 +18,7 @@ interface Captured {
   readonly err: () => string;
 }
 
-const capture = (options: { readonly tty?: boolean; readonly env?: Record<string, string> } = {}): Captured => {
+const capture = (options: { readonly tty?: boolean; readonly env?: Record<string, string>; readonly cwd?: string } = {}): Captured => {
   let out = '';
   let err = '';
   return {
@@ -26,7 +26,7 @@ const capture = (options: { readonly tty?: boolean; readonly env?: Record<string
       stdout: { write: (t: string) => (out += t), isTTY: options.tty === true, columns: 100 },
       stderr: { write: (t: string) => (err += t) },
       env: options.env ?? {},
-      cwd: ROOT,
+      cwd: options.cwd ?? ROOT,
     },
     out: () => out,
     err: () => err,
@@ -427,6 +427,84 @@ describe('custom nodes', () => {
       expect(online.err).toBe('');
       expect(online.out).toMatch(/\n0\s+Positive Prompt\s+Positive Prompt\.value\s+string/);
       expect(online.out).toMatch(/\n5\s+Repeat\s+Positive Prompt\.repeat\s+integer\s+2\s+1\.\.4\n/);
+    } finally {
+      await custom.close();
+    }
+  });
+});
+
+describe('load repairs', () => {
+  type Json = {
+    nodes: Array<{ id: string; data: { type: string; version: string; inputs: Record<string, { value?: unknown }> } }>;
+    edges: Array<Record<string, unknown>>;
+    exposedFields: Array<{ nodeId: string; fieldName: string }>;
+  };
+  const POSITIVE = 'ade2c0d3-0384-4157-b39b-29ce429cfa15';
+  // A node id with a terminal escape in it (set the window title), as a hostile file could have.
+  const GHOST = 'ghost\u001b]0;pwned\u0007';
+  const SHOWN_GHOST = 'ghost\\x1b]0;pwned\\x07';
+  /** SDXL's text to image with an edge from a node that does not exist and an exposed field naming it, saved as `name` in the temp folder. */
+  const repairedSdxl = async (name: string, change: (json: Json) => void = () => undefined): Promise<string> => {
+    const json = JSON.parse(await fs.readFile(SDXL, 'utf8')) as Json;
+    json.edges.push({ id: 'dangling', type: 'default', source: GHOST, sourceHandle: 'value', target: POSITIVE, targetHandle: 'value' });
+    json.exposedFields.push({ nodeId: GHOST, fieldName: 'value' });
+    change(json);
+    await fs.writeFile(path.join(tmp, name), JSON.stringify(json));
+    return name;
+  };
+  const repairLines = (shown: string) => [
+    `${shown}: invalid edge ${SHOWN_GHOST}.value -> ${POSITIVE}.value deleted: source node "${SHOWN_GHOST}" does not exist`,
+    `${shown}: exposed field ${SHOWN_GHOST}.value left out of the form: no such node`,
+  ];
+
+  it('inputs says each repair once on stderr, named by the file and escaped; stdout is what the intact file gives', async () => {
+    const file = await repairedSdxl('repaired.json');
+    const intact = await cli(['inputs', SDXL]);
+    for (const extra of [[], ['--json']]) {
+      const r = await cli(['inputs', file, ...extra], { cwd: tmp });
+      expect(r.code).toBe(0);
+      expect(r.err.split('\n')).toEqual([...repairLines('repaired.json'), '']);
+      expect(r.out).toBe(extra.length === 0 ? intact.out : (await cli(['inputs', SDXL, '--json'])).out);
+    }
+    expect(intact.err).toBe('');
+  });
+
+  it('run --json says the repairs on stderr only: stdout stays one JSON value a line', async () => {
+    const file = await repairedSdxl('repaired-run.json');
+    const { main: model, vae } = sdxlModels();
+    const r = await cli(['run', file, '--url', server.url, '--set', `Model=${model.name}`, '--set', `3=${vae.key}`, '--json'], { cwd: tmp });
+    expect(r.code).toBe(0);
+    expect(r.err.split('\n')).toEqual([...repairLines('repaired-run.json'), '']);
+    const lines = r.out.trim().split('\n');
+    const events = lines.map((l) => JSON.parse(l) as { type: string });
+    expect(events[0].type).toBe('enqueued');
+    expect(events[events.length - 1]).toEqual({ type: 'summary', total: 1, completed: 1 });
+    expect(lines.some((l) => l.includes('does not exist') || l.includes('left out of the form'))).toBe(false);
+  });
+
+  it('says a repair once when the workflow is loaded again with the server\'s templates (custom nodes)', async () => {
+    const file = await repairedSdxl('repaired-custom.json', (json) => {
+      // A custom node type, which --url types with the server's templates by loading the workflow again,
+      json.nodes.find((n) => n.id === '719dabe8-8297-4749-aea1-37be301cd425')!.data.type = 'lighthouse_prompt';
+      // and a node made for an older major version, which both loads leave as it is and say so.
+      json.nodes.find((n) => n.data.type === 'rand_int')!.data.version = '0.9.0';
+    });
+    const doc = JSON.parse(await fs.readFile(path.join(ROOT, 'lib/testing/data/openapi.json'), 'utf8')) as { components: { schemas: Record<string, Record<string, unknown>> } };
+    const base = doc.components.schemas['StringInvocation'] as { properties: Record<string, Record<string, unknown>> };
+    doc.components.schemas['LighthousePromptInvocation'] = {
+      ...base,
+      title: 'Lighthouse Prompt',
+      properties: { ...base.properties, type: { const: 'lighthouse_prompt', default: 'lighthouse_prompt', field_kind: 'node_attribute', title: 'type', type: 'string' } },
+    };
+    const custom = await startMockServer({ stepMs: 1, openapi: doc as never });
+    try {
+      const r = await cli(['inputs', file, '--url', custom.url], { cwd: tmp });
+      expect(r.code).toBe(0);
+      const lines = r.err.split('\n');
+      expect(lines.filter((l) => l.includes('rand_int'))).toEqual([expect.stringMatching(/^repaired-custom\.json: .*0\.9\.0/)]);
+      expect(lines.filter((l) => l.includes('ghost'))).toEqual(repairLines('repaired-custom.json'));
+      expect(lines).toHaveLength(4);
+      expect(r.out).toMatch(/\n1\s+Negative Prompt\s+Negative Prompt\.value\s+string/);
     } finally {
       await custom.close();
     }

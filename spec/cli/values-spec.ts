@@ -1,9 +1,10 @@
 import { parseInputValue, splitAssignment, toRef } from '../../lib/cli/values';
 import type { WorkflowInput } from '../../lib/index';
+import * as ids from '../run/ids';
 
 const input = (kind: WorkflowInput['kind'], extra: Partial<WorkflowInput> = {}): WorkflowInput => ({
   index: 3,
-  nodeId: 'n',
+  nodeId: ids.nodeId('n'),
   nodeType: 't',
   nodeLabel: 'Node',
   fieldName: 'f',

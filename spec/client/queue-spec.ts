@@ -16,6 +16,7 @@ import { queueResource, queue } from '../../lib/client/queue';
 import { ConnectionState } from '../../lib/transport/socket';
 import { ServerEvent } from '../../lib/protocol/events';
 import { SimClient, requestsTo, startSim, until } from './sim-helpers';
+import * as ids from '../run/ids';
 
 const t2i = syncModels(
   Workflow.fromJson(readFileSync('spec/fixtures/default-workflows/Text to Image - SD1.5.json', 'utf8')),
@@ -50,11 +51,11 @@ describe('queue(client)', () => {
     const status = await queue(sim.client).status();
     expect(status.queue).toMatchObject({ pending: 3, in_progress: 0, total: 3 });
     expect(status.processor.is_started).toBe(false);
-    const ids = [...batch.item_ids].sort((a, b) => a - b);
-    await expect(queue(sim.client).item(ids[0])).resolves.toMatchObject({ item_id: ids[0], status: 'pending', destination: 'spec' });
-    await expect(queue(sim.client).item(999999)).resolves.toBeNull();
-    const items = await queue(sim.client).items([ids[2], 999999, ids[0]]);
-    expect(items.map((i) => i.item_id)).toEqual([ids[2], ids[0]]);
+    const itemIds = [...batch.item_ids].sort((a, b) => a - b);
+    await expect(queue(sim.client).item(itemIds[0])).resolves.toMatchObject({ item_id: itemIds[0], status: 'pending', destination: 'spec' });
+    await expect(queue(sim.client).item(ids.itemId(999999))).resolves.toBeNull();
+    const items = await queue(sim.client).items([itemIds[2], ids.itemId(999999), itemIds[0]]);
+    expect(items.map((i) => i.item_id)).toEqual([itemIds[2], itemIds[0]]);
     await expect(queue(sim.client).list({ destination: 'spec' })).resolves.toHaveLength(3);
     await expect(queue(sim.client).list({ destination: 'elsewhere' })).resolves.toHaveLength(0);
     await expect(queue(sim.client).batchStatus(batch.batch.batch_id)).resolves.toMatchObject({ pending: 3, total: 3 });
@@ -75,7 +76,7 @@ describe('queue(client)', () => {
     await expect(queue(sim.client).cancelAllExceptCurrent()).resolves.toBe(2);
     expect(sim.server.queueItems().every((i) => i.status === 'canceled')).toBe(true);
     expect([...c.item_ids, ...b.item_ids]).toHaveLength(4);
-    const missing = await queue(sim.client).cancel(424242).catch((e: unknown) => e);
+    const missing = await queue(sim.client).cancel(ids.itemId(424242)).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(NotFoundError);
     expect(missing).toMatchObject({ resource: 'queue item', id: '424242' });
   });
@@ -126,7 +127,7 @@ describe('queue(client)', () => {
     const batch = await enqueue(sim, { runs: 2, destination: 'spec' });
     const [older, newer] = [...batch.item_ids].sort((x, y) => x - y);
     await queue(sim.client).cancel(older);
-    const summaries = await queue(sim.client).summaries([newer, 999999, older]);
+    const summaries = await queue(sim.client).summaries([newer, ids.itemId(999999), older]);
     expect(summaries).toEqual([
       expect.objectContaining({ item_id: newer, status: 'pending', destination: 'spec', batch_id: batch.batch.batch_id }),
       expect.objectContaining({ item_id: older, status: 'canceled', destination: 'spec' }),
@@ -134,7 +135,7 @@ describe('queue(client)', () => {
     expect(summaries[0]).not.toHaveProperty('session');
     await expect(queue(sim.client).summaries([])).resolves.toEqual([]);
     // the server takes at most 1000 ids: 2500 ids go in three requests, answered in the order asked
-    const many = Array.from({ length: 2500 }, (_, i) => (i === 0 ? newer : i === 2499 ? older : 500000 + i));
+    const many = Array.from({ length: 2500 }, (_, i) => (i === 0 ? newer : i === 2499 ? older : ids.itemId(500000 + i)));
     const before = requestsTo(sim.server, 'POST', '/api/v1/queue/default/item_summaries_by_ids').length;
     const found = await queue(sim.client).summaries(many);
     expect(found.map((s) => s.item_id)).toEqual([newer, older]);
@@ -176,7 +177,7 @@ describe('queue(client)', () => {
     expect(running).not.toBeNull();
     await expect(queue(sim.client).deleteAllExceptCurrent()).resolves.toBe(2);
     expect(sim.server.queueItems().map((i) => i.item_id)).toEqual([running?.item_id]);
-    await queue(sim.client).cancel(running?.item_id ?? -1);
+    await queue(sim.client).cancel(running!.item_id);
   });
 
   it('status$ follows the counts from events, and re-reads them over REST on connect and reconnect', async () => {

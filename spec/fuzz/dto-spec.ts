@@ -20,6 +20,7 @@ import { samplePayloads } from '../protocol/event-samples';
 import { anyJson, extended, mutated } from './mutate';
 import { app } from '../../lib/client/app';
 import { queue } from '../../lib/client/queue';
+import * as ids from '../run/ids';
 
 const API_CALLS = path.join(__dirname, '..', 'fixtures', 'seed-workflows', 'api-calls');
 const realItems = fs.readdirSync(API_CALLS).map((f) => JSON.parse(fs.readFileSync(path.join(API_CALLS, f), 'utf8')) as Record<string, unknown>);
@@ -112,9 +113,9 @@ describe('the client HTTP layer on any answer body', () => {
     arrayBuffer: async () => new TextEncoder().encode(body).buffer as ArrayBuffer,
   });
   const calls: ReadonlyArray<readonly [string, (c: ReturnType<typeof createClient>) => Promise<unknown>]> = [
-    ['queue.item', (c) => queue(c).item(1)],
+    ['queue.item', (c) => queue(c).item(ids.itemId(1))],
     ['queue.status', (c) => queue(c).status()],
-    ['queue.batchStatus', (c) => queue(c).batchStatus('b')],
+    ['queue.batchStatus', (c) => queue(c).batchStatus(ids.batchId('b'))],
     ['queue.list', (c) => queue(c).list()],
     ['images.get', (c) => images(c).get('a.png')],
     ['images.list', (c) => images(c).list()],

@@ -5,10 +5,12 @@
 import { createClient } from '../../lib/client/client';
 import { matchRetried, queue } from '../../lib/client/queue';
 import type { QueueItem } from '../../lib/protocol/dto';
+import type { ItemId } from '../../lib/protocol/ids';
 import { HttpError } from '../../lib/transport/errors';
 import { startMockServer, type MockServer } from '../../lib/testing';
 import { SimClient, startSim } from '../client/sim-helpers';
 import { HostileServer, json, startHostileServer } from './hostile-server';
+import * as ids from '../run/ids';
 
 const until = async (check: () => boolean, what: string): Promise<void> => {
   for (let i = 0; i < 1000 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -23,13 +25,13 @@ describe('queue.retry answers the new items', () => {
   afterEach(() => sim.close());
 
   /** Enqueues the simulator's one-node graph `runs` times; answers the item ids, oldest first. */
-  const enqueue = async (runs = 1): Promise<number[]> => {
+  const enqueue = async (runs = 1): Promise<ItemId[]> => {
     const res = await fetch(`${sim.server.url}/api/v1/queue/default/enqueue_batch`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ prepend: false, batch: { graph: { id: 'g', nodes: { s: { id: 's', type: 'string', value: 'x' } }, edges: [] }, runs } }),
     });
-    return ((await res.json()) as { item_ids: number[] }).item_ids.sort((a, b) => a - b);
+    return ids.itemIds(((await res.json()) as { item_ids: number[] }).item_ids.sort((a, b) => a - b));
   };
   const ended = (id: number) => () => ['completed', 'failed', 'canceled'].includes(String(sim.server.queueItem(id)?.status));
 
@@ -39,7 +41,7 @@ describe('queue.retry answers the new items', () => {
     for (const id of [first, second, third]) await until(ended(id), `item ${id}`);
     expect([first, second, third].map((id) => sim.server.queueItem(id)?.status)).toEqual(['failed', 'failed', 'completed']);
     // Another batch in between: the new items are not simply the newest ones.
-    const result = await queue(sim.client).retry([second, third, 424242, first]);
+    const result = await queue(sim.client).retry([second, third, ids.itemId(424242), first]);
     const later = await enqueue(2);
     expect(result.retried_from).toEqual([second, first]);
     expect(result.retried_item_ids).toHaveLength(2);
@@ -71,7 +73,7 @@ describe('queue.retry answers the new items', () => {
   it('pairs sources of one chain with the new items in the order InvokeAI makes them', () => {
     const item = (item_id: number, retried_from_item_id: number | null) => ({ item_id, retried_from_item_id }) as unknown as QueueItem;
     // Sources 1 and 5 (retried from 1) share the chain 1: their new items are 9 and 10, in that order.
-    const matched = matchRetried([{ item_id: 1 as never, chain: 1 }, { item_id: 5 as never, chain: 1 }, { item_id: 7 as never, chain: 7 }], [item(12, null), item(11, 7), item(10, 1), item(9, 1), item(8, 1)]);
+    const matched = matchRetried([{ item_id: ids.itemId(1), chain: ids.itemId(1) }, { item_id: ids.itemId(5), chain: ids.itemId(1) }, { item_id: ids.itemId(7), chain: ids.itemId(7) }], [item(12, null), item(11, 7), item(10, 1), item(9, 1), item(8, 1)]);
     expect(matched.map((m) => m?.item_id)).toEqual([9, 10, 11]);
   });
 });
@@ -89,13 +91,13 @@ describe('queue.item of an item in another queue is null', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ prepend: false, batch: { graph: { id: 'g', nodes: { s: { id: 's', type: 'string', value: 'x' } }, edges: [] }, runs: 1 } }),
     });
-    const [id] = ((await res.json()) as { item_ids: number[] }).item_ids;
+    const [id] = ids.itemIds(((await res.json()) as { item_ids: number[] }).item_ids);
     const mine = createClient({ baseUrl: server.url, retry: false });
     const other = createClient({ baseUrl: server.url, queueId: 'elsewhere', retry: false });
     try {
       await expect(queue(mine).item(id)).resolves.toMatchObject({ item_id: id });
       await expect(queue(other).item(id)).resolves.toBeNull();
-      await expect(queue(other).item(424242)).resolves.toBeNull();
+      await expect(queue(other).item(ids.itemId(424242))).resolves.toBeNull();
     } finally {
       mine.close();
       other.close();
@@ -118,8 +120,8 @@ describe('queue.item against InvokeAI\'s exact answers', () => {
     );
     const client = createClient({ baseUrl: server.url, retry: false });
     try {
-      await expect(queue(client).item(5)).resolves.toBeNull();
-      const error = await queue(client).item(6).catch((e: unknown) => e);
+      await expect(queue(client).item(ids.itemId(5))).resolves.toBeNull();
+      const error = await queue(client).item(ids.itemId(6)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HttpError);
       expect(error).toMatchObject({ status: 500 });
     } finally {

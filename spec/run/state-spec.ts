@@ -287,7 +287,7 @@ describe('reduceRun: failures (the server sends `failed` before `invocation_erro
       nodeError(1, 'save', 'save#1', boom),
       status(2, 'in_progress', 1),
       status(2, 'completed', 2),
-      snapshot({ ...completedItem(2, 2), item_id: 2 }),
+      snapshot({ ...completedItem(2, 2), item_id: ids.itemId(2) }),
     ]);
     expect(brief(emit)).toEqual([
       'enqueued 1,2',

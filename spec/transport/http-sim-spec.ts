@@ -10,6 +10,7 @@ import { SimClient, requestsTo, startSim } from '../client/sim-helpers';
 import { app } from '../../lib/client/app';
 import { boards } from '../../lib/client/boards';
 import { queue } from '../../lib/client/queue';
+import * as ids from '../run/ids';
 
 describe('HTTP against the simulated server', () => {
   let sim: SimClient;
@@ -45,7 +46,7 @@ describe('HTTP against the simulated server', () => {
     expect(sim.server.queueItems()).toEqual([]);
 
     await enqueue();
-    const id = Number(sim.server.queueItems()[0].item_id);
+    const id = ids.itemId(Number(sim.server.queueItems()[0].item_id));
     sim.server.faults.failRequests({ path: '/cancel', method: 'PUT', status: 503 });
     await expect(queue(sim.client).cancel(id)).resolves.toMatchObject({ status: 'canceled' });
     expect(requestsTo(sim.server, 'PUT', `/api/v1/queue/default/i/${id}/cancel`).map((r) => r.status)).toEqual([503, 200]);

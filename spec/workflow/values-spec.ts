@@ -1,10 +1,11 @@
 import * as E from 'fp-ts/Either';
 import type { FieldTemplate, WorkflowInput } from '../../lib/workflow/types';
 import { checkValue } from '../../lib/workflow/values';
+import * as ids from '../run/ids';
 
 const input = (over: Partial<WorkflowInput> & Pick<WorkflowInput, 'kind'>, template?: Partial<FieldTemplate>): WorkflowInput => ({
   index: 0,
-  nodeId: 'n',
+  nodeId: ids.nodeId('n'),
   nodeType: 't',
   nodeLabel: 'T',
   fieldName: 'f',
