@@ -2,11 +2,13 @@
 // per request. REST reads are the truth the socket is checked against: every item once its
 // terminal status is known (its terminal event waits for the authoritative outputs), every open
 // item at the start, on a reconnect and at each poll, the items a queue clear may have deleted, and
-// an item that seems to run while the processor has moved on (its end was probably lost).
+// an item that seems to run while the processor has moved on (its end was probably lost). Such
+// hints are rate-limited, never dropped: one inside the interval is acted on when it ends.
 //
 // Reads go one request at a time; what is asked meanwhile is read together next, up to the
 // server's limit per request. Whatever it tracks is kept in sets updated per item, so a fact costs
 // O(1) however many items the run has.
+import type { SchedulerLike, Subscription } from 'rxjs';
 import { AuthError, HttpError } from '../transport/errors';
 import type { HttpClient, Logger } from '../transport/http';
 import { MAX_IDS_PER_REQUEST, QueueEndpoints } from '../transport/queue-endpoints';
@@ -31,6 +33,8 @@ export interface RunReadsDeps {
   readonly maxReadFailures: number;
   /** The least time between two reads caused by the processor moving on. */
   readonly hintIntervalMs: number;
+  /** The run's clock: a hint inside `hintIntervalMs` waits on it for the interval's end. */
+  readonly scheduler: SchedulerLike;
   readonly logger?: Logger;
   /** Feeds the facts a read brought. */
   readonly feed: (facts: readonly RunFact[]) => void;
@@ -52,12 +56,14 @@ export interface RunReads {
   readonly readOpen: () => void;
   /** Reads the items a queue clear may have deleted. */
   readonly readInDoubt: () => void;
-  /** Another item started while `now` is the scheduler's time: ours that seem to run are read (rate-limited). */
-  readonly processorMoved: (runningItemId: ItemId, now: number) => void;
+  /** Another item started: ours that seem to run are read, at most once per `hintIntervalMs` (a later hint waits for the interval's end). */
+  readonly processorMoved: (runningItemId: ItemId) => void;
   /** Sends what is wanted (the pipeline calls this after applying facts). */
   readonly flush: () => void;
   /** Items being read right now. */
   readonly reading: ReadonlySet<ItemId>;
+  /** Drops a hint waiting for its interval (the run ended). */
+  readonly stop: () => void;
 }
 
 /**
@@ -80,8 +86,10 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
   let lastReadFailed = false;
   let failures = 0;
   let owedSaid = false;
-  /** When each item was last read because another item started (scheduler time). */
-  const hintedAt = new Map<ItemId, number>();
+  let lastHintAt = Number.NEGATIVE_INFINITY;
+  /** A hint that came inside the interval, waiting for its end; the item the processor runs is the latest hint's. */
+  let deferredHint: Subscription | undefined;
+  let latestRunningItemId: ItemId | undefined;
 
   const sayOwed = (): void => {
     const now = owed.size > 0 || lastReadFailed;
@@ -150,6 +158,22 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
     pump();
   });
 
+  /** Reads ours that seem to run while the processor runs `latestRunningItemId`. */
+  const actOnHint = deps.guard((): void => {
+    deferredHint = undefined;
+    if (deps.isStopped()) return;
+    let suspects = 0;
+    for (const id of store.running) {
+      if (id === latestRunningItemId || reading.has(id)) continue;
+      want(id);
+      suspects += 1;
+    }
+    if (suspects === 0) return;
+    lastHintAt = deps.scheduler.now();
+    sayOwed();
+    pump();
+  });
+
   /** Sends the next read when none is in flight. */
   const pump = (): void => {
     if (deps.isStopped() || reading.size > 0 || wanted.size === 0) return;
@@ -173,7 +197,6 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
     needsSnapshot: want,
     ended: (itemId) => {
       wanted.delete(itemId);
-      hintedAt.delete(itemId);
       if (owed.delete(itemId)) sayOwed();
     },
     readOpen: () => {
@@ -186,20 +209,18 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
       sayOwed();
       pump();
     },
-    processorMoved: (runningItemId, now) => {
-      // Several processors may run items side by side: each of ours is read at most once per interval
-      // on such hints. The interval is per item: a hint soon after another item's read must still
-      // read this one, or its lost end would wait for the socket to fall silent.
-      let suspects = 0;
-      for (const id of store.running) {
-        if (id === runningItemId || reading.has(id) || now - (hintedAt.get(id) ?? Number.NEGATIVE_INFINITY) < deps.hintIntervalMs) continue;
-        hintedAt.set(id, now);
-        want(id);
-        suspects += 1;
-      }
-      if (suspects === 0) return;
-      sayOwed();
-      pump();
+    processorMoved: (runningItemId) => {
+      latestRunningItemId = runningItemId;
+      // Several processors may run items side by side: at most one such read per interval. A hint
+      // inside it is not dropped (an item whose end was lost would then wait for the silence poll).
+      if (deferredHint !== undefined) return;
+      const waitMs = lastHintAt + deps.hintIntervalMs - deps.scheduler.now();
+      if (waitMs > 0) deferredHint = deps.scheduler.schedule(actOnHint, waitMs);
+      else actOnHint();
+    },
+    stop: () => {
+      deferredHint?.unsubscribe();
+      deferredHint = undefined;
     },
     flush: () => {
       sayOwed();

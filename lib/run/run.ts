@@ -134,6 +134,7 @@ export const runPipeline = (
       ended = true;
       loop?.stop();
       timers.unsubscribe();
+      reads.stop();
       abort.abort();
       enqueue.stop();
       route?.leave();
@@ -223,6 +224,7 @@ export const runPipeline = (
       signal: abort.signal,
       maxReadFailures: settings.maxReadFailures,
       hintIntervalMs: settings.policy.pollIntervalMs,
+      scheduler,
       ...(logger !== undefined ? { logger } : {}),
       feed,
       fail,
@@ -293,7 +295,7 @@ export const runPipeline = (
         if (fact !== null) feed([fact]);
       }),
       onProcessorMoved: guard((itemId: ItemId) => {
-        if (!ended && phase === 'enqueued') reads.processorMoved(itemId, scheduler.now());
+        if (!ended && phase === 'enqueued') reads.processorMoved(itemId);
       }),
       onConnection: guard((connection) => {
         if (ended) return;

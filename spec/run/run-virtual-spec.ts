@@ -342,7 +342,7 @@ describe('runWorkflow in virtual time', () => {
     expect(fake.log).toHaveLength(count);
   });
 
-  it('while an item of ours seems to run, another item starting reads it, at most once per pollIntervalMs (the processor-hint rate limit)', async () => {
+  it('while an item of ours seems to run, another item starting reads it, at most once per pollIntervalMs; a hint inside the interval is read at its end (the processor-hint rate limit)', async () => {
     const fake = fakeContext(connected$, (request) => {
       if (request.path.endsWith('/enqueue_batch')) return enqueueAnswer(request, [7]);
       if (request.path.endsWith('/i/7')) return { ...pendingItem(7, BATCH), status: 'in_progress', status_sequence: 1 };
@@ -369,14 +369,15 @@ describe('runWorkflow in virtual time', () => {
       await fake.advanceTo(at);
       fake.events.next(started(itemId, 'theirs'));
     }
-    await fake.advanceTo(1400);
+    await fake.advanceTo(2200);
     // A start of the same item again is no news; one of ours is not a hint about ours.
     fake.events.next(started(54, 'theirs'));
     fake.events.next(started(7, BATCH));
-    await fake.advanceTo(2500);
+    await fake.advanceTo(4000);
     const reads = fake.log.filter((l) => l.startsWith('GET')).map((l) => Number(l.split('@')[1]));
-    // One read at the first hint (100), and one at the first hint a second later (1200).
-    expect(reads).toEqual([100, 1200]);
+    // One read at the first hint (100); the hints at 500 and 900 wait for the interval's end (1100),
+    // those at 1200 and 1300 for the next (2100); nothing after.
+    expect(reads).toEqual([100, 1100, 2100]);
     subscription.unsubscribe();
   });
 
