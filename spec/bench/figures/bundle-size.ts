@@ -19,8 +19,11 @@ const ROOT = path.join(__dirname, '..', '..', '..');
 // Inside the repository's node_modules, so that the built package finds its dependencies there.
 const WORK = path.join(ROOT, 'node_modules', '.cache', 'invokeai-rx-bench');
 const PACKAGE = path.join(WORK, 'node_modules', 'invokeai-rx');
-/** The dist files a browser app can reach: the entries that run in browsers and the core's templates files. */
-const BROWSER_FILES = ['index.mjs', 'templates.mjs', 'pool.mjs', 'default-templates.mjs', 'no-default-templates.mjs'];
+/**
+ * The dist files a browser app can reach: the entries that run in browsers and the core's templates
+ * files. The offline templates ship as CommonJS only, with an ES facade (templates.mjs) over them.
+ */
+const BROWSER_FILES = ['index.mjs', 'templates.cjs', 'pool.mjs', 'default-templates.mjs', 'no-default-templates.mjs'];
 const KB = 1000;
 
 /** Minified (terser, module mode, compress + mangle) then gzipped (level 9) size in bytes. */
@@ -33,6 +36,7 @@ export const minGzip = async (code: string): Promise<{ minified: number; gzipped
 interface RollupOutput {
   readonly file?: string;
   readonly format: string;
+  readonly plugins?: ReadonlyArray<{ readonly name: string; readonly writeBundle?: () => void }>;
 }
 interface RollupConfig {
   readonly input: string;
@@ -57,15 +61,23 @@ const buildPackage = async (): Promise<void> => {
     const written: string[] = [];
     for (const config of configs) {
       const outputs = Array.isArray(config.output) ? config.output : [config.output as RollupOutput];
-      const esm = outputs.find((o) => o.format === 'es' && o.file !== undefined && BROWSER_FILES.includes(path.basename(o.file)));
-      if (!esm?.file) continue;
+      const browserOutput = outputs.find((o) => o.file !== undefined && BROWSER_FILES.includes(path.basename(o.file)));
+      if (!browserOutput?.file) continue;
       const bundle = await rollup({ ...config, output: undefined, onwarn: () => undefined });
-      const { output } = await bundle.generate(esm);
+      const { output } = await bundle.generate({ ...browserOutput, plugins: browserOutput.plugins?.filter((plugin: { readonly writeBundle?: () => void }) => plugin.writeBundle === undefined) });
       await bundle.close();
       const chunk = output.find((o) => o.type === 'chunk');
       if (!chunk?.code) throw new Error(`rollup produced no chunk for ${config.input}`);
-      fs.writeFileSync(path.join(PACKAGE, 'dist', path.basename(esm.file)), chunk.code);
-      written.push(path.basename(esm.file));
+      fs.writeFileSync(path.join(PACKAGE, 'dist', path.basename(browserOutput.file)), chunk.code);
+      written.push(path.basename(browserOutput.file));
+      // Files the output writes beside its own (the templates' ES facade), written into the package.
+      process.chdir(PACKAGE);
+      try {
+        for (const plugin of browserOutput.plugins ?? []) plugin.writeBundle?.();
+        written.push(...fs.readdirSync('dist').filter((file) => !written.includes(file)));
+      } finally {
+        process.chdir(ROOT);
+      }
     }
     for (const file of ['index.mjs', 'default-templates.mjs', 'no-default-templates.mjs', 'templates.mjs']) {
       if (!written.includes(file)) throw new Error(`rollup.config.js no longer builds dist/${file}: update the bundle figure`);
@@ -195,7 +207,8 @@ export const bundleSize: FigureModule = {
     ctx.log('  bundle: building the browser entries with rollup.config.js (in memory)');
     await buildPackage();
     const core = await minGzip(fs.readFileSync(path.join(PACKAGE, 'dist', 'index.mjs'), 'utf8'));
-    const offlineTemplates = await minGzip(fs.readFileSync(path.join(PACKAGE, 'dist', 'templates.mjs'), 'utf8'));
+    // The facade and the CommonJS module under it, as a bundler joins them.
+    const offlineTemplates = await minGzip((await bundleApp('templates-alone', "import { templates } from 'invokeai-rx/templates';\nconsole.log(templates);")).entry.code);
     ctx.log("  bundle: bundling a typical app, with the server's templates and with the offline ones");
     const typical = await bundleApp('typical-app', TYPICAL_APP);
     const typicalSize = await minGzip(typical.entry.code);
