@@ -44,8 +44,9 @@ const repairKey = (w: LoadWarning): string => `${w.code}\u0000${w.message}`;
 const tellRepairs = (io: CliIo, file: string, wf: Workflow, told: readonly LoadWarning[] = []): void => {
   const said = new Set(told.map(repairKey));
   for (const w of workflowWarnings(wf)) {
-    if (!isRepair(w) || said.has(repairKey(w))) continue;
-    said.add(repairKey(w));
+    const key = repairKey(w);
+    if (!isRepair(w) || said.has(key)) continue;
+    said.add(key);
     io.stderr.write(`${printable(`${displayPath(io.cwd, path.resolve(io.cwd, file))}: ${w.message}`)}\n`);
   }
 };

@@ -98,6 +98,12 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
     deps.setOwed(now);
   };
 
+  /** Says whether reads are owed, and sends the next read if none is in flight. */
+  const flush = (): void => {
+    sayOwed();
+    pump();
+  };
+
   // Wanted even while a read of it is in flight: that read may predate what made it wanted (a
   // terminal status, a clear), so it is read again once that one is back.
   const want = (itemId: ItemId): void => {
@@ -138,8 +144,7 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
     deps.feed(facts);
     if (deps.isStopped()) return;
     for (const id of ids) if (unsettled(id) && !wanted.has(id)) owed.add(id);
-    sayOwed();
-    pump();
+    flush();
   });
 
   const failRead = deps.guard((ids: readonly ItemId[], error: unknown): void => {
@@ -154,8 +159,7 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
     // The poll loop reads again with backoff; terminal reads that failed are owed.
     for (const id of ids) if (unsettled(id) && !wanted.has(id)) owed.add(id);
     lastReadFailed = true;
-    sayOwed();
-    pump();
+    flush();
   });
 
   /** Reads ours that seem to run while the processor runs `latestRunningItemId`. */
@@ -170,8 +174,7 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
     }
     if (suspects === 0) return;
     lastHintAt = deps.scheduler.now();
-    sayOwed();
-    pump();
+    flush();
   });
 
   /** Sends the next read when none is in flight. */
@@ -201,13 +204,11 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
     },
     readOpen: () => {
       for (const id of store.open) want(id);
-      sayOwed();
-      pump();
+      flush();
     },
     readInDoubt: () => {
       for (const id of store.inDoubt) want(id);
-      sayOwed();
-      pump();
+      flush();
     },
     processorMoved: (runningItemId) => {
       latestRunningItemId = runningItemId;
@@ -222,10 +223,7 @@ export const createRunReads = (deps: RunReadsDeps): RunReads => {
       deferredHint?.unsubscribe();
       deferredHint = undefined;
     },
-    flush: () => {
-      sayOwed();
-      pump();
-    },
+    flush,
     reading,
   };
 };

@@ -96,6 +96,25 @@ export class ManualClock implements SimClock {
     return true;
   }
 
+  /**
+   * Moves the clock from timer to timer until `done()` holds (asked before each move), e.g. until an
+   * item has completed, then leaves it standing there. While no timer is pending (the server waits
+   * for a request still on its way), real I/O runs for a moment and it looks again; after
+   * `maxIdleMs` of real time with no timer and `done()` still false, it rejects, naming the wait.
+   */
+  async runUntil(done: () => boolean, maxIdleMs = 10_000): Promise<void> {
+    let idleSince: number | undefined;
+    while (!done()) {
+      if (await this.advanceToNext()) {
+        idleSince = undefined;
+        continue;
+      }
+      idleSince ??= Date.now();
+      if (Date.now() - idleSince > maxIdleMs) throw new Error(`ManualClock.runUntil: no timer was pending for ${maxIdleMs} ms, and the condition still does not hold`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+
   private next(): { readonly at: number; readonly order: number; readonly fn: () => void } | undefined {
     let first: (typeof this.timers)[number] | undefined;
     for (const t of this.timers) if (first === undefined || t.at < first.at || (t.at === first.at && t.order < first.order)) first = t;

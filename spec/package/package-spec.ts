@@ -40,6 +40,15 @@ const exec = (file: string, args: readonly string[], cwd: string, env: NodeJS.Pr
   );
 const npm = (args: readonly string[], cwd: string) => exec('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], cwd, { npm_config_update_notifier: 'false' });
 const node = (args: readonly string[], cwd: string) => exec(process.execPath, args, cwd);
+/**
+ * Writes the TypeScript project `config` in `dir` (strict, node16, Node's types from this project's
+ * @types, unless `compilerOptions` says otherwise) and compiles it with this project's tsc.
+ */
+const compile = async (dir: string, config: string, compilerOptions: Readonly<Record<string, unknown>>, include?: readonly string[]): Promise<Exec> => {
+  const defaults = { strict: true, target: 'ES2020', module: 'node16', moduleResolution: 'node16', lib: ['ES2020', 'DOM'], types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], skipLibCheck: false };
+  await fs.writeFile(path.join(dir, config), JSON.stringify({ compilerOptions: { ...defaults, ...compilerOptions }, ...(include === undefined ? {} : { include }) }));
+  return node([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', config], dir);
+};
 
 /** The module specifiers a bundle imports, statically or dynamically (ESM `import`, `export ... from`, `require`). */
 export const importedSpecifiers = (code: string): string[] => {
@@ -235,14 +244,7 @@ it('compiles TypeScript against the bundled .d.ts of all three entry points', as
       '}',
     ].join('\n'),
   );
-  await fs.writeFile(
-    path.join(app, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: { strict: true, noEmit: true, target: 'ES2020', module: 'node16', moduleResolution: 'node16', lib: ['ES2020', 'DOM'], types: [], typeRoots: [path.join(ROOT, 'node_modules/@types')], skipLibCheck: false },
-      include: ['src'],
-    }),
-  );
-  const r = await node([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--types', 'node'], app);
+  const r = await compile(app, 'tsconfig.json', { noEmit: true }, ['src']);
   expect(r.stdout + r.stderr).toBe('');
   expect(r.code).toBe(0);
 }, 120_000);
@@ -278,14 +280,7 @@ it('codegen with the installed bin: the module compiles against the bundled .d.t
       'void main();',
     ].join('\n'),
   );
-  await fs.writeFile(
-    path.join(app, 'tsconfig.typed.json'),
-    JSON.stringify({
-      compilerOptions: { strict: true, outDir: 'typed-build', target: 'ES2020', module: 'node16', moduleResolution: 'node16', lib: ['ES2020', 'DOM'], types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], skipLibCheck: false },
-      include: ['typed'],
-    }),
-  );
-  const tsc = await node([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.typed.json'], app);
+  const tsc = await compile(app, 'tsconfig.typed.json', { outDir: 'typed-build' }, ['typed']);
   expect(tsc.stdout + tsc.stderr).toBe('');
   const run = await node(['typed-build/use.js'], app);
   expect(run.stderr).toBe('');
@@ -343,9 +338,8 @@ describe('the README\'s Quick Start, unchanged, against the installed package', 
   let quickStart: MarkdownBlock;
   let printed: string;
   const run = (file: string, cwd: string) => exec(process.execPath, [file], cwd, { INVOKEAI_URL: server.url });
-  const tsc = (cwd: string) => node([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], cwd);
-  const tsconfig = (compilerOptions: Record<string, unknown>) =>
-    JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', lib: ['ES2022', 'DOM'], types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], skipLibCheck: false, ...compilerOptions } });
+  /** The Quick Start uses top-level await. */
+  const es2022 = { target: 'ES2022', lib: ['ES2022', 'DOM'] };
   /** The folder a user would put it in: the exported workflow beside it. */
   const folder = async (name: string): Promise<string> => {
     const dir = path.join(app, name);
@@ -382,8 +376,7 @@ describe('the README\'s Quick Start, unchanged, against the installed package', 
   it('compiles as TypeScript with node16 resolution (quickstart.mts), and the output runs', async () => {
     const dir = await folder('ts-node16');
     await fs.writeFile(path.join(dir, 'quickstart.mts'), quickStart.code);
-    await fs.writeFile(path.join(dir, 'tsconfig.json'), tsconfig({ module: 'node16', moduleResolution: 'node16', outDir: 'build' }));
-    const compiled = await tsc(dir);
+    const compiled = await compile(dir, 'tsconfig.json', { ...es2022, outDir: 'build' });
     expect(compiled.stdout + compiled.stderr).toBe('');
     const r = await run(path.join('build', 'quickstart.mjs'), dir);
     expect(r.stderr).toBe('');
@@ -393,8 +386,7 @@ describe('the README\'s Quick Start, unchanged, against the installed package', 
   it('compiles as TypeScript with bundler resolution (quickstart.ts)', async () => {
     const dir = await folder('ts-bundler');
     await fs.writeFile(path.join(dir, 'quickstart.ts'), `${quickStart.code}\nexport {};\n`);
-    await fs.writeFile(path.join(dir, 'tsconfig.json'), tsconfig({ module: 'ESNext', moduleResolution: 'bundler', noEmit: true }));
-    const compiled = await tsc(dir);
+    const compiled = await compile(dir, 'tsconfig.json', { ...es2022, module: 'ESNext', moduleResolution: 'bundler', noEmit: true });
     expect(compiled.stdout + compiled.stderr).toBe('');
     expect(compiled.code).toBe(0);
   }, 120_000);
@@ -495,14 +487,7 @@ describe('invokeai-rx/bullmq, once the app installs bullmq', () => {
         '}',
       ].join('\n'),
     );
-    await fs.writeFile(
-      path.join(app, 'tsconfig.workers.json'),
-      JSON.stringify({
-        compilerOptions: { strict: true, noEmit: true, target: 'ES2020', module: 'node16', moduleResolution: 'node16', lib: ['ES2020', 'DOM'], types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], skipLibCheck: true },
-        include: ['workers'],
-      }),
-    );
-    const r = await node([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.workers.json'], app);
+    const r = await compile(app, 'tsconfig.workers.json', { noEmit: true, skipLibCheck: true }, ['workers']);
     expect(r.stdout + r.stderr).toBe('');
     expect(r.code).toBe(0);
   }, 120_000);

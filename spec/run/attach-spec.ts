@@ -67,9 +67,6 @@ describe('keys and attach', () => {
     const clock = new ManualClock();
     const frozen = await startMockServer({ clock, stepMs: 1, steps: 2 });
     const follower = createClient({ baseUrl: frozen.url });
-    const runClock = async (until: () => boolean): Promise<void> => {
-      while (!until()) if (!(await clock.advanceToNext())) await new Promise((resolve) => setTimeout(resolve, 2));
-    };
     const key = 'killed-mid-run';
     const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'enqueue-and-die.ts')], {
       cwd: ROOT,
@@ -90,7 +87,7 @@ describe('keys and attach', () => {
       });
     });
     try {
-      await runClock(() => frozen.queueItems().some((i) => i.status === 'completed'));
+      await clock.runUntil(() => frozen.queueItems().some((i) => i.status === 'completed'));
       await toldOneEnd;
       await exited;
       const liveEnds = terminals(live);
@@ -101,7 +98,7 @@ describe('keys and attach', () => {
 
       let attachedDone = false;
       const attaching = lastValueFrom(follower.attach(batchIdOfKey(key, 'default')).pipe(toArray())).finally(() => (attachedDone = true));
-      await runClock(() => attachedDone);
+      await clock.runUntil(() => attachedDone);
       const attached = await attaching;
       expect(attached[0]).toMatchObject({ type: 'enqueued', attached: true, itemIds: enqueued.itemIds });
       const ends = terminals(attached);

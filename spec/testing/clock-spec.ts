@@ -38,6 +38,23 @@ describe('ManualClock', () => {
     expect(await clock.advanceToNext()).toBe(false);
   });
 
+  it('runUntil moves timer by timer until the condition holds, waits for real I/O while no timer is pending, and gives up after maxIdleMs', async () => {
+    const clock = new ManualClock();
+    const timers = new Timers(clock);
+    const steps: number[] = [];
+    const tick = (): void =>
+      timers.after(10, () => {
+        steps.push(clock.now());
+        tick();
+      });
+    // The first timer is set only once a real-time callback has run, as a request answered later would.
+    setTimeout(tick, 20);
+    await clock.runUntil(() => steps.length === 3);
+    expect(steps).toEqual([10, 20, 30]);
+    expect(clock.now()).toBe(30);
+    await expect(new ManualClock().runUntil(() => false, 50)).rejects.toThrow('no timer was pending for 50 ms');
+  });
+
   it('never runs a cancelled timer, nor a closed set\'s', async () => {
     const clock = new ManualClock();
     const ran: string[] = [];
